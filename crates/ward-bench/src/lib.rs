@@ -1,0 +1,1 @@
+//! Synthetic hospital traffic: a seeded generator writing realistic pcap files.

@@ -1,0 +1,2 @@
+//! One module per protocol. Each exposes a `Dissector` (or `FrameDissector`) type, a pure
+//! parser function and tests.

@@ -1,0 +1,17 @@
+//! The one place protocols are registered. Adding a protocol: one file in `proto/`, one
+//! `mod` line in `proto/mod.rs` and one line here.
+
+use crate::framework::{Dissector, FrameDissector};
+
+/// Every stream/datagram dissector, in probe order.
+pub fn dissectors() -> Vec<Box<dyn Dissector>> {
+    vec![
+        // generic dissectors
+        // clinical dissectors
+    ]
+}
+
+/// Every layer-2 frame dissector.
+pub fn frame_dissectors() -> Vec<Box<dyn FrameDissector>> {
+    vec![]
+}

@@ -1,0 +1,2 @@
+//! Ward's vulnerability intelligence: readers for every advisory, SBOM and feed format
+//! Ward imports, normalised into one model with provenance. It knows nothing of devices.
