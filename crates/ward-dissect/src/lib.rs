@@ -16,8 +16,10 @@
 
 mod engine;
 mod framework;
+mod pipeline;
 pub mod proto;
 pub mod registry;
 
 pub use engine::{DissectOutput, Engine, EngineConfig};
 pub use framework::*;
+pub use pipeline::analyze_files;

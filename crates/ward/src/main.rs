@@ -1,5 +1,63 @@
-//! The `ward` command line. It holds no logic of its own: each subcommand wires crates.
+//! The `ward` command line. It holds no logic of its own: each subcommand wires the
+//! library crates together and prints what they return.
 
-fn main() {
-    println!("ward");
+mod cmd;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Ward: passive medical-device security for hospitals.
+#[derive(Parser, Debug)]
+#[command(name = "ward", version, about, long_about = None)]
+struct Cli {
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `ward=debug`. Logs go to stderr.
+    #[arg(long, global = true, env = "WARD_LOG", default_value = "warn")]
+    log: String,
+    /// Logs as JSON lines.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate a small synthetic hospital capture and analyse it.
+    Demo(cmd::demo::DemoArgs),
+    /// Analyse capture files or folders: devices, connections, security observations.
+    Analyze(cmd::analyze::AnalyzeArgs),
+    /// Capture live from an interface (receive only) and analyse until interrupted.
+    Sensor(cmd::sensor::SensorArgs),
+    /// Generate a synthetic hospital capture (for benchmarks and tests).
+    Generate(cmd::generate::GenerateArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log, cli.log_json);
+    let result = match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Analyze(a) => cmd::analyze::run(a),
+        Command::Sensor(a) => cmd::sensor::run(a),
+        Command::Generate(a) => cmd::generate::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ward: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(filter: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
 }

@@ -1,0 +1,33 @@
+//! Capture files in, dissected facts out: the capture engine driven with one dissection
+//! [`Engine`] per worker thread, and the workers' outputs merged.
+
+use crate::engine::{DissectOutput, Engine, EngineConfig};
+use crate::registry;
+use std::path::PathBuf;
+use std::sync::Arc;
+use ward_capture::{CaptureConfig, CaptureError, CaptureStats};
+
+/// Runs every registered dissector over `files` (already expanded, in any order; the
+/// capture engine merges them by timestamp) on `workers` threads.
+pub fn analyze_files(
+    files: &[PathBuf],
+    capture: &CaptureConfig,
+    engine: &EngineConfig,
+    workers: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(DissectOutput, CaptureStats), CaptureError> {
+    let dissectors = Arc::new(registry::dissectors());
+    let frames = Arc::new(registry::frame_dissectors());
+    let (engines, stats) = ward_capture::analyze_files(
+        files,
+        capture,
+        workers.max(1),
+        |_| Engine::with_dissectors(engine.clone(), Arc::clone(&dissectors), Arc::clone(&frames)),
+        progress,
+    )?;
+    let mut out = DissectOutput::default();
+    for e in engines {
+        out.merge(e.finish());
+    }
+    Ok((out, stats))
+}

@@ -1,0 +1,88 @@
+//! `ward analyze`: capture files in, devices, connections and security observations out.
+
+use crate::output::{self, Format};
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use ward_capture::CaptureConfig;
+use ward_dissect::EngineConfig;
+
+#[derive(Args, Debug, Clone)]
+pub struct AnalyzeArgs {
+    /// Capture files (pcap, pcapng, optionally gzip-compressed) or folders of them.
+    #[arg(short = 'r', long = "read", value_name = "FILE|DIR")]
+    pub read: Vec<PathBuf>,
+    /// More capture files or folders.
+    #[arg(value_name = "FILE|DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write every output format into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads (flows are hashed to workers). Defaults to the number of cores.
+    #[arg(long, short = 'j')]
+    pub workers: Option<usize>,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Folder of extra fingerprint rules (TOML) that add to the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
+    let mut paths = args.read.clone();
+    paths.extend(args.inputs.iter().cloned());
+    if paths.is_empty() {
+        anyhow::bail!("no capture given: ward analyze FILE|DIR...");
+    }
+    let files = ward_capture::expand_inputs(&paths)?;
+    let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let bar = progress_bar(total, args.no_progress);
+    let started = Instant::now();
+    let (dissected, stats) = ward_dissect::analyze_files(
+        &files,
+        &CaptureConfig::default(),
+        &EngineConfig::default(),
+        workers,
+        &|done| bar.set_position(done),
+    )?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    for f in &stats.files {
+        for w in &f.warnings {
+            eprintln!("ward: warning: {}: {w}", f.path.display());
+        }
+    }
+    let report = output::Report::build(&files, dissected, stats, elapsed, args.rules.as_deref())?;
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    output::write(&report, args.format, &mut lock).context("writing to standard output")?;
+    if let Some(dir) = &args.out {
+        output::write_dir(&report, dir)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on stderr showing bytes/s, drawn only on a terminal and only once the
+/// analysis has run for a moment (so short inputs print nothing extra).
+fn progress_bar(total: u64, disabled: bool) -> ProgressBar {
+    if disabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,250 @@
+//! Rendering an analysis as a table, JSON or JSON lines. Presentation only.
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use ward_capture::CaptureStats;
+use ward_dissect::DissectOutput;
+use ward_model::{ConnectionEdge, SecurityObservation};
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+}
+
+/// What was read.
+#[derive(Debug, Serialize)]
+pub struct InputSummary {
+    pub files: Vec<FileSummary>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub flows: u64,
+    pub unclassified_flows: u64,
+    pub elapsed_ms: u128,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileSummary {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub packets: u64,
+    pub warnings: Vec<String>,
+}
+
+/// One analysis, ready to print.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub input: InputSummary,
+    pub inventory: ward_identify::Inventory,
+    pub security: Vec<SecurityObservation>,
+    pub observations: Vec<ward_model::Observation>,
+    pub connections: Vec<ConnectionEdge>,
+}
+
+impl Report {
+    pub fn build(
+        _files: &[PathBuf],
+        out: DissectOutput,
+        stats: CaptureStats,
+        elapsed: Duration,
+        extra_rules: Option<&Path>,
+    ) -> Result<Report> {
+        let mut rules = ward_identify::Rules::builtin()?;
+        if let Some(dir) = extra_rules {
+            rules.load_dir(dir).with_context(|| format!("loading rules from {}", dir.display()))?;
+        }
+        let inventory =
+            ward_identify::identify(&out.observations, &out.security, &out.edges, &rules);
+        let input = InputSummary {
+            files: stats
+                .files
+                .iter()
+                .map(|f| FileSummary {
+                    path: f.path.clone(),
+                    bytes: f.bytes,
+                    packets: f.packets,
+                    warnings: f.warnings.clone(),
+                })
+                .collect(),
+            packets: stats.packets,
+            bytes: stats.bytes,
+            flows: out.flows,
+            unclassified_flows: out.unclassified_flows,
+            elapsed_ms: elapsed.as_millis(),
+        };
+        Ok(Report {
+            input,
+            inventory,
+            security: out.security,
+            observations: out.observations,
+            connections: out.edges,
+        })
+    }
+}
+
+pub fn write(report: &Report, format: Format, w: &mut dyn Write) -> Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, report)?;
+            writeln!(w)?;
+        }
+        Format::Jsonl => write_jsonl(report, w)?,
+        Format::Table => write_table(report, w)?,
+    }
+    Ok(())
+}
+
+/// Writes `summary.txt`, `analysis.json` and `analysis.jsonl` into `dir`.
+pub fn write_dir(report: &Report, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, fmt) in
+        [("summary.txt", Format::Table), ("analysis.json", Format::Json), ("analysis.jsonl", Format::Jsonl)]
+    {
+        let path = dir.join(name);
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        write(report, fmt, &mut f)?;
+        f.flush().with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Line<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(flatten)]
+    item: &'a T,
+}
+
+fn line<T: Serialize>(w: &mut dyn Write, kind: &str, item: &T) -> Result<()> {
+    serde_json::to_writer(&mut *w, &Line { kind, item })?;
+    writeln!(w)?;
+    Ok(())
+}
+
+fn write_jsonl(r: &Report, w: &mut dyn Write) -> Result<()> {
+    line(w, "input", &r.input)?;
+    for d in &r.inventory.devices {
+        line(w, "device", d)?;
+    }
+    for e in &r.inventory.endpoints {
+        line(w, "endpoint", e)?;
+    }
+    for c in &r.connections {
+        line(w, "connection", c)?;
+    }
+    for s in &r.security {
+        line(w, "security", s)?;
+    }
+    for o in &r.observations {
+        line(w, "observation", o)?;
+    }
+    Ok(())
+}
+
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
+fn write_table(r: &Report, w: &mut dyn Write) -> Result<()> {
+    let secs = (r.input.elapsed_ms as f64 / 1000.0).max(1e-6);
+    writeln!(
+        w,
+        "Ward analysis: {} file(s), {} packets, {} in {:.2} s ({:.2} Gbit/s)",
+        r.input.files.len(),
+        r.input.packets,
+        human_bytes(r.input.bytes),
+        secs,
+        r.input.bytes as f64 * 8.0 / secs / 1e9
+    )?;
+    for f in &r.input.files {
+        for warn in &f.warnings {
+            writeln!(w, "  warning: {}: {warn}", f.path.display())?;
+        }
+    }
+    writeln!(w)?;
+    crate::output::devices::write_devices(&r.inventory, w)?;
+
+    let mut by_proto: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for c in &r.connections {
+        let e = by_proto.entry(c.protocol.as_deref().unwrap_or("(unclassified)")).or_default();
+        e.0 += c.sessions;
+        e.1 += c.bytes_to_client + c.bytes_to_server;
+    }
+    writeln!(w, "Protocols ({} flows, {} unclassified)", r.input.flows, r.input.unclassified_flows)?;
+    for (p, (sessions, bytes)) in &by_proto {
+        writeln!(w, "  {p:<16} {sessions:>8} sessions {:>12}", human_bytes(*bytes))?;
+    }
+    writeln!(w)?;
+
+    let mut conns: Vec<&ConnectionEdge> = r.connections.iter().collect();
+    conns.sort_by(|a, b| {
+        (b.bytes_to_client + b.bytes_to_server).cmp(&(a.bytes_to_client + a.bytes_to_server))
+    });
+    writeln!(w, "Connections ({} edges; top 25 by bytes)", conns.len())?;
+    for c in conns.iter().take(25) {
+        writeln!(
+            w,
+            "  {:<34} -> {:<34} {}/{:<5} {:<10} {:>6} sess {:>10}",
+            c.client.to_string(),
+            c.server.to_string(),
+            c.transport,
+            c.server_port,
+            c.protocol.as_deref().unwrap_or("-"),
+            c.sessions,
+            human_bytes(c.bytes_to_client + c.bytes_to_server)
+        )?;
+    }
+    writeln!(w)?;
+
+    writeln!(w, "Security observations ({})", r.security.len())?;
+    let mut sec: Vec<&SecurityObservation> = r.security.iter().collect();
+    sec.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.kind.cmp(&b.kind)));
+    for s in sec {
+        writeln!(
+            w,
+            "  {:<7} {:<26} {:<34} {} (x{}, first: file #{} packet {})",
+            format!("{:?}", s.severity).to_lowercase(),
+            s.kind.as_str(),
+            s.subject.to_string(),
+            s.detail,
+            s.count,
+            s.evidence.file,
+            s.evidence.packet
+        )?;
+    }
+    Ok(())
+}
+
+pub mod devices {
+    //! The device table of the human summary.
+    use anyhow::Result;
+    use std::io::Write;
+
+    pub fn write_devices(inv: &ward_identify::Inventory, w: &mut dyn Write) -> Result<()> {
+        writeln!(w, "Devices ({})", inv.devices.len())?;
+        for d in &inv.devices {
+            writeln!(w, "  {d}")?;
+        }
+        writeln!(w)?;
+        Ok(())
+    }
+}

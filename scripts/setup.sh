@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages Ward's build and tests need (Debian). Idempotent; safe to
+# run on every CI run. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+need=()
+dpkg -s libpcap-dev >/dev/null 2>&1 || need+=(libpcap-dev)   # live capture (feature `live`)
+dpkg -s ieee-data >/dev/null 2>&1 || need+=(ieee-data)       # IEEE OUI registry (MA-L/M/S)
+if [ "${WARD_BENCH_TOOLS:-0}" = 1 ]; then
+  command -v tshark >/dev/null 2>&1 || need+=(tshark)        # benchmark peer only
+fi
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
