@@ -277,8 +277,8 @@ fn gzip_capture_equals_plain() {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut enc, &data).expect("gzip");
     std::fs::write(&gz, enc.finish().expect("gzip")).expect("write gz");
-    let (plain_sinks, plain) = run(&[src.clone()], 1);
-    let (gz_sinks, zipped) = run(&[gz.clone()], 1);
+    let (plain_sinks, plain) = run(std::slice::from_ref(&src), 1);
+    let (gz_sinks, zipped) = run(std::slice::from_ref(&gz), 1);
     assert_eq!(
         zipped.packets,
         500,
@@ -390,7 +390,7 @@ fn non_capture_file_is_an_error_naming_it() {
         b"this is not a capture file at all",
     );
     let err = analyze_files(
-        &[p.clone()],
+        std::slice::from_ref(&p),
         &CaptureConfig::default(),
         1,
         |_| Recorder::default(),
@@ -405,7 +405,7 @@ fn non_capture_file_is_an_error_naming_it() {
         "message: {msg}"
     );
     let missing = dir.path().join("missing.pcap");
-    let err = expand_inputs(&[missing]).err().expect("missing path");
+    let err = expand_inputs(&[missing]).expect_err("missing path");
     assert!(err.to_string().contains("missing.pcap"), "message: {err}");
     let empty = analyze_files(
         &[write(dir.path(), "empty.pcap", b"")],

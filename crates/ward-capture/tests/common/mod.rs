@@ -32,7 +32,7 @@ pub fn pcap_file(linktype: u32, pkts: &[(u64, Vec<u8>)]) -> Vec<u8> {
 }
 
 fn pad4(v: &mut Vec<u8>) {
-    while v.len() % 4 != 0 {
+    while v.len() & 3 != 0 {
         v.push(0);
     }
 }
