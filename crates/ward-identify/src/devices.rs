@@ -412,6 +412,22 @@ pub fn build_devices(
             EndpointKey::Mac(m) => (device_id_for_mac(&m), IdBasis::Mac),
             EndpointKey::Ip(ip) => (device_id_for_ip(&options.site, &ip), IdBasis::Ip),
         };
+        if ep.is_router {
+            let src = Source::Behaviour {
+                id: "network.router".into(),
+            };
+            let mk = |value: &str| Candidate {
+                value: value.to_string(),
+                raw: None,
+                confidence: 0.6,
+                source: src.clone(),
+                evidence: None,
+                first_seen: Some(ep.first_seen),
+                last_seen: Some(ep.last_seen),
+            };
+            d.add(AttrKind::Role, mk("router/gateway"));
+            d.add(AttrKind::Category, mk("network_device"));
+        }
         for o in options.overrides.iter().filter(|o| o.device_id == id) {
             let c = Candidate {
                 value: o.value.clone(),
@@ -584,5 +600,254 @@ fn add_behaviour(
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoints::tests::{addr, edge, obs};
+    use crate::endpoints::EndpointConfig;
+    use crate::oui::OuiRegistry;
+    use crate::{identify, identify_with, IdentifyOptions};
+
+    const CT: &str = "44:4b:5d:91:e6:a4";
+    const PACS: &str = "00:1d:4a:17:5d:be";
+
+    fn rules_with_oui() -> Rules {
+        let reg = OuiRegistry::parse(
+            "oui.txt",
+            "MA-L",
+            "44-4B-5D   (hex)\t\tGE Healthcare\n444B5D     (base 16)\t\tGE Healthcare\n\
+             00-1D-4A   (hex)\t\tCarestream Health, Inc.\n001D4A     (base 16)\t\tCarestream Health, Inc.\n\
+             00-09-FB   (hex)\t\tPhilips Patient Monitoring\n0009FB     (base 16)\t\tPhilips Patient Monitoring\n",
+        )
+        .unwrap();
+        Rules::builtin().unwrap().with_oui(reg)
+    }
+
+    fn ct_scenario() -> (Vec<Observation>, Vec<ConnectionEdge>) {
+        let ct = addr(Some(CT), Some("10.60.10.21"));
+        let pacs = addr(Some(PACS), Some("10.60.10.5"));
+        let o = vec![
+            obs(ct, "dicom.calling_ae", "CT_GE_OPTIMA", 10, 20),
+            obs(ct, "dicom.role", "SCU", 10, 20),
+            obs(ct, "dicom.implementation_class_uid", "1.2.826.0.1.3680043.9.3811.3.0.4", 10, 20),
+            obs(ct, "dicom.implementation_version", "PYNETDICOM_304", 10, 20),
+            obs(ct, "dicom.manufacturer", "GE MEDICAL SYSTEMS", 12, 12),
+            obs(ct, "dicom.model", "Optima CT660", 12, 12),
+            obs(ct, "dicom.modality", "CT", 12, 12),
+            obs(ct, "dicom.modality", "SR", 13, 13),
+            obs(ct, "some.future_key", "whatever", 14, 14),
+            obs(pacs, "dicom.called_ae", "PACS_ARCHIVE", 10, 20),
+            obs(pacs, "dicom.role", "SCP", 10, 20),
+        ];
+        let e = vec![edge(ct, pacs, 104, Some("dicom"), 10)];
+        (o, e)
+    }
+
+    #[test]
+    fn modality_device_gets_vendor_model_category_and_evidence() {
+        let (o, e) = ct_scenario();
+        let inv = identify(&o, &[], &e, &rules_with_oui());
+        assert_eq!(inv.devices.len(), 2);
+        let ct = inv.device(&device_id_for_mac(&CT.parse().unwrap())).unwrap();
+        assert_eq!(ct.vendor(), Some("GE Healthcare"), "DICOM + OUI agree after aliasing");
+        let vendor = ct.attribute(AttrKind::Vendor).unwrap();
+        assert!(!vendor.conflict);
+        assert!(vendor.confidence > 0.9, "{}", vendor.confidence);
+        let dicom = vendor
+            .candidates
+            .iter()
+            .find(|c| c.source == Source::Fact { key: "dicom.manufacturer".into() })
+            .unwrap();
+        assert_eq!(dicom.raw.as_deref(), Some("GE MEDICAL SYSTEMS"));
+        assert_eq!(dicom.evidence.unwrap().packet, 12);
+        assert!(vendor.candidates.iter().any(|c| matches!(c.source, Source::Oui { .. })));
+        assert_eq!(ct.model(), Some("Optima CT660"));
+        assert_eq!(ct.category, Some(Category::CtScanner));
+        assert_eq!(ct.criticality, Some(Criticality::High));
+        let roles = ct.roles();
+        assert!(roles.contains(&"DICOM SCU") && roles.contains(&"modality"), "{roles:?}");
+        assert_eq!(ct.values(AttrKind::AeTitle), vec!["CT_GE_OPTIMA"]);
+        assert!(ct.values(AttrKind::Software).contains(&"pynetdicom"));
+        assert!(ct.versions().contains(&(AttrKind::SoftwareVersion, "pynetdicom 304")));
+        assert!(ct.facts.iter().any(|f| f.key == "some.future_key"), "unknown keys kept");
+        assert_eq!(ct.display_name(), "CT_GE_OPTIMA");
+        let text = ct.explain().join("\n");
+        assert!(text.contains("vendor: GE Healthcare"), "{text}");
+        assert!(text.contains("fact dicom.manufacturer [file 0 packet 12]"), "{text}");
+        let pacs = inv.device(&device_id_for_mac(&PACS.parse().unwrap())).unwrap();
+        assert_eq!(pacs.vendor(), Some("Carestream"));
+        assert!(pacs.roles().contains(&"DICOM SCP"));
+        // Connections carry device ids.
+        assert_eq!(inv.connections.len(), 1);
+        assert_eq!(inv.connections[0].client.device.as_deref(), Some(ct.id.as_str()));
+    }
+
+    #[test]
+    fn conflicting_vendors_are_kept_and_flagged() {
+        let m = addr(Some(CT), Some("10.0.0.7"));
+        let o = vec![
+            obs(m, "dicom.manufacturer", "Philips Medical Systems", 1, 1),
+            obs(m, "sdc.manufacturer", "Drägerwerk AG & Co. KGaA", 2, 2),
+        ];
+        let inv = identify(&o, &[], &[], &rules_with_oui());
+        let d = &inv.devices[0];
+        let v = d.attribute(AttrKind::Vendor).unwrap();
+        assert!(v.conflict, "three different vendors");
+        let values = v.values();
+        for expected in ["Dräger", "Philips", "GE Healthcare"] {
+            assert!(values.contains(&expected), "{expected} missing from {values:?}");
+        }
+        // The SDC self-description (0.9) plus the SDC rule (0.9) beat the rest.
+        assert_eq!(d.vendor(), Some("Dräger"));
+        assert!(d.explain().iter().any(|l| l.contains("CONFLICT")));
+    }
+
+    #[test]
+    fn manual_override_wins_and_is_marked() {
+        let (o, e) = ct_scenario();
+        let id = device_id_for_mac(&CT.parse().unwrap());
+        let options = IdentifyOptions {
+            endpoints: EndpointConfig::default(),
+            devices: DeviceOptions {
+                site: "main".into(),
+                overrides: vec![
+                    ManualOverride {
+                        device_id: id.clone(),
+                        attribute: AttrKind::Category,
+                        value: "mr_scanner".into(),
+                        author: Some("biomed".into()),
+                        note: Some("asset tag 4711".into()),
+                        set_at: None,
+                    },
+                    ManualOverride {
+                        device_id: "dev-000000000000".into(),
+                        attribute: AttrKind::Vendor,
+                        value: "Nobody".into(),
+                        author: None,
+                        note: None,
+                        set_at: None,
+                    },
+                ],
+            },
+        };
+        let inv = identify_with(&o, &[], &e, &rules_with_oui(), &options);
+        let ct = inv.device(&id).unwrap();
+        assert_eq!(ct.category, Some(Category::MrScanner));
+        let cat = ct.attribute(AttrKind::Category).unwrap();
+        assert!(cat.overridden);
+        assert_eq!(cat.confidence, 1.0);
+        assert!(cat.conflict, "inferred ct_scanner stays visible");
+        assert!(cat.candidates.iter().any(|c| c.value == "ct_scanner"));
+        assert!(ct.explain().iter().any(|l| l.contains("manual override by biomed")));
+        assert!(inv.devices.iter().all(|d| d.vendor() != Some("Nobody")));
+    }
+
+    #[test]
+    fn dhcp_rebinding_keeps_the_device_and_its_id() {
+        let m = "00:09:fb:4d:3b:a9";
+        let eng = addr(Some("4c:ae:a3:bb:96:91"), Some("10.60.20.10"));
+        let o = vec![
+            obs(addr(Some(m), None), "dhcp.lease_ip", "10.60.20.41", 100, 100),
+            obs(addr(Some(m), Some("0.0.0.0")), "dhcp.hostname", "picix-1", 99, 99),
+            obs(addr(Some(m), None), "dhcp.lease_ip", "10.60.20.77", 5000, 5000),
+            obs(addr(Some(m), Some("10.60.20.77")), "hl7.sending_application", "PHILIPS_PIC_IX", 5100, 5100),
+        ];
+        let e = vec![
+            edge(addr(Some(m), Some("10.60.20.41")), eng, 2575, Some("hl7"), 200),
+            edge(addr(Some(m), Some("10.60.20.77")), eng, 2575, Some("hl7"), 5100),
+        ];
+        let inv = identify(&o, &[], &e, &rules_with_oui());
+        let id = device_id_for_mac(&m.parse().unwrap());
+        let d = inv.device(&id).unwrap();
+        assert_eq!(d.id_basis, IdBasis::Mac);
+        let ips: Vec<String> = d.ips.iter().map(|b| b.ip.to_string()).collect();
+        assert_eq!(ips, vec!["10.60.20.41", "10.60.20.77"]);
+        assert_eq!(d.hostname(), Some("picix-1"));
+        assert_eq!(d.category, Some(Category::MonitoringGateway), "{:?}", d.explain());
+        assert_eq!(inv.devices.len(), 2, "one device per MAC, not per lease");
+        // The id depends only on the MAC.
+        let inv2 = identify(&o[2..], &[], &e[1..], &rules_with_oui());
+        assert!(inv2.device(&id).is_some());
+        assert!(id.starts_with("dev-") && id.len() == 16, "{id}");
+    }
+
+    #[test]
+    fn behaviour_finds_pacs_and_interface_engine() {
+        let pacs = addr(Some(PACS), Some("10.0.0.5"));
+        let eng = addr(Some("4c:ae:a3:bb:96:91"), Some("10.0.0.10"));
+        let lis = addr(Some("00:1b:21:00:00:09"), Some("10.0.0.11"));
+        let e = vec![
+            edge(addr(Some("00:1b:21:00:00:01"), Some("10.0.0.21")), pacs, 104, Some("dicom"), 1),
+            edge(addr(Some("00:1b:21:00:00:02"), Some("10.0.0.22")), pacs, 104, Some("dicom"), 2),
+            edge(addr(Some("00:1b:21:00:00:03"), Some("10.0.0.23")), eng, 2575, Some("hl7"), 3),
+            edge(eng, lis, 2575, Some("hl7"), 4),
+        ];
+        let inv = identify(&[], &[], &e, &Rules::builtin().unwrap());
+        let p = inv.device(&device_id_for_mac(&PACS.parse().unwrap())).unwrap();
+        assert!(p.roles().contains(&"PACS"), "{:?}", p.roles());
+        assert_eq!(p.category, Some(Category::Pacs));
+        let en = inv
+            .device(&device_id_for_mac(&"4c:ae:a3:bb:96:91".parse().unwrap()))
+            .unwrap();
+        assert!(en.roles().contains(&"interface engine"), "{:?}", en.roles());
+        assert!(en.roles().contains(&"HL7 receiver") && en.roles().contains(&"HL7 sender"));
+        assert_eq!(en.category, Some(Category::InterfaceEngine));
+    }
+
+    #[test]
+    fn ip_only_devices_use_site_ids_and_dns_names() {
+        let gw = "00:00:5e:00:01:01";
+        let e = vec![
+            edge(addr(Some(gw), Some("10.9.0.7")), addr(Some(PACS), Some("10.0.0.5")), 104, Some("dicom"), 1),
+            edge(addr(Some(PACS), Some("10.0.0.5")), addr(Some(gw), Some("8.8.8.8")), 53, None, 2),
+            edge(addr(Some(PACS), Some("10.0.0.5")), addr(Some(gw), Some("9.9.9.9")), 53, None, 3),
+        ];
+        let o = vec![obs(addr(Some(gw), Some("8.8.8.8")), "dns.answer", "us-remote-1.hosp.example=10.9.0.7", 2, 2)];
+        let options = IdentifyOptions {
+            devices: DeviceOptions {
+                site: "north".into(),
+                overrides: vec![],
+            },
+            ..IdentifyOptions::default()
+        };
+        let inv = identify_with(&o, &[], &e, &Rules::builtin().unwrap(), &options);
+        let id = device_id_for_ip("north", &"10.9.0.7".parse().unwrap());
+        assert_ne!(id, device_id_for_ip("south", &"10.9.0.7".parse().unwrap()));
+        let d = inv.device(&id).unwrap();
+        assert_eq!(d.id_basis, IdBasis::Ip);
+        assert_eq!(d.hostname(), Some("us-remote-1.hosp.example"));
+        assert!(d.roles().contains(&"DICOM SCU"));
+        // The external DNS server is not a device.
+        assert_eq!(inv.devices.len(), 3, "remote host, PACS, gateway");
+        let gw = inv.device(&device_id_for_mac(&gw.parse().unwrap())).unwrap();
+        assert!(gw.is_router);
+        assert_eq!(gw.category, Some(Category::NetworkDevice));
+        assert!(gw.roles().contains(&"router/gateway"));
+    }
+
+    #[test]
+    fn security_observations_attach_to_the_responsible_device() {
+        let (o, e) = ct_scenario();
+        let s = vec![SecurityObservation {
+            kind: SecurityKind::DicomWithoutTls,
+            severity: Severity::Medium,
+            subject: addr(Some(CT), Some("10.60.10.21")),
+            peer: Some(addr(Some(PACS), Some("10.60.10.5"))),
+            detail: "DICOM association without TLS".into(),
+            first_seen: Timestamp(10),
+            last_seen: Timestamp(20),
+            count: 2,
+            evidence: crate::endpoints::tests::ev(10),
+        }];
+        let inv = identify(&o, &s, &e, &rules_with_oui());
+        let ct = inv.device(&device_id_for_mac(&CT.parse().unwrap())).unwrap();
+        assert_eq!(ct.security.len(), 1);
+        assert_eq!(ct.security[0].kind, SecurityKind::DicomWithoutTls);
+        let json = serde_json::to_string(&inv).unwrap();
+        assert_eq!(json, serde_json::to_string(&identify(&o, &s, &e, &rules_with_oui())).unwrap());
+        assert!(json.contains("\"ae_title\""), "attribute names are snake_case");
     }
 }

@@ -320,6 +320,10 @@ impl EndpointMap {
             }
         };
         for (addr, first, last) in sightings(observations, security, edges) {
+            // A router is a device of its own even when it never shows its own address.
+            if let Some(r) = addr.mac.filter(|m| map.routers.contains(m)) {
+                touch(EndpointKey::Mac(r), first, last, None, None);
+            }
             let Resolved::Endpoint(key) = map.resolve(&addr, first) else {
                 continue;
             };
@@ -700,7 +704,7 @@ pub(crate) mod tests {
             .collect();
         let map = EndpointMap::build(&[], &[], &edges, &EndpointConfig::default());
         assert!(map.is_router(&mac(r)), "5 IPv4 > threshold 4");
-        assert_eq!(map.endpoints().len(), 6, "5 remote hosts + the server");
+        assert_eq!(map.endpoints().len(), 7, "5 remote hosts + the server + the router");
         // With a higher threshold the same MAC is a host with 5 addresses.
         let lax = EndpointConfig {
             max_ipv4_per_host: 5,
