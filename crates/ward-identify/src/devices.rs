@@ -177,7 +177,11 @@ impl Device {
 
     /// A name for people: host name, else AE title, else HL7 application, else address.
     pub fn display_name(&self) -> String {
-        for k in [AttrKind::Hostname, AttrKind::AeTitle, AttrKind::Hl7Application] {
+        for k in [
+            AttrKind::Hostname,
+            AttrKind::AeTitle,
+            AttrKind::Hl7Application,
+        ] {
             if let Some(v) = self.value(k) {
                 return v.to_string();
             }
@@ -216,7 +220,11 @@ impl Device {
                 .map(|c| format!("{} [{:.2}, {}]", c.value, c.confidence, c.source))
                 .collect();
             if !others.is_empty() {
-                line.push_str(if attr.conflict { "; CONFLICT, also: " } else { "; also: " });
+                line.push_str(if attr.conflict {
+                    "; CONFLICT, also: "
+                } else {
+                    "; also: "
+                });
                 line.push_str(&others.join(", "));
             }
             out.push(line);
@@ -307,11 +315,15 @@ pub fn build_devices(
         if o.key == "dns.answer" {
             if let Some((name, ip)) = o.value.split_once('=') {
                 if let Ok(ip) = ip.trim().parse::<IpAddr>() {
-                    let a = EndpointAddr { mac: None, ip: Some(ip) };
+                    let a = EndpointAddr {
+                        mac: None,
+                        ip: Some(ip),
+                    };
                     if let Resolved::Endpoint(k) = map.resolve(&a, o.first_seen) {
-                        if let (Some(d), Some(v)) =
-                            (drafts.get_mut(&k), facts::apply(facts::Transform::Hostname, name))
-                        {
+                        if let (Some(d), Some(v)) = (
+                            drafts.get_mut(&k),
+                            facts::apply(facts::Transform::Hostname, name),
+                        ) {
                             let src = Source::Fact { key: o.key.clone() };
                             d.add(AttrKind::Hostname, candidate(v, 0.5, src, Some(o)));
                         }
@@ -336,7 +348,12 @@ pub fn build_devices(
         });
         if let Some(fm) = facts::mapping(&o.key) {
             if let Some(v) = facts::apply(fm.transform, &o.value) {
-                let c = candidate(v, fm.confidence, Source::Fact { key: o.key.clone() }, Some(o));
+                let c = candidate(
+                    v,
+                    fm.confidence,
+                    Source::Fact { key: o.key.clone() },
+                    Some(o),
+                );
                 d.add(fm.attr, canonicalise(rules, fm.attr, c));
             }
         }
@@ -451,12 +468,13 @@ pub fn build_devices(
             .get(&AttrKind::Category)
             .and_then(|a| a.value.as_deref())
             .and_then(|v| v.parse::<Category>().ok());
-        d.facts
-            .sort_by(|a, b| (&a.key, &a.value, a.first_seen).cmp(&(&b.key, &b.value, b.first_seen)));
+        d.facts.sort_by(|a, b| {
+            (&a.key, &a.value, a.first_seen).cmp(&(&b.key, &b.value, b.first_seen))
+        });
         d.security.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| (a.kind, &a.detail, a.first_seen).cmp(&(b.kind, &b.detail, b.first_seen)))
+            b.severity.cmp(&a.severity).then_with(|| {
+                (a.kind, &a.detail, a.first_seen).cmp(&(b.kind, &b.detail, b.first_seen))
+            })
         });
         devices.push(Device {
             id,
@@ -585,13 +603,19 @@ fn add_behaviour(
         match *proto {
             "dicom" if clients.len() >= PACS_MIN_CLIENTS => {
                 d.add(AttrKind::Role, behaviour("dicom.archive", "PACS", 0.5, ev));
-                d.add(AttrKind::Category, behaviour("dicom.archive", "pacs", 0.45, ev));
+                d.add(
+                    AttrKind::Category,
+                    behaviour("dicom.archive", "pacs", 0.45, ev),
+                );
             }
             "hl7" => {
                 let also_sends = first_ev.contains_key(&(*key, "hl7", false));
                 if clients.len() >= ENGINE_MIN_SENDERS || also_sends {
                     let conf = if also_sends { 0.55 } else { 0.45 };
-                    d.add(AttrKind::Role, behaviour("hl7.hub", "interface engine", conf, ev));
+                    d.add(
+                        AttrKind::Role,
+                        behaviour("hl7.hub", "interface engine", conf, ev),
+                    );
                     d.add(
                         AttrKind::Category,
                         behaviour("hl7.hub", "interface_engine", conf, ev),
@@ -632,7 +656,13 @@ mod tests {
         let o = vec![
             obs(ct, "dicom.calling_ae", "CT_GE_OPTIMA", 10, 20),
             obs(ct, "dicom.role", "SCU", 10, 20),
-            obs(ct, "dicom.implementation_class_uid", "1.2.826.0.1.3680043.9.3811.3.0.4", 10, 20),
+            obs(
+                ct,
+                "dicom.implementation_class_uid",
+                "1.2.826.0.1.3680043.9.3811.3.0.4",
+                10,
+                20,
+            ),
             obs(ct, "dicom.implementation_version", "PYNETDICOM_304", 10, 20),
             obs(ct, "dicom.manufacturer", "GE MEDICAL SYSTEMS", 12, 12),
             obs(ct, "dicom.model", "Optima CT660", 12, 12),
@@ -651,38 +681,68 @@ mod tests {
         let (o, e) = ct_scenario();
         let inv = identify(&o, &[], &e, &rules_with_oui());
         assert_eq!(inv.devices.len(), 2);
-        let ct = inv.device(&device_id_for_mac(&CT.parse().unwrap())).unwrap();
-        assert_eq!(ct.vendor(), Some("GE Healthcare"), "DICOM + OUI agree after aliasing");
+        let ct = inv
+            .device(&device_id_for_mac(&CT.parse().unwrap()))
+            .unwrap();
+        assert_eq!(
+            ct.vendor(),
+            Some("GE Healthcare"),
+            "DICOM + OUI agree after aliasing"
+        );
         let vendor = ct.attribute(AttrKind::Vendor).unwrap();
         assert!(!vendor.conflict);
         assert!(vendor.confidence > 0.9, "{}", vendor.confidence);
         let dicom = vendor
             .candidates
             .iter()
-            .find(|c| c.source == Source::Fact { key: "dicom.manufacturer".into() })
+            .find(|c| {
+                c.source
+                    == Source::Fact {
+                        key: "dicom.manufacturer".into(),
+                    }
+            })
             .unwrap();
         assert_eq!(dicom.raw.as_deref(), Some("GE MEDICAL SYSTEMS"));
         assert_eq!(dicom.evidence.unwrap().packet, 12);
-        assert!(vendor.candidates.iter().any(|c| matches!(c.source, Source::Oui { .. })));
+        assert!(vendor
+            .candidates
+            .iter()
+            .any(|c| matches!(c.source, Source::Oui { .. })));
         assert_eq!(ct.model(), Some("Optima CT660"));
         assert_eq!(ct.category, Some(Category::CtScanner));
         assert_eq!(ct.criticality, Some(Criticality::High));
         let roles = ct.roles();
-        assert!(roles.contains(&"DICOM SCU") && roles.contains(&"modality"), "{roles:?}");
+        assert!(
+            roles.contains(&"DICOM SCU") && roles.contains(&"modality"),
+            "{roles:?}"
+        );
         assert_eq!(ct.values(AttrKind::AeTitle), vec!["CT_GE_OPTIMA"]);
         assert!(ct.values(AttrKind::Software).contains(&"pynetdicom"));
-        assert!(ct.versions().contains(&(AttrKind::SoftwareVersion, "pynetdicom 304")));
-        assert!(ct.facts.iter().any(|f| f.key == "some.future_key"), "unknown keys kept");
+        assert!(ct
+            .versions()
+            .contains(&(AttrKind::SoftwareVersion, "pynetdicom 304")));
+        assert!(
+            ct.facts.iter().any(|f| f.key == "some.future_key"),
+            "unknown keys kept"
+        );
         assert_eq!(ct.display_name(), "CT_GE_OPTIMA");
         let text = ct.explain().join("\n");
         assert!(text.contains("vendor: GE Healthcare"), "{text}");
-        assert!(text.contains("fact dicom.manufacturer [file 0 packet 12]"), "{text}");
-        let pacs = inv.device(&device_id_for_mac(&PACS.parse().unwrap())).unwrap();
+        assert!(
+            text.contains("fact dicom.manufacturer [file 0 packet 12]"),
+            "{text}"
+        );
+        let pacs = inv
+            .device(&device_id_for_mac(&PACS.parse().unwrap()))
+            .unwrap();
         assert_eq!(pacs.vendor(), Some("Carestream"));
         assert!(pacs.roles().contains(&"DICOM SCP"));
         // Connections carry device ids.
         assert_eq!(inv.connections.len(), 1);
-        assert_eq!(inv.connections[0].client.device.as_deref(), Some(ct.id.as_str()));
+        assert_eq!(
+            inv.connections[0].client.device.as_deref(),
+            Some(ct.id.as_str())
+        );
     }
 
     #[test]
@@ -698,7 +758,10 @@ mod tests {
         assert!(v.conflict, "three different vendors");
         let values = v.values();
         for expected in ["Dräger", "Philips", "GE Healthcare"] {
-            assert!(values.contains(&expected), "{expected} missing from {values:?}");
+            assert!(
+                values.contains(&expected),
+                "{expected} missing from {values:?}"
+            );
         }
         // The SDC self-description (0.9) plus the SDC rule (0.9) beat the rest.
         assert_eq!(d.vendor(), Some("Dräger"));
@@ -741,7 +804,10 @@ mod tests {
         assert_eq!(cat.confidence, 1.0);
         assert!(cat.conflict, "inferred ct_scanner stays visible");
         assert!(cat.candidates.iter().any(|c| c.value == "ct_scanner"));
-        assert!(ct.explain().iter().any(|l| l.contains("manual override by biomed")));
+        assert!(ct
+            .explain()
+            .iter()
+            .any(|l| l.contains("manual override by biomed")));
         assert!(inv.devices.iter().all(|d| d.vendor() != Some("Nobody")));
     }
 
@@ -750,14 +816,50 @@ mod tests {
         let m = "00:09:fb:4d:3b:a9";
         let eng = addr(Some("4c:ae:a3:bb:96:91"), Some("10.60.20.10"));
         let o = vec![
-            obs(addr(Some(m), None), "dhcp.lease_ip", "10.60.20.41", 100, 100),
-            obs(addr(Some(m), Some("0.0.0.0")), "dhcp.hostname", "picix-1", 99, 99),
-            obs(addr(Some(m), None), "dhcp.lease_ip", "10.60.20.77", 5000, 5000),
-            obs(addr(Some(m), Some("10.60.20.77")), "hl7.sending_application", "PHILIPS_PIC_IX", 5100, 5100),
+            obs(
+                addr(Some(m), None),
+                "dhcp.lease_ip",
+                "10.60.20.41",
+                100,
+                100,
+            ),
+            obs(
+                addr(Some(m), Some("0.0.0.0")),
+                "dhcp.hostname",
+                "picix-1",
+                99,
+                99,
+            ),
+            obs(
+                addr(Some(m), None),
+                "dhcp.lease_ip",
+                "10.60.20.77",
+                5000,
+                5000,
+            ),
+            obs(
+                addr(Some(m), Some("10.60.20.77")),
+                "hl7.sending_application",
+                "PHILIPS_PIC_IX",
+                5100,
+                5100,
+            ),
         ];
         let e = vec![
-            edge(addr(Some(m), Some("10.60.20.41")), eng, 2575, Some("hl7"), 200),
-            edge(addr(Some(m), Some("10.60.20.77")), eng, 2575, Some("hl7"), 5100),
+            edge(
+                addr(Some(m), Some("10.60.20.41")),
+                eng,
+                2575,
+                Some("hl7"),
+                200,
+            ),
+            edge(
+                addr(Some(m), Some("10.60.20.77")),
+                eng,
+                2575,
+                Some("hl7"),
+                5100,
+            ),
         ];
         let inv = identify(&o, &[], &e, &rules_with_oui());
         let id = device_id_for_mac(&m.parse().unwrap());
@@ -766,7 +868,12 @@ mod tests {
         let ips: Vec<String> = d.ips.iter().map(|b| b.ip.to_string()).collect();
         assert_eq!(ips, vec!["10.60.20.41", "10.60.20.77"]);
         assert_eq!(d.hostname(), Some("picix-1"));
-        assert_eq!(d.category, Some(Category::MonitoringGateway), "{:?}", d.explain());
+        assert_eq!(
+            d.category,
+            Some(Category::MonitoringGateway),
+            "{:?}",
+            d.explain()
+        );
         assert_eq!(inv.devices.len(), 2, "one device per MAC, not per lease");
         // The id depends only on the MAC.
         let inv2 = identify(&o[2..], &[], &e[1..], &rules_with_oui());
@@ -780,13 +887,33 @@ mod tests {
         let eng = addr(Some("4c:ae:a3:bb:96:91"), Some("10.0.0.10"));
         let lis = addr(Some("00:1b:21:00:00:09"), Some("10.0.0.11"));
         let e = vec![
-            edge(addr(Some("00:1b:21:00:00:01"), Some("10.0.0.21")), pacs, 104, Some("dicom"), 1),
-            edge(addr(Some("00:1b:21:00:00:02"), Some("10.0.0.22")), pacs, 104, Some("dicom"), 2),
-            edge(addr(Some("00:1b:21:00:00:03"), Some("10.0.0.23")), eng, 2575, Some("hl7"), 3),
+            edge(
+                addr(Some("00:1b:21:00:00:01"), Some("10.0.0.21")),
+                pacs,
+                104,
+                Some("dicom"),
+                1,
+            ),
+            edge(
+                addr(Some("00:1b:21:00:00:02"), Some("10.0.0.22")),
+                pacs,
+                104,
+                Some("dicom"),
+                2,
+            ),
+            edge(
+                addr(Some("00:1b:21:00:00:03"), Some("10.0.0.23")),
+                eng,
+                2575,
+                Some("hl7"),
+                3,
+            ),
             edge(eng, lis, 2575, Some("hl7"), 4),
         ];
         let inv = identify(&[], &[], &e, &Rules::builtin().unwrap());
-        let p = inv.device(&device_id_for_mac(&PACS.parse().unwrap())).unwrap();
+        let p = inv
+            .device(&device_id_for_mac(&PACS.parse().unwrap()))
+            .unwrap();
         assert!(p.roles().contains(&"PACS"), "{:?}", p.roles());
         assert_eq!(p.category, Some(Category::Pacs));
         let en = inv
@@ -801,11 +928,35 @@ mod tests {
     fn ip_only_devices_use_site_ids_and_dns_names() {
         let gw = "00:00:5e:00:01:01";
         let e = vec![
-            edge(addr(Some(gw), Some("10.9.0.7")), addr(Some(PACS), Some("10.0.0.5")), 104, Some("dicom"), 1),
-            edge(addr(Some(PACS), Some("10.0.0.5")), addr(Some(gw), Some("8.8.8.8")), 53, None, 2),
-            edge(addr(Some(PACS), Some("10.0.0.5")), addr(Some(gw), Some("9.9.9.9")), 53, None, 3),
+            edge(
+                addr(Some(gw), Some("10.9.0.7")),
+                addr(Some(PACS), Some("10.0.0.5")),
+                104,
+                Some("dicom"),
+                1,
+            ),
+            edge(
+                addr(Some(PACS), Some("10.0.0.5")),
+                addr(Some(gw), Some("8.8.8.8")),
+                53,
+                None,
+                2,
+            ),
+            edge(
+                addr(Some(PACS), Some("10.0.0.5")),
+                addr(Some(gw), Some("9.9.9.9")),
+                53,
+                None,
+                3,
+            ),
         ];
-        let o = vec![obs(addr(Some(gw), Some("8.8.8.8")), "dns.answer", "us-remote-1.hosp.example=10.9.0.7", 2, 2)];
+        let o = vec![obs(
+            addr(Some(gw), Some("8.8.8.8")),
+            "dns.answer",
+            "us-remote-1.hosp.example=10.9.0.7",
+            2,
+            2,
+        )];
         let options = IdentifyOptions {
             devices: DeviceOptions {
                 site: "north".into(),
@@ -822,7 +973,9 @@ mod tests {
         assert!(d.roles().contains(&"DICOM SCU"));
         // The external DNS server is not a device.
         assert_eq!(inv.devices.len(), 3, "remote host, PACS, gateway");
-        let gw = inv.device(&device_id_for_mac(&gw.parse().unwrap())).unwrap();
+        let gw = inv
+            .device(&device_id_for_mac(&gw.parse().unwrap()))
+            .unwrap();
         assert!(gw.is_router);
         assert_eq!(gw.category, Some(Category::NetworkDevice));
         assert!(gw.roles().contains(&"router/gateway"));
@@ -843,11 +996,19 @@ mod tests {
             evidence: crate::endpoints::tests::ev(10),
         }];
         let inv = identify(&o, &s, &e, &rules_with_oui());
-        let ct = inv.device(&device_id_for_mac(&CT.parse().unwrap())).unwrap();
+        let ct = inv
+            .device(&device_id_for_mac(&CT.parse().unwrap()))
+            .unwrap();
         assert_eq!(ct.security.len(), 1);
         assert_eq!(ct.security[0].kind, SecurityKind::DicomWithoutTls);
         let json = serde_json::to_string(&inv).unwrap();
-        assert_eq!(json, serde_json::to_string(&identify(&o, &s, &e, &rules_with_oui())).unwrap());
-        assert!(json.contains("\"ae_title\""), "attribute names are snake_case");
+        assert_eq!(
+            json,
+            serde_json::to_string(&identify(&o, &s, &e, &rules_with_oui())).unwrap()
+        );
+        assert!(
+            json.contains("\"ae_title\""),
+            "attribute names are snake_case"
+        );
     }
 }

@@ -331,10 +331,15 @@ impl EndpointMap {
             match key {
                 EndpointKey::Mac(m) => {
                     // A router's packets carry other hosts' IPs; only its own count.
-                    let own = usable_ip.filter(|ip| {
-                        !map.routers.contains(&m) || owned.contains(&(m, *ip))
-                    });
-                    touch(key, first, last, own.map(|ip| (ip, BindingSource::Traffic)), None);
+                    let own = usable_ip
+                        .filter(|ip| !map.routers.contains(&m) || owned.contains(&(m, *ip)));
+                    touch(
+                        key,
+                        first,
+                        last,
+                        own.map(|ip| (ip, BindingSource::Traffic)),
+                        None,
+                    );
                 }
                 EndpointKey::Ip(ip) => {
                     let via = addr.mac.filter(|m| map.routers.contains(m));
@@ -618,7 +623,13 @@ pub(crate) mod tests {
             ip: i.map(ip),
         }
     }
-    pub fn obs(subject: EndpointAddr, key: &str, value: &str, first: u64, last: u64) -> Observation {
+    pub fn obs(
+        subject: EndpointAddr,
+        key: &str,
+        value: &str,
+        first: u64,
+        last: u64,
+    ) -> Observation {
         Observation {
             subject,
             key: key.into(),
@@ -660,14 +671,35 @@ pub(crate) mod tests {
     fn gateway_with_internet_peers_is_a_router_and_remote_hosts_are_keyed_by_ip() {
         let edges = vec![
             // Local host to two internet servers through the gateway.
-            edge(addr(Some(HOST), Some("10.0.0.5")), addr(Some(GW), Some("8.8.8.8")), 443, Some("tls"), 1),
-            edge(addr(Some(HOST), Some("10.0.0.5")), addr(Some(GW), Some("1.1.1.1")), 443, Some("tls"), 2),
+            edge(
+                addr(Some(HOST), Some("10.0.0.5")),
+                addr(Some(GW), Some("8.8.8.8")),
+                443,
+                Some("tls"),
+                1,
+            ),
+            edge(
+                addr(Some(HOST), Some("10.0.0.5")),
+                addr(Some(GW), Some("1.1.1.1")),
+                443,
+                Some("tls"),
+                2,
+            ),
             // A remote-site host reaching the local PACS through the same router.
-            edge(addr(Some(GW), Some("10.9.0.7")), addr(Some("00:1d:4a:17:5d:be"), Some("10.0.0.9")), 104, Some("dicom"), 3),
+            edge(
+                addr(Some(GW), Some("10.9.0.7")),
+                addr(Some("00:1d:4a:17:5d:be"), Some("10.0.0.9")),
+                104,
+                Some("dicom"),
+                3,
+            ),
         ];
         let obs = vec![obs(addr(Some(GW), None), "arp.ip", "10.0.0.1", 0, 5)];
         let map = EndpointMap::build(&obs, &[], &edges, &EndpointConfig::default());
-        assert!(map.is_router(&mac(GW)), "gateway MAC seen with 2 internet IPs");
+        assert!(
+            map.is_router(&mac(GW)),
+            "gateway MAC seen with 2 internet IPs"
+        );
         assert!(!map.is_router(&mac(HOST)));
         assert_eq!(
             map.resolve(&addr(Some(GW), Some("10.9.0.7")), Timestamp(3)),
@@ -680,16 +712,27 @@ pub(crate) mod tests {
         // The router itself is an endpoint keyed by its MAC, holding only its own IP.
         let gw = map.get(&EndpointKey::Mac(mac(GW))).unwrap();
         assert!(gw.is_router);
-        assert_eq!(gw.ips.iter().map(|b| b.ip).collect::<Vec<_>>(), vec![ip("10.0.0.1")]);
+        assert_eq!(
+            gw.ips.iter().map(|b| b.ip).collect::<Vec<_>>(),
+            vec![ip("10.0.0.1")]
+        );
         let remote = map.get(&EndpointKey::Ip(ip("10.9.0.7"))).unwrap();
         assert_eq!(remote.via_routers, vec![mac(GW)]);
-        assert!(map.get(&EndpointKey::Ip(ip("8.8.8.8"))).is_none(), "externals are not endpoints");
+        assert!(
+            map.get(&EndpointKey::Ip(ip("8.8.8.8"))).is_none(),
+            "externals are not endpoints"
+        );
 
         let conns = connection_map(&edges, &map, &|_| None);
         assert_eq!(conns.len(), 3);
-        let ext: Vec<_> = conns.iter().filter(|c| c.server.scope == Scope::External).collect();
+        let ext: Vec<_> = conns
+            .iter()
+            .filter(|c| c.server.scope == Scope::External)
+            .collect();
         assert_eq!(ext.len(), 2);
-        assert!(ext.iter().all(|c| c.client.endpoint.as_deref() == Some("mac:44:4b:5d:91:e6:a4")));
+        assert!(ext
+            .iter()
+            .all(|c| c.client.endpoint.as_deref() == Some("mac:44:4b:5d:91:e6:a4")));
         let dicom = conns.iter().find(|c| c.server_port == 104).unwrap();
         assert_eq!(dicom.client.endpoint.as_deref(), Some("ip:10.9.0.7"));
         assert_eq!(dicom.protocol.as_deref(), Some("dicom"));
@@ -700,11 +743,23 @@ pub(crate) mod tests {
         let r = "00:11:22:33:44:55";
         let srv = addr(Some("00:1d:4a:17:5d:be"), Some("10.0.0.9"));
         let edges: Vec<_> = (1..=5)
-            .map(|i| edge(addr(Some(r), Some(&format!("10.2.0.{i}"))), srv, 2575, Some("hl7"), i))
+            .map(|i| {
+                edge(
+                    addr(Some(r), Some(&format!("10.2.0.{i}"))),
+                    srv,
+                    2575,
+                    Some("hl7"),
+                    i,
+                )
+            })
             .collect();
         let map = EndpointMap::build(&[], &[], &edges, &EndpointConfig::default());
         assert!(map.is_router(&mac(r)), "5 IPv4 > threshold 4");
-        assert_eq!(map.endpoints().len(), 7, "5 remote hosts + the server + the router");
+        assert_eq!(
+            map.endpoints().len(),
+            7,
+            "5 remote hosts + the server + the router"
+        );
         // With a higher threshold the same MAC is a host with 5 addresses.
         let lax = EndpointConfig {
             max_ipv4_per_host: 5,
@@ -721,9 +776,21 @@ pub(crate) mod tests {
         let m2 = "00:10:5d:6f:df:53";
         let obs = vec![
             obs(addr(Some(m1), None), "dhcp.lease_ip", "10.0.0.50", 100, 200),
-            obs(addr(Some(m1), None), "dhcp.lease_ip", "10.0.0.51", 1000, 1100),
+            obs(
+                addr(Some(m1), None),
+                "dhcp.lease_ip",
+                "10.0.0.51",
+                1000,
+                1100,
+            ),
             // Later the old address goes to another device.
-            obs(addr(Some(m2), None), "dhcp.lease_ip", "10.0.0.50", 2000, 2100),
+            obs(
+                addr(Some(m2), None),
+                "dhcp.lease_ip",
+                "10.0.0.50",
+                2000,
+                2100,
+            ),
         ];
         let srv = addr(None, Some("10.0.0.9"));
         let edges = vec![
@@ -739,7 +806,10 @@ pub(crate) mod tests {
         assert!(e1.ips[0].sources.contains(&BindingSource::DhcpLease));
         assert_eq!(e1.ip_at(Timestamp(150)), Some(ip("10.0.0.50")));
         assert_eq!(e1.ip_at(Timestamp(1500)), Some(ip("10.0.0.51")));
-        assert_eq!(map.resolve(&addr(None, Some("10.0.0.50")), Timestamp(150)), Resolved::Endpoint(k1));
+        assert_eq!(
+            map.resolve(&addr(None, Some("10.0.0.50")), Timestamp(150)),
+            Resolved::Endpoint(k1)
+        );
         assert_eq!(
             map.resolve(&addr(None, Some("10.0.0.50")), Timestamp(2050)),
             Resolved::Endpoint(EndpointKey::Mac(mac(m2)))
@@ -750,7 +820,10 @@ pub(crate) mod tests {
             .filter(|c| c.client.endpoint.as_deref() == Some("mac:00:09:fb:4d:3b:a9"))
             .map(|c| c.sessions)
             .sum();
-        assert_eq!(from_m1, 2, "both leases' traffic belongs to the first device");
+        assert_eq!(
+            from_m1, 2,
+            "both leases' traffic belongs to the first device"
+        );
         assert!(conns.iter().all(|c| c.client.device.is_some()));
     }
 

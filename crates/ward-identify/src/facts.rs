@@ -27,7 +27,12 @@ pub struct FactMapping {
     pub transform: Transform,
 }
 
-const fn m(key: &'static str, attr: AttrKind, confidence: f64, transform: Transform) -> FactMapping {
+const fn m(
+    key: &'static str,
+    attr: AttrKind,
+    confidence: f64,
+    transform: Transform,
+) -> FactMapping {
     FactMapping {
         key,
         attr,
@@ -129,10 +134,22 @@ mod tests {
 
     #[test]
     fn transforms() {
-        assert_eq!(apply(Hostname, "printer-3.local.").as_deref(), Some("printer-3"));
-        assert_eq!(apply(Hostname, "ws01.hosp.example").as_deref(), Some("ws01.hosp.example"));
-        assert_eq!(apply(RolePrefix("DICOM"), "SCU").as_deref(), Some("DICOM SCU"));
-        assert_eq!(apply(RolePrefix("HL7"), "sender").as_deref(), Some("HL7 sender"));
+        assert_eq!(
+            apply(Hostname, "printer-3.local.").as_deref(),
+            Some("printer-3")
+        );
+        assert_eq!(
+            apply(Hostname, "ws01.hosp.example").as_deref(),
+            Some("ws01.hosp.example")
+        );
+        assert_eq!(
+            apply(RolePrefix("DICOM"), "SCU").as_deref(),
+            Some("DICOM SCU")
+        );
+        assert_eq!(
+            apply(RolePrefix("HL7"), "sender").as_deref(),
+            Some("HL7 sender")
+        );
         assert_eq!(apply(AsIs, "   "), None);
     }
 }

@@ -75,7 +75,10 @@ impl Rules {
 
     /// The built-in rules, optionally merged with a user rule directory, plus the IEEE
     /// registry from `ieee_dir`.
-    pub fn standard_with(ieee_dir: &Path, user_rules: Option<&Path>) -> Result<Rules, KnowledgeError> {
+    pub fn standard_with(
+        ieee_dir: &Path,
+        user_rules: Option<&Path>,
+    ) -> Result<Rules, KnowledgeError> {
         let mut rules = match user_rules {
             Some(dir) => Rules::load_dir(dir)?,
             None => Rules::builtin()?,
@@ -123,7 +126,13 @@ pub fn identify(
     edges: &[ConnectionEdge],
     rules: &Rules,
 ) -> Inventory {
-    identify_with(observations, security, edges, rules, &IdentifyOptions::default())
+    identify_with(
+        observations,
+        security,
+        edges,
+        rules,
+        &IdentifyOptions::default(),
+    )
 }
 
 /// Identifies endpoints, devices and connections.
@@ -135,7 +144,8 @@ pub fn identify_with(
     options: &IdentifyOptions,
 ) -> Inventory {
     let map = EndpointMap::build(observations, security, edges, &options.endpoints);
-    let devices = devices::build_devices(observations, security, edges, &map, rules, &options.devices);
+    let devices =
+        devices::build_devices(observations, security, edges, &map, rules, &options.devices);
     let device_by_endpoint: BTreeMap<String, String> = devices
         .iter()
         .flat_map(|d| d.endpoints.iter().map(|e| (e.clone(), d.id.clone())))

@@ -10,15 +10,15 @@
 //! Each entry in those files is a pair of lines:
 //!
 //! ```text
-//! 00-1B-21   (hex)		Intel Corporate
-//! 001B21     (base 16)		Intel Corporate
+//! 00-1B-21   (hex)        Intel Corporate
+//! 001B21     (base 16)        Intel Corporate
 //! ```
 //!
 //! and for MA-M / MA-S / IAB the second line carries the range below the 24-bit prefix:
 //!
 //! ```text
-//! 70-B3-D5   (hex)		TELEPLATFORMS
-//! F2F000-F2FFFF     (base 16)		TELEPLATFORMS
+//! 70-B3-D5   (hex)        TELEPLATFORMS
+//! F2F000-F2FFFF     (base 16)        TELEPLATFORMS
 //! ```
 //!
 //! Address lines follow and are ignored. The parser never panics and names the file and
@@ -195,7 +195,7 @@ impl OuiRegistry {
             Some(p) => p,
             None => {
                 self.tables.push((entry.bits, AHashMap::new()));
-                self.tables.sort_by(|a, b| b.0.cmp(&a.0));
+                self.tables.sort_by_key(|t| std::cmp::Reverse(t.0));
                 self.tables
                     .iter()
                     .position(|(b, _)| *b == entry.bits)
@@ -288,7 +288,8 @@ fn parse_range(oui24: u64, head: &str) -> Result<(u8, u64), String> {
 mod tests {
     use super::*;
 
-    const MAL: &str = "OUI/MA-L                                                    Organization\r\n\
+    const MAL: &str =
+        "OUI/MA-L                                                    Organization\r\n\
 company_id                                                  Organization\r\n\
 \r\n\
 00-1B-21   (hex)\t\tIntel Corporate\r\n\

@@ -333,7 +333,8 @@ impl Rules {
         self.vendors
             .iter()
             .find(|v| {
-                v.name.eq_ignore_ascii_case(raw) || v.aliases.iter().any(|a| glob_match(a, raw, false))
+                v.name.eq_ignore_ascii_case(raw)
+                    || v.aliases.iter().any(|a| glob_match(a, raw, false))
             })
             .map(|v| v.name.as_str())
     }
@@ -514,9 +515,11 @@ fn validate(spec: &RuleSpec) -> Result<Matcher, String> {
         || spec.firmware_version.is_some()
         || !spec.roles.is_empty();
     if !has_output {
-        return Err("a rule must output at least one of vendor, model, category, os, \
+        return Err(
+            "a rule must output at least one of vendor, model, category, os, \
                     software, software_version, firmware_version, roles"
-            .into());
+                .into(),
+        );
     }
     matchers
         .pop()
@@ -583,7 +586,7 @@ impl Rule {
 
     fn outputs(&self, value: &str, rest: &str) -> Vec<(AttrKind, String)> {
         let value = truncate(value.trim());
-        let rest = rest.trim_start_matches(|c: char| matches!(c, '.' | '_' | '-' | '/' | ' ' | ':'));
+        let rest = rest.trim_start_matches(['.', '_', '-', '/', ' ', ':']);
         let version = find_version(if rest.is_empty() { value } else { rest });
         let expand = |t: &str| -> Option<String> {
             let s = t
@@ -695,18 +698,25 @@ mod tests {
     #[test]
     fn uid_root_matches_whole_components_and_versions_expand() {
         let r = Rules::builtin().unwrap();
-        let hits = r.classify("dicom.implementation_class_uid", "1.2.276.0.7230010.3.0.3.6.7");
+        let hits = r.classify(
+            "dicom.implementation_class_uid",
+            "1.2.276.0.7230010.3.0.3.6.7",
+        );
         assert!(
-            hits.iter().any(|h| h.outputs.contains(&(AttrKind::Software, "DCMTK".into()))),
+            hits.iter()
+                .any(|h| h.outputs.contains(&(AttrKind::Software, "DCMTK".into()))),
             "{hits:?}"
         );
         // Same digits, different component: must not match.
         let hits = r.classify("dicom.implementation_class_uid", "1.2.276.0.72300100.1");
-        assert!(hits.iter().all(|h| h.rule.spec.id != "dicom.impl-uid.dcmtk"));
+        assert!(hits
+            .iter()
+            .all(|h| h.rule.spec.id != "dicom.impl-uid.dcmtk"));
         let hits = r.classify("dicom.implementation_version", "PYNETDICOM_304");
         assert!(
-            hits.iter()
-                .any(|h| h.outputs.contains(&(AttrKind::SoftwareVersion, "pynetdicom 304".into()))),
+            hits.iter().any(|h| h
+                .outputs
+                .contains(&(AttrKind::SoftwareVersion, "pynetdicom 304".into()))),
             "{hits:?}"
         );
     }
@@ -717,7 +727,8 @@ mod tests {
         let e = parse_rule_file_checked("user.toml", text).unwrap_err();
         let msg = e.to_string();
         assert!(msg.starts_with("user.toml:4:"), "{msg}");
-        let unknown = "[[rule]]\nid = \"x\"\nkey = \"k\"\nequals = \"a\"\nconfidence = 0.5\nvendr = \"V\"\n";
+        let unknown =
+            "[[rule]]\nid = \"x\"\nkey = \"k\"\nequals = \"a\"\nconfidence = 0.5\nvendr = \"V\"\n";
         let e = parse_rule_file_checked("u.toml", unknown).unwrap_err();
         assert!(e.to_string().contains("u.toml:"), "{e}");
         assert!(e.to_string().contains("vendr"), "{e}");
@@ -726,19 +737,39 @@ mod tests {
     #[test]
     fn invalid_rules_are_rejected_with_their_id() {
         let cases = [
-            ("[[rule]]\nid='a'\nkey='k'\nconfidence=0.5\nvendor='V'\n", "exactly one"),
+            (
+                "[[rule]]\nid='a'\nkey='k'\nconfidence=0.5\nvendor='V'\n",
+                "exactly one",
+            ),
             (
                 "[[rule]]\nid='a'\nkey='k'\nequals='x'\nprefix='y'\nconfidence=0.5\nvendor='V'\n",
                 "exactly one",
             ),
-            ("[[rule]]\nid='a'\nkey='k'\nequals='x'\nconfidence=1.5\nvendor='V'\n", "between 0 and 1"),
-            ("[[rule]]\nid='a'\nkey='k'\nequals='x'\nconfidence=0.5\ncategory='toaster'\n", "toaster"),
-            ("[[rule]]\nid='a'\nkey='k'\nequals='x'\nconfidence=0.5\n", "at least one"),
-            ("[[rule]]\nid='a'\nkey='k'\nuid_root='1.2.x'\nconfidence=0.5\nvendor='V'\n", "uid_root"),
+            (
+                "[[rule]]\nid='a'\nkey='k'\nequals='x'\nconfidence=1.5\nvendor='V'\n",
+                "between 0 and 1",
+            ),
+            (
+                "[[rule]]\nid='a'\nkey='k'\nequals='x'\nconfidence=0.5\ncategory='toaster'\n",
+                "toaster",
+            ),
+            (
+                "[[rule]]\nid='a'\nkey='k'\nequals='x'\nconfidence=0.5\n",
+                "at least one",
+            ),
+            (
+                "[[rule]]\nid='a'\nkey='k'\nuid_root='1.2.x'\nconfidence=0.5\nvendor='V'\n",
+                "uid_root",
+            ),
         ];
         for (text, needle) in cases {
-            let e = parse_rule_file_checked("bad.toml", text).unwrap_err().to_string();
-            assert!(e.contains("bad.toml") && e.contains(needle), "{e} should mention {needle}");
+            let e = parse_rule_file_checked("bad.toml", text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("bad.toml") && e.contains(needle),
+                "{e} should mention {needle}"
+            );
         }
         let dup = "[[rule]]\nid='a'\nkey='k'\nany=true\nconfidence=0.5\nvendor='V'\n\
                    [[rule]]\nid='a'\nkey='k'\nany=true\nconfidence=0.5\nvendor='W'\n";
@@ -767,11 +798,23 @@ mod tests {
         let r = Rules::load_dir(dir.path()).unwrap();
         assert_eq!(r.rules().len(), builtin.rules().len() + 1);
         let hits = r.classify("hl7.sending_application", "pumpgw");
-        let site = hits.iter().find(|h| h.rule.spec.id == "site.pump-gateway").unwrap();
-        assert!(site.outputs.contains(&(AttrKind::Category, "infusion_pump".into())));
-        assert_eq!(site.rule.file, dir.path().join("site.toml").display().to_string());
+        let site = hits
+            .iter()
+            .find(|h| h.rule.spec.id == "site.pump-gateway")
+            .unwrap();
+        assert!(site
+            .outputs
+            .contains(&(AttrKind::Category, "infusion_pump".into())));
         assert_eq!(
-            r.rule("dicom.impl-uid.dcmtk").unwrap().spec.software.as_deref(),
+            site.rule.file,
+            dir.path().join("site.toml").display().to_string()
+        );
+        assert_eq!(
+            r.rule("dicom.impl-uid.dcmtk")
+                .unwrap()
+                .spec
+                .software
+                .as_deref(),
             Some("DCMTK (site)")
         );
         // A broken user file fails loudly, naming the file.

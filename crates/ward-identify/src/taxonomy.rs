@@ -203,9 +203,7 @@ pub fn category_for_modality(code: &str) -> Option<Category> {
         "US" | "IVUS" => Category::Ultrasound,
         "NM" | "PT" => Category::NuclearMedicine,
         "ES" | "XC" | "OP" | "OPT" | "OCT" | "ECG" | "HD" | "EPS" | "IVOCT" | "SM" | "GM"
-        | "OAM" | "OPM" | "OPV" | "LEN" | "KER" | "BI" | "TG" | "DOCD" => {
-            Category::ImagingModality
-        }
+        | "OAM" | "OPM" | "OPV" | "LEN" | "KER" | "BI" | "TG" | "DOCD" => Category::ImagingModality,
         "RTIMAGE" | "RTDOSE" | "RTPLAN" | "RTRECORD" | "RTSTRUCT" | "RTION" => {
             Category::TherapyDevice
         }
@@ -236,7 +234,10 @@ mod tests {
     fn criticality_follows_the_clinical_groups() {
         assert_eq!(Category::InfusionPump.criticality(), Criticality::Critical);
         assert_eq!(Category::Ventilator.criticality(), Criticality::Critical);
-        assert_eq!(Category::DialysisMachine.criticality(), Criticality::Critical);
+        assert_eq!(
+            Category::DialysisMachine.criticality(),
+            Criticality::Critical
+        );
         assert_eq!(Category::CtScanner.criticality(), Criticality::High);
         assert_eq!(Category::PatientMonitor.criticality(), Criticality::High);
         assert_eq!(Category::Pacs.criticality(), Criticality::High);

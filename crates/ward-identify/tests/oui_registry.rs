@@ -42,13 +42,19 @@ fn known_prefixes_of_every_block() {
     assert_eq!(org(&reg, "44:4b:5d:91:e6:a4"), "GE Healthcare");
     assert_eq!(org(&reg, "00:10:5d:6f:df:53"), "Draeger Medical");
     assert_eq!(org(&reg, "00:09:fb:4d:3b:a9"), "Philips Patient Monitoring");
-    let e = reg.lookup(&"00:1b:21:00:00:00".parse().expect("mac")).expect("entry");
+    let e = reg
+        .lookup(&"00:1b:21:00:00:00".parse().expect("mac"))
+        .expect("entry");
     assert_eq!((e.bits, &*e.registry), (24, "MA-L"));
     // MA-S (oui36.txt): 70-B3-D5 F2F000-F2FFFF TELEPLATFORMS.
-    let e = reg.lookup(&"70:b3:d5:f2:f0:01".parse().expect("mac")).expect("entry");
+    let e = reg
+        .lookup(&"70:b3:d5:f2:f0:01".parse().expect("mac"))
+        .expect("entry");
     assert_eq!((&*e.organization, e.bits), ("TELEPLATFORMS", 36));
     // MA-M (mam.txt): 20-85-93 B00000-BFFFFF IOG Products LLC.
-    let e = reg.lookup(&"20:85:93:b1:22:33".parse().expect("mac")).expect("entry");
+    let e = reg
+        .lookup(&"20:85:93:b1:22:33".parse().expect("mac"))
+        .expect("entry");
     assert_eq!((&*e.organization, e.bits), ("IOG Products LLC", 28));
 }
 
