@@ -8,7 +8,10 @@
 //! SHA-256(`"ward-device-v1|mac|<mac>"`) for a device known by its MAC, or of
 //! SHA-256(`"ward-device-v1|ip|<site>|<ip>"`) for a device known only by its IP behind a
 //! router (the site name keeps equal private addresses of different sites apart). A
-//! device whose DHCP lease changes keeps its MAC and therefore its id.
+//! device whose DHCP lease changes keeps its MAC and therefore its id. IP-only endpoints
+//! that share a host name or a specific DICOM AE title and were never active at the same
+//! time are one device that changed address; its id is derived from that name
+//! (SHA-256 of `"ward-device-v1|name|<site>|host:<name>"` or `...|ae:<AE title>`).
 //!
 //! # What feeds the attributes
 //!
@@ -58,6 +61,8 @@ pub struct ManualOverride {
 pub enum IdBasis {
     Mac,
     Ip,
+    /// IP-only endpoints merged by a shared name (host name or AE title).
+    Name,
 }
 
 /// A fact seen about the device, kept as evidence whether or not it fed an attribute.
@@ -119,6 +124,12 @@ pub fn device_id_for_mac(mac: &MacAddr) -> String {
 /// The stable device id for an IP-only device of a site.
 pub fn device_id_for_ip(site: &str, ip: &IpAddr) -> String {
     hashed_id(&format!("ward-device-v1|ip|{site}|{ip}"))
+}
+
+/// The stable device id for IP-only endpoints merged by a shared identity name
+/// (`host:<name>` or `ae:<AE title>`).
+pub fn device_id_for_name(site: &str, name: &str) -> String {
+    hashed_id(&format!("ward-device-v1|name|{site}|{name}"))
 }
 
 fn hashed_id(input: &str) -> String {
@@ -420,14 +431,43 @@ pub fn build_devices(
     add_behaviour(&mut drafts, edges, map);
 
     // Ids, overrides, resolution.
-    let mut devices: Vec<Device> = Vec::with_capacity(drafts.len());
-    for (key, mut d) in drafts {
-        let Some(ep) = map.get(&key) else {
+    let groups = name_groups(&drafts, map);
+    let mut devices: Vec<Device> = Vec::with_capacity(groups.len());
+    for (members, merge_name) in groups {
+        let mut parts: Vec<(Draft, &crate::endpoints::Endpoint)> = members
+            .iter()
+            .filter_map(|k| Some((drafts.remove(k)?, map.get(k)?)))
+            .collect();
+        if parts.is_empty() {
+            continue;
+        }
+        parts.sort_by_key(|(_, ep)| (ep.first_seen, ep.key));
+        let mut iter = parts.into_iter();
+        let Some((mut d, first_ep)) = iter.next() else {
             continue;
         };
-        let (id, id_basis) = match key {
-            EndpointKey::Mac(m) => (device_id_for_mac(&m), IdBasis::Mac),
-            EndpointKey::Ip(ip) => (device_id_for_ip(&options.site, &ip), IdBasis::Ip),
+        let mut endpoints = vec![first_ep.id.clone()];
+        let mut ips = first_ep.ips.clone();
+        let (mut first_seen, mut last_seen) = (first_ep.first_seen, first_ep.last_seen);
+        for (other, ep) in iter {
+            for (kind, attr) in other.attributes {
+                for c in attr.candidates {
+                    d.add(kind, c);
+                }
+            }
+            d.facts.extend(other.facts);
+            d.security.extend(other.security);
+            endpoints.push(ep.id.clone());
+            ips.extend(ep.ips.iter().cloned());
+            first_seen = first_seen.min(ep.first_seen);
+            last_seen = last_seen.max(ep.last_seen);
+        }
+        ips.sort_by_key(|b| (b.first_seen, b.ip));
+        let ep = first_ep;
+        let (id, id_basis) = match (&merge_name, d.key) {
+            (Some(name), _) => (device_id_for_name(&options.site, name), IdBasis::Name),
+            (None, EndpointKey::Mac(m)) => (device_id_for_mac(&m), IdBasis::Mac),
+            (None, EndpointKey::Ip(ip)) => (device_id_for_ip(&options.site, &ip), IdBasis::Ip),
         };
         if ep.is_router {
             let src = Source::Behaviour {
@@ -469,7 +509,12 @@ pub fn build_devices(
             .and_then(|a| a.value.as_deref())
             .and_then(|v| v.parse::<Category>().ok());
         d.facts.sort_by(|a, b| {
-            (&a.key, &a.value, a.first_seen).cmp(&(&b.key, &b.value, b.first_seen))
+            (&a.key, &a.value, a.first_seen, &a.endpoint).cmp(&(
+                &b.key,
+                &b.value,
+                b.first_seen,
+                &b.endpoint,
+            ))
         });
         d.security.sort_by(|a, b| {
             b.severity.cmp(&a.severity).then_with(|| {
@@ -479,21 +524,139 @@ pub fn build_devices(
         devices.push(Device {
             id,
             id_basis,
-            endpoints: vec![ep.id.clone()],
+            endpoints,
             macs: ep.mac.into_iter().collect(),
-            ips: ep.ips.clone(),
+            ips,
             category,
             criticality: category.map(|c| c.criticality()),
             attributes: d.attributes,
             facts: d.facts,
             security: d.security,
             is_router: ep.is_router,
-            first_seen: ep.first_seen,
-            last_seen: ep.last_seen,
+            first_seen,
+            last_seen,
         });
     }
     devices.sort_by(|a, b| a.id.cmp(&b.id));
     devices
+}
+
+/// DICOM AE titles that tools use by default, so unrelated devices share them; never used
+/// to merge endpoints. Defaults of DCMTK's storescu/echoscu/findscu/movescu/getscu
+/// (`-aet`, default e.g. "STORESCU"; `-aec`, default "ANY-SCP"), DCMTK storescp
+/// ("ANY-SCP"), pynetdicom's ApplicationEntity ("PYNETDICOM"), Orthanc ("ORTHANC") and
+/// dcm4chee ("DCM4CHEE").
+const GENERIC_AE_TITLES: &[&str] = &[
+    "ANY-SCP",
+    "ANY",
+    "STORESCU",
+    "STORESCP",
+    "ECHOSCU",
+    "FINDSCU",
+    "MOVESCU",
+    "GETSCU",
+    "PYNETDICOM",
+    "ORTHANC",
+    "DCM4CHEE",
+    "SCU",
+    "SCP",
+];
+
+/// Names that identify a device across IP changes: host names it gives itself or that DNS
+/// gives it, and specific calling/called AE titles.
+fn identity_names(d: &Draft) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for f in &d.facts {
+        match f.key.as_str() {
+            "dhcp.hostname" | "dhcp.client_fqdn" | "netbios.name" | "mdns.hostname" => {
+                if let Some(h) = facts::apply(facts::Transform::Hostname, &f.value) {
+                    out.insert(format!("host:{}", h.to_lowercase()));
+                }
+            }
+            "dicom.calling_ae" | "dicom.called_ae" => {
+                let ae = f.value.trim().to_ascii_uppercase();
+                if !ae.is_empty() && !GENERIC_AE_TITLES.contains(&ae.as_str()) {
+                    out.insert(format!("ae:{ae}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(attr) = d.attributes.get(&AttrKind::Hostname) {
+        for c in &attr.candidates {
+            if c.source
+                == (Source::Fact {
+                    key: "dns.answer".into(),
+                })
+            {
+                out.insert(format!("host:{}", c.value.to_lowercase()));
+            }
+        }
+    }
+    out
+}
+
+/// Groups endpoints into devices. MAC-keyed endpoints are devices of their own. IP-keyed
+/// endpoints (hosts behind routers, whose IP may change out of Ward's sight) that share an
+/// identity name and were never active at the same time are one device that moved; the
+/// name is returned for the id.
+fn name_groups(
+    drafts: &BTreeMap<EndpointKey, Draft>,
+    map: &EndpointMap,
+) -> Vec<(Vec<EndpointKey>, Option<String>)> {
+    let span = |k: &EndpointKey| map.get(k).map(|e| (e.first_seen, e.last_seen));
+    let mut by_name: BTreeMap<String, Vec<EndpointKey>> = BTreeMap::new();
+    for (k, d) in drafts {
+        if matches!(k, EndpointKey::Ip(_)) {
+            for n in identity_names(d) {
+                by_name.entry(n).or_default().push(*k);
+            }
+        }
+    }
+    // Union-find over draft keys, with the time-disjointness check per group.
+    let keys: Vec<EndpointKey> = drafts.keys().copied().collect();
+    let pos: BTreeMap<EndpointKey, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let mut members: Vec<Vec<EndpointKey>> = keys.iter().map(|k| vec![*k]).collect();
+    let mut group: Vec<usize> = (0..keys.len()).collect();
+    let mut name_of: Vec<Option<String>> = vec![None; keys.len()];
+    for (name, ks) in &by_name {
+        for pair in ks.windows(2) {
+            let (Some(&a), Some(&b)) = (pos.get(&pair[0]), pos.get(&pair[1])) else {
+                continue;
+            };
+            let (ga, gb) = (group[a], group[b]);
+            if ga == gb {
+                continue;
+            }
+            let overlaps = members[ga].iter().any(|x| {
+                members[gb].iter().any(|y| match (span(x), span(y)) {
+                    (Some((f1, l1)), Some((f2, l2))) => f1 <= l2 && f2 <= l1,
+                    _ => true,
+                })
+            });
+            if overlaps {
+                continue;
+            }
+            let moved = std::mem::take(&mut members[gb]);
+            for m in &moved {
+                if let Some(&i) = pos.get(m) {
+                    group[i] = ga;
+                }
+            }
+            members[ga].extend(moved);
+            let chosen = match (name_of[ga].take(), name_of[gb].take()) {
+                (Some(x), Some(y)) => x.min(y).min(name.clone()),
+                (Some(x), None) | (None, Some(x)) => x.min(name.clone()),
+                (None, None) => name.clone(),
+            };
+            name_of[ga] = Some(chosen);
+        }
+    }
+    members
+        .into_iter()
+        .zip(name_of)
+        .filter(|(m, _)| !m.is_empty())
+        .collect()
 }
 
 /// DICOM modality codes imply an imaging category, unless the device produced so many
@@ -979,6 +1142,96 @@ mod tests {
         assert!(gw.is_router);
         assert_eq!(gw.category, Some(Category::NetworkDevice));
         assert!(gw.roles().contains(&"router/gateway"));
+    }
+
+    #[test]
+    fn ip_only_endpoints_sharing_a_name_over_time_are_one_device() {
+        let gw = "00:00:5e:00:01:01";
+        let pacs = addr(Some(PACS), Some("10.0.0.5"));
+        let remote = |ip: &str| addr(Some(gw), Some(ip));
+        // Enough remote traffic to make the gateway a router.
+        let mut e: Vec<ConnectionEdge> = (1..=5)
+            .map(|i| {
+                edge(
+                    remote(&format!("10.8.0.{i}")),
+                    pacs,
+                    104,
+                    Some("dicom"),
+                    5000 + i,
+                )
+            })
+            .collect();
+        e.push(edge(remote("10.9.0.7"), pacs, 104, Some("dicom"), 100));
+        e.push(edge(remote("10.9.0.8"), pacs, 104, Some("dicom"), 3000));
+        let mut o = vec![
+            obs(
+                remote("10.9.0.7"),
+                "dicom.calling_ae",
+                "US_LOGIQ_E10",
+                100,
+                110,
+            ),
+            obs(
+                remote("10.9.0.8"),
+                "dicom.calling_ae",
+                "US_LOGIQ_E10",
+                3000,
+                3010,
+            ),
+        ];
+        // Two concurrent endpoints with a generic AE title stay apart.
+        for i in 1..=2 {
+            o.push(obs(
+                remote(&format!("10.8.0.{i}")),
+                "dicom.calling_ae",
+                "STORESCU",
+                5000 + i,
+                5020,
+            ));
+        }
+        let options = IdentifyOptions {
+            devices: DeviceOptions {
+                site: "north".into(),
+                overrides: vec![],
+            },
+            ..IdentifyOptions::default()
+        };
+        let inv = identify_with(&o, &[], &e, &Rules::builtin().unwrap(), &options);
+        let id = device_id_for_name("north", "ae:US_LOGIQ_E10");
+        let us = inv.device(&id).unwrap();
+        assert_eq!(us.id_basis, IdBasis::Name);
+        assert_eq!(us.endpoints, vec!["ip:10.9.0.7", "ip:10.9.0.8"]);
+        assert_eq!(us.ips.len(), 2);
+        assert_eq!(
+            inv.device_of_endpoint("ip:10.9.0.8").map(|d| d.id.as_str()),
+            Some(id.as_str())
+        );
+        let storescu: Vec<_> = inv
+            .devices
+            .iter()
+            .filter(|d| d.values(AttrKind::AeTitle).contains(&"STORESCU"))
+            .collect();
+        assert_eq!(storescu.len(), 2, "generic AE titles never merge devices");
+        // Same specific name but active at the same time: two devices.
+        let mut o2 = o.clone();
+        o2[1] = obs(
+            remote("10.9.0.8"),
+            "dicom.calling_ae",
+            "US_LOGIQ_E10",
+            105,
+            3010,
+        );
+        let mut e2 = e.clone();
+        e2.push(edge(remote("10.9.0.8"), pacs, 104, Some("dicom"), 105));
+        let inv2 = identify_with(&o2, &[], &e2, &Rules::builtin().unwrap(), &options);
+        assert!(inv2.device(&id).is_none());
+        assert_eq!(
+            inv2.devices
+                .iter()
+                .filter(|d| d.values(AttrKind::AeTitle).contains(&"US_LOGIQ_E10"))
+                .count(),
+            2
+        );
     }
 
     #[test]

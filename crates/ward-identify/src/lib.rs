@@ -43,8 +43,8 @@ pub mod taxonomy;
 
 pub use attributes::{AttrKind, Attribute, Candidate, ConfidenceLevel, Source};
 pub use devices::{
-    device_id_for_ip, device_id_for_mac, Device, DeviceFact, DeviceOptions, DeviceSecurity,
-    IdBasis, ManualOverride,
+    device_id_for_ip, device_id_for_mac, device_id_for_name, Device, DeviceFact, DeviceOptions,
+    DeviceSecurity, IdBasis, ManualOverride,
 };
 pub use endpoints::{
     Connection, Endpoint, EndpointConfig, EndpointKey, EndpointMap, IpBinding, Peer, Scope,
