@@ -235,6 +235,19 @@ fn norm(v: &str) -> String {
     v.trim().to_lowercase()
 }
 
+/// Is `specific` a refinement of `general` ("windows" -> "windows 7", "linux" ->
+/// "linux (embedded, busybox)")? Both normalised; the general value must end at a word
+/// boundary of the specific one.
+fn is_refinement(general: &str, specific: &str) -> bool {
+    specific.len() > general.len()
+        && !general.is_empty()
+        && specific.starts_with(general)
+        && specific
+            .get(general.len()..)
+            .and_then(|r| r.chars().next())
+            .is_some_and(|c| !c.is_alphanumeric())
+}
+
 impl Attribute {
     /// Adds a candidate (identical value+source pairs are merged, keeping the earliest
     /// evidence and the widest time span).
@@ -284,22 +297,43 @@ impl Attribute {
             return;
         }
         self.overridden = false;
-        // Combined score per normalised value (noisy-or).
-        let mut scores: Vec<(String, String, f64)> = Vec::new();
+        // Combined score per normalised value (noisy-or). A value also draws support from
+        // its generalisations ("Windows" supports "Windows 7"), so the most specific value
+        // that the evidence allows wins; ties go to the more specific, then alphabetical.
+        let mut distinct: Vec<(String, String)> = Vec::new();
         for c in &self.candidates {
             let k = norm(&c.value);
-            let p = c.confidence.clamp(0.0, 1.0);
-            match scores.iter_mut().find(|(n, _, _)| *n == k) {
-                Some(entry) => entry.2 = 1.0 - (1.0 - entry.2) * (1.0 - p),
-                None => scores.push((k, c.value.clone(), p)),
+            if !distinct.iter().any(|(n, _)| *n == k) {
+                distinct.push((k, c.value.clone()));
             }
         }
-        scores.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        let mut scores: Vec<(String, String, f64)> = distinct
+            .into_iter()
+            .map(|(k, display)| {
+                let miss = self
+                    .candidates
+                    .iter()
+                    .filter(|c| {
+                        let v = norm(&c.value);
+                        v == k || is_refinement(&v, &k)
+                    })
+                    .fold(1.0, |acc, c| acc * (1.0 - c.confidence.clamp(0.0, 1.0)));
+                (k, display, 1.0 - miss)
+            })
+            .collect();
+        scores.sort_by(|a, b| {
+            b.2.total_cmp(&a.2)
+                .then_with(|| b.0.len().cmp(&a.0.len()))
+                .then_with(|| a.0.cmp(&b.0))
+        });
         match scores.first() {
-            Some((_, display, score)) => {
+            Some((chosen, display, score)) => {
                 self.value = Some(display.clone());
                 self.confidence = (*score * 1000.0).round() / 1000.0;
-                self.conflict = !kind.is_multi_valued() && scores.len() > 1;
+                self.conflict = !kind.is_multi_valued()
+                    && scores.iter().any(|(k, _, _)| {
+                        k != chosen && !is_refinement(k, chosen) && !is_refinement(chosen, k)
+                    });
             }
             None => {
                 self.value = None;
@@ -309,12 +343,13 @@ impl Attribute {
         }
     }
 
-    /// The candidates supporting the chosen value.
+    /// The candidates supporting the chosen value (equal to it or a generalisation of it).
     pub fn support(&self) -> impl Iterator<Item = &Candidate> {
-        let chosen = self.value.as_deref().map(norm);
-        self.candidates
-            .iter()
-            .filter(move |c| Some(norm(&c.value)) == chosen)
+        let chosen = self.value.as_deref().map(norm).unwrap_or_default();
+        self.candidates.iter().filter(move |c| {
+            let v = norm(&c.value);
+            v == chosen || is_refinement(&v, &chosen)
+        })
     }
 
     /// Distinct values, best first (for multi-valued attributes).
@@ -381,6 +416,23 @@ mod tests {
         assert!(a.conflict, "competing vendor must be flagged");
         assert_eq!(a.candidates.len(), 3, "nothing dropped");
         assert_eq!(a.support().count(), 2);
+    }
+
+    #[test]
+    fn refinements_support_each_other_and_do_not_conflict() {
+        let mut a = Attribute::default();
+        a.push(cand("Windows", 0.8, "dhcp.vendor_class"));
+        a.push(cand("Windows 10/11", 0.55, "http.user_agent"));
+        a.resolve(AttrKind::Os);
+        assert_eq!(a.value.as_deref(), Some("Windows 10/11"));
+        assert!((a.confidence - 0.91).abs() < 1e-9, "{}", a.confidence);
+        assert!(!a.conflict);
+        assert_eq!(a.support().count(), 2);
+        a.push(cand("Linux", 0.6, "ssdp.server"));
+        a.resolve(AttrKind::Os);
+        assert_eq!(a.value.as_deref(), Some("Windows 10/11"));
+        assert!(a.conflict, "Linux is not a kind of Windows");
+        assert!(!is_refinement("win", "windows"));
     }
 
     #[test]

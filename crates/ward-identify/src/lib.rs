@@ -88,6 +88,29 @@ impl Rules {
     }
 }
 
+impl Rules {
+    /// The built-in rules (plus a user directory, if given) and the IEEE registry if it can
+    /// be read. A missing or unreadable registry is returned as a warning instead of an
+    /// error, so that identification still runs (without MAC vendors); broken rule files
+    /// are still errors.
+    pub fn standard_lenient(
+        ieee_dir: &Path,
+        user_rules: Option<&Path>,
+    ) -> Result<(Rules, Option<OuiError>), RuleError> {
+        let mut rules = match user_rules {
+            Some(dir) => Rules::load_dir(dir)?,
+            None => Rules::builtin()?,
+        };
+        match OuiRegistry::load_dir(ieee_dir) {
+            Ok(reg) => {
+                rules.set_oui(std::sync::Arc::new(reg));
+                Ok((rules, None))
+            }
+            Err(e) => Ok((rules, Some(e))),
+        }
+    }
+}
+
 /// Settings of [`identify_with`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IdentifyOptions {
@@ -107,8 +130,12 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// A device by id (devices are sorted by id).
     pub fn device(&self, id: &str) -> Option<&Device> {
-        self.devices.iter().find(|d| d.id == id)
+        self.devices
+            .binary_search_by(|d| d.id.as_str().cmp(id))
+            .ok()
+            .and_then(|i| self.devices.get(i))
     }
 
     /// The device an endpoint belongs to.
@@ -157,5 +184,71 @@ pub fn identify_with(
         endpoints: map.into_endpoints(),
         devices,
         connections,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoints::tests::{addr, edge, obs};
+
+    #[test]
+    fn lenient_loading_reports_a_missing_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let (rules, warning) = Rules::standard_lenient(dir.path(), None).unwrap();
+        assert!(!rules.has_oui_registry());
+        let msg = warning.unwrap().to_string();
+        assert!(msg.contains("apt-get install -y ieee-data"), "{msg}");
+        assert!(matches!(
+            Rules::standard_with(dir.path(), None),
+            Err(KnowledgeError::Oui(OuiError::Missing { .. }))
+        ));
+    }
+
+    #[test]
+    fn thousands_of_devices_in_stable_order() {
+        let rules = Rules::builtin().unwrap();
+        let server = addr(Some("00:1d:4a:17:5d:be"), Some("10.0.0.5"));
+        let mut o = Vec::new();
+        let mut e = Vec::new();
+        for i in 0..3000u32 {
+            let mac = format!(
+                "00:1b:21:{:02x}:{:02x}:{:02x}",
+                (i >> 16) & 0xff,
+                (i >> 8) & 0xff,
+                i & 0xff
+            );
+            let ip = format!("10.1.{}.{}", i / 250, i % 250 + 1);
+            let a = addr(Some(&mac), Some(&ip));
+            let t = u64::from(i);
+            o.push(obs(a, "dhcp.hostname", &format!("host-{i}"), t, t + 5));
+            o.push(obs(a, "dhcp.vendor_class", "MSFT 5.0", t, t + 5));
+            o.push(obs(
+                a,
+                "http.user_agent",
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+                t,
+                t,
+            ));
+            o.push(obs(a, "tls.sni", "example.org", t, t));
+            e.push(edge(a, server, 2575, Some("hl7"), t));
+        }
+        let inv = identify(&o, &[], &e, &rules);
+        assert_eq!(inv.devices.len(), 3001);
+        assert_eq!(inv.connections.len(), 3000);
+        assert!(inv.devices.windows(2).all(|w| w[0].id < w[1].id));
+        let d = inv.device_of_endpoint("mac:00:1b:21:00:00:07").unwrap();
+        assert_eq!(d.hostname(), Some("host-7"));
+        assert_eq!(
+            d.os(),
+            Some("Windows 10/11"),
+            "DHCP's Windows refined by the UA"
+        );
+        assert!(!d.attribute(AttrKind::Os).unwrap().conflict);
+        assert!(inv.device(&d.id).is_some());
+        let server = inv
+            .device(&device_id_for_mac(&"00:1d:4a:17:5d:be".parse().unwrap()))
+            .unwrap();
+        assert_eq!(server.category, Some(Category::InterfaceEngine));
     }
 }

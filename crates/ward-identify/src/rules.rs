@@ -194,6 +194,9 @@ pub struct Rules {
     extra_oui: OuiRegistry,
     oui: Option<Arc<OuiRegistry>>,
     files: Vec<String>,
+    /// Rule indices by exact fact key, and the rules whose key is a glob.
+    by_key: ahash::AHashMap<String, Vec<usize>>,
+    glob_keyed: Vec<usize>,
 }
 
 impl Rules {
@@ -260,7 +263,20 @@ impl Rules {
         }
         self.extra_oui.merge(parsed.oui);
         self.files.push(file.to_string());
+        self.reindex();
         Ok(())
+    }
+
+    fn reindex(&mut self) {
+        self.by_key.clear();
+        self.glob_keyed.clear();
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.spec.key.contains(['*', '?']) {
+                self.glob_keyed.push(i);
+            } else {
+                self.by_key.entry(r.spec.key.clone()).or_default().push(i);
+            }
+        }
     }
 
     /// Attaches the IEEE registry.
@@ -300,16 +316,25 @@ impl Rules {
     /// Every rule that matches `(key, value)`, with expanded outputs. Fallback rules are
     /// returned only when no other rule matched.
     pub fn classify(&self, key: &str, value: &str) -> Vec<RuleHit<'_>> {
+        let mut candidates: Vec<usize> = self.by_key.get(key).cloned().unwrap_or_default();
+        candidates.extend(self.glob_keyed.iter().copied().filter(|i| {
+            self.rules
+                .get(*i)
+                .is_some_and(|r| key_matches(&r.spec.key, key))
+        }));
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        candidates.sort_unstable();
+        let trimmed = truncate(value.trim());
+        let folded = trimmed.to_lowercase();
         let mut hits: Vec<RuleHit<'_>> = Vec::new();
         let mut fallbacks: Vec<RuleHit<'_>> = Vec::new();
-        for rule in &self.rules {
-            if !key_matches(&rule.spec.key, key) {
-                continue;
-            }
-            let Some(rest) = rule.match_value(value) else {
+        for rule in candidates.iter().filter_map(|i| self.rules.get(*i)) {
+            let Some(rest) = rule.match_value(trimmed, &folded) else {
                 continue;
             };
-            let outputs = rule.outputs(value, rest);
+            let outputs = rule.outputs(trimmed, rest);
             if outputs.is_empty() {
                 continue;
             }
@@ -548,14 +573,11 @@ fn truncate(s: &str) -> &str {
 impl Rule {
     /// Does the rule match `value`? Returns the remainder after the matched prefix
     /// (empty for other matchers).
-    fn match_value<'v>(&self, value: &'v str) -> Option<&'v str> {
-        let value = truncate(value.trim());
-        let folded;
+    fn match_value<'v>(&self, value: &'v str, folded: &str) -> Option<&'v str> {
         let cmp: &str = if self.spec.case_sensitive {
             value
         } else {
-            folded = value.to_lowercase();
-            &folded
+            folded
         };
         match &self.matcher {
             Matcher::Equals(s) => (cmp == s).then_some(""),
