@@ -39,6 +39,10 @@ pub struct EndpointConfig {
     pub max_ipv6_per_host: usize,
     /// This many distinct unbound internet addresses on one MAC make it a gateway.
     pub min_internet_ips_for_gateway: usize,
+    /// A MAC claiming more distinct IPs than this through ARP or DHCP is not a host holding
+    /// its addresses (a proxy-ARP router, or a DHCP server the lease facts were attributed
+    /// to); its claims are ignored for binding.
+    pub max_bound_ips_per_mac: usize,
 }
 
 impl Default for EndpointConfig {
@@ -47,6 +51,7 @@ impl Default for EndpointConfig {
             max_ipv4_per_host: 4,
             max_ipv6_per_host: 8,
             min_internet_ips_for_gateway: 2,
+            max_bound_ips_per_mac: 16,
         }
     }
 }
@@ -244,7 +249,16 @@ impl EndpointMap {
         edges: &[ConnectionEdge],
         config: &EndpointConfig,
     ) -> Self {
-        let binds = bindings(observations);
+        let mut binds = bindings(observations);
+        let mut claims: BTreeMap<MacAddr, BTreeSet<IpAddr>> = BTreeMap::new();
+        for (ip, b) in &binds {
+            claims.entry(b.mac).or_default().insert(*ip);
+        }
+        binds.retain(|(_, b)| {
+            claims
+                .get(&b.mac)
+                .is_none_or(|ips| ips.len() <= config.max_bound_ips_per_mac)
+        });
         let mut bound: BTreeMap<IpAddr, Vec<Binding>> = BTreeMap::new();
         let mut owned: BTreeSet<(MacAddr, IpAddr)> = BTreeSet::new();
         for (ip, b) in &binds {
@@ -825,6 +839,28 @@ pub(crate) mod tests {
             "both leases' traffic belongs to the first device"
         );
         assert!(conns.iter().all(|c| c.client.device.is_some()));
+    }
+
+    #[test]
+    fn a_mac_claiming_too_many_addresses_binds_none() {
+        let server = "00:50:56:aa:3e:16";
+        let obs: Vec<_> = (1..=20)
+            .map(|i| {
+                obs(
+                    addr(Some(server), None),
+                    "dhcp.lease_ip",
+                    &format!("10.3.0.{i}"),
+                    i,
+                    i,
+                )
+            })
+            .collect();
+        let map = EndpointMap::build(&obs, &[], &[], &EndpointConfig::default());
+        assert_eq!(map.bound_mac(&ip("10.3.0.7"), Timestamp(7)), None);
+        assert_eq!(
+            map.resolve(&addr(None, Some("10.3.0.7")), Timestamp(7)),
+            Resolved::Endpoint(EndpointKey::Ip(ip("10.3.0.7")))
+        );
     }
 
     #[test]
