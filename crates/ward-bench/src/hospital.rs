@@ -58,7 +58,10 @@ const VLANS: &[(u16, &str)] = &[
 #[derive(Debug, Clone)]
 pub(crate) enum Role {
     Router,
-    Switch { cdp: bool, platform: &'static str },
+    Switch {
+        cdp: bool,
+        platform: &'static str,
+    },
     DnsDhcp,
     Pacs,
     InterfaceEngine,
@@ -69,12 +72,25 @@ pub(crate) enum Role {
     Nms,
     Modality(ModalitySpec),
     Monitor,
-    Pump { web_server: bool, cloud: bool },
-    LabAnalyzer { astm: bool },
+    Pump {
+        web_server: bool,
+        cloud: bool,
+    },
+    LabAnalyzer {
+        astm: bool,
+    },
     LegacyAnalyzer,
-    Workstation { biomed: bool, edge: bool },
-    Printer { mdns_service: &'static str, ssdp_server: String },
-    Camera { ssdp_server: String },
+    Workstation {
+        biomed: bool,
+        edge: bool,
+    },
+    Printer {
+        mdns_service: &'static str,
+        ssdp_server: String,
+    },
+    Camera {
+        ssdp_server: String,
+    },
     Building,
 }
 
@@ -300,28 +316,136 @@ fn spec_for(category: &str, m: &ModalityModel) -> ModalitySpec {
 }
 
 /// (vendor, model, software, OUI, DHCP vendor class, HL7 MSH-3)
-const MONITORS: &[(&str, &str, &str, [u8; 3], &str, &str)] = &[
-    ("Philips", "IntelliVue MX800", "M.00.03", OUI_PHILIPS_MONITORING, "PHILIPS-IntelliVue", "IntelliVue_MX800"),
-    ("GE Healthcare", "CARESCAPE B650", "3.2.1", OUI_GE_HEALTHCARE, "GEHC-CARESCAPE", "CARESCAPE_B650"),
-    ("Draeger", "Infinity Delta", "VF10.1", OUI_DRAEGER, "Draeger-Infinity", "INFINITY_DELTA"),
-    ("Mindray", "BeneVision N17", "02.10.00", OUI_MINDRAY, "Mindray-BeneVision", "BENEVISION_N17"),
+type MonitorModel = (
+    &'static str,
+    &'static str,
+    &'static str,
+    [u8; 3],
+    &'static str,
+    &'static str,
+);
+const MONITORS: &[MonitorModel] = &[
+    (
+        "Philips",
+        "IntelliVue MX800",
+        "M.00.03",
+        OUI_PHILIPS_MONITORING,
+        "PHILIPS-IntelliVue",
+        "IntelliVue_MX800",
+    ),
+    (
+        "GE Healthcare",
+        "CARESCAPE B650",
+        "3.2.1",
+        OUI_GE_HEALTHCARE,
+        "GEHC-CARESCAPE",
+        "CARESCAPE_B650",
+    ),
+    (
+        "Draeger",
+        "Infinity Delta",
+        "VF10.1",
+        OUI_DRAEGER,
+        "Draeger-Infinity",
+        "INFINITY_DELTA",
+    ),
+    (
+        "Mindray",
+        "BeneVision N17",
+        "02.10.00",
+        OUI_MINDRAY,
+        "Mindray-BeneVision",
+        "BENEVISION_N17",
+    ),
 ];
 
 /// (vendor, model, software, OUI, DHCP vendor class, embedded web server)
-const PUMPS: &[(&str, &str, &str, [u8; 3], &str, bool)] = &[
-    ("BD", "Alaris 8015 PC Unit", "12.1.2", OUI_BD, "BD-Alaris-8015", true),
-    ("B. Braun", "Infusomat Space", "688L0102", OUI_BBRAUN, "BBraun-SpaceCom", false),
-    ("Baxter", "Sigma Spectrum", "8.01.01", OUI_BAXTER, "Baxter-Spectrum-WBM", true),
-    ("ICU Medical", "Plum 360", "15.11", OUI_ICU_MEDICAL, "ICUMedical-Plum360", false),
-    ("Smiths Medical", "Medfusion 4000", "1.7.0", OUI_SMITHS, "Smiths-Medfusion", false),
+type PumpModel = (
+    &'static str,
+    &'static str,
+    &'static str,
+    [u8; 3],
+    &'static str,
+    bool,
+);
+const PUMPS: &[PumpModel] = &[
+    (
+        "BD",
+        "Alaris 8015 PC Unit",
+        "12.1.2",
+        OUI_BD,
+        "BD-Alaris-8015",
+        true,
+    ),
+    (
+        "B. Braun",
+        "Infusomat Space",
+        "688L0102",
+        OUI_BBRAUN,
+        "BBraun-SpaceCom",
+        false,
+    ),
+    (
+        "Baxter",
+        "Sigma Spectrum",
+        "8.01.01",
+        OUI_BAXTER,
+        "Baxter-Spectrum-WBM",
+        true,
+    ),
+    (
+        "ICU Medical",
+        "Plum 360",
+        "15.11",
+        OUI_ICU_MEDICAL,
+        "ICUMedical-Plum360",
+        false,
+    ),
+    (
+        "Smiths Medical",
+        "Medfusion 4000",
+        "1.7.0",
+        OUI_SMITHS,
+        "Smiths-Medfusion",
+        false,
+    ),
 ];
 
 /// (vendor, model, software, OUI, speaks ASTM rather than HL7, HL7 MSH-3 / ASTM sender)
-const ANALYZERS: &[(&str, &str, &str, [u8; 3], bool, &str)] = &[
-    ("Roche", "cobas 6000", "05-02", OUI_ROCHE, false, "COBAS6000"),
+type AnalyzerModel = (
+    &'static str,
+    &'static str,
+    &'static str,
+    [u8; 3],
+    bool,
+    &'static str,
+);
+const ANALYZERS: &[AnalyzerModel] = &[
+    (
+        "Roche",
+        "cobas 6000",
+        "05-02",
+        OUI_ROCHE,
+        false,
+        "COBAS6000",
+    ),
     ("Sysmex", "XN-1000", "00-21", OUI_SYSMEX, true, "XN-1000"),
-    ("Abbott", "ARCHITECT ci4100", "9.45", OUI_ABBOTT, true, "ARCHITECT"),
-    ("Beckman Coulter", "AU680", "3.2", OUI_BECKMAN, false, "AU680"),
+    (
+        "Abbott",
+        "ARCHITECT ci4100",
+        "9.45",
+        OUI_ABBOTT,
+        true,
+        "ARCHITECT",
+    ),
+    (
+        "Beckman Coulter",
+        "AU680",
+        "3.2",
+        OUI_BECKMAN,
+        false,
+        "AU680",
+    ),
 ];
 
 /// Windows 10/11 DHCP parameter request list.
@@ -373,7 +497,14 @@ impl Builder {
         // Multiplying by an odd constant is a bijection mod 2^24, so MACs never repeat.
         self.mac_counter += 1;
         let low = (self.mac_counter.wrapping_mul(0x9e37_79b1) ^ self.mac_salt) & 0x00ff_ffff;
-        [oui[0], oui[1], oui[2], (low >> 16) as u8, (low >> 8) as u8, low as u8]
+        [
+            oui[0],
+            oui[1],
+            oui[2],
+            (low >> 16) as u8,
+            (low >> 8) as u8,
+            low as u8,
+        ]
     }
 
     fn ip(&mut self, vlan: u16) -> Ipv4Addr {
@@ -439,21 +570,110 @@ impl Builder {
         self.devices[router].ip = Ipv4Addr::new(10, VLAN_NETMGMT as u8, 0, 1);
         let router_mac = self.devices[router].mac;
 
-        let srv = |b: &mut Builder, name: &str, cat: &'static str, vendor: &str, model: &str, sw: &str, ttl: u8, role: Role| {
-            b.add(name.into(), cat, vendor, model, sw, OUI_VMWARE, VLAN_SERVERS, ttl, role)
+        let srv = |b: &mut Builder,
+                   name: &str,
+                   cat: &'static str,
+                   vendor: &str,
+                   model: &str,
+                   sw: &str,
+                   ttl: u8,
+                   role: Role| {
+            b.add(
+                name.into(),
+                cat,
+                vendor,
+                model,
+                sw,
+                OUI_VMWARE,
+                VLAN_SERVERS,
+                ttl,
+                role,
+            )
         };
-        srv(&mut self, "dc01", "it_server", "Microsoft", "Windows Server 2019 DNS/DHCP", "10.0.17763", 128, Role::DnsDhcp);
-        let pacs = srv(&mut self, "pacs01", "pacs", "dcm4che", "dcm4chee-arc-light", "5.31.0", 64, Role::Pacs);
+        srv(
+            &mut self,
+            "dc01",
+            "it_server",
+            "Microsoft",
+            "Windows Server 2019 DNS/DHCP",
+            "10.0.17763",
+            128,
+            Role::DnsDhcp,
+        );
+        let pacs = srv(
+            &mut self,
+            "pacs01",
+            "pacs",
+            "dcm4che",
+            "dcm4chee-arc-light",
+            "5.31.0",
+            64,
+            Role::Pacs,
+        );
         self.devices[pacs].ae_title = Some("RGH_PACS".into());
-        let engine = srv(&mut self, "mirth01", "interface_engine", "NextGen Healthcare", "Mirth Connect", "4.4.1", 64, Role::InterfaceEngine);
+        let engine = srv(
+            &mut self,
+            "mirth01",
+            "interface_engine",
+            "NextGen Healthcare",
+            "Mirth Connect",
+            "4.4.1",
+            64,
+            Role::InterfaceEngine,
+        );
         self.devices[engine].hl7_app = Some("MIRTH".into());
-        let lis = srv(&mut self, "lis01", "laboratory_information_system", "LabFlow Systems", "LabFlow LIS", "7.3", 128, Role::Lis);
+        let lis = srv(
+            &mut self,
+            "lis01",
+            "laboratory_information_system",
+            "LabFlow Systems",
+            "LabFlow LIS",
+            "7.3",
+            128,
+            Role::Lis,
+        );
         self.devices[lis].hl7_app = Some("LABFLOW".into());
-        srv(&mut self, "fs01", "it_server", "Microsoft", "Windows Server 2022 File Server", "10.0.20348", 128, Role::FileServer);
-        let ehr = srv(&mut self, "emr01", "ehr_server", "CareChart", "CareChart EHR", "2024.2", 128, Role::Ehr);
+        srv(
+            &mut self,
+            "fs01",
+            "it_server",
+            "Microsoft",
+            "Windows Server 2022 File Server",
+            "10.0.20348",
+            128,
+            Role::FileServer,
+        );
+        let ehr = srv(
+            &mut self,
+            "emr01",
+            "ehr_server",
+            "CareChart",
+            "CareChart EHR",
+            "2024.2",
+            128,
+            Role::Ehr,
+        );
         self.devices[ehr].hl7_app = Some("CARECHART".into());
-        srv(&mut self, "pumpsrv01", "infusion_server", "BD", "Alaris Systems Manager", "4.33", 128, Role::InfusionServer);
-        srv(&mut self, "nms01", "it_server", "Zabbix", "Zabbix Server", "6.0.25", 64, Role::Nms);
+        srv(
+            &mut self,
+            "pumpsrv01",
+            "infusion_server",
+            "BD",
+            "Alaris Systems Manager",
+            "4.33",
+            128,
+            Role::InfusionServer,
+        );
+        srv(
+            &mut self,
+            "nms01",
+            "it_server",
+            "Zabbix",
+            "Zabbix Server",
+            "6.0.25",
+            64,
+            Role::Nms,
+        );
 
         let fixed = self.devices.len();
         let switches = (total / 25).max(2);
@@ -472,9 +692,21 @@ impl Builder {
         for i in 0..switches {
             let cisco = i % 3 != 2;
             let (vendor, model, sw, oui, platform) = if cisco {
-                ("Cisco", "Catalyst 9300-48P", "17.9.4", OUI_CISCO, "cisco C9300-48P")
+                (
+                    "Cisco",
+                    "Catalyst 9300-48P",
+                    "17.9.4",
+                    OUI_CISCO,
+                    "cisco C9300-48P",
+                )
             } else {
-                ("Aruba", "2930F-48G-PoE+", "WC.16.11.0012", OUI_ARUBA, "Aruba JL256A 2930F-48G-PoE+")
+                (
+                    "Aruba",
+                    "2930F-48G-PoE+",
+                    "WC.16.11.0012",
+                    OUI_ARUBA,
+                    "Aruba JL256A 2930F-48G-PoE+",
+                )
             };
             self.add(
                 format!("sw-acc-{:02}", i + 1),
@@ -485,7 +717,10 @@ impl Builder {
                 oui,
                 VLAN_NETMGMT,
                 255,
-                Role::Switch { cdp: cisco, platform },
+                Role::Switch {
+                    cdp: cisco,
+                    platform,
+                },
             );
         }
 
@@ -506,7 +741,11 @@ impl Builder {
                 m.software,
                 m.oui,
                 VLAN_IMAGING,
-                if m.uid_root == SIEMENS_ROOT || m.uid_root == CANON_ROOT { 128 } else { 64 },
+                if m.uid_root == SIEMENS_ROOT || m.uid_root == CANON_ROOT {
+                    128
+                } else {
+                    64
+                },
                 Role::Modality(spec),
             );
             self.devices[idx].ae_title = Some(station);
@@ -579,9 +818,19 @@ impl Builder {
         for i in 0..n_ws {
             let dell = i % 3 != 1;
             let (vendor, model, sw, oui) = if dell {
-                ("Dell", "OptiPlex 7090", "Windows 10 Enterprise 22H2 (10.0.19045)", OUI_DELL)
+                (
+                    "Dell",
+                    "OptiPlex 7090",
+                    "Windows 10 Enterprise 22H2 (10.0.19045)",
+                    OUI_DELL,
+                )
             } else {
-                ("HP", "EliteDesk 800 G6", "Windows 11 Enterprise 23H2 (10.0.22631)", OUI_HP)
+                (
+                    "HP",
+                    "EliteDesk 800 G6",
+                    "Windows 11 Enterprise 23H2 (10.0.22631)",
+                    OUI_HP,
+                )
             };
             let biomed = i == 0;
             let name = if biomed {
@@ -598,16 +847,40 @@ impl Builder {
                 oui,
                 VLAN_IT,
                 128,
-                Role::Workstation { biomed, edge: !dell },
+                Role::Workstation {
+                    biomed,
+                    edge: !dell,
+                },
             );
             self.devices[idx].dhcp = Some(("MSFT 5.0".into(), PRL_WINDOWS.to_vec()));
         }
 
         for i in 0..n_printers {
             let (vendor, model, sw, oui, vc, svc) = match i % 3 {
-                0 => ("HP", "LaserJet Enterprise M507", "2409081_052618", OUI_HP, "Hewlett-Packard JetDirect", "_ipp._tcp"),
-                1 => ("Lexmark", "MS622de", "MSNGM.230.037", OUI_LEXMARK, "Lexmark MS622de", "_ipp._tcp"),
-                _ => ("Zebra", "ZD620 label printer", "V84.20.23Z", OUI_ZEBRA, "Zebra Technologies", "_pdl-datastream._tcp"),
+                0 => (
+                    "HP",
+                    "LaserJet Enterprise M507",
+                    "2409081_052618",
+                    OUI_HP,
+                    "Hewlett-Packard JetDirect",
+                    "_ipp._tcp",
+                ),
+                1 => (
+                    "Lexmark",
+                    "MS622de",
+                    "MSNGM.230.037",
+                    OUI_LEXMARK,
+                    "Lexmark MS622de",
+                    "_ipp._tcp",
+                ),
+                _ => (
+                    "Zebra",
+                    "ZD620 label printer",
+                    "V84.20.23Z",
+                    OUI_ZEBRA,
+                    "Zebra Technologies",
+                    "_pdl-datastream._tcp",
+                ),
             };
             let server = format!("{vendor} {model} UPnP/1.0 {sw}");
             let idx = self.add(
@@ -639,10 +912,15 @@ impl Builder {
                     VLAN_BUILDING,
                     64,
                     Role::Camera {
-                        ssdp_server: "Linux/4.14.173-axis8, UPnP/1.0, Portable SDK for UPnP devices/1.8.4".into(),
+                        ssdp_server:
+                            "Linux/4.14.173-axis8, UPnP/1.0, Portable SDK for UPnP devices/1.8.4"
+                                .into(),
                     },
                 );
-                self.devices[idx].dhcp = Some(("AXIS,Network Camera,P3245-LV,10.12.199".into(), PRL_EMBEDDED.to_vec()));
+                self.devices[idx].dhcp = Some((
+                    "AXIS,Network Camera,P3245-LV,10.12.199".into(),
+                    PRL_EMBEDDED.to_vec(),
+                ));
             } else {
                 self.add(
                     format!("BAS-NAE-{:02}", i / 2 + 1),

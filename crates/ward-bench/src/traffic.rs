@@ -10,9 +10,9 @@
 
 use crate::hospital::{Device, Hospital, Role, CLOUD_IP, CLOUD_NAME, DOMAIN};
 use crate::proto::app::{self, ClientHello};
+use crate::proto::civil_timestamp;
 use crate::proto::clinical::{self as clin, Hl7Route, ProposedContext};
 use crate::proto::net::{self, Bootp, SnmpValue, SwitchPort};
-use crate::proto::civil_timestamp;
 use crate::tcp::{Packet, Side, TcpConv};
 use crate::wire::{mcast_mac, udp_frame, Ip, PcapWriter, L2};
 use rand::{Rng, SeedableRng};
@@ -244,12 +244,16 @@ impl<'h> Engine<'h> {
                 s.push(Session::Dhcp(i));
             }
             for sess in s {
-                let mut start = t0 + self.rng.gen_range(0..ROUND_US);
-                // A device asks for its lease before anything else in the first round.
-                if round == 0 && matches!(sess, Session::Dhcp(_)) {
-                    start = t0 + self.rng.gen_range(0..ROUND_US / 50);
-                }
-                plan.push((start, SessionRef(sess)));
+                // In the first round devices ask for their lease first, and the small
+                // sessions happen in the first third while bulk DICOM spreads over the whole
+                // round, so that even a capture cut short contains every protocol.
+                let offset = match (round, sess) {
+                    (0, Session::Dhcp(_)) => self.rng.gen_range(0..ROUND_US / 50),
+                    (0, Session::DicomStore(_)) => self.rng.gen_range(0..ROUND_US),
+                    (0, _) => ROUND_US / 50 + self.rng.gen_range(0..ROUND_US * 3 / 10),
+                    _ => self.rng.gen_range(0..ROUND_US),
+                };
+                plan.push((t0 + offset, SessionRef(sess)));
             }
         }
         plan.sort_by_key(|(t, _)| *t);
@@ -356,7 +360,17 @@ impl<'h> Engine<'h> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn udp(&mut self, t: u64, l2: L2, src: Ipv4Addr, dst: Ipv4Addr, ttl: u8, sp: u16, dp: u16, p: &[u8]) {
+    fn udp(
+        &mut self,
+        t: u64,
+        l2: L2,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        ttl: u8,
+        sp: u16,
+        dp: u16,
+        p: &[u8],
+    ) {
         let ip = Ip {
             src,
             dst,
@@ -380,7 +394,11 @@ impl<'h> Engine<'h> {
         self.udp(t, l2, c.ip, dc.ip, c.ttl, sport, 53, &q);
         let t2 = t + self.rng.gen_range(300..3000);
         let r = net::dns_response(id, qname, &[answer], 3600);
-        let ttl = if c.vlan == dc.vlan { dc.ttl } else { dc.ttl - 1 };
+        let ttl = if c.vlan == dc.vlan {
+            dc.ttl
+        } else {
+            dc.ttl - 1
+        };
         self.udp(t2, l2.reversed(), dc.ip, c.ip, ttl, 53, sport, &r);
         self.flows += 1;
         t2 + self.rng.gen_range(100..1500)
@@ -457,9 +475,15 @@ impl<'h> Engine<'h> {
         };
         let any = Ipv4Addr::UNSPECIFIED;
         let all = Ipv4Addr::BROADCAST;
-        let discover = net::dhcp(&bootp(false, any, any), &client_opts(net::DHCPDISCOVER, false));
+        let discover = net::dhcp(
+            &bootp(false, any, any),
+            &client_opts(net::DHCPDISCOVER, false),
+        );
         let offer = net::dhcp(&bootp(true, d.ip, gw), &server_opts(net::DHCPOFFER));
-        let request = net::dhcp(&bootp(false, any, any), &client_opts(net::DHCPREQUEST, true));
+        let request = net::dhcp(
+            &bootp(false, any, any),
+            &client_opts(net::DHCPREQUEST, true),
+        );
         let ack = net::dhcp(&bootp(true, d.ip, gw), &server_opts(net::DHCPACK));
         let mut t = t;
         self.udp(t, bcast, any, all, d.ttl, 68, 67, &discover);
@@ -475,7 +499,14 @@ impl<'h> Engine<'h> {
     fn mdns(&mut self, i: usize, t: u64) {
         let d = self.dev(i);
         let (service, port) = match &d.role {
-            Role::Printer { mdns_service, .. } => (*mdns_service, if mdns_service.starts_with("_ipp") { 631 } else { 9100 }),
+            Role::Printer { mdns_service, .. } => (
+                *mdns_service,
+                if mdns_service.starts_with("_ipp") {
+                    631
+                } else {
+                    9100
+                },
+            ),
             _ => ("_axis-video._tcp", 80),
         };
         let tail = format!("{:02X}{:02X}{:02X}", d.mac[3], d.mac[4], d.mac[5]);
@@ -507,7 +538,10 @@ impl<'h> Engine<'h> {
         let d = self.dev(i);
         let server = match &d.role {
             Role::Printer { ssdp_server, .. } | Role::Camera { ssdp_server } => ssdp_server.clone(),
-            _ => format!("Linux/3.10 UPnP/1.0 {} {}/{}", d.vendor, d.model, d.software_version),
+            _ => format!(
+                "Linux/3.10 UPnP/1.0 {} {}/{}",
+                d.vendor, d.model, d.software_version
+            ),
         };
         let m = d.mac;
         let uuid = format!(
@@ -541,7 +575,10 @@ impl<'h> Engine<'h> {
         } else {
             (
                 "48",
-                format!("Aruba JL256A {} Switch, revision {}, ROM WC.16.01.0009", d.model, d.software_version),
+                format!(
+                    "Aruba JL256A {} Switch, revision {}, ROM WC.16.01.0009",
+                    d.model, d.software_version
+                ),
             )
         };
         let p = SwitchPort {
@@ -575,8 +612,14 @@ impl<'h> Engine<'h> {
         let l2 = self.l2(nms, target.mac, target.vlan);
         let sport = self.ephemeral(nms);
         let rid: i32 = self.rng.gen_range(1..i32::MAX);
-        let oids = [net::OID_SYS_DESCR, net::OID_SYS_OBJECT_ID, net::OID_SYS_UPTIME, net::OID_SYS_NAME];
-        let get: Vec<(&[u32], SnmpValue<'_>)> = oids.iter().map(|o| (*o, SnmpValue::Null)).collect();
+        let oids = [
+            net::OID_SYS_DESCR,
+            net::OID_SYS_OBJECT_ID,
+            net::OID_SYS_UPTIME,
+            net::OID_SYS_NAME,
+        ];
+        let get: Vec<(&[u32], SnmpValue<'_>)> =
+            oids.iter().map(|o| (*o, SnmpValue::Null)).collect();
         let q = net::snmp_v2c("public", rid, false, &get);
         self.udp(t, l2, nms.ip, target.ip, nms.ttl, sport, 161, &q);
         let descr = match &target.role {
@@ -611,7 +654,11 @@ impl<'h> Engine<'h> {
                 (net::OID_SYS_NAME, SnmpValue::Text(&target.name)),
             ],
         );
-        let ttl = if nms.vlan == target.vlan { target.ttl } else { target.ttl - 1 };
+        let ttl = if nms.vlan == target.vlan {
+            target.ttl
+        } else {
+            target.ttl - 1
+        };
         let t2 = t + self.rng.gen_range(500..8_000);
         self.udp(t2, l2.reversed(), target.ip, nms.ip, ttl, 161, sport, &resp);
         self.flows += 1;
@@ -658,7 +705,11 @@ impl<'h> Engine<'h> {
         let ac = clin::associate_ac(
             pacs_ae,
             ae,
-            &[(1, clin::TS_EXPLICIT_LE), (3, clin::TS_IMPLICIT_LE), (5, clin::TS_EXPLICIT_LE)],
+            &[
+                (1, clin::TS_EXPLICIT_LE),
+                (3, clin::TS_IMPLICIT_LE),
+                (5, clin::TS_EXPLICIT_LE),
+            ],
             &pacs_stack,
         );
         let mut c = self.tcp(i, self.infra.pacs, 104, t);
@@ -691,12 +742,24 @@ impl<'h> Engine<'h> {
             };
             let ds = clin::image_dataset(&h, &mut self.rng);
             let mut burst = Vec::with_capacity(ds.len() + ds.len() / 1000 + 256);
-            clin::p_data(&mut burst, 1, true, &clin::c_store_rq(msg_id, spec.sop_class, &inst), pacs_stack.max_pdu);
+            clin::p_data(
+                &mut burst,
+                1,
+                true,
+                &clin::c_store_rq(msg_id, spec.sop_class, &inst),
+                pacs_stack.max_pdu,
+            );
             clin::p_data(&mut burst, 1, false, &ds, pacs_stack.max_pdu);
             c.pause(self.rng.gen_range(1_000..40_000));
             c.send(true, &burst);
             let mut rsp = Vec::new();
-            clin::p_data(&mut rsp, 1, true, &clin::c_store_rsp(msg_id, spec.sop_class, &inst), spec.stack.max_pdu);
+            clin::p_data(
+                &mut rsp,
+                1,
+                true,
+                &clin::c_store_rsp(msg_id, spec.sop_class, &inst),
+                spec.stack.max_pdu,
+            );
             c.pause(self.rng.gen_range(500..5_000));
             c.send(false, &rsp);
         }
@@ -731,9 +794,21 @@ impl<'h> Engine<'h> {
         let ac = clin::associate_ac(ae, pacs_ae, &[(1, clin::TS_IMPLICIT_LE)], &spec.stack);
         let msg_id = (self.next_msg() % 65_000) as u16 + 1;
         let mut echo = Vec::new();
-        clin::p_data(&mut echo, 1, true, &clin::c_echo(msg_id, false), spec.stack.max_pdu);
+        clin::p_data(
+            &mut echo,
+            1,
+            true,
+            &clin::c_echo(msg_id, false),
+            spec.stack.max_pdu,
+        );
         let mut echo_rsp = Vec::new();
-        clin::p_data(&mut echo_rsp, 1, true, &clin::c_echo(msg_id, true), pstack.max_pdu);
+        clin::p_data(
+            &mut echo_rsp,
+            1,
+            true,
+            &clin::c_echo(msg_id, true),
+            pstack.max_pdu,
+        );
         let mut c = self.tcp(self.infra.pacs, i, 104, t);
         c.open();
         c.send(true, &rq);
@@ -751,7 +826,14 @@ impl<'h> Engine<'h> {
     // ----------------------------------------------------------------------------------
 
     /// Sends `msgs` over one MLLP connection from `ci` to `si:port`, each ACKed.
-    fn mllp_session(&mut self, ci: usize, si: usize, port: u16, t: u64, msgs: &[(String, String, &str)]) {
+    fn mllp_session(
+        &mut self,
+        ci: usize,
+        si: usize,
+        port: u16,
+        t: u64,
+        msgs: &[(String, String, &str)],
+    ) {
         let mut c = self.tcp(ci, si, port, t);
         c.open();
         for (msg, ack, _) in msgs {
@@ -781,14 +863,51 @@ impl<'h> Engine<'h> {
             let when = civil_timestamp(t + k * 1_000_000);
             let id = format!("MON{:010}", self.next_msg());
             let obs = [
-                ("8867-4", "Heart rate", self.rng.gen_range(55..110).to_string(), "/min"),
-                ("59408-5", "SpO2", self.rng.gen_range(90..100).to_string(), "%"),
-                ("8480-6", "Systolic BP", self.rng.gen_range(95..150).to_string(), "mm[Hg]"),
-                ("8462-4", "Diastolic BP", self.rng.gen_range(55..95).to_string(), "mm[Hg]"),
-                ("9279-1", "Respiratory rate", self.rng.gen_range(10..24).to_string(), "/min"),
-                ("8310-5", "Body temperature", format!("{:.1}", self.rng.gen_range(36.0..38.5f64)), "Cel"),
+                (
+                    "8867-4",
+                    "Heart rate",
+                    self.rng.gen_range(55..110).to_string(),
+                    "/min",
+                ),
+                (
+                    "59408-5",
+                    "SpO2",
+                    self.rng.gen_range(90..100).to_string(),
+                    "%",
+                ),
+                (
+                    "8480-6",
+                    "Systolic BP",
+                    self.rng.gen_range(95..150).to_string(),
+                    "mm[Hg]",
+                ),
+                (
+                    "8462-4",
+                    "Diastolic BP",
+                    self.rng.gen_range(55..95).to_string(),
+                    "mm[Hg]",
+                ),
+                (
+                    "9279-1",
+                    "Respiratory rate",
+                    self.rng.gen_range(10..24).to_string(),
+                    "/min",
+                ),
+                (
+                    "8310-5",
+                    "Body temperature",
+                    format!("{:.1}", self.rng.gen_range(36.0..38.5f64)),
+                    "Cel",
+                ),
             ];
-            let msg = clin::oru_r01(&route, &when, &id, &bed, ("69837-1", "Vital signs panel"), &obs);
+            let msg = clin::oru_r01(
+                &route,
+                &when,
+                &id,
+                &bed,
+                ("69837-1", "Vital signs panel"),
+                &obs,
+            );
             let ack = clin::ack(&route, &when, &id, "R01");
             msgs.push((msg, ack, "R01"));
         }
@@ -813,9 +932,21 @@ impl<'h> Engine<'h> {
 
     fn lab_results(&mut self) -> Vec<(&'static str, String, &'static str)> {
         vec![
-            ("WBC", format!("{:.1}", self.rng.gen_range(4.0..11.0f64)), "10*3/uL"),
-            ("RBC", format!("{:.2}", self.rng.gen_range(4.0..6.0f64)), "10*6/uL"),
-            ("HGB", format!("{:.1}", self.rng.gen_range(11.0..17.0f64)), "g/dL"),
+            (
+                "WBC",
+                format!("{:.1}", self.rng.gen_range(4.0..11.0f64)),
+                "10*3/uL",
+            ),
+            (
+                "RBC",
+                format!("{:.2}", self.rng.gen_range(4.0..6.0f64)),
+                "10*6/uL",
+            ),
+            (
+                "HGB",
+                format!("{:.1}", self.rng.gen_range(11.0..17.0f64)),
+                "g/dL",
+            ),
             ("PLT", self.rng.gen_range(150..400).to_string(), "10*3/uL"),
         ]
     }
@@ -836,7 +967,14 @@ impl<'h> Engine<'h> {
             .iter()
             .map(|(code, v, unit)| (*code, *code, v.clone(), *unit))
             .collect();
-        let msg = clin::oru_r01(&route, &when, &id, "LAB^CORE^1", ("58410-2", "CBC panel"), &obs);
+        let msg = clin::oru_r01(
+            &route,
+            &when,
+            &id,
+            "LAB^CORE^1",
+            ("58410-2", "CBC panel"),
+            &obs,
+        );
         let ack = clin::ack(&route, &when, &id, "R01");
         self.mllp_session(i, self.infra.engine, HL7_LAB_PORT, t, &[(msg, ack, "R01")]);
     }
@@ -870,10 +1008,28 @@ impl<'h> Engine<'h> {
     // ----------------------------------------------------------------------------------
 
     #[allow(clippy::too_many_arguments)]
-    fn tls12_exchange(&mut self, c: &mut TcpConv, sni: &str, cert_is_cloud: bool, up: usize, down: usize) {
-        let ch = app::client_hello(&ClientHello { sni, alpn: &[], tls13: false }, &mut self.rng);
+    fn tls12_exchange(
+        &mut self,
+        c: &mut TcpConv,
+        sni: &str,
+        cert_is_cloud: bool,
+        up: usize,
+        down: usize,
+    ) {
+        let ch = app::client_hello(
+            &ClientHello {
+                sni,
+                alpn: &[],
+                tls13: false,
+            },
+            &mut self.rng,
+        );
         c.send(true, &ch);
-        let cert = if cert_is_cloud { &self.cloud_cert } else { &self.pump_cert };
+        let cert = if cert_is_cloud {
+            &self.cloud_cert
+        } else {
+            &self.pump_cert
+        };
         let flight = app::server_flight(false, cert, &mut self.rng);
         c.send(false, &flight);
         c.send(true, &app::client_finish(false, &mut self.rng));
@@ -931,7 +1087,12 @@ impl<'h> Engine<'h> {
              </table></body></html>",
             d.vendor, d.model, d.name, d.model, d.software_version, d.serial
         );
-        let resp = app::http_response("GoAhead-Webs", "text/html", &app::http_date(t), body.as_bytes());
+        let resp = app::http_response(
+            "GoAhead-Webs",
+            "text/html",
+            &app::http_date(t),
+            body.as_bytes(),
+        );
         let mut c = self.tcp(self.infra.biomed, i, 80, t);
         c.open();
         c.send(true, &req);
@@ -985,7 +1146,15 @@ impl<'h> Engine<'h> {
              <input name=\"user\"/><input name=\"password\" type=\"password\"/></form></body></html>",
             ehr.software_version
         );
-        c.send(false, &app::http_response("Microsoft-IIS/10.0", "text/html; charset=utf-8", &app::http_date(c.t), html.as_bytes()));
+        c.send(
+            false,
+            &app::http_response(
+                "Microsoft-IIS/10.0",
+                "text/html; charset=utf-8",
+                &app::http_date(c.t),
+                html.as_bytes(),
+            ),
+        );
         c.pause(self.rng.gen_range(100_000..900_000));
         let meta = app::http_request("GET", "/fhir/r4/metadata", &host, &ua, b"");
         c.send(true, &meta);
@@ -995,7 +1164,15 @@ impl<'h> Engine<'h> {
              \"fhirVersion\":\"4.0.1\",\"format\":[\"json\"]}}",
             ehr.software_version
         );
-        c.send(false, &app::http_response("Microsoft-IIS/10.0", "application/fhir+json", &app::http_date(c.t), cap.as_bytes()));
+        c.send(
+            false,
+            &app::http_response(
+                "Microsoft-IIS/10.0",
+                "application/fhir+json",
+                &app::http_date(c.t),
+                cap.as_bytes(),
+            ),
+        );
         c.close();
         self.commit_tcp(c);
     }
@@ -1012,7 +1189,10 @@ impl<'h> Engine<'h> {
         let mut c = self.tcp(i, self.infra.fs, 445, t);
         c.open();
         c.send(true, &app::smb2_negotiate_request(guid, &mut self.rng));
-        c.send(false, &app::smb2_negotiate_response(sguid, app::filetime(c.t), &mut self.rng));
+        c.send(
+            false,
+            &app::smb2_negotiate_response(sguid, app::filetime(c.t), &mut self.rng),
+        );
         c.close();
         self.commit_tcp(c);
     }
@@ -1020,9 +1200,22 @@ impl<'h> Engine<'h> {
     fn telnet(&mut self, i: usize, t: u64) {
         let mut c = self.tcp(self.infra.biomed, i, 23, t);
         c.open();
-        c.send(false, &[0xff, 0xfd, 0x18, 0xff, 0xfd, 0x20, 0xff, 0xfd, 0x23, 0xff, 0xfd, 0x27]);
-        c.send(true, &[0xff, 0xfc, 0x18, 0xff, 0xfc, 0x20, 0xff, 0xfc, 0x23, 0xff, 0xfc, 0x27]);
-        c.send(false, b"Welcome to Microsoft Telnet Service \r\n\n\rlogin: ");
+        c.send(
+            false,
+            &[
+                0xff, 0xfd, 0x18, 0xff, 0xfd, 0x20, 0xff, 0xfd, 0x23, 0xff, 0xfd, 0x27,
+            ],
+        );
+        c.send(
+            true,
+            &[
+                0xff, 0xfc, 0x18, 0xff, 0xfc, 0x20, 0xff, 0xfc, 0x23, 0xff, 0xfc, 0x27,
+            ],
+        );
+        c.send(
+            false,
+            b"Welcome to Microsoft Telnet Service \r\n\n\rlogin: ",
+        );
         c.pause(self.rng.gen_range(500_000..3_000_000));
         c.send(true, b"service\r\n");
         c.send(false, b"\r\npassword: ");

@@ -9,7 +9,10 @@ use std::time::Instant;
 use ward_bench::{generate_file, GenConfig};
 
 #[derive(Parser, Debug)]
-#[command(name = "ward-gen", about = "Generate a synthetic hospital pcap (deterministic per seed)")]
+#[command(
+    name = "ward-gen",
+    about = "Generate a synthetic hospital pcap (deterministic per seed)"
+)]
 struct Args {
     /// Seed of the generator; the same seed and options give the same bytes.
     #[arg(long, default_value_t = 1)]

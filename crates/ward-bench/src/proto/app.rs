@@ -113,9 +113,14 @@ pub(crate) fn client_hello(c: &ClientHello<'_>, rng: &mut ChaCha8Rng) -> Vec<u8>
     body.push(32);
     body.extend_from_slice(&random_bytes::<32>(rng));
     let suites: &[u16] = if c.tls13 {
-        &[0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0x009c, 0x009d, 0x002f, 0x0035]
+        &[
+            0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0x009c, 0x009d,
+            0x002f, 0x0035,
+        ]
     } else {
-        &[0xc02b, 0xc02f, 0xc02c, 0xc030, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035]
+        &[
+            0xc02b, 0xc02f, 0xc02c, 0xc030, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
+        ]
     };
     body.extend_from_slice(&u16_list(suites));
     body.extend_from_slice(&[1, 0]);
@@ -142,7 +147,9 @@ pub(crate) fn client_hello(c: &ClientHello<'_>, rng: &mut ChaCha8Rng) -> Vec<u8>
     ext(
         &mut e,
         0x000d,
-        &u16_list(&[0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]),
+        &u16_list(&[
+            0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
+        ]),
     );
     if c.tls13 {
         let mut ks = 36u16.to_be_bytes().to_vec();
@@ -200,14 +207,15 @@ fn ecdsa_sig(rng: &mut ChaCha8Rng) -> Vec<u8> {
 }
 
 fn x509_name(cn: &str, org: &str) -> Vec<u8> {
-    let rdn = |oid: &[u32], v: &str| {
+    // countryName must be a PrintableString (RFC 5280 Appendix A); the others UTF8String.
+    let rdn = |oid: &[u32], tag: u8, v: &str| {
         let mut atv = ber_oid(oid);
-        atv.extend_from_slice(&ber(0x0c, v.as_bytes()));
+        atv.extend_from_slice(&ber(tag, v.as_bytes()));
         ber(0x31, &ber(0x30, &atv))
     };
-    let mut n = rdn(&[2, 5, 4, 6], "US");
-    n.extend_from_slice(&rdn(&[2, 5, 4, 10], org));
-    n.extend_from_slice(&rdn(&[2, 5, 4, 3], cn));
+    let mut n = rdn(&[2, 5, 4, 6], 0x13, "US");
+    n.extend_from_slice(&rdn(&[2, 5, 4, 10], 0x0c, org));
+    n.extend_from_slice(&rdn(&[2, 5, 4, 3], 0x0c, cn));
     ber(0x30, &n)
 }
 
@@ -347,7 +355,7 @@ fn smb2_header(response: bool) -> Vec<u8> {
 }
 
 fn pad8(b: &mut Vec<u8>, base: usize) {
-    while (b.len() - base) % 8 != 0 {
+    while (b.len() - base) & 7 != 0 {
         b.push(0);
     }
 }
@@ -407,7 +415,11 @@ fn spnego_init() -> Vec<u8> {
 }
 
 /// SMB2 NEGOTIATE response selecting 3.1.1.
-pub(crate) fn smb2_negotiate_response(server_guid: [u8; 16], filetime: u64, rng: &mut ChaCha8Rng) -> Vec<u8> {
+pub(crate) fn smb2_negotiate_response(
+    server_guid: [u8; 16],
+    filetime: u64,
+    rng: &mut ChaCha8Rng,
+) -> Vec<u8> {
     let mut b = smb2_header(true);
     let blob = spnego_init();
     b.extend_from_slice(&65u16.to_le_bytes());
@@ -465,7 +477,10 @@ mod tests {
 
     #[test]
     fn http_date_format() {
-        assert_eq!(http_date(1_795_939_200_000_000), "Sun, 29 Nov 2026 08:00:00 GMT");
+        assert_eq!(
+            http_date(1_795_939_200_000_000),
+            "Sun, 29 Nov 2026 08:00:00 GMT"
+        );
     }
 
     #[test]
@@ -473,7 +488,8 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let r = smb2_negotiate_response([1; 16], filetime(0), &mut rng);
         let smb = &r[4..];
-        let off = u32::from_le_bytes([smb[64 + 60], smb[64 + 61], smb[64 + 62], smb[64 + 63]]) as usize;
+        let off =
+            u32::from_le_bytes([smb[64 + 60], smb[64 + 61], smb[64 + 62], smb[64 + 63]]) as usize;
         assert_eq!(off % 8, 0);
         assert!(off < smb.len());
         assert_eq!(u16::from_le_bytes([smb[off], smb[off + 1]]), 1);

@@ -458,7 +458,10 @@ pub(crate) fn astm_records(
         format!("O|1|SID{}||^^^CBC|R|{ts}|||||N||||Blood", &ts[8..]),
     ];
     for (i, (test, value, unit)) in results.iter().enumerate() {
-        r.push(format!("R|{}|^^^{test}|{value}|{unit}||N||F||||{ts}", i + 1));
+        r.push(format!(
+            "R|{}|^^^{test}|{value}|{unit}||N||F||||{ts}",
+            i + 1
+        ));
     }
     r.push("L|1|N".to_string());
     r
@@ -493,7 +496,10 @@ mod tests {
         while pos < out.len() {
             assert_eq!(out[pos], 0x04);
             let len = u32::from_be_bytes([out[pos + 2], out[pos + 3], out[pos + 4], out[pos + 5]]);
-            assert!(len <= 16384, "PDU body {len} exceeds the receiver's maximum");
+            assert!(
+                len <= 16384,
+                "PDU body {len} exceeds the receiver's maximum"
+            );
             let pdv = u32::from_be_bytes([out[pos + 6], out[pos + 7], out[pos + 8], out[pos + 9]]);
             assert_eq!(pdv + 4, len);
             if out[pos + 11] & 2 != 0 {

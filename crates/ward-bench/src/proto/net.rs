@@ -2,7 +2,7 @@
 //! (RFC 1035), mDNS/DNS-SD (RFC 6762/6763), SSDP (UPnP Device Architecture 1.1), LLDP
 //! (IEEE 802.1AB), CDP (Cisco Discovery Protocol v2) and SNMPv2c (RFC 3416, BER encoded).
 
-use crate::wire::{eth_header, pad_min, sum16, fold, ETH_LLDP, L2};
+use crate::wire::{eth_header, fold, pad_min, sum16, ETH_LLDP, L2};
 use std::net::Ipv4Addr;
 
 // ---------------------------------------------------------------------------------------
@@ -144,7 +144,14 @@ pub(crate) fn mdns_announce(
     let host_local = format!("{host}.local");
     let mut ptr = Vec::new();
     name(&mut ptr, &full);
-    rr(&mut b, &format!("{service}.local"), QTYPE_PTR, false, 4500, &ptr);
+    rr(
+        &mut b,
+        &format!("{service}.local"),
+        QTYPE_PTR,
+        false,
+        4500,
+        &ptr,
+    );
     let mut srv = vec![0, 0, 0, 0];
     srv.extend_from_slice(&port.to_be_bytes());
     name(&mut srv, &host_local);
@@ -374,7 +381,10 @@ mod tests {
             ber_oid(&[1, 3, 6, 1, 4, 1, 9]),
             vec![6, 6, 0x2b, 6, 1, 4, 1, 9]
         );
-        assert_eq!(ber_oid(&[1, 3, 6, 1, 4, 1, 311]), vec![6, 7, 0x2b, 6, 1, 4, 1, 0x82, 0x37]);
+        assert_eq!(
+            ber_oid(&[1, 3, 6, 1, 4, 1, 311]),
+            vec![6, 7, 0x2b, 6, 1, 4, 1, 0x82, 0x37]
+        );
     }
 
     #[test]
