@@ -24,6 +24,7 @@ pub mod frag;
 pub mod live;
 pub mod reassembly;
 pub mod source;
+mod walk;
 
 pub use driver::{analyze_files, expand_inputs, CaptureConfig, CaptureStats, FileStats};
 pub use error::CaptureError;
@@ -32,3 +33,4 @@ pub use flow::{Engine, EngineStats};
 #[cfg(feature = "live")]
 pub use live::capture_live;
 pub use source::{CaptureReader, MergedSource, RawPacket};
+pub use walk::walk_files;

@@ -54,9 +54,13 @@ impl Report {
         elapsed: Duration,
         extra_rules: Option<&Path>,
     ) -> Result<Report> {
-        let mut rules = ward_identify::Rules::builtin()?;
-        if let Some(dir) = extra_rules {
-            rules.load_dir(dir).with_context(|| format!("loading rules from {}", dir.display()))?;
+        let (rules, oui_warning) = ward_identify::Rules::standard_lenient(
+            Path::new(ward_identify::DEFAULT_IEEE_DATA_DIR),
+            extra_rules,
+        )
+        .context("loading fingerprint rules")?;
+        if let Some(w) = oui_warning {
+            tracing::warn!("MAC vendors unavailable: {w}");
         }
         let inventory =
             ward_identify::identify(&out.observations, &out.security, &out.edges, &rules);
@@ -102,15 +106,18 @@ pub fn write(report: &Report, format: Format, w: &mut dyn Write) -> Result<()> {
 /// Writes `summary.txt`, `analysis.json` and `analysis.jsonl` into `dir`.
 pub fn write_dir(report: &Report, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    for (name, fmt) in
-        [("summary.txt", Format::Table), ("analysis.json", Format::Json), ("analysis.jsonl", Format::Jsonl)]
-    {
+    for (name, fmt) in [
+        ("summary.txt", Format::Table),
+        ("analysis.json", Format::Json),
+        ("analysis.jsonl", Format::Jsonl),
+    ] {
         let path = dir.join(name);
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?,
         );
         write(report, fmt, &mut f)?;
-        f.flush().with_context(|| format!("writing {}", path.display()))?;
+        f.flush()
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }
@@ -185,13 +192,23 @@ fn write_table(r: &Report, w: &mut dyn Write) -> Result<()> {
 
     let mut by_proto: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for c in &r.connections {
-        let e = by_proto.entry(c.protocol.as_deref().unwrap_or("(unclassified)")).or_default();
+        let e = by_proto
+            .entry(c.protocol.as_deref().unwrap_or("(unclassified)"))
+            .or_default();
         e.0 += c.sessions;
         e.1 += c.bytes_to_client + c.bytes_to_server;
     }
-    writeln!(w, "Protocols ({} flows, {} unclassified)", r.input.flows, r.input.unclassified_flows)?;
+    writeln!(
+        w,
+        "Protocols ({} flows, {} unclassified)",
+        r.input.flows, r.input.unclassified_flows
+    )?;
     for (p, (sessions, bytes)) in &by_proto {
-        writeln!(w, "  {p:<16} {sessions:>8} sessions {:>12}", human_bytes(*bytes))?;
+        writeln!(
+            w,
+            "  {p:<16} {sessions:>8} sessions {:>12}",
+            human_bytes(*bytes)
+        )?;
     }
     writeln!(w)?;
 
@@ -239,10 +256,44 @@ pub mod devices {
     use anyhow::Result;
     use std::io::Write;
 
+    /// Each device on one line (id, name, category, vendor, model, addresses), then the
+    /// evidence behind each attribute, indented.
     pub fn write_devices(inv: &ward_identify::Inventory, w: &mut dyn Write) -> Result<()> {
-        writeln!(w, "Devices ({})", inv.devices.len())?;
-        for d in &inv.devices {
-            writeln!(w, "  {d}")?;
+        let devices: Vec<_> = inv.devices.iter().filter(|d| !d.is_router).collect();
+        let routers = inv.devices.len() - devices.len();
+        writeln!(w, "Devices ({}, plus {routers} router(s))", devices.len())?;
+        for d in devices {
+            let category = d
+                .category
+                .map(|c| format!("{c:?}"))
+                .unwrap_or_else(|| "unclassified".into());
+            let criticality = d
+                .criticality
+                .map(|c| format!(" [{c:?}]"))
+                .unwrap_or_default();
+            let ips: Vec<String> = d.ips.iter().map(|b| b.ip.to_string()).collect();
+            let macs: Vec<String> = d.macs.iter().map(|m| m.to_string()).collect();
+            writeln!(
+                w,
+                "  {} {:<24} {category}{criticality}  {} {}  ip {} mac {}",
+                d.id,
+                d.display_name(),
+                d.vendor().unwrap_or("-"),
+                d.model().unwrap_or(""),
+                if ips.is_empty() {
+                    "-".into()
+                } else {
+                    ips.join(",")
+                },
+                if macs.is_empty() {
+                    "-".into()
+                } else {
+                    macs.join(",")
+                },
+            )?;
+            for line in d.explain() {
+                writeln!(w, "      {line}")?;
+            }
         }
         writeln!(w)?;
         Ok(())

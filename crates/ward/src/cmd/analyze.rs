@@ -30,6 +30,9 @@ pub struct AnalyzeArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Only walk the capture records (no decoding): the floor for benchmarks.
+    #[arg(long, hide = true)]
+    pub walk_only: bool,
     /// Folder of extra fingerprint rules (TOML) that add to the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
@@ -42,10 +45,21 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         anyhow::bail!("no capture given: ward analyze FILE|DIR...");
     }
     let files = ward_capture::expand_inputs(&paths)?;
-    let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    let workers = args
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    if args.walk_only {
+        let (packets, bytes) = ward_capture::walk_files(&files)?;
+        println!("{packets} packets, {bytes} bytes");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     let bar = progress_bar(total, args.no_progress);
     let started = Instant::now();
     let (dissected, stats) = ward_dissect::analyze_files(

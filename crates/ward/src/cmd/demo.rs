@@ -21,10 +21,16 @@ pub struct DemoArgs {
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let tmp = tempfile::tempdir().context("creating a temporary folder")?;
-    let dir = args.keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let dir = args
+        .keep
+        .clone()
+        .unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let pcap = dir.join("demo-hospital.pcap");
-    let cfg = ward_bench::GenConfig { seed: args.seed, ..Default::default() };
+    let cfg = ward_bench::GenConfig {
+        seed: args.seed,
+        ..Default::default()
+    };
     let summary = ward_bench::generate_file(&cfg, &pcap)
         .with_context(|| format!("writing {}", pcap.display()))?;
     eprintln!(
@@ -41,6 +47,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         out: None,
         workers: None,
         no_progress: true,
+        walk_only: false,
         rules: None,
     })
 }

@@ -20,7 +20,11 @@ pub struct GenerateArgs {
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     let target = parse_size(&args.size)?;
-    let cfg = ward_bench::GenConfig { seed: args.seed, target_bytes: target, ..Default::default() };
+    let cfg = ward_bench::GenConfig {
+        seed: args.seed,
+        target_bytes: target,
+        ..Default::default()
+    };
     let summary = ward_bench::generate_file(&cfg, &args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
     println!(
@@ -48,7 +52,10 @@ pub fn parse_size(s: &str) -> Result<u64> {
         }
         _ => (t, 1),
     };
-    let n: u64 = num.trim().parse().with_context(|| format!("not a size: {s:?}"))?;
+    let n: u64 = num
+        .trim()
+        .parse()
+        .with_context(|| format!("not a size: {s:?}"))?;
     Ok(n.saturating_mul(mult))
 }
 

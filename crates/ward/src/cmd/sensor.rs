@@ -38,7 +38,10 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
         &stop,
     )?;
     let out = engine.finish();
-    eprintln!("ward sensor: {} packets, {} flows", stats.packets, out.flows);
+    eprintln!(
+        "ward sensor: {} packets, {} flows",
+        stats.packets, out.flows
+    );
     serde_json::to_writer_pretty(std::io::stdout().lock(), &out)?;
     println!();
     Ok(ExitCode::SUCCESS)
