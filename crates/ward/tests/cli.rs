@@ -1,0 +1,213 @@
+//! End-to-end tests of the `ward` binary over the shared corpus (../shared/data).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn corpus() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    assert!(
+        p.is_dir(),
+        "the shared test corpus is required at {} (CI provides ../shared beside the repository)",
+        p.display()
+    );
+    p
+}
+
+fn ward(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .env("WARD_LOG", "warn")
+        .output()
+        .expect("run ward")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn analyze_rejects_a_file_that_is_not_a_capture_and_names_it() {
+    let f = corpus().join("INDEX.md");
+    let out = ward(&["analyze", f.to_str().unwrap()]);
+    assert!(
+        !out.status.success(),
+        "a Markdown file must not analyse as a capture"
+    );
+    let err = text(&out.stderr);
+    assert!(err.contains("INDEX.md"), "error must name the file: {err}");
+}
+
+#[test]
+fn analyze_rejects_a_missing_file() {
+    let out = ward(&["analyze", "/nonexistent/ward-test.pcap"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("/nonexistent/ward-test.pcap"));
+}
+
+#[test]
+fn truncated_capture_is_analysed_up_to_the_damage_with_a_warning() {
+    let src = corpus().join("clinical-captures/hl7_mllp_adt_oru_orm.pcap");
+    let bytes = std::fs::read(&src).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 7]).unwrap();
+    let out = ward(&["analyze", "--format", "json", cut.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "truncated capture must not fail: {}",
+        text(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = &v["input"]["files"][0]["warnings"];
+    assert!(
+        warnings.as_array().is_some_and(|w| !w.is_empty()),
+        "a warning must be reported for {}: {v}",
+        cut.display()
+    );
+    assert!(
+        v["input"]["packets"].as_u64().unwrap() > 0,
+        "packets before the damage are kept"
+    );
+}
+
+#[test]
+fn json_and_jsonl_outputs_parse_and_agree() {
+    let dir = corpus().join("pcaps/dev");
+    let out = ward(&[
+        "analyze",
+        "--format",
+        "json",
+        "-j",
+        "2",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let devices = v["inventory"]["devices"].as_array().unwrap().len();
+    assert!(
+        devices > 10,
+        "the pcaps/dev corpus holds many hosts, got {devices}"
+    );
+
+    let out = ward(&[
+        "analyze",
+        "--format",
+        "jsonl",
+        "-j",
+        "2",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let mut jsonl_devices = 0;
+    for line in text(&out.stdout).lines() {
+        let item: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        assert!(item["type"].is_string(), "each line has a type: {line}");
+        if item["type"] == "device" {
+            jsonl_devices += 1;
+        }
+    }
+    assert_eq!(
+        jsonl_devices, devices,
+        "JSONL and JSON list the same devices"
+    );
+}
+
+#[test]
+fn out_dir_receives_every_format() {
+    let f = corpus().join("clinical-captures/dicom_cecho_pynetdicom.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    let out = ward(&[
+        "analyze",
+        f.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for name in ["summary.txt", "analysis.json", "analysis.jsonl"] {
+        let p = dir.path().join(name);
+        assert!(
+            p.metadata().map(|m| m.len() > 0).unwrap_or(false),
+            "{} written",
+            p.display()
+        );
+    }
+}
+
+/// The privacy guarantee: every output path (table, JSON, JSONL, --out files and logs at
+/// trace level) over the clinical captures with planted canary patient data.
+#[test]
+fn canary_patient_data_never_comes_out() {
+    let dir = corpus().join("clinical-captures");
+    let hl7 = corpus().join("pcaps/dev/ndpi__hl7.pcap");
+    let outdir = tempfile::tempdir().unwrap();
+    let canaries: [&[u8]; 3] = [b"CANARY^PHI^TEST", b"CANARY-123456", b"CANARY"];
+    // The canaries really are in the input, so the test means something.
+    let mut planted = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let b = std::fs::read(e.unwrap().path()).unwrap();
+        if b.windows(6).any(|w| w == b"CANARY") {
+            planted += 1;
+        }
+    }
+    assert!(
+        planted > 0,
+        "the clinical captures must contain the planted canaries"
+    );
+    for format in ["table", "json", "jsonl"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ward"))
+            .args([
+                "analyze",
+                "--log",
+                "trace",
+                "--format",
+                format,
+                "--out",
+                outdir.path().to_str().unwrap(),
+                dir.to_str().unwrap(),
+                hl7.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        for c in canaries {
+            let s = String::from_utf8_lossy(c);
+            assert!(
+                !out.stdout.windows(c.len()).any(|w| w == c),
+                "{s} in {format} stdout"
+            );
+            assert!(
+                !out.stderr.windows(c.len()).any(|w| w == c),
+                "{s} in trace logs"
+            );
+        }
+    }
+    for e in std::fs::read_dir(outdir.path()).unwrap() {
+        let p = e.unwrap().path();
+        let b = std::fs::read(&p).unwrap();
+        for c in canaries {
+            assert!(
+                !b.windows(c.len()).any(|w| w == c),
+                "canary in {}",
+                p.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn demo_generates_and_analyses_a_hospital() {
+    let out = ward(&["demo", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let devices = v["inventory"]["devices"].as_array().unwrap();
+    assert!(
+        devices.len() >= 40,
+        "the demo hospital has dozens of devices, got {}",
+        devices.len()
+    );
+    let out_canary = out.stdout.windows(6).any(|w| w == b"CANARY");
+    assert!(
+        !out_canary,
+        "the demo capture's planted patient data must not come out"
+    );
+}
