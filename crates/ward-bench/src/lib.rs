@@ -30,7 +30,7 @@ mod tcp;
 mod traffic;
 mod wire;
 
-pub use hospital::{Hospital, Vlan};
+pub use hospital::{Hospital, Vlan, SITE_MAIN, SITE_OUTPATIENT};
 pub use proto::clinical::{CANARY_PATIENT_ID, CANARY_PATIENT_NAME};
 pub use traffic::{ASTM_PORT, HL7_LAB_PORT};
 
@@ -88,6 +88,9 @@ pub struct GeneratedDevice {
     pub mac: MacAddr,
     pub ip: IpAddr,
     pub vlan: u16,
+    /// [`SITE_MAIN`] or [`SITE_OUTPATIENT`]. Outpatient devices are seen only by IP, behind
+    /// the router's MAC, when they talk to main-campus servers.
+    pub site: String,
     pub vendor: String,
     pub model: String,
     pub software_version: String,
@@ -131,6 +134,7 @@ impl Hospital {
                 mac: MacAddr(d.mac),
                 ip: IpAddr::V4(d.ip),
                 vlan: d.vlan,
+                site: if d.remote { SITE_OUTPATIENT } else { SITE_MAIN }.to_string(),
                 vendor: d.vendor.clone(),
                 model: d.model.clone(),
                 software_version: d.software_version.clone(),

@@ -31,6 +31,7 @@ pub const ASTM_PORT: u16 = 5100;
 
 #[derive(Debug, Clone, Copy)]
 enum Session {
+    Arp(usize),
     Dhcp(usize),
     Mdns(usize),
     Ssdp(usize),
@@ -243,14 +244,20 @@ impl<'h> Engine<'h> {
             if d.dhcp.is_some() && dhcp {
                 s.push(Session::Dhcp(i));
             }
+            let arp = round == 0 || self.rng.gen_bool(0.05);
+            if arp && !d.remote && !matches!(d.role, Role::Router) {
+                s.push(Session::Arp(i));
+            }
             for sess in s {
-                // In the first round devices ask for their lease first, and the small
-                // sessions happen in the first third while bulk DICOM spreads over the whole
-                // round, so that even a capture cut short contains every protocol.
+                // In the first round devices ask for their lease first, the small sessions
+                // follow within seconds and bulk DICOM fills the rest of the round, so that
+                // even a capture of a megabyte or two contains every protocol.
+                let small_end = ROUND_US / 50 + ROUND_US / 10;
                 let offset = match (round, sess) {
                     (0, Session::Dhcp(_)) => self.rng.gen_range(0..ROUND_US / 50),
-                    (0, Session::DicomStore(_)) => self.rng.gen_range(0..ROUND_US),
-                    (0, _) => ROUND_US / 50 + self.rng.gen_range(0..ROUND_US * 3 / 10),
+                    (0, Session::Arp(_)) => ROUND_US / 50 + self.rng.gen_range(0..2_000_000),
+                    (0, Session::DicomStore(_)) => self.rng.gen_range(small_end..ROUND_US),
+                    (0, _) => self.rng.gen_range(ROUND_US / 50..small_end),
                     _ => self.rng.gen_range(0..ROUND_US),
                 };
                 plan.push((t0 + offset, SessionRef(sess)));
@@ -263,6 +270,7 @@ impl<'h> Engine<'h> {
     /// Builds one planned session at time `t` and queues its packets.
     pub(crate) fn run_session(&mut self, s: SessionRef, t: u64) {
         match s.0 {
+            Session::Arp(i) => self.arp(i, t),
             Session::Dhcp(i) => self.dhcp(i, t),
             Session::Mdns(i) => self.mdns(i, t),
             Session::Ssdp(i) => self.ssdp(i, t),
@@ -291,13 +299,13 @@ impl<'h> Engine<'h> {
             .h
             .devices
             .iter()
-            .rposition(|d| matches!(d.role, Role::Workstation { biomed: false, .. }))
+            .rposition(|d| !d.remote && matches!(d.role, Role::Workstation { biomed: false, .. }))
             .unwrap_or(self.infra.biomed);
         let server = self
             .h
             .devices
             .iter()
-            .position(|d| matches!(d.role, Role::Monitor))
+            .position(|d| !d.remote && matches!(d.role, Role::Monitor))
             .unwrap_or(self.infra.engine);
         Injected {
             client,
@@ -320,17 +328,23 @@ impl<'h> Engine<'h> {
     // helpers
     // ----------------------------------------------------------------------------------
 
-    /// L2 header of a frame from `from` to a host with `to_mac` on `to_vlan`, as seen at
-    /// the capture point on `from`'s VLAN: off-subnet peers sit behind the router's MAC.
-    fn l2(&self, from: &Device, to_mac: [u8; 6], to_vlan: u16) -> L2 {
-        L2 {
-            src: from.mac,
-            dst: if from.vlan == to_vlan {
-                to_mac
+    /// L2 header of frames from `c` to `s` as the capture point sees them. The sensor
+    /// watches the main campus VLAN of the conversation's local end (the client's, or the
+    /// server's when the client is at the outpatient site); a host on another VLAN or site
+    /// appears behind the router's MAC.
+    fn l2(&self, c: &Device, s: &Device) -> L2 {
+        let cap = capture_vlan(c, s);
+        let mac_of = |d: &Device| {
+            if d.vlan == cap {
+                d.mac
             } else {
                 self.h.router_mac
-            },
-            vlan: Some(from.vlan),
+            }
+        };
+        L2 {
+            src: mac_of(c),
+            dst: mac_of(s),
+            vlan: Some(cap),
         }
     }
 
@@ -345,15 +359,15 @@ impl<'h> Engine<'h> {
     /// A TCP connection from device `ci` to device `si` port `port`.
     fn tcp(&mut self, ci: usize, si: usize, port: u16, t: u64) -> TcpConv {
         let (c, s) = (self.dev(ci), self.dev(si));
-        let routed = c.vlan != s.vlan;
-        let l2 = self.l2(c, s.mac, s.vlan);
+        let l2 = self.l2(c, s);
+        let cap = capture_vlan(c, s);
         let sport = self.ephemeral(c);
         let seed = self.rng.gen();
         TcpConv::new(
             seed,
             l2,
-            Side::new(c.ip, sport, c.ttl),
-            Side::new(s.ip, port, if routed { s.ttl - 1 } else { s.ttl }),
+            Side::new(c.ip, sport, seen_ttl(c, cap)),
+            Side::new(s.ip, port, seen_ttl(s, cap)),
             t,
             self.impairment,
         )
@@ -387,19 +401,24 @@ impl<'h> Engine<'h> {
     fn dns(&mut self, ci: usize, qname: &str, answer: Ipv4Addr, t: u64) -> u64 {
         let c = self.dev(ci);
         let dc = self.dev(self.infra.dc);
-        let l2 = self.l2(c, dc.mac, dc.vlan);
+        let l2 = self.l2(c, dc);
+        let cap = capture_vlan(c, dc);
         let id: u16 = self.rng.gen();
         let sport = self.ephemeral(c);
         let q = net::dns_query(id, qname, net::QTYPE_A);
-        self.udp(t, l2, c.ip, dc.ip, c.ttl, sport, 53, &q);
+        self.udp(t, l2, c.ip, dc.ip, seen_ttl(c, cap), sport, 53, &q);
         let t2 = t + self.rng.gen_range(300..3000);
         let r = net::dns_response(id, qname, &[answer], 3600);
-        let ttl = if c.vlan == dc.vlan {
-            dc.ttl
-        } else {
-            dc.ttl - 1
-        };
-        self.udp(t2, l2.reversed(), dc.ip, c.ip, ttl, 53, sport, &r);
+        self.udp(
+            t2,
+            l2.reversed(),
+            dc.ip,
+            c.ip,
+            seen_ttl(dc, cap),
+            53,
+            sport,
+            &r,
+        );
         self.flows += 1;
         t2 + self.rng.gen_range(100..1500)
     }
@@ -412,6 +431,31 @@ impl<'h> Engine<'h> {
     // ----------------------------------------------------------------------------------
     // sessions: network services
     // ----------------------------------------------------------------------------------
+
+    /// A device resolving its default gateway: the router answers for `10.<vlan>.0.1`.
+    fn arp(&mut self, i: usize, t: u64) {
+        let d = self.dev(i);
+        let gw = Ipv4Addr::new(10, d.vlan as u8, 0, 1);
+        let router = self.h.router_mac;
+        let req = L2 {
+            src: d.mac,
+            dst: [0xff; 6],
+            vlan: Some(d.vlan),
+        };
+        let rep = L2 {
+            src: router,
+            dst: d.mac,
+            vlan: Some(d.vlan),
+        };
+        self.out.push(Packet {
+            ts: t,
+            frame: net::arp_frame(&req, false, d.mac, d.ip, [0; 6], gw),
+        });
+        self.out.push(Packet {
+            ts: t + self.rng.gen_range(100..1_500),
+            frame: net::arp_frame(&rep, true, router, gw, d.mac, d.ip),
+        });
+    }
 
     fn dhcp(&mut self, i: usize, t: u64) {
         let d = self.dev(i);
@@ -609,7 +653,8 @@ impl<'h> Engine<'h> {
     fn snmp(&mut self, i: usize, t: u64) {
         let target = self.dev(i);
         let nms = self.dev(self.infra.nms);
-        let l2 = self.l2(nms, target.mac, target.vlan);
+        let l2 = self.l2(nms, target);
+        let cap = capture_vlan(nms, target);
         let sport = self.ephemeral(nms);
         let rid: i32 = self.rng.gen_range(1..i32::MAX);
         let oids = [
@@ -621,7 +666,7 @@ impl<'h> Engine<'h> {
         let get: Vec<(&[u32], SnmpValue<'_>)> =
             oids.iter().map(|o| (*o, SnmpValue::Null)).collect();
         let q = net::snmp_v2c("public", rid, false, &get);
-        self.udp(t, l2, nms.ip, target.ip, nms.ttl, sport, 161, &q);
+        self.udp(t, l2, nms.ip, target.ip, seen_ttl(nms, cap), sport, 161, &q);
         let descr = match &target.role {
             Role::Switch { cdp: true, .. } | Role::Router => format!(
                 "Cisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_IOSXE), Version {}, RELEASE SOFTWARE (fc5)",
@@ -654,11 +699,7 @@ impl<'h> Engine<'h> {
                 (net::OID_SYS_NAME, SnmpValue::Text(&target.name)),
             ],
         );
-        let ttl = if nms.vlan == target.vlan {
-            target.ttl
-        } else {
-            target.ttl - 1
-        };
+        let ttl = seen_ttl(target, cap);
         let t2 = t + self.rng.gen_range(500..8_000);
         self.udp(t2, l2.reversed(), target.ip, nms.ip, ttl, 161, sport, &resp);
         self.flows += 1;
@@ -1257,6 +1298,27 @@ impl<'h> Engine<'h> {
 /// Opaque planned session handed between the engine and the driver loop in `lib.rs`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SessionRef(Session);
+
+/// The VLAN on which the sensor sees a conversation between `c` and `s`.
+fn capture_vlan(c: &Device, s: &Device) -> u16 {
+    if c.remote {
+        s.vlan
+    } else {
+        c.vlan
+    }
+}
+
+/// TTL of a frame from `d` as seen on VLAN `cap`: one router hop from another main-campus
+/// VLAN, three across the WAN from the outpatient site.
+fn seen_ttl(d: &Device, cap: u16) -> u8 {
+    if d.vlan == cap {
+        d.ttl
+    } else if d.remote {
+        d.ttl - 3
+    } else {
+        d.ttl - 1
+    }
+}
 
 fn pacs_stack() -> clin::DicomStack {
     clin::DicomStack {

@@ -558,6 +558,57 @@ fn routed_traffic_uses_the_router_mac_and_hosts_their_own() {
 }
 
 #[test]
+fn outpatient_devices_are_seen_only_by_ip_and_the_router_answers_arp_for_every_gateway() {
+    let cfg = small(6, 3 << 20, 0.0);
+    let (file, s) = gen(&cfg);
+    let router = ward_bench::Hospital::build(cfg.seed, cfg.devices)
+        .router_mac()
+        .0;
+    let remote: Vec<_> = s
+        .devices
+        .iter()
+        .filter(|d| d.site == ward_bench::SITE_OUTPATIENT)
+        .collect();
+    assert!(remote.len() >= 3, "outpatient devices: {}", remote.len());
+    let mut seen_ip = BTreeSet::new();
+    let mut gateways = BTreeSet::new();
+    for r in records(&file) {
+        let f = r.frame;
+        for d in &remote {
+            assert!(
+                f[0..6] != d.mac.0 && f[6..12] != d.mac.0,
+                "outpatient MAC of {} must never appear on the main campus",
+                d.name
+            );
+        }
+        if let Some(p) = ipv4(f) {
+            if remote.iter().any(|d| d.ip == IpAddr::V4(p.src)) {
+                assert_eq!(
+                    p.src_mac, router,
+                    "outpatient traffic arrives from the router"
+                );
+                seen_ip.insert(p.src);
+            }
+        } else if f[12..14] == [0x81, 0x00] && f[16..18] == [0x08, 0x06] && f[25] == 2 {
+            // ARP reply: sender hardware address and sender protocol address.
+            if f[26..32] == router {
+                gateways.insert(Ipv4Addr::new(f[32], f[33], f[34], f[35]));
+            }
+        }
+    }
+    assert_eq!(
+        seen_ip.len(),
+        remote.len(),
+        "every outpatient device talks to the main campus"
+    );
+    assert!(
+        gateways.len() >= 7,
+        "router answers ARP for {} gateways",
+        gateways.len()
+    );
+}
+
+#[test]
 fn canary_patient_is_in_the_raw_capture() {
     let (file, _) = gen(&small(2, 2 << 20, 0.0));
     let name = CANARY_PATIENT_NAME.as_bytes();
@@ -577,8 +628,14 @@ fn canary_patient_is_in_the_raw_capture() {
 }
 
 #[test]
-fn every_protocol_appears() {
-    let (file, _) = gen(&small(9, 3 << 20, 0.0));
+fn every_protocol_appears_even_in_small_captures() {
+    for seed in [9, 10, 11] {
+        every_protocol_appears(seed);
+    }
+}
+
+fn every_protocol_appears(seed: u64) {
+    let (file, _) = gen(&small(seed, 3 << 19, 0.0));
     let recs = records(&file);
     let mut tcp_ports = BTreeSet::new();
     let mut udp_ports = BTreeSet::new();
@@ -599,10 +656,10 @@ fn every_protocol_appears() {
         }
     }
     for p in [104, 2575, 6661, ward_bench::ASTM_PORT, 443, 80, 445, 23, 21] {
-        assert!(tcp_ports.contains(&p), "no TCP to port {p}");
+        assert!(tcp_ports.contains(&p), "seed {seed}: no TCP to port {p}");
     }
     for p in [53, 67, 161, 1900, 5353] {
-        assert!(udp_ports.contains(&p), "no UDP on port {p}");
+        assert!(udp_ports.contains(&p), "seed {seed}: no UDP on port {p}");
     }
     assert!(ethertypes.contains(&0x88cc), "LLDP");
     assert!(

@@ -6,6 +6,30 @@ use crate::wire::{eth_header, fold, pad_min, sum16, ETH_LLDP, L2};
 use std::net::Ipv4Addr;
 
 // ---------------------------------------------------------------------------------------
+// ARP (RFC 826)
+// ---------------------------------------------------------------------------------------
+
+/// An Ethernet/IPv4 ARP request (`reply == false`) or reply as a complete frame.
+pub(crate) fn arp_frame(
+    l2: &L2,
+    reply: bool,
+    sha: [u8; 6],
+    spa: Ipv4Addr,
+    tha: [u8; 6],
+    tpa: Ipv4Addr,
+) -> Vec<u8> {
+    let mut b = Vec::with_capacity(64);
+    eth_header(&mut b, l2, 0x0806);
+    b.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, if reply { 2 } else { 1 }]);
+    b.extend_from_slice(&sha);
+    b.extend_from_slice(&spa.octets());
+    b.extend_from_slice(&tha);
+    b.extend_from_slice(&tpa.octets());
+    pad_min(&mut b);
+    b
+}
+
+// ---------------------------------------------------------------------------------------
 // DHCP
 // ---------------------------------------------------------------------------------------
 
