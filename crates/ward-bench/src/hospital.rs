@@ -90,6 +90,8 @@ pub(crate) enum Role {
     Nms,
     Modality(ModalitySpec),
     Monitor,
+    /// An IEEE 11073 SDC provider (ventilator) announcing itself with WS-Discovery.
+    Ventilator,
     Pump {
         web_server: bool,
         cloud: bool,
@@ -702,12 +704,15 @@ impl Builder {
         let share = |f: f64, min: usize| ((rest as f64 * f).round() as usize).max(min);
         let n_modalities = share(0.10, 4);
         let n_monitors = share(0.15, 2);
-        let n_pumps = share(0.20, 2);
+        let n_pumps = share(0.18, 2);
+        let n_vents = share(0.03, 1);
         let n_lab = share(0.06, 2);
         let n_printers = share(0.08, 2);
         let n_iot = share(0.06, 2);
         let n_ws = rest
-            .saturating_sub(n_modalities + n_monitors + n_pumps + n_lab + 1 + n_printers + n_iot)
+            .saturating_sub(
+                n_modalities + n_monitors + n_vents + n_pumps + n_lab + 1 + n_printers + n_iot,
+            )
             .max(3);
 
         for i in 0..switches {
@@ -787,6 +792,21 @@ impl Builder {
             );
             self.devices[idx].hl7_app = Some(app.to_string());
             self.devices[idx].dhcp = Some((vc.to_string(), PRL_RTOS.to_vec()));
+        }
+
+        for i in 0..n_vents {
+            let idx = self.add(
+                format!("ICU-VENT-{:02}", i + 1),
+                "ventilator",
+                "Draeger",
+                "Evita V800",
+                "3.10.1",
+                OUI_DRAEGER,
+                VLAN_MONITORING,
+                64,
+                Role::Ventilator,
+            );
+            self.devices[idx].dhcp = Some(("Draeger-EvitaV800".into(), PRL_RTOS.to_vec()));
         }
 
         for i in 0..n_pumps {

@@ -33,6 +33,8 @@ pub const ASTM_PORT: u16 = 5100;
 enum Session {
     Arp(usize),
     Dhcp(usize),
+    Nbns(usize),
+    Smb1(usize),
     Mdns(usize),
     Ssdp(usize),
     Lldp(usize),
@@ -40,6 +42,8 @@ enum Session {
     DicomStore(usize),
     DicomEcho(usize),
     Hl7Oru(usize),
+    SdcHello(usize),
+    SdcMetadata(usize),
     Hl7Adt(usize),
     LabHl7(usize),
     LabAstm(usize),
@@ -221,6 +225,7 @@ impl<'h> Engine<'h> {
                 Role::Ehr => s.push(Session::Hl7Adt(i)),
                 Role::Modality(_) => s.extend([Session::DicomStore(i), Session::DicomEcho(i)]),
                 Role::Monitor => s.push(Session::Hl7Oru(i)),
+                Role::Ventilator => s.extend([Session::SdcHello(i), Session::SdcMetadata(i)]),
                 Role::Pump { web_server, cloud } => {
                     s.push(Session::PumpTls(i));
                     if *web_server {
@@ -232,8 +237,19 @@ impl<'h> Engine<'h> {
                 }
                 Role::LabAnalyzer { astm: true } => s.push(Session::LabAstm(i)),
                 Role::LabAnalyzer { astm: false } => s.push(Session::LabHl7(i)),
-                Role::LegacyAnalyzer => s.extend([Session::Telnet(i), Session::Ftp(i)]),
-                Role::Workstation { .. } => s.extend([Session::WsBrowse(i), Session::WsSmb(i)]),
+                Role::LegacyAnalyzer => {
+                    s.extend([Session::Telnet(i), Session::Ftp(i), Session::Smb1(i)]);
+                    if dhcp {
+                        s.push(Session::Nbns(i));
+                    }
+                }
+                Role::Workstation { .. } => {
+                    s.extend([Session::WsBrowse(i), Session::WsSmb(i)]);
+                    if dhcp && !d.remote {
+                        s.push(Session::Nbns(i));
+                    }
+                }
+                Role::FileServer if dhcp => s.push(Session::Nbns(i)),
                 Role::Printer { .. } => {
                     s.extend([Session::Mdns(i), Session::Ssdp(i), Session::Snmp(i)])
                 }
@@ -272,6 +288,8 @@ impl<'h> Engine<'h> {
         match s.0 {
             Session::Arp(i) => self.arp(i, t),
             Session::Dhcp(i) => self.dhcp(i, t),
+            Session::Nbns(i) => self.nbns(i, t),
+            Session::Smb1(i) => self.smb1(i, t),
             Session::Mdns(i) => self.mdns(i, t),
             Session::Ssdp(i) => self.ssdp(i, t),
             Session::Lldp(i) => self.lldp(i, t),
@@ -279,6 +297,8 @@ impl<'h> Engine<'h> {
             Session::DicomStore(i) => self.dicom_store(i, t),
             Session::DicomEcho(i) => self.dicom_echo(i, t),
             Session::Hl7Oru(i) => self.hl7_oru(i, t),
+            Session::SdcHello(i) => self.sdc_hello(i, t),
+            Session::SdcMetadata(i) => self.sdc_metadata(i, t),
             Session::Hl7Adt(i) => self.hl7_adt(i, t),
             Session::LabHl7(i) => self.lab_hl7(i, t),
             Session::LabAstm(i) => self.lab_astm(i, t),
@@ -538,6 +558,56 @@ impl<'h> Engine<'h> {
         t += self.rng.gen_range(2_000..20_000);
         self.udp(t, relay, gw, all, 255, 67, 68, &ack);
         self.flows += 1;
+    }
+
+    /// NetBIOS name registration broadcast on the device's subnet.
+    fn nbns(&mut self, i: usize, t: u64) {
+        let d = self.dev(i);
+        let suffix = if matches!(d.role, Role::FileServer) {
+            0x20
+        } else {
+            0x00
+        };
+        let p = net::nbns_registration(self.rng.gen(), &d.name, suffix, d.ip);
+        let bcast = Ipv4Addr::new(10, d.vlan as u8, 255, 255);
+        let l2 = L2 {
+            src: d.mac,
+            dst: [0xff; 6],
+            vlan: Some(d.vlan),
+        };
+        self.udp(t, l2, d.ip, bcast, d.ttl, 137, 137, &p);
+        self.flows += 1;
+    }
+
+    /// The LIS collecting result files from the legacy analyzer's SMB1 share.
+    fn smb1(&mut self, i: usize, t: u64) {
+        let mut c = self.tcp(self.infra.lis, i, 445, t);
+        c.open();
+        c.send(true, &app::smb1_negotiate_request());
+        c.send(
+            false,
+            &app::smb1_negotiate_response("RGH-LAB", app::filetime(c.t), &mut self.rng),
+        );
+        let req = app::smb1_session_setup_request(
+            "lisagent",
+            "RGH",
+            "Windows Server 2019 Standard 17763",
+            "Windows Server 2019 Standard 6.3",
+            &mut self.rng,
+        );
+        c.send(true, &req);
+        let uid = self.rng.gen_range(2048..4096);
+        c.send(
+            false,
+            &app::smb1_session_setup_response(
+                "Windows 5.1",
+                "Windows 2000 LAN Manager",
+                "RGH-LAB",
+                uid,
+            ),
+        );
+        c.close();
+        self.commit_tcp(c);
     }
 
     fn mdns(&mut self, i: usize, t: u64) {
@@ -953,6 +1023,91 @@ impl<'h> Engine<'h> {
             msgs.push((msg, ack, "R01"));
         }
         self.mllp_session(i, self.infra.engine, 2575, t, &msgs);
+    }
+
+    fn uuid(&mut self) -> String {
+        let b: [u8; 16] = self.rng.gen();
+        format!(
+            "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:x}{:02x}-a{:x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6] & 0x0f, b[7], b[8] & 0x0f, b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+        )
+    }
+
+    /// Stable endpoint reference and location scope of an SDC provider.
+    fn sdc_ids(d: &Device) -> (String, String) {
+        let m = d.mac;
+        let epr = format!(
+            "0e5d2c1a-{:02x}{:02x}-4d0c-9a11-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+            m[4], m[5], m[0], m[1], m[2], m[3], m[4], m[5]
+        );
+        let loc = format!("RGH%2FICU%2F{}?fac=RGH&poc=ICU&bed={}", d.name, d.name);
+        (epr, loc)
+    }
+
+    fn sdc_hello(&mut self, i: usize, t: u64) {
+        let d = self.dev(i);
+        let (epr, loc) = Self::sdc_ids(d);
+        let xaddr = format!("http://{}:6464/{epr}", d.ip);
+        let dev = clin::SdcDevice {
+            epr_uuid: &epr,
+            xaddr: &xaddr,
+            manufacturer: "Draegerwerk AG & Co. KGaA",
+            model: &d.model,
+            firmware: &d.software_version,
+            serial: &d.serial,
+            friendly_name: &d.name,
+            location: &loc,
+        };
+        let mid = self.uuid();
+        let p = clin::wsd_hello(&dev, &mid, t / 1_000_000);
+        let group = Ipv4Addr::new(239, 255, 255, 250);
+        let l2 = L2 {
+            src: d.mac,
+            dst: mcast_mac(group),
+            vlan: Some(d.vlan),
+        };
+        self.udp(t, l2, d.ip, group, 1, 3702, 3702, p.as_bytes());
+        self.flows += 1;
+    }
+
+    /// The interface engine, acting as SDC gateway, reads the ventilator's DPWS metadata.
+    fn sdc_metadata(&mut self, i: usize, t: u64) {
+        let d = self.dev(i);
+        let (epr, loc) = Self::sdc_ids(d);
+        let xaddr = format!("http://{}:6464/{epr}", d.ip);
+        let dev = clin::SdcDevice {
+            epr_uuid: &epr,
+            xaddr: &xaddr,
+            manufacturer: "Draegerwerk AG & Co. KGaA",
+            model: &d.model,
+            firmware: &d.software_version,
+            serial: &d.serial,
+            friendly_name: &d.name,
+            location: &loc,
+        };
+        let (q_id, r_id) = (self.uuid(), self.uuid());
+        let get = clin::sdc_get_metadata(&dev, &q_id);
+        let resp = clin::sdc_metadata_response(&dev, &r_id, &q_id);
+        let host = format!("{}:6464", d.ip);
+        let mut req = format!(
+            "POST /{epr} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/soap+xml; charset=utf-8\r\n\
+             User-Agent: RGH-SDC-Gateway/1.2\r\nContent-Length: {}\r\n\r\n",
+            get.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(get.as_bytes());
+        let answer = app::http_response(
+            "Draeger-SDC/3.1",
+            "application/soap+xml; charset=utf-8",
+            &app::http_date(t),
+            resp.as_bytes(),
+        );
+        let mut c = self.tcp(self.infra.engine, i, 6464, t);
+        c.open();
+        c.send(true, &req);
+        c.send(false, &answer);
+        c.close();
+        self.commit_tcp(c);
     }
 
     fn hl7_adt(&mut self, i: usize, t: u64) {

@@ -655,10 +655,21 @@ fn every_protocol_appears(seed: u64) {
             }
         }
     }
-    for p in [104, 2575, 6661, ward_bench::ASTM_PORT, 443, 80, 445, 23, 21] {
+    for p in [
+        104,
+        2575,
+        6661,
+        ward_bench::ASTM_PORT,
+        443,
+        80,
+        445,
+        23,
+        21,
+        6464,
+    ] {
         assert!(tcp_ports.contains(&p), "seed {seed}: no TCP to port {p}");
     }
-    for p in [53, 67, 161, 1900, 5353] {
+    for p in [53, 67, 137, 161, 1900, 3702, 5353] {
         assert!(udp_ports.contains(&p), "seed {seed}: no UDP on port {p}");
     }
     assert!(ethertypes.contains(&0x88cc), "LLDP");
@@ -669,6 +680,24 @@ fn every_protocol_appears(seed: u64) {
     assert!(find(&file, b"NOTIFY * HTTP/1.1\r\n"), "SSDP NOTIFY");
     assert!(find(&file, b"Server: GoAhead-Webs\r\n"), "pump web server");
     assert!(find(&file, &[0xfe, b'S', b'M', b'B']), "SMB2");
+    assert!(
+        find(&file, b"Windows 2000 LAN Manager\0"),
+        "SMB1 session setup from the legacy device"
+    );
+    assert!(
+        find(
+            &file,
+            b"<dpws:Manufacturer>Draegerwerk AG & Co. KGaA</dpws:Manufacturer>"
+        ),
+        "SDC metadata"
+    );
+    assert!(
+        find(
+            &file,
+            b"<wsd:Types>dpws:Device mdpws:MedicalDevice</wsd:Types>"
+        ),
+        "SDC Hello"
+    );
     assert!(find(&file, b"USER service\r\n"), "FTP login");
     assert!(find(&file, b"\x04\x06public"), "SNMP community public");
     assert!(find(&file, b"MSFT 5.0"), "DHCP vendor class of Windows");

@@ -467,6 +467,80 @@ pub(crate) fn astm_records(
     r
 }
 
+// ---------------------------------------------------------------------------------------
+// IEEE 11073 SDC discovery and metadata (WS-Discovery 1.1, DPWS 1.1, IEEE 11073-20702)
+// ---------------------------------------------------------------------------------------
+
+const NS: &str = "xmlns:s12=\"http://www.w3.org/2003/05/soap-envelope\" \
+xmlns:wsa=\"http://www.w3.org/2005/08/addressing\" \
+xmlns:wsd=\"http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01\" \
+xmlns:dpws=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01\" \
+xmlns:mdpws=\"http://standards.ieee.org/downloads/11073/11073-20702-2016\"";
+
+/// What an SDC provider announces and describes.
+pub(crate) struct SdcDevice<'a> {
+    pub epr_uuid: &'a str,
+    pub xaddr: &'a str,
+    pub manufacturer: &'a str,
+    pub model: &'a str,
+    pub firmware: &'a str,
+    pub serial: &'a str,
+    pub friendly_name: &'a str,
+    pub location: &'a str,
+}
+
+/// A WS-Discovery Hello of an SDC medical device (multicast to 239.255.255.250:3702).
+pub(crate) fn wsd_hello(d: &SdcDevice<'_>, message_id: &str, instance: u64) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><s12:Envelope {NS}><s12:Header>\
+<wsa:Action>http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01/Hello</wsa:Action>\
+<wsa:MessageID>urn:uuid:{message_id}</wsa:MessageID>\
+<wsa:To>urn:docs-oasis-open-org:ws-dd:ns:discovery:2009:01</wsa:To>\
+<wsd:AppSequence InstanceId=\"{instance}\" MessageNumber=\"1\"/></s12:Header><s12:Body><wsd:Hello>\
+<wsa:EndpointReference><wsa:Address>urn:uuid:{}</wsa:Address></wsa:EndpointReference>\
+<wsd:Types>dpws:Device mdpws:MedicalDevice</wsd:Types>\
+<wsd:Scopes>sdc.mds.pkp:1.2.840.10004.20701.1.1 sdc.ctxt.loc:/sdc.ctxt.loc.detail/{}</wsd:Scopes>\
+<wsd:XAddrs>{}</wsd:XAddrs><wsd:MetadataVersion>1</wsd:MetadataVersion>\
+</wsd:Hello></s12:Body></s12:Envelope>",
+        d.epr_uuid, d.location, d.xaddr
+    )
+}
+
+/// A WS-Transfer Get (DPWS metadata request) to the device's XAddr.
+pub(crate) fn sdc_get_metadata(d: &SdcDevice<'_>, message_id: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><s12:Envelope {NS}><s12:Header>\
+<wsa:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/Get</wsa:Action>\
+<wsa:MessageID>urn:uuid:{message_id}</wsa:MessageID><wsa:To>urn:uuid:{}</wsa:To>\
+</s12:Header><s12:Body/></s12:Envelope>",
+        d.epr_uuid
+    )
+}
+
+/// The DPWS metadata response: ThisModel (manufacturer, model) and ThisDevice (name,
+/// firmware, serial).
+pub(crate) fn sdc_metadata_response(
+    d: &SdcDevice<'_>,
+    message_id: &str,
+    relates_to: &str,
+) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><s12:Envelope {NS} \
+xmlns:wsx=\"http://schemas.xmlsoap.org/ws/2004/09/mex\"><s12:Header>\
+<wsa:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse</wsa:Action>\
+<wsa:MessageID>urn:uuid:{message_id}</wsa:MessageID><wsa:RelatesTo>urn:uuid:{relates_to}</wsa:RelatesTo>\
+</s12:Header><s12:Body><wsx:Metadata>\
+<wsx:MetadataSection Dialect=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01/ThisModel\"><dpws:ThisModel>\
+<dpws:Manufacturer>{}</dpws:Manufacturer><dpws:ModelName>{}</dpws:ModelName>\
+<dpws:ModelNumber>1</dpws:ModelNumber></dpws:ThisModel></wsx:MetadataSection>\
+<wsx:MetadataSection Dialect=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01/ThisDevice\"><dpws:ThisDevice>\
+<dpws:FriendlyName>{}</dpws:FriendlyName><dpws:FirmwareVersion>{}</dpws:FirmwareVersion>\
+<dpws:SerialNumber>{}</dpws:SerialNumber></dpws:ThisDevice></wsx:MetadataSection>\
+</wsx:Metadata></s12:Body></s12:Envelope>",
+        d.manufacturer, d.model, d.friendly_name, d.firmware, d.serial
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,6 +192,37 @@ pub(crate) fn mdns_announce(
 }
 
 // ---------------------------------------------------------------------------------------
+// NetBIOS name service (RFC 1002 4.2.2 name registration request)
+// ---------------------------------------------------------------------------------------
+
+/// A broadcast NAME REGISTRATION REQUEST for `name` (15 characters at most, space padded)
+/// with suffix byte `suffix` (0x00 workstation, 0x20 file server).
+pub(crate) fn nbns_registration(id: u16, name: &str, suffix: u8, ip: Ipv4Addr) -> Vec<u8> {
+    let mut b = Vec::with_capacity(68);
+    for v in [id, 0x2910, 1, 0, 0, 1] {
+        b.extend_from_slice(&v.to_be_bytes());
+    }
+    let mut raw = [b' '; 16];
+    for (o, c) in raw.iter_mut().zip(name.bytes().take(15)) {
+        *o = c.to_ascii_uppercase();
+    }
+    raw[15] = suffix;
+    b.push(32);
+    for c in raw {
+        b.push(b'A' + (c >> 4));
+        b.push(b'A' + (c & 0x0f));
+    }
+    b.push(0);
+    b.extend_from_slice(&[0x00, 0x20, 0x00, 0x01]); // NB, IN
+    b.extend_from_slice(&[0xc0, 0x0c, 0x00, 0x20, 0x00, 0x01]);
+    b.extend_from_slice(&300_000u32.to_be_bytes());
+    b.extend_from_slice(&6u16.to_be_bytes());
+    b.extend_from_slice(&0u16.to_be_bytes()); // B-node, unique
+    b.extend_from_slice(&ip.octets());
+    b
+}
+
+// ---------------------------------------------------------------------------------------
 // SSDP
 // ---------------------------------------------------------------------------------------
 
