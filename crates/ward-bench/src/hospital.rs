@@ -100,6 +100,8 @@ pub(crate) enum Role {
         astm: bool,
     },
     LegacyAnalyzer,
+    /// A POCT1-A point-of-care analyzer (glucose meter dock) reporting to the LIS.
+    PointOfCare,
     Workstation {
         biomed: bool,
         edge: bool,
@@ -706,12 +708,21 @@ impl Builder {
         let n_monitors = share(0.15, 2);
         let n_pumps = share(0.18, 2);
         let n_vents = share(0.03, 1);
-        let n_lab = share(0.06, 2);
+        let n_lab = share(0.05, 2);
+        let n_poc = share(0.02, 1);
         let n_printers = share(0.08, 2);
         let n_iot = share(0.06, 2);
         let n_ws = rest
             .saturating_sub(
-                n_modalities + n_monitors + n_vents + n_pumps + n_lab + 1 + n_printers + n_iot,
+                n_modalities
+                    + n_monitors
+                    + n_vents
+                    + n_pumps
+                    + n_lab
+                    + n_poc
+                    + 1
+                    + n_printers
+                    + n_iot,
             )
             .max(3);
 
@@ -842,6 +853,20 @@ impl Builder {
                 Role::LabAnalyzer { astm },
             );
             self.devices[idx].hl7_app = Some(app.to_string());
+        }
+        for i in 0..n_poc {
+            let idx = self.add(
+                format!("POC-GLU-{:02}", i + 1),
+                "point_of_care_analyzer",
+                "Roche",
+                "Accu-Chek Inform II",
+                "04.03.02",
+                OUI_ROCHE,
+                VLAN_LAB,
+                64,
+                Role::PointOfCare,
+            );
+            self.devices[idx].dhcp = Some(("Roche-AccuChek-Base".into(), PRL_EMBEDDED.to_vec()));
         }
         // An old blood-gas analyzer PC still running Telnet and FTP services.
         self.add(

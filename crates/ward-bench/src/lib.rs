@@ -4,7 +4,7 @@
 //! IT, servers, building IoT and network management; one router; devices of every clinical
 //! category) and writes what a SPAN port on its distribution layer would capture: DICOM
 //! associations with bulk C-STORE, HL7 v2.5 over MLLP with ACKs, ASTM from lab analyzers,
-//! IEEE 11073 SDC discovery and metadata, ARP, DHCP, DNS, mDNS, NetBIOS-NS, SSDP, LLDP, CDP,
+//! POCT1-A from a point-of-care analyzer, IEEE 11073 SDC discovery and metadata, ARP, DHCP, DNS, mDNS, NetBIOS-NS, SSDP, LLDP, CDP,
 //! SNMP, HTTP (FHIR too), TLS 1.2/1.3, SMB1 and SMB2/3, Telnet and FTP, over real TCP with
 //! optional retransmissions, reordering and overlaps. An outpatient site reached over the
 //! WAN shows devices only by IP, behind the router's MAC.
@@ -34,7 +34,7 @@ mod wire;
 
 pub use hospital::{Hospital, Vlan, SITE_MAIN, SITE_OUTPATIENT};
 pub use proto::clinical::{CANARY_PATIENT_ID, CANARY_PATIENT_NAME};
-pub use traffic::{ASTM_PORT, HL7_LAB_PORT};
+pub use traffic::{ASTM_PORT, HL7_LAB_PORT, POCT1_PORT};
 
 use serde::Serialize;
 use std::fs::File;
@@ -82,7 +82,8 @@ pub struct GeneratedDevice {
     /// Hostname (also the DHCP hostname where the device uses DHCP).
     pub name: String,
     /// Clinical category: `imaging_ct`, `imaging_mr`, `imaging_us`, `imaging_xray`,
-    /// `patient_monitor`, `ventilator`, `infusion_pump`, `laboratory_analyzer`, `pacs`,
+    /// `patient_monitor`, `ventilator`, `infusion_pump`, `laboratory_analyzer`,
+    /// `point_of_care_analyzer`, `pacs`,
     /// `interface_engine`, `laboratory_information_system`, `ehr_server`,
     /// `infusion_server`, `it_server`, `workstation`, `printer`, `ip_camera`,
     /// `building_automation`, `network_switch` or `network_router`.

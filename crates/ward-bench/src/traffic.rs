@@ -28,6 +28,8 @@ pub(crate) const ROUND_US: u64 = 60_000_000;
 pub const HL7_LAB_PORT: u16 = 6661;
 /// Port on which the LIS accepts ASTM connections from analyzers.
 pub const ASTM_PORT: u16 = 5100;
+/// Port on which the LIS (as POCT1-A data manager) accepts point-of-care devices.
+pub const POCT1_PORT: u16 = 7001;
 
 #[derive(Debug, Clone, Copy)]
 enum Session {
@@ -47,6 +49,7 @@ enum Session {
     Hl7Adt(usize),
     LabHl7(usize),
     LabAstm(usize),
+    Poct(usize),
     PumpTls(usize),
     PumpCloud(usize),
     PumpWeb(usize),
@@ -236,6 +239,7 @@ impl<'h> Engine<'h> {
                     }
                 }
                 Role::LabAnalyzer { astm: true } => s.push(Session::LabAstm(i)),
+                Role::PointOfCare => s.push(Session::Poct(i)),
                 Role::LabAnalyzer { astm: false } => s.push(Session::LabHl7(i)),
                 Role::LegacyAnalyzer => {
                     s.extend([Session::Telnet(i), Session::Ftp(i), Session::Smb1(i)]);
@@ -302,6 +306,7 @@ impl<'h> Engine<'h> {
             Session::Hl7Adt(i) => self.hl7_adt(i, t),
             Session::LabHl7(i) => self.lab_hl7(i, t),
             Session::LabAstm(i) => self.lab_astm(i, t),
+            Session::Poct(i) => self.poct(i, t),
             Session::PumpTls(i) => self.pump_tls(i, t),
             Session::PumpCloud(i) => self.pump_cloud(i, t),
             Session::PumpWeb(i) => self.pump_web(i, t),
@@ -1195,6 +1200,46 @@ impl<'h> Engine<'h> {
             c.send(false, &[clin::ACK_CHAR]);
         }
         c.send(true, &[clin::EOT]);
+        c.close();
+        self.commit_tcp(c);
+    }
+
+    /// A glucose meter in its dock: hello, one observation, end of topic; each ACKed.
+    fn poct(&mut self, i: usize, t: u64) {
+        let d = self.dev(i);
+        let c14 = civil_timestamp(t);
+        let when = format!(
+            "{}-{}-{}T{}:{}:{}+00:00",
+            &c14[0..4],
+            &c14[4..6],
+            &c14[6..8],
+            &c14[8..10],
+            &c14[10..12],
+            &c14[12..14]
+        );
+        let dev = clin::PocDevice {
+            device_id: &d.serial,
+            vendor: &d.vendor,
+            model: &d.model,
+            serial: &d.serial,
+            sw_version: &d.software_version,
+            name: &d.name,
+        };
+        let glucose = self.rng.gen_range(70..180).to_string();
+        let msgs = [
+            clin::poct_hello(&dev, 1, &when),
+            clin::poct_observation(2, &when, &glucose),
+            clin::poct_eot(3, &when),
+        ];
+        let mut c = self.tcp(i, self.infra.lis, POCT1_PORT, t);
+        c.open();
+        for (k, m) in msgs.iter().enumerate() {
+            c.send(true, m.as_bytes());
+            c.send(
+                false,
+                clin::poct_ack(100 + k as u32, k as u32 + 1, &when).as_bytes(),
+            );
+        }
         c.close();
         self.commit_tcp(c);
     }

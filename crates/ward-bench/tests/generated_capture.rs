@@ -405,6 +405,7 @@ fn clean_tcp_is_continuous_and_clinical_payloads_are_intact() {
     let mut cstores = 0;
     let mut pdata_total = 0;
     let mut astm_ok = 0;
+    let mut poct_ok = 0;
     for ((_, sport, _, dport), data) in &streams {
         match (*sport, *dport) {
             (_, 2575) | (_, 6661) => {
@@ -450,9 +451,18 @@ fn clean_tcp_is_continuous_and_clinical_payloads_are_intact() {
                 );
                 astm_ok += 1;
             }
+            (_, p) if p == ward_bench::POCT1_PORT => {
+                assert!(data.starts_with(b"<?xml"), "POCT1-A messages are XML");
+                assert!(
+                    find(data, b"<HEL.R01>") && find(data, b"</EOT.R01>"),
+                    "hello through end of topic"
+                );
+                poct_ok += 1;
+            }
             _ => {}
         }
     }
+    assert!(poct_ok >= 1, "POCT1-A sessions: {poct_ok}");
     assert!(hl7_msgs >= 10, "HL7 messages: {hl7_msgs}");
     assert_eq!(hl7_msgs, acks, "every HL7 message is ACKed");
     assert!(cstores >= 3, "C-STORE associations: {cstores}");

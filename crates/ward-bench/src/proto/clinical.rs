@@ -541,6 +541,76 @@ xmlns:wsx=\"http://schemas.xmlsoap.org/ws/2004/09/mex\"><s12:Header>\
     )
 }
 
+// ---------------------------------------------------------------------------------------
+// POCT1-A (CLSI POCT1-A2) device messaging: XML messages, one per TCP exchange
+// ---------------------------------------------------------------------------------------
+
+/// Identity a point-of-care device reports in its HEL.R01 (hello) message.
+pub(crate) struct PocDevice<'a> {
+    pub device_id: &'a str,
+    pub vendor: &'a str,
+    pub model: &'a str,
+    pub serial: &'a str,
+    pub sw_version: &'a str,
+    pub name: &'a str,
+}
+
+fn poct_hdr(kind: &str, control_id: u32, when: &str) -> String {
+    format!(
+        "<HDR><HDR.message_type V=\"{kind}\"/><HDR.control_id V=\"{control_id}\"/>\
+<HDR.version_id V=\"POCT1\"/><HDR.creation_dttm V=\"{when}\"/></HDR>"
+    )
+}
+
+/// HEL.R01: the device introduces itself (vendor, model, serial, software version).
+pub(crate) fn poct_hello(d: &PocDevice<'_>, control_id: u32, when: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><HEL.R01>{}<HEL>\
+<DEV><DEV.device_id V=\"{}\"/><DEV.vendor_id V=\"{}\"/><DEV.model_id V=\"{}\"/>\
+<DEV.serial_id V=\"{}\"/><DEV.manufacturer_name V=\"{}\"/><DEV.sw_version V=\"{}\"/>\
+<DEV.device_name V=\"{}\"/><DCP><DCP.application_timeout V=\"30\"/></DCP>\
+<DSC><DSC.connection_profile_cd V=\"CS\"/><DSC.topics_supported_cd V=\"OBS\"/>\
+<DSC.max_message_sz V=\"10000\"/></DSC></DEV></HEL></HEL.R01>",
+        poct_hdr("HEL.R01", control_id, when),
+        d.device_id,
+        d.vendor,
+        d.model,
+        d.serial,
+        d.vendor,
+        d.sw_version,
+        d.name
+    )
+}
+
+/// ACK.R01 from the data manager (AA = accepted).
+pub(crate) fn poct_ack(control_id: u32, acked: u32, when: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ACK.R01>{}<ACK><ACK.type_cd V=\"AA\"/>\
+<ACK.ack_control_id V=\"{acked}\"/></ACK></ACK.R01>",
+        poct_hdr("ACK.R01", control_id, when)
+    )
+}
+
+/// OBS.R01: one glucose result for the canary patient.
+pub(crate) fn poct_observation(control_id: u32, when: &str, glucose: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><OBS.R01>{}<SVC><SVC.role_cd V=\"OBS\"/>\
+<SVC.observation_dttm V=\"{when}\"/><PT><PT.patient_id V=\"{CANARY_PATIENT_ID}\"/>\
+<PT.name V=\"{CANARY_PATIENT_NAME}\"/><OBS><OBS.observation_id V=\"Glucose\" SN=\"LN\" SV=\"2345-7\"/>\
+<OBS.value V=\"{glucose}\" U=\"mg/dL\"/></OBS></PT></SVC></OBS.R01>",
+        poct_hdr("OBS.R01", control_id, when)
+    )
+}
+
+/// EOT.R01: the device has nothing more to send.
+pub(crate) fn poct_eot(control_id: u32, when: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><EOT.R01>{}<EOT><EOT.topic_cd V=\"OBS\"/>\
+</EOT></EOT.R01>",
+        poct_hdr("EOT.R01", control_id, when)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
