@@ -697,7 +697,7 @@ fn every_protocol_appears(seed: u64) {
     assert!(
         find(
             &file,
-            b"<dpws:Manufacturer>Draegerwerk AG & Co. KGaA</dpws:Manufacturer>"
+            b"<dpws:Manufacturer>Draegerwerk AG &amp; Co. KGaA</dpws:Manufacturer>"
         ),
         "SDC metadata"
     );

@@ -477,6 +477,22 @@ xmlns:wsd=\"http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01\" \
 xmlns:dpws=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01\" \
 xmlns:mdpws=\"http://standards.ieee.org/downloads/11073/11073-20702-2016\"";
 
+/// Escapes text for an XML attribute value or element content.
+pub(crate) fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 /// What an SDC provider announces and describes.
 pub(crate) struct SdcDevice<'a> {
     pub epr_uuid: &'a str,
@@ -502,7 +518,9 @@ pub(crate) fn wsd_hello(d: &SdcDevice<'_>, message_id: &str, instance: u64) -> S
 <wsd:Scopes>sdc.mds.pkp:1.2.840.10004.20701.1.1 sdc.ctxt.loc:/sdc.ctxt.loc.detail/{}</wsd:Scopes>\
 <wsd:XAddrs>{}</wsd:XAddrs><wsd:MetadataVersion>1</wsd:MetadataVersion>\
 </wsd:Hello></s12:Body></s12:Envelope>",
-        d.epr_uuid, d.location, d.xaddr
+        d.epr_uuid,
+        xml_escape(d.location),
+        xml_escape(d.xaddr)
     )
 }
 
@@ -537,7 +555,11 @@ xmlns:wsx=\"http://schemas.xmlsoap.org/ws/2004/09/mex\"><s12:Header>\
 <dpws:FriendlyName>{}</dpws:FriendlyName><dpws:FirmwareVersion>{}</dpws:FirmwareVersion>\
 <dpws:SerialNumber>{}</dpws:SerialNumber></dpws:ThisDevice></wsx:MetadataSection>\
 </wsx:Metadata></s12:Body></s12:Envelope>",
-        d.manufacturer, d.model, d.friendly_name, d.firmware, d.serial
+        xml_escape(d.manufacturer),
+        xml_escape(d.model),
+        xml_escape(d.friendly_name),
+        xml_escape(d.firmware),
+        xml_escape(d.serial)
     )
 }
 
@@ -572,13 +594,13 @@ pub(crate) fn poct_hello(d: &PocDevice<'_>, control_id: u32, when: &str) -> Stri
 <DSC><DSC.connection_profile_cd V=\"CS\"/><DSC.topics_supported_cd V=\"OBS\"/>\
 <DSC.max_message_sz V=\"10000\"/></DSC></DEV></HEL></HEL.R01>",
         poct_hdr("HEL.R01", control_id, when),
-        d.device_id,
-        d.vendor,
-        d.model,
-        d.serial,
-        d.vendor,
-        d.sw_version,
-        d.name
+        xml_escape(d.device_id),
+        xml_escape(d.vendor),
+        xml_escape(d.model),
+        xml_escape(d.serial),
+        xml_escape(d.vendor),
+        xml_escape(d.sw_version),
+        xml_escape(d.name)
     )
 }
 
