@@ -707,4 +707,24 @@ mod tests {
         assert_eq!(&d[tail - 12..tail - 8], &[0xe0, 0x7f, 0x10, 0x00]);
         assert_eq!(&d[tail - 4..tail], &512u32.to_le_bytes());
     }
+
+    #[test]
+    fn sdc_hello_escapes_xml_text() {
+        let d = SdcDevice {
+            epr_uuid: "0e5d2c1a-0000-4d0c-9a11-000000000000",
+            xaddr: "http://10.30.0.5:6464/x",
+            manufacturer: "A & B",
+            model: "M<1>",
+            firmware: "1",
+            serial: "S",
+            friendly_name: "F",
+            location: "RGH?fac=RGH&bed=1",
+        };
+        let h = wsd_hello(&d, "m", 1);
+        assert!(h.contains("fac=RGH&amp;bed=1"));
+        assert!(!h.contains("&bed"));
+        let r = sdc_metadata_response(&d, "a", "b");
+        assert!(r.contains("<dpws:Manufacturer>A &amp; B</dpws:Manufacturer>"));
+        assert!(r.contains("<dpws:ModelName>M&lt;1&gt;</dpws:ModelName>"));
+    }
 }
