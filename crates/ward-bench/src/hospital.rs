@@ -919,6 +919,11 @@ impl Builder {
                 },
             );
             self.devices[idx].dhcp = Some(("MSFT 5.0".into(), PRL_WINDOWS.to_vec()));
+            if biomed {
+                // Clinical engineering tests DICOM connectivity with DCMTK's echoscu; the
+                // PACS does not know this AE title and rejects the association.
+                self.devices[idx].ae_title = Some("BIOMED_ECHOSCU".into());
+            }
         }
 
         for i in 0..n_printers {

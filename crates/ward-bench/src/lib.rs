@@ -34,7 +34,7 @@ mod wire;
 
 pub use hospital::{Hospital, Vlan, SITE_MAIN, SITE_OUTPATIENT};
 pub use proto::clinical::{CANARY_PATIENT_ID, CANARY_PATIENT_NAME};
-pub use traffic::{ASTM_PORT, HL7_LAB_PORT, POCT1_PORT};
+pub use traffic::{ASTM_PORT, DICOM_ALT_PORT, HL7_LAB_PORT, POCT1_PORT};
 
 use serde::Serialize;
 use std::fs::File;

@@ -30,6 +30,9 @@ pub const HL7_LAB_PORT: u16 = 6661;
 pub const ASTM_PORT: u16 = 5100;
 /// Port on which the LIS (as POCT1-A data manager) accepts point-of-care devices.
 pub const POCT1_PORT: u16 = 7001;
+/// DICOM's registered alternative port 11112: the PACS's second listener, used by the
+/// ultrasound devices, which also listen on it; so DICOM appears on a port other than 104.
+pub const DICOM_ALT_PORT: u16 = 11112;
 
 #[derive(Debug, Clone, Copy)]
 enum Session {
@@ -43,6 +46,7 @@ enum Session {
     Snmp(usize),
     DicomStore(usize),
     DicomEcho(usize),
+    DicomRejected(usize),
     Hl7Oru(usize),
     SdcHello(usize),
     SdcMetadata(usize),
@@ -247,8 +251,11 @@ impl<'h> Engine<'h> {
                         s.push(Session::Nbns(i));
                     }
                 }
-                Role::Workstation { .. } => {
+                Role::Workstation { biomed, .. } => {
                     s.extend([Session::WsBrowse(i), Session::WsSmb(i)]);
+                    if *biomed {
+                        s.push(Session::DicomRejected(i));
+                    }
                     if dhcp && !d.remote {
                         s.push(Session::Nbns(i));
                     }
@@ -300,6 +307,7 @@ impl<'h> Engine<'h> {
             Session::Snmp(i) => self.snmp(i, t),
             Session::DicomStore(i) => self.dicom_store(i, t),
             Session::DicomEcho(i) => self.dicom_echo(i, t),
+            Session::DicomRejected(i) => self.dicom_rejected(i, t),
             Session::Hl7Oru(i) => self.hl7_oru(i, t),
             Session::SdcHello(i) => self.sdc_hello(i, t),
             Session::SdcMetadata(i) => self.sdc_metadata(i, t),
@@ -828,7 +836,12 @@ impl<'h> Engine<'h> {
             ],
             &pacs_stack,
         );
-        let mut c = self.tcp(i, self.infra.pacs, 104, t);
+        let port = if spec.modality == "US" {
+            DICOM_ALT_PORT
+        } else {
+            104
+        };
+        let mut c = self.tcp(i, self.infra.pacs, port, t);
         c.open();
         c.send(true, &rq);
         c.send(false, &ac);
@@ -925,7 +938,13 @@ impl<'h> Engine<'h> {
             &clin::c_echo(msg_id, true),
             pstack.max_pdu,
         );
-        let mut c = self.tcp(self.infra.pacs, i, 104, t);
+        // Ultrasound devices listen on 11112 as well as storing there.
+        let port = if spec.modality == "US" {
+            DICOM_ALT_PORT
+        } else {
+            104
+        };
+        let mut c = self.tcp(self.infra.pacs, i, port, t);
         c.open();
         c.send(true, &rq);
         c.send(false, &ac);
@@ -933,6 +952,36 @@ impl<'h> Engine<'h> {
         c.send(false, &echo_rsp);
         c.send(true, &clin::release(false));
         c.send(false, &clin::release(true));
+        c.close();
+        self.commit_tcp(c);
+    }
+
+    /// The biomed workstation's echoscu is rejected by the PACS (unknown calling AE).
+    fn dicom_rejected(&mut self, i: usize, t: u64) {
+        let (d, pacs) = (self.dev(i), self.dev(self.infra.pacs));
+        let (Some(ae), Some(pacs_ae)) = (&d.ae_title, &pacs.ae_title) else {
+            return;
+        };
+        let dcmtk = clin::DicomStack {
+            class_uid: "1.2.276.0.7230010.3.0.3.6.4".into(),
+            version_name: "OFFIS_DCMTK_364".into(),
+            max_pdu: 16_384,
+        };
+        let ts = [clin::TS_IMPLICIT_LE];
+        let rq = clin::associate_rq(
+            pacs_ae,
+            ae,
+            &[ProposedContext {
+                id: 1,
+                abstract_syntax: clin::SOP_VERIFICATION,
+                transfer_syntaxes: &ts,
+            }],
+            &dcmtk,
+        );
+        let mut c = self.tcp(i, self.infra.pacs, 104, t);
+        c.open();
+        c.send(true, &rq);
+        c.send(false, &clin::associate_rj_unknown_calling_ae());
         c.close();
         self.commit_tcp(c);
     }

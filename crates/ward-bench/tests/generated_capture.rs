@@ -346,7 +346,9 @@ fn every_category_is_present_with_identities() {
         "imaging_xray",
         "patient_monitor",
         "infusion_pump",
+        "ventilator",
         "laboratory_analyzer",
+        "point_of_care_analyzer",
         "pacs",
         "interface_engine",
         "laboratory_information_system",
@@ -406,6 +408,7 @@ fn clean_tcp_is_continuous_and_clinical_payloads_are_intact() {
     let mut pdata_total = 0;
     let mut astm_ok = 0;
     let mut poct_ok = 0;
+    let (mut rejected_rq, mut rejections) = (0, 0);
     for ((_, sport, _, dport), data) in &streams {
         match (*sport, *dport) {
             (_, 2575) | (_, 6661) => {
@@ -424,21 +427,29 @@ fn clean_tcp_is_continuous_and_clinical_payloads_are_intact() {
                     acks += 1;
                 }
             }
-            (_, 104) => {
+            (_, 104) | (_, ward_bench::DICOM_ALT_PORT) => {
                 let (types, pdata) = dicom_pdus(data);
                 assert_eq!(
                     types.first(),
                     Some(&1),
                     "association starts with A-ASSOCIATE-RQ"
                 );
+                if types.len() == 1 {
+                    rejected_rq += 1;
+                    continue;
+                }
                 assert_eq!(types.last(), Some(&5), "association ends with A-RELEASE-RQ");
                 pdata_total += pdata;
                 if find(data, b"\x00\x00\x00\x01\x02\x00\x00\x00\x01\x00") {
                     cstores += 1;
                 }
             }
-            (104, _) => {
+            (104, _) | (ward_bench::DICOM_ALT_PORT, _) => {
                 let (types, _) = dicom_pdus(data);
+                if types == [3] {
+                    rejections += 1;
+                    continue;
+                }
                 assert_eq!(types.first(), Some(&2), "SCP answers with A-ASSOCIATE-AC");
                 assert_eq!(types.last(), Some(&6), "SCP ends with A-RELEASE-RP");
             }
@@ -463,6 +474,8 @@ fn clean_tcp_is_continuous_and_clinical_payloads_are_intact() {
         }
     }
     assert!(poct_ok >= 1, "POCT1-A sessions: {poct_ok}");
+    assert!(rejections >= 1, "A-ASSOCIATE-RJ seen {rejections} times");
+    assert_eq!(rejected_rq, rejections, "each rejected RQ has its RJ");
     assert!(hl7_msgs >= 10, "HL7 messages: {hl7_msgs}");
     assert_eq!(hl7_msgs, acks, "every HL7 message is ACKed");
     assert!(cstores >= 3, "C-STORE associations: {cstores}");
@@ -508,9 +521,15 @@ fn impairments_change_the_wire_but_not_the_reassembled_clinical_payload() {
     let b = reassemble(&dirty_recs, false);
     let mut compared = 0;
     for (d, data) in &a {
-        let clinical = [104u16, 2575, 6661, ward_bench::ASTM_PORT]
-            .iter()
-            .any(|p| d.1 == *p || d.3 == *p);
+        let clinical = [
+            104u16,
+            ward_bench::DICOM_ALT_PORT,
+            2575,
+            6661,
+            ward_bench::ASTM_PORT,
+        ]
+        .iter()
+        .any(|p| d.1 == *p || d.3 == *p);
         if !clinical {
             continue;
         }
@@ -667,6 +686,8 @@ fn every_protocol_appears(seed: u64) {
     }
     for p in [
         104,
+        ward_bench::DICOM_ALT_PORT,
+        ward_bench::POCT1_PORT,
         2575,
         6661,
         ward_bench::ASTM_PORT,
@@ -690,6 +711,10 @@ fn every_protocol_appears(seed: u64) {
     assert!(find(&file, b"NOTIFY * HTTP/1.1\r\n"), "SSDP NOTIFY");
     assert!(find(&file, b"Server: GoAhead-Webs\r\n"), "pump web server");
     assert!(find(&file, &[0xfe, b'S', b'M', b'B']), "SMB2");
+    assert!(
+        find(&file, b"<DEV.model_id V=\"Accu-Chek Inform II\"/>"),
+        "POCT1-A hello"
+    );
     assert!(
         find(&file, b"Windows 2000 LAN Manager\0"),
         "SMB1 session setup from the legacy device"

@@ -121,6 +121,12 @@ pub(crate) fn associate_ac(
     pdu(0x02, &body)
 }
 
+/// A-ASSOCIATE-RJ (0x03): rejected-permanent by the service user because the calling AE
+/// title is not recognized (PS3.8 9.3.4: result 1, source 1, reason 3).
+pub(crate) fn associate_rj_unknown_calling_ae() -> Vec<u8> {
+    pdu(0x03, &[0, 1, 1, 3])
+}
+
 /// A-RELEASE-RQ (0x05) or A-RELEASE-RP (0x06).
 pub(crate) fn release(rp: bool) -> Vec<u8> {
     pdu(if rp { 0x06 } else { 0x05 }, &[0, 0, 0, 0])
