@@ -3,11 +3,18 @@
 //! `ward-bench` simulates a hospital network (VLANs for imaging, monitoring, infusion, lab,
 //! IT, servers, building IoT and network management; one router; devices of every clinical
 //! category) and writes what a SPAN port on its distribution layer would capture: DICOM
-//! associations with bulk C-STORE, HL7 v2.5 over MLLP with ACKs, ASTM from lab analyzers,
-//! POCT1-A from a point-of-care analyzer, IEEE 11073 SDC discovery and metadata, ARP, DHCP, DNS, mDNS, NetBIOS-NS, SSDP, LLDP, CDP,
-//! SNMP, HTTP (FHIR too), TLS 1.2/1.3, SMB1 and SMB2/3, Telnet and FTP, over real TCP with
-//! optional retransmissions, reordering and overlaps. An outpatient site reached over the
-//! WAN shows devices only by IP, behind the router's MAC.
+//! associations with bulk C-STORE (on 104 and 11112, plus C-ECHO and one rejected
+//! association), HL7 v2.5 over MLLP with ACKs (2575 and 6661), ASTM and POCT1-A from lab
+//! and point-of-care analyzers, IEEE 11073 SDC discovery and metadata, ARP, DHCP, DNS,
+//! mDNS, NetBIOS-NS, SSDP, LLDP, CDP, SNMPv2c, HTTP (FHIR too), TLS 1.2/1.3, SMB1 and
+//! SMB2/3, Telnet and FTP, over real TCP with optional retransmissions, reordering and
+//! overlaps. An outpatient site reached over the WAN shows devices only by IP, behind the
+//! router's MAC; one infusion pump talks to its vendor's cloud on the internet.
+//!
+//! The first simulated minute ("round") holds every conversation of the hospital: leases
+//! and small sessions in its first seconds, bulk DICOM over the rest; later rounds repeat
+//! the conversations with fresh ports, sequence numbers and values until the target size
+//! is reached. Captures of a couple of MB already contain every protocol.
 //!
 //! It is used by Ward's benchmarks (hundreds of MB, streamed), by `ward demo` (a small
 //! hospital) and by tests: [`GenSummary::devices`] is the ground truth of what
