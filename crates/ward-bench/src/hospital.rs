@@ -18,11 +18,18 @@ pub(crate) const DOMAIN: &str = "rgh.local";
 pub(crate) const CLOUD_IP: Ipv4Addr = Ipv4Addr::new(52, 202, 41, 17);
 pub(crate) const CLOUD_NAME: &str = "telemetry.alaris-cloud.example";
 
+/// The main campus, where the capture point sits.
+pub const SITE_MAIN: &str = "Riverside General Hospital - Main Campus";
+/// An outpatient site reached over the WAN: its devices are only seen by IP, behind the
+/// router's MAC, when they talk to main-campus servers.
+pub const SITE_OUTPATIENT: &str = "Riverside Outpatient Imaging Center";
+
 /// One VLAN and its /16 subnet `10.<id>.0.0`, gateway `.0.1` on the router.
 #[derive(Debug, Clone)]
 pub struct Vlan {
     pub id: u16,
     pub name: &'static str,
+    pub site: &'static str,
 }
 
 impl Vlan {
@@ -42,6 +49,9 @@ pub(crate) const VLAN_SERVERS: u16 = 50;
 pub(crate) const VLAN_LAB: u16 = 60;
 pub(crate) const VLAN_BUILDING: u16 = 70;
 pub(crate) const VLAN_NETMGMT: u16 = 99;
+pub(crate) const VLAN_REMOTE_IT: u16 = 110;
+pub(crate) const VLAN_REMOTE_IMAGING: u16 = 120;
+pub(crate) const VLAN_REMOTE_MONITORING: u16 = 130;
 
 const VLANS: &[(u16, &str)] = &[
     (VLAN_IT, "it-workstations"),
@@ -52,7 +62,15 @@ const VLANS: &[(u16, &str)] = &[
     (VLAN_LAB, "laboratory"),
     (VLAN_BUILDING, "building-iot"),
     (VLAN_NETMGMT, "network-management"),
+    (VLAN_REMOTE_IT, "outpatient-it"),
+    (VLAN_REMOTE_IMAGING, "outpatient-imaging"),
+    (VLAN_REMOTE_MONITORING, "outpatient-monitoring"),
 ];
+
+/// Whether a VLAN belongs to the outpatient site.
+pub(crate) fn is_remote_vlan(vlan: u16) -> bool {
+    vlan >= 100
+}
 
 /// What a device does on the network; drives which sessions it takes part in.
 #[derive(Debug, Clone)]
@@ -72,6 +90,8 @@ pub(crate) enum Role {
     Nms,
     Modality(ModalitySpec),
     Monitor,
+    /// An IEEE 11073 SDC provider (ventilator) announcing itself with WS-Discovery.
+    Ventilator,
     Pump {
         web_server: bool,
         cloud: bool,
@@ -80,6 +100,8 @@ pub(crate) enum Role {
         astm: bool,
     },
     LegacyAnalyzer,
+    /// A POCT1-A point-of-care analyzer (glucose meter dock) reporting to the LIS.
+    PointOfCare,
     Workstation {
         biomed: bool,
         edge: bool,
@@ -120,6 +142,8 @@ pub(crate) struct Device {
     pub mac: [u8; 6],
     pub ip: Ipv4Addr,
     pub vlan: u16,
+    /// On the outpatient site (seen only behind the router).
+    pub remote: bool,
     /// IP TTL the device's stack starts with (64 for Linux/embedded, 128 for Windows).
     pub ttl: u8,
     pub ae_title: Option<String>,
@@ -474,7 +498,7 @@ impl Hospital {
 struct Builder {
     rng: ChaCha8Rng,
     devices: Vec<Device>,
-    next_host: [u32; 100],
+    next_host: [u32; 256],
     mac_counter: u32,
     mac_salt: u32,
 }
@@ -487,7 +511,7 @@ impl Builder {
         Builder {
             rng,
             devices: Vec::new(),
-            next_host: [10; 100],
+            next_host: [10; 256],
             mac_counter: 0,
             mac_salt,
         }
@@ -508,7 +532,7 @@ impl Builder {
     }
 
     fn ip(&mut self, vlan: u16) -> Ipv4Addr {
-        let slot = usize::from(vlan).min(99);
+        let slot = usize::from(vlan).min(255);
         let h = self.next_host[slot];
         self.next_host[slot] += 1;
         Ipv4Addr::new(10, vlan as u8, (h / 250) as u8, (h % 250) as u8 + 1)
@@ -544,6 +568,7 @@ impl Builder {
             mac,
             ip,
             vlan,
+            remote: is_remote_vlan(vlan),
             ttl,
             ae_title: None,
             hl7_app: None,
@@ -677,16 +702,28 @@ impl Builder {
 
         let fixed = self.devices.len();
         let switches = (total / 25).max(2);
-        let rest = total.saturating_sub(fixed + switches);
+        let rest = total.saturating_sub(fixed + switches + (total / 12).max(3));
         let share = |f: f64, min: usize| ((rest as f64 * f).round() as usize).max(min);
         let n_modalities = share(0.10, 4);
         let n_monitors = share(0.15, 2);
-        let n_pumps = share(0.20, 2);
-        let n_lab = share(0.06, 2);
+        let n_pumps = share(0.18, 2);
+        let n_vents = share(0.03, 1);
+        let n_lab = share(0.05, 2);
+        let n_poc = share(0.02, 1);
         let n_printers = share(0.08, 2);
         let n_iot = share(0.06, 2);
         let n_ws = rest
-            .saturating_sub(n_modalities + n_monitors + n_pumps + n_lab + 1 + n_printers + n_iot)
+            .saturating_sub(
+                n_modalities
+                    + n_monitors
+                    + n_vents
+                    + n_pumps
+                    + n_lab
+                    + n_poc
+                    + 1
+                    + n_printers
+                    + n_iot,
+            )
             .max(3);
 
         for i in 0..switches {
@@ -768,6 +805,21 @@ impl Builder {
             self.devices[idx].dhcp = Some((vc.to_string(), PRL_RTOS.to_vec()));
         }
 
+        for i in 0..n_vents {
+            let idx = self.add(
+                format!("ICU-VENT-{:02}", i + 1),
+                "ventilator",
+                "Draeger",
+                "Evita V800",
+                "3.10.1",
+                OUI_DRAEGER,
+                VLAN_MONITORING,
+                64,
+                Role::Ventilator,
+            );
+            self.devices[idx].dhcp = Some(("Draeger-EvitaV800".into(), PRL_RTOS.to_vec()));
+        }
+
         for i in 0..n_pumps {
             let (vendor, model, sw, oui, vc, web) = PUMPS[i % PUMPS.len()];
             let idx = self.add(
@@ -801,6 +853,20 @@ impl Builder {
                 Role::LabAnalyzer { astm },
             );
             self.devices[idx].hl7_app = Some(app.to_string());
+        }
+        for i in 0..n_poc {
+            let idx = self.add(
+                format!("POC-GLU-{:02}", i + 1),
+                "point_of_care_analyzer",
+                "Roche",
+                "Accu-Chek Inform II",
+                "04.03.02",
+                OUI_ROCHE,
+                VLAN_LAB,
+                64,
+                Role::PointOfCare,
+            );
+            self.devices[idx].dhcp = Some(("Roche-AccuChek-Base".into(), PRL_EMBEDDED.to_vec()));
         }
         // An old blood-gas analyzer PC still running Telnet and FTP services.
         self.add(
@@ -853,6 +919,11 @@ impl Builder {
                 },
             );
             self.devices[idx].dhcp = Some(("MSFT 5.0".into(), PRL_WINDOWS.to_vec()));
+            if biomed {
+                // Clinical engineering tests DICOM connectivity with DCMTK's echoscu; the
+                // PACS does not know this AE title and rejects the association.
+                self.devices[idx].ae_title = Some("BIOMED_ECHOSCU".into());
+            }
         }
 
         for i in 0..n_printers {
@@ -936,10 +1007,74 @@ impl Builder {
             }
         }
 
+        // The outpatient site: an ultrasound, monitors and workstations (no DHCP, mDNS or
+        // SSDP visible from the main campus).
+        let remote = (total / 12).max(3);
+        for i in 0..remote {
+            match i % 3 {
+                0 => {
+                    let m = &catalog[2];
+                    let station = format!("US{:02}_OPC", i / 3 + 1);
+                    let spec = spec_for(m.category, m);
+                    let idx = self.add(
+                        station.replace('_', "-"),
+                        m.category,
+                        m.vendor,
+                        m.model,
+                        m.software,
+                        m.oui,
+                        VLAN_REMOTE_IMAGING,
+                        64,
+                        Role::Modality(spec),
+                    );
+                    self.devices[idx].ae_title = Some(station);
+                }
+                1 => {
+                    let (vendor, model, sw, oui, _, app) = MONITORS[(i / 3) % MONITORS.len()];
+                    let idx = self.add(
+                        format!("OPC-MON-{:03}", i / 3 + 1),
+                        "patient_monitor",
+                        vendor,
+                        model,
+                        sw,
+                        oui,
+                        VLAN_REMOTE_MONITORING,
+                        64,
+                        Role::Monitor,
+                    );
+                    self.devices[idx].hl7_app = Some(app.to_string());
+                }
+                _ => {
+                    self.add(
+                        format!("OPC-WS-{:03}", i / 3 + 1),
+                        "workstation",
+                        "Dell",
+                        "OptiPlex 7090",
+                        "Windows 10 Enterprise 22H2 (10.0.19045)",
+                        OUI_DELL,
+                        VLAN_REMOTE_IT,
+                        128,
+                        Role::Workstation {
+                            biomed: false,
+                            edge: false,
+                        },
+                    );
+                }
+            }
+        }
+
         Hospital {
             vlans: VLANS
                 .iter()
-                .map(|(id, name)| Vlan { id: *id, name })
+                .map(|(id, name)| Vlan {
+                    id: *id,
+                    name,
+                    site: if is_remote_vlan(*id) {
+                        SITE_OUTPATIENT
+                    } else {
+                        SITE_MAIN
+                    },
+                })
                 .collect(),
             devices: self.devices,
             router_mac,

@@ -3,9 +3,18 @@
 //! `ward-bench` simulates a hospital network (VLANs for imaging, monitoring, infusion, lab,
 //! IT, servers, building IoT and network management; one router; devices of every clinical
 //! category) and writes what a SPAN port on its distribution layer would capture: DICOM
-//! associations with bulk C-STORE, HL7 v2.5 over MLLP with ACKs, ASTM from lab analyzers,
-//! DHCP, DNS, mDNS, SSDP, LLDP, CDP, SNMP, HTTP, TLS, SMB2, Telnet and FTP, over real TCP
-//! with optional retransmissions, reordering and overlaps.
+//! associations with bulk C-STORE (on 104 and 11112, plus C-ECHO and one rejected
+//! association), HL7 v2.5 over MLLP with ACKs (2575 and 6661), ASTM and POCT1-A from lab
+//! and point-of-care analyzers, IEEE 11073 SDC discovery and metadata, ARP, DHCP, DNS,
+//! mDNS, NetBIOS-NS, SSDP, LLDP, CDP, SNMPv2c, HTTP (FHIR too), TLS 1.2/1.3, SMB1 and
+//! SMB2/3, Telnet and FTP, over real TCP with optional retransmissions, reordering and
+//! overlaps. An outpatient site reached over the WAN shows devices only by IP, behind the
+//! router's MAC; one infusion pump talks to its vendor's cloud on the internet.
+//!
+//! The first simulated minute ("round") holds every conversation of the hospital: leases
+//! and small sessions in its first seconds, bulk DICOM over the rest; later rounds repeat
+//! the conversations with fresh ports, sequence numbers and values until the target size
+//! is reached. Captures of a couple of MB already contain every protocol.
 //!
 //! It is used by Ward's benchmarks (hundreds of MB, streamed), by `ward demo` (a small
 //! hospital) and by tests: [`GenSummary::devices`] is the ground truth of what
@@ -30,9 +39,9 @@ mod tcp;
 mod traffic;
 mod wire;
 
-pub use hospital::{Hospital, Vlan};
+pub use hospital::{Hospital, Vlan, SITE_MAIN, SITE_OUTPATIENT};
 pub use proto::clinical::{CANARY_PATIENT_ID, CANARY_PATIENT_NAME};
-pub use traffic::{ASTM_PORT, HL7_LAB_PORT};
+pub use traffic::{ASTM_PORT, DICOM_ALT_PORT, HL7_LAB_PORT, POCT1_PORT};
 
 use serde::Serialize;
 use std::fs::File;
@@ -80,7 +89,8 @@ pub struct GeneratedDevice {
     /// Hostname (also the DHCP hostname where the device uses DHCP).
     pub name: String,
     /// Clinical category: `imaging_ct`, `imaging_mr`, `imaging_us`, `imaging_xray`,
-    /// `patient_monitor`, `infusion_pump`, `laboratory_analyzer`, `pacs`,
+    /// `patient_monitor`, `ventilator`, `infusion_pump`, `laboratory_analyzer`,
+    /// `point_of_care_analyzer`, `pacs`,
     /// `interface_engine`, `laboratory_information_system`, `ehr_server`,
     /// `infusion_server`, `it_server`, `workstation`, `printer`, `ip_camera`,
     /// `building_automation`, `network_switch` or `network_router`.
@@ -88,6 +98,9 @@ pub struct GeneratedDevice {
     pub mac: MacAddr,
     pub ip: IpAddr,
     pub vlan: u16,
+    /// [`SITE_MAIN`] or [`SITE_OUTPATIENT`]. Outpatient devices are seen only by IP, behind
+    /// the router's MAC, when they talk to main-campus servers.
+    pub site: String,
     pub vendor: String,
     pub model: String,
     pub software_version: String,
@@ -131,6 +144,7 @@ impl Hospital {
                 mac: MacAddr(d.mac),
                 ip: IpAddr::V4(d.ip),
                 vlan: d.vlan,
+                site: if d.remote { SITE_OUTPATIENT } else { SITE_MAIN }.to_string(),
                 vendor: d.vendor.clone(),
                 model: d.model.clone(),
                 software_version: d.software_version.clone(),

@@ -28,20 +28,32 @@ pub(crate) const ROUND_US: u64 = 60_000_000;
 pub const HL7_LAB_PORT: u16 = 6661;
 /// Port on which the LIS accepts ASTM connections from analyzers.
 pub const ASTM_PORT: u16 = 5100;
+/// Port on which the LIS (as POCT1-A data manager) accepts point-of-care devices.
+pub const POCT1_PORT: u16 = 7001;
+/// DICOM's registered alternative port 11112: the PACS's second listener, used by the
+/// ultrasound devices, which also listen on it; so DICOM appears on a port other than 104.
+pub const DICOM_ALT_PORT: u16 = 11112;
 
 #[derive(Debug, Clone, Copy)]
 enum Session {
+    Arp(usize),
     Dhcp(usize),
+    Nbns(usize),
+    Smb1(usize),
     Mdns(usize),
     Ssdp(usize),
     Lldp(usize),
     Snmp(usize),
     DicomStore(usize),
     DicomEcho(usize),
+    DicomRejected(usize),
     Hl7Oru(usize),
+    SdcHello(usize),
+    SdcMetadata(usize),
     Hl7Adt(usize),
     LabHl7(usize),
     LabAstm(usize),
+    Poct(usize),
     PumpTls(usize),
     PumpCloud(usize),
     PumpWeb(usize),
@@ -220,6 +232,7 @@ impl<'h> Engine<'h> {
                 Role::Ehr => s.push(Session::Hl7Adt(i)),
                 Role::Modality(_) => s.extend([Session::DicomStore(i), Session::DicomEcho(i)]),
                 Role::Monitor => s.push(Session::Hl7Oru(i)),
+                Role::Ventilator => s.extend([Session::SdcHello(i), Session::SdcMetadata(i)]),
                 Role::Pump { web_server, cloud } => {
                     s.push(Session::PumpTls(i));
                     if *web_server {
@@ -230,9 +243,24 @@ impl<'h> Engine<'h> {
                     }
                 }
                 Role::LabAnalyzer { astm: true } => s.push(Session::LabAstm(i)),
+                Role::PointOfCare => s.push(Session::Poct(i)),
                 Role::LabAnalyzer { astm: false } => s.push(Session::LabHl7(i)),
-                Role::LegacyAnalyzer => s.extend([Session::Telnet(i), Session::Ftp(i)]),
-                Role::Workstation { .. } => s.extend([Session::WsBrowse(i), Session::WsSmb(i)]),
+                Role::LegacyAnalyzer => {
+                    s.extend([Session::Telnet(i), Session::Ftp(i), Session::Smb1(i)]);
+                    if dhcp {
+                        s.push(Session::Nbns(i));
+                    }
+                }
+                Role::Workstation { biomed, .. } => {
+                    s.extend([Session::WsBrowse(i), Session::WsSmb(i)]);
+                    if *biomed {
+                        s.push(Session::DicomRejected(i));
+                    }
+                    if dhcp && !d.remote {
+                        s.push(Session::Nbns(i));
+                    }
+                }
+                Role::FileServer if dhcp => s.push(Session::Nbns(i)),
                 Role::Printer { .. } => {
                     s.extend([Session::Mdns(i), Session::Ssdp(i), Session::Snmp(i)])
                 }
@@ -243,14 +271,20 @@ impl<'h> Engine<'h> {
             if d.dhcp.is_some() && dhcp {
                 s.push(Session::Dhcp(i));
             }
+            let arp = round == 0 || self.rng.gen_bool(0.05);
+            if arp && !d.remote && !matches!(d.role, Role::Router) {
+                s.push(Session::Arp(i));
+            }
             for sess in s {
-                // In the first round devices ask for their lease first, and the small
-                // sessions happen in the first third while bulk DICOM spreads over the whole
-                // round, so that even a capture cut short contains every protocol.
+                // In the first round devices ask for their lease first, the small sessions
+                // follow within seconds and bulk DICOM fills the rest of the round, so that
+                // even a capture of a megabyte or two contains every protocol.
+                let small_end = ROUND_US / 50 + ROUND_US / 10;
                 let offset = match (round, sess) {
                     (0, Session::Dhcp(_)) => self.rng.gen_range(0..ROUND_US / 50),
-                    (0, Session::DicomStore(_)) => self.rng.gen_range(0..ROUND_US),
-                    (0, _) => ROUND_US / 50 + self.rng.gen_range(0..ROUND_US * 3 / 10),
+                    (0, Session::Arp(_)) => ROUND_US / 50 + self.rng.gen_range(0..2_000_000),
+                    (0, Session::DicomStore(_)) => self.rng.gen_range(small_end..ROUND_US),
+                    (0, _) => self.rng.gen_range(ROUND_US / 50..small_end),
                     _ => self.rng.gen_range(0..ROUND_US),
                 };
                 plan.push((t0 + offset, SessionRef(sess)));
@@ -263,17 +297,24 @@ impl<'h> Engine<'h> {
     /// Builds one planned session at time `t` and queues its packets.
     pub(crate) fn run_session(&mut self, s: SessionRef, t: u64) {
         match s.0 {
+            Session::Arp(i) => self.arp(i, t),
             Session::Dhcp(i) => self.dhcp(i, t),
+            Session::Nbns(i) => self.nbns(i, t),
+            Session::Smb1(i) => self.smb1(i, t),
             Session::Mdns(i) => self.mdns(i, t),
             Session::Ssdp(i) => self.ssdp(i, t),
             Session::Lldp(i) => self.lldp(i, t),
             Session::Snmp(i) => self.snmp(i, t),
             Session::DicomStore(i) => self.dicom_store(i, t),
             Session::DicomEcho(i) => self.dicom_echo(i, t),
+            Session::DicomRejected(i) => self.dicom_rejected(i, t),
             Session::Hl7Oru(i) => self.hl7_oru(i, t),
+            Session::SdcHello(i) => self.sdc_hello(i, t),
+            Session::SdcMetadata(i) => self.sdc_metadata(i, t),
             Session::Hl7Adt(i) => self.hl7_adt(i, t),
             Session::LabHl7(i) => self.lab_hl7(i, t),
             Session::LabAstm(i) => self.lab_astm(i, t),
+            Session::Poct(i) => self.poct(i, t),
             Session::PumpTls(i) => self.pump_tls(i, t),
             Session::PumpCloud(i) => self.pump_cloud(i, t),
             Session::PumpWeb(i) => self.pump_web(i, t),
@@ -291,13 +332,13 @@ impl<'h> Engine<'h> {
             .h
             .devices
             .iter()
-            .rposition(|d| matches!(d.role, Role::Workstation { biomed: false, .. }))
+            .rposition(|d| !d.remote && matches!(d.role, Role::Workstation { biomed: false, .. }))
             .unwrap_or(self.infra.biomed);
         let server = self
             .h
             .devices
             .iter()
-            .position(|d| matches!(d.role, Role::Monitor))
+            .position(|d| !d.remote && matches!(d.role, Role::Monitor))
             .unwrap_or(self.infra.engine);
         Injected {
             client,
@@ -320,17 +361,23 @@ impl<'h> Engine<'h> {
     // helpers
     // ----------------------------------------------------------------------------------
 
-    /// L2 header of a frame from `from` to a host with `to_mac` on `to_vlan`, as seen at
-    /// the capture point on `from`'s VLAN: off-subnet peers sit behind the router's MAC.
-    fn l2(&self, from: &Device, to_mac: [u8; 6], to_vlan: u16) -> L2 {
-        L2 {
-            src: from.mac,
-            dst: if from.vlan == to_vlan {
-                to_mac
+    /// L2 header of frames from `c` to `s` as the capture point sees them. The sensor
+    /// watches the main campus VLAN of the conversation's local end (the client's, or the
+    /// server's when the client is at the outpatient site); a host on another VLAN or site
+    /// appears behind the router's MAC.
+    fn l2(&self, c: &Device, s: &Device) -> L2 {
+        let cap = capture_vlan(c, s);
+        let mac_of = |d: &Device| {
+            if d.vlan == cap {
+                d.mac
             } else {
                 self.h.router_mac
-            },
-            vlan: Some(from.vlan),
+            }
+        };
+        L2 {
+            src: mac_of(c),
+            dst: mac_of(s),
+            vlan: Some(cap),
         }
     }
 
@@ -345,15 +392,15 @@ impl<'h> Engine<'h> {
     /// A TCP connection from device `ci` to device `si` port `port`.
     fn tcp(&mut self, ci: usize, si: usize, port: u16, t: u64) -> TcpConv {
         let (c, s) = (self.dev(ci), self.dev(si));
-        let routed = c.vlan != s.vlan;
-        let l2 = self.l2(c, s.mac, s.vlan);
+        let l2 = self.l2(c, s);
+        let cap = capture_vlan(c, s);
         let sport = self.ephemeral(c);
         let seed = self.rng.gen();
         TcpConv::new(
             seed,
             l2,
-            Side::new(c.ip, sport, c.ttl),
-            Side::new(s.ip, port, if routed { s.ttl - 1 } else { s.ttl }),
+            Side::new(c.ip, sport, seen_ttl(c, cap)),
+            Side::new(s.ip, port, seen_ttl(s, cap)),
             t,
             self.impairment,
         )
@@ -387,19 +434,24 @@ impl<'h> Engine<'h> {
     fn dns(&mut self, ci: usize, qname: &str, answer: Ipv4Addr, t: u64) -> u64 {
         let c = self.dev(ci);
         let dc = self.dev(self.infra.dc);
-        let l2 = self.l2(c, dc.mac, dc.vlan);
+        let l2 = self.l2(c, dc);
+        let cap = capture_vlan(c, dc);
         let id: u16 = self.rng.gen();
         let sport = self.ephemeral(c);
         let q = net::dns_query(id, qname, net::QTYPE_A);
-        self.udp(t, l2, c.ip, dc.ip, c.ttl, sport, 53, &q);
+        self.udp(t, l2, c.ip, dc.ip, seen_ttl(c, cap), sport, 53, &q);
         let t2 = t + self.rng.gen_range(300..3000);
         let r = net::dns_response(id, qname, &[answer], 3600);
-        let ttl = if c.vlan == dc.vlan {
-            dc.ttl
-        } else {
-            dc.ttl - 1
-        };
-        self.udp(t2, l2.reversed(), dc.ip, c.ip, ttl, 53, sport, &r);
+        self.udp(
+            t2,
+            l2.reversed(),
+            dc.ip,
+            c.ip,
+            seen_ttl(dc, cap),
+            53,
+            sport,
+            &r,
+        );
         self.flows += 1;
         t2 + self.rng.gen_range(100..1500)
     }
@@ -412,6 +464,31 @@ impl<'h> Engine<'h> {
     // ----------------------------------------------------------------------------------
     // sessions: network services
     // ----------------------------------------------------------------------------------
+
+    /// A device resolving its default gateway: the router answers for `10.<vlan>.0.1`.
+    fn arp(&mut self, i: usize, t: u64) {
+        let d = self.dev(i);
+        let gw = Ipv4Addr::new(10, d.vlan as u8, 0, 1);
+        let router = self.h.router_mac;
+        let req = L2 {
+            src: d.mac,
+            dst: [0xff; 6],
+            vlan: Some(d.vlan),
+        };
+        let rep = L2 {
+            src: router,
+            dst: d.mac,
+            vlan: Some(d.vlan),
+        };
+        self.out.push(Packet {
+            ts: t,
+            frame: net::arp_frame(&req, false, d.mac, d.ip, [0; 6], gw),
+        });
+        self.out.push(Packet {
+            ts: t + self.rng.gen_range(100..1_500),
+            frame: net::arp_frame(&rep, true, router, gw, d.mac, d.ip),
+        });
+    }
 
     fn dhcp(&mut self, i: usize, t: u64) {
         let d = self.dev(i);
@@ -494,6 +571,56 @@ impl<'h> Engine<'h> {
         t += self.rng.gen_range(2_000..20_000);
         self.udp(t, relay, gw, all, 255, 67, 68, &ack);
         self.flows += 1;
+    }
+
+    /// NetBIOS name registration broadcast on the device's subnet.
+    fn nbns(&mut self, i: usize, t: u64) {
+        let d = self.dev(i);
+        let suffix = if matches!(d.role, Role::FileServer) {
+            0x20
+        } else {
+            0x00
+        };
+        let p = net::nbns_registration(self.rng.gen(), &d.name, suffix, d.ip);
+        let bcast = Ipv4Addr::new(10, d.vlan as u8, 255, 255);
+        let l2 = L2 {
+            src: d.mac,
+            dst: [0xff; 6],
+            vlan: Some(d.vlan),
+        };
+        self.udp(t, l2, d.ip, bcast, d.ttl, 137, 137, &p);
+        self.flows += 1;
+    }
+
+    /// The LIS collecting result files from the legacy analyzer's SMB1 share.
+    fn smb1(&mut self, i: usize, t: u64) {
+        let mut c = self.tcp(self.infra.lis, i, 445, t);
+        c.open();
+        c.send(true, &app::smb1_negotiate_request());
+        c.send(
+            false,
+            &app::smb1_negotiate_response("RGH-LAB", app::filetime(c.t), &mut self.rng),
+        );
+        let req = app::smb1_session_setup_request(
+            "lisagent",
+            "RGH",
+            "Windows Server 2019 Standard 17763",
+            "Windows Server 2019 Standard 6.3",
+            &mut self.rng,
+        );
+        c.send(true, &req);
+        let uid = self.rng.gen_range(2048..4096);
+        c.send(
+            false,
+            &app::smb1_session_setup_response(
+                "Windows 5.1",
+                "Windows 2000 LAN Manager",
+                "RGH-LAB",
+                uid,
+            ),
+        );
+        c.close();
+        self.commit_tcp(c);
     }
 
     fn mdns(&mut self, i: usize, t: u64) {
@@ -609,7 +736,8 @@ impl<'h> Engine<'h> {
     fn snmp(&mut self, i: usize, t: u64) {
         let target = self.dev(i);
         let nms = self.dev(self.infra.nms);
-        let l2 = self.l2(nms, target.mac, target.vlan);
+        let l2 = self.l2(nms, target);
+        let cap = capture_vlan(nms, target);
         let sport = self.ephemeral(nms);
         let rid: i32 = self.rng.gen_range(1..i32::MAX);
         let oids = [
@@ -621,7 +749,7 @@ impl<'h> Engine<'h> {
         let get: Vec<(&[u32], SnmpValue<'_>)> =
             oids.iter().map(|o| (*o, SnmpValue::Null)).collect();
         let q = net::snmp_v2c("public", rid, false, &get);
-        self.udp(t, l2, nms.ip, target.ip, nms.ttl, sport, 161, &q);
+        self.udp(t, l2, nms.ip, target.ip, seen_ttl(nms, cap), sport, 161, &q);
         let descr = match &target.role {
             Role::Switch { cdp: true, .. } | Role::Router => format!(
                 "Cisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_IOSXE), Version {}, RELEASE SOFTWARE (fc5)",
@@ -654,11 +782,7 @@ impl<'h> Engine<'h> {
                 (net::OID_SYS_NAME, SnmpValue::Text(&target.name)),
             ],
         );
-        let ttl = if nms.vlan == target.vlan {
-            target.ttl
-        } else {
-            target.ttl - 1
-        };
+        let ttl = seen_ttl(target, cap);
         let t2 = t + self.rng.gen_range(500..8_000);
         self.udp(t2, l2.reversed(), target.ip, nms.ip, ttl, 161, sport, &resp);
         self.flows += 1;
@@ -712,7 +836,12 @@ impl<'h> Engine<'h> {
             ],
             &pacs_stack,
         );
-        let mut c = self.tcp(i, self.infra.pacs, 104, t);
+        let port = if spec.modality == "US" {
+            DICOM_ALT_PORT
+        } else {
+            104
+        };
+        let mut c = self.tcp(i, self.infra.pacs, port, t);
         c.open();
         c.send(true, &rq);
         c.send(false, &ac);
@@ -809,7 +938,13 @@ impl<'h> Engine<'h> {
             &clin::c_echo(msg_id, true),
             pstack.max_pdu,
         );
-        let mut c = self.tcp(self.infra.pacs, i, 104, t);
+        // Ultrasound devices listen on 11112 as well as storing there.
+        let port = if spec.modality == "US" {
+            DICOM_ALT_PORT
+        } else {
+            104
+        };
+        let mut c = self.tcp(self.infra.pacs, i, port, t);
         c.open();
         c.send(true, &rq);
         c.send(false, &ac);
@@ -817,6 +952,36 @@ impl<'h> Engine<'h> {
         c.send(false, &echo_rsp);
         c.send(true, &clin::release(false));
         c.send(false, &clin::release(true));
+        c.close();
+        self.commit_tcp(c);
+    }
+
+    /// The biomed workstation's echoscu is rejected by the PACS (unknown calling AE).
+    fn dicom_rejected(&mut self, i: usize, t: u64) {
+        let (d, pacs) = (self.dev(i), self.dev(self.infra.pacs));
+        let (Some(ae), Some(pacs_ae)) = (&d.ae_title, &pacs.ae_title) else {
+            return;
+        };
+        let dcmtk = clin::DicomStack {
+            class_uid: "1.2.276.0.7230010.3.0.3.6.4".into(),
+            version_name: "OFFIS_DCMTK_364".into(),
+            max_pdu: 16_384,
+        };
+        let ts = [clin::TS_IMPLICIT_LE];
+        let rq = clin::associate_rq(
+            pacs_ae,
+            ae,
+            &[ProposedContext {
+                id: 1,
+                abstract_syntax: clin::SOP_VERIFICATION,
+                transfer_syntaxes: &ts,
+            }],
+            &dcmtk,
+        );
+        let mut c = self.tcp(i, self.infra.pacs, 104, t);
+        c.open();
+        c.send(true, &rq);
+        c.send(false, &clin::associate_rj_unknown_calling_ae());
         c.close();
         self.commit_tcp(c);
     }
@@ -914,6 +1079,91 @@ impl<'h> Engine<'h> {
         self.mllp_session(i, self.infra.engine, 2575, t, &msgs);
     }
 
+    fn uuid(&mut self) -> String {
+        let b: [u8; 16] = self.rng.gen();
+        format!(
+            "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:x}{:02x}-a{:x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6] & 0x0f, b[7], b[8] & 0x0f, b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+        )
+    }
+
+    /// Stable endpoint reference and location scope of an SDC provider.
+    fn sdc_ids(d: &Device) -> (String, String) {
+        let m = d.mac;
+        let epr = format!(
+            "0e5d2c1a-{:02x}{:02x}-4d0c-9a11-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+            m[4], m[5], m[0], m[1], m[2], m[3], m[4], m[5]
+        );
+        let loc = format!("RGH%2FICU%2F{}?fac=RGH&poc=ICU&bed={}", d.name, d.name);
+        (epr, loc)
+    }
+
+    fn sdc_hello(&mut self, i: usize, t: u64) {
+        let d = self.dev(i);
+        let (epr, loc) = Self::sdc_ids(d);
+        let xaddr = format!("http://{}:6464/{epr}", d.ip);
+        let dev = clin::SdcDevice {
+            epr_uuid: &epr,
+            xaddr: &xaddr,
+            manufacturer: "Draegerwerk AG & Co. KGaA",
+            model: &d.model,
+            firmware: &d.software_version,
+            serial: &d.serial,
+            friendly_name: &d.name,
+            location: &loc,
+        };
+        let mid = self.uuid();
+        let p = clin::wsd_hello(&dev, &mid, t / 1_000_000);
+        let group = Ipv4Addr::new(239, 255, 255, 250);
+        let l2 = L2 {
+            src: d.mac,
+            dst: mcast_mac(group),
+            vlan: Some(d.vlan),
+        };
+        self.udp(t, l2, d.ip, group, 1, 3702, 3702, p.as_bytes());
+        self.flows += 1;
+    }
+
+    /// The interface engine, acting as SDC gateway, reads the ventilator's DPWS metadata.
+    fn sdc_metadata(&mut self, i: usize, t: u64) {
+        let d = self.dev(i);
+        let (epr, loc) = Self::sdc_ids(d);
+        let xaddr = format!("http://{}:6464/{epr}", d.ip);
+        let dev = clin::SdcDevice {
+            epr_uuid: &epr,
+            xaddr: &xaddr,
+            manufacturer: "Draegerwerk AG & Co. KGaA",
+            model: &d.model,
+            firmware: &d.software_version,
+            serial: &d.serial,
+            friendly_name: &d.name,
+            location: &loc,
+        };
+        let (q_id, r_id) = (self.uuid(), self.uuid());
+        let get = clin::sdc_get_metadata(&dev, &q_id);
+        let resp = clin::sdc_metadata_response(&dev, &r_id, &q_id);
+        let host = format!("{}:6464", d.ip);
+        let mut req = format!(
+            "POST /{epr} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/soap+xml; charset=utf-8\r\n\
+             User-Agent: RGH-SDC-Gateway/1.2\r\nContent-Length: {}\r\n\r\n",
+            get.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(get.as_bytes());
+        let answer = app::http_response(
+            "Draeger-SDC/3.1",
+            "application/soap+xml; charset=utf-8",
+            &app::http_date(t),
+            resp.as_bytes(),
+        );
+        let mut c = self.tcp(self.infra.engine, i, 6464, t);
+        c.open();
+        c.send(true, &req);
+        c.send(false, &answer);
+        c.close();
+        self.commit_tcp(c);
+    }
+
     fn hl7_adt(&mut self, i: usize, t: u64) {
         let d = self.dev(i);
         let eng = self.dev(self.infra.engine);
@@ -999,6 +1249,46 @@ impl<'h> Engine<'h> {
             c.send(false, &[clin::ACK_CHAR]);
         }
         c.send(true, &[clin::EOT]);
+        c.close();
+        self.commit_tcp(c);
+    }
+
+    /// A glucose meter in its dock: hello, one observation, end of topic; each ACKed.
+    fn poct(&mut self, i: usize, t: u64) {
+        let d = self.dev(i);
+        let c14 = civil_timestamp(t);
+        let when = format!(
+            "{}-{}-{}T{}:{}:{}+00:00",
+            &c14[0..4],
+            &c14[4..6],
+            &c14[6..8],
+            &c14[8..10],
+            &c14[10..12],
+            &c14[12..14]
+        );
+        let dev = clin::PocDevice {
+            device_id: &d.serial,
+            vendor: &d.vendor,
+            model: &d.model,
+            serial: &d.serial,
+            sw_version: &d.software_version,
+            name: &d.name,
+        };
+        let glucose = self.rng.gen_range(70..180).to_string();
+        let msgs = [
+            clin::poct_hello(&dev, 1, &when),
+            clin::poct_observation(2, &when, &glucose),
+            clin::poct_eot(3, &when),
+        ];
+        let mut c = self.tcp(i, self.infra.lis, POCT1_PORT, t);
+        c.open();
+        for (k, m) in msgs.iter().enumerate() {
+            c.send(true, m.as_bytes());
+            c.send(
+                false,
+                clin::poct_ack(100 + k as u32, k as u32 + 1, &when).as_bytes(),
+            );
+        }
         c.close();
         self.commit_tcp(c);
     }
@@ -1257,6 +1547,27 @@ impl<'h> Engine<'h> {
 /// Opaque planned session handed between the engine and the driver loop in `lib.rs`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SessionRef(Session);
+
+/// The VLAN on which the sensor sees a conversation between `c` and `s`.
+fn capture_vlan(c: &Device, s: &Device) -> u16 {
+    if c.remote {
+        s.vlan
+    } else {
+        c.vlan
+    }
+}
+
+/// TTL of a frame from `d` as seen on VLAN `cap`: one router hop from another main-campus
+/// VLAN, three across the WAN from the outpatient site.
+fn seen_ttl(d: &Device, cap: u16) -> u8 {
+    if d.vlan == cap {
+        d.ttl
+    } else if d.remote {
+        d.ttl - 3
+    } else {
+        d.ttl - 1
+    }
+}
 
 fn pacs_stack() -> clin::DicomStack {
     clin::DicomStack {

@@ -346,7 +346,9 @@ fn every_category_is_present_with_identities() {
         "imaging_xray",
         "patient_monitor",
         "infusion_pump",
+        "ventilator",
         "laboratory_analyzer",
+        "point_of_care_analyzer",
         "pacs",
         "interface_engine",
         "laboratory_information_system",
@@ -405,6 +407,8 @@ fn clean_tcp_is_continuous_and_clinical_payloads_are_intact() {
     let mut cstores = 0;
     let mut pdata_total = 0;
     let mut astm_ok = 0;
+    let mut poct_ok = 0;
+    let (mut rejected_rq, mut rejections) = (0, 0);
     for ((_, sport, _, dport), data) in &streams {
         match (*sport, *dport) {
             (_, 2575) | (_, 6661) => {
@@ -423,21 +427,29 @@ fn clean_tcp_is_continuous_and_clinical_payloads_are_intact() {
                     acks += 1;
                 }
             }
-            (_, 104) => {
+            (_, 104) | (_, ward_bench::DICOM_ALT_PORT) => {
                 let (types, pdata) = dicom_pdus(data);
                 assert_eq!(
                     types.first(),
                     Some(&1),
                     "association starts with A-ASSOCIATE-RQ"
                 );
+                if types.len() == 1 {
+                    rejected_rq += 1;
+                    continue;
+                }
                 assert_eq!(types.last(), Some(&5), "association ends with A-RELEASE-RQ");
                 pdata_total += pdata;
                 if find(data, b"\x00\x00\x00\x01\x02\x00\x00\x00\x01\x00") {
                     cstores += 1;
                 }
             }
-            (104, _) => {
+            (104, _) | (ward_bench::DICOM_ALT_PORT, _) => {
                 let (types, _) = dicom_pdus(data);
+                if types == [3] {
+                    rejections += 1;
+                    continue;
+                }
                 assert_eq!(types.first(), Some(&2), "SCP answers with A-ASSOCIATE-AC");
                 assert_eq!(types.last(), Some(&6), "SCP ends with A-RELEASE-RP");
             }
@@ -450,9 +462,20 @@ fn clean_tcp_is_continuous_and_clinical_payloads_are_intact() {
                 );
                 astm_ok += 1;
             }
+            (_, p) if p == ward_bench::POCT1_PORT => {
+                assert!(data.starts_with(b"<?xml"), "POCT1-A messages are XML");
+                assert!(
+                    find(data, b"<HEL.R01>") && find(data, b"</EOT.R01>"),
+                    "hello through end of topic"
+                );
+                poct_ok += 1;
+            }
             _ => {}
         }
     }
+    assert!(poct_ok >= 1, "POCT1-A sessions: {poct_ok}");
+    assert!(rejections >= 1, "A-ASSOCIATE-RJ seen {rejections} times");
+    assert_eq!(rejected_rq, rejections, "each rejected RQ has its RJ");
     assert!(hl7_msgs >= 10, "HL7 messages: {hl7_msgs}");
     assert_eq!(hl7_msgs, acks, "every HL7 message is ACKed");
     assert!(cstores >= 3, "C-STORE associations: {cstores}");
@@ -498,9 +521,15 @@ fn impairments_change_the_wire_but_not_the_reassembled_clinical_payload() {
     let b = reassemble(&dirty_recs, false);
     let mut compared = 0;
     for (d, data) in &a {
-        let clinical = [104u16, 2575, 6661, ward_bench::ASTM_PORT]
-            .iter()
-            .any(|p| d.1 == *p || d.3 == *p);
+        let clinical = [
+            104u16,
+            ward_bench::DICOM_ALT_PORT,
+            2575,
+            6661,
+            ward_bench::ASTM_PORT,
+        ]
+        .iter()
+        .any(|p| d.1 == *p || d.3 == *p);
         if !clinical {
             continue;
         }
@@ -558,6 +587,57 @@ fn routed_traffic_uses_the_router_mac_and_hosts_their_own() {
 }
 
 #[test]
+fn outpatient_devices_are_seen_only_by_ip_and_the_router_answers_arp_for_every_gateway() {
+    let cfg = small(6, 3 << 20, 0.0);
+    let (file, s) = gen(&cfg);
+    let router = ward_bench::Hospital::build(cfg.seed, cfg.devices)
+        .router_mac()
+        .0;
+    let remote: Vec<_> = s
+        .devices
+        .iter()
+        .filter(|d| d.site == ward_bench::SITE_OUTPATIENT)
+        .collect();
+    assert!(remote.len() >= 3, "outpatient devices: {}", remote.len());
+    let mut seen_ip = BTreeSet::new();
+    let mut gateways = BTreeSet::new();
+    for r in records(&file) {
+        let f = r.frame;
+        for d in &remote {
+            assert!(
+                f[0..6] != d.mac.0 && f[6..12] != d.mac.0,
+                "outpatient MAC of {} must never appear on the main campus",
+                d.name
+            );
+        }
+        if let Some(p) = ipv4(f) {
+            if remote.iter().any(|d| d.ip == IpAddr::V4(p.src)) {
+                assert_eq!(
+                    p.src_mac, router,
+                    "outpatient traffic arrives from the router"
+                );
+                seen_ip.insert(p.src);
+            }
+        } else if f[12..14] == [0x81, 0x00] && f[16..18] == [0x08, 0x06] && f[25] == 2 {
+            // ARP reply: sender hardware address and sender protocol address.
+            if f[26..32] == router {
+                gateways.insert(Ipv4Addr::new(f[32], f[33], f[34], f[35]));
+            }
+        }
+    }
+    assert_eq!(
+        seen_ip.len(),
+        remote.len(),
+        "every outpatient device talks to the main campus"
+    );
+    assert!(
+        gateways.len() >= 7,
+        "router answers ARP for {} gateways",
+        gateways.len()
+    );
+}
+
+#[test]
 fn canary_patient_is_in_the_raw_capture() {
     let (file, _) = gen(&small(2, 2 << 20, 0.0));
     let name = CANARY_PATIENT_NAME.as_bytes();
@@ -577,8 +657,14 @@ fn canary_patient_is_in_the_raw_capture() {
 }
 
 #[test]
-fn every_protocol_appears() {
-    let (file, _) = gen(&small(9, 3 << 20, 0.0));
+fn every_protocol_appears_even_in_small_captures() {
+    for seed in [9, 10, 11] {
+        every_protocol_appears(seed);
+    }
+}
+
+fn every_protocol_appears(seed: u64) {
+    let (file, _) = gen(&small(seed, 3 << 19, 0.0));
     let recs = records(&file);
     let mut tcp_ports = BTreeSet::new();
     let mut udp_ports = BTreeSet::new();
@@ -598,11 +684,24 @@ fn every_protocol_appears() {
             }
         }
     }
-    for p in [104, 2575, 6661, ward_bench::ASTM_PORT, 443, 80, 445, 23, 21] {
-        assert!(tcp_ports.contains(&p), "no TCP to port {p}");
+    for p in [
+        104,
+        ward_bench::DICOM_ALT_PORT,
+        ward_bench::POCT1_PORT,
+        2575,
+        6661,
+        ward_bench::ASTM_PORT,
+        443,
+        80,
+        445,
+        23,
+        21,
+        6464,
+    ] {
+        assert!(tcp_ports.contains(&p), "seed {seed}: no TCP to port {p}");
     }
-    for p in [53, 67, 161, 1900, 5353] {
-        assert!(udp_ports.contains(&p), "no UDP on port {p}");
+    for p in [53, 67, 137, 161, 1900, 3702, 5353] {
+        assert!(udp_ports.contains(&p), "seed {seed}: no UDP on port {p}");
     }
     assert!(ethertypes.contains(&0x88cc), "LLDP");
     assert!(
@@ -612,6 +711,28 @@ fn every_protocol_appears() {
     assert!(find(&file, b"NOTIFY * HTTP/1.1\r\n"), "SSDP NOTIFY");
     assert!(find(&file, b"Server: GoAhead-Webs\r\n"), "pump web server");
     assert!(find(&file, &[0xfe, b'S', b'M', b'B']), "SMB2");
+    assert!(
+        find(&file, b"<DEV.model_id V=\"Accu-Chek Inform II\"/>"),
+        "POCT1-A hello"
+    );
+    assert!(
+        find(&file, b"Windows 2000 LAN Manager\0"),
+        "SMB1 session setup from the legacy device"
+    );
+    assert!(
+        find(
+            &file,
+            b"<dpws:Manufacturer>Draegerwerk AG &amp; Co. KGaA</dpws:Manufacturer>"
+        ),
+        "SDC metadata"
+    );
+    assert!(
+        find(
+            &file,
+            b"<wsd:Types>dpws:Device mdpws:MedicalDevice</wsd:Types>"
+        ),
+        "SDC Hello"
+    );
     assert!(find(&file, b"USER service\r\n"), "FTP login");
     assert!(find(&file, b"\x04\x06public"), "SNMP community public");
     assert!(find(&file, b"MSFT 5.0"), "DHCP vendor class of Windows");

@@ -447,6 +447,126 @@ pub(crate) fn smb2_negotiate_response(
     netbios(&b)
 }
 
+// ---------------------------------------------------------------------------------------
+// SMB1 (MS-CIFS 2.2.4.52 NEGOTIATE, 2.2.4.53 SESSION_SETUP_ANDX), as legacy Windows XP
+// Embedded devices still speak it. Strings are OEM (Flags2 without UNICODE).
+// ---------------------------------------------------------------------------------------
+
+fn smb1_header(command: u8, response: bool, uid: u16, mid: u16) -> Vec<u8> {
+    let mut h = Vec::with_capacity(32);
+    h.extend_from_slice(&[0xff, b'S', b'M', b'B', command]);
+    h.extend_from_slice(&0u32.to_le_bytes()); // STATUS_SUCCESS
+    h.push(if response { 0x98 } else { 0x18 });
+    h.extend_from_slice(&0x4001u16.to_le_bytes()); // NT status codes, long names
+    h.extend_from_slice(&[0u8; 2 + 8 + 2]); // PIDHigh, SecurityFeatures, Reserved
+    h.extend_from_slice(&0u16.to_le_bytes()); // TID
+    h.extend_from_slice(&0xfeffu16.to_le_bytes()); // PIDLow
+    h.extend_from_slice(&uid.to_le_bytes());
+    h.extend_from_slice(&mid.to_le_bytes());
+    h
+}
+
+fn smb1_body(h: &mut Vec<u8>, words: &[u8], bytes: &[u8]) {
+    h.push((words.len() / 2) as u8);
+    h.extend_from_slice(words);
+    h.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+    h.extend_from_slice(bytes);
+}
+
+fn cstr(b: &mut Vec<u8>, s: &str) {
+    b.extend_from_slice(s.as_bytes());
+    b.push(0);
+}
+
+/// SMB1 NEGOTIATE request with the classic dialect list ending in "NT LM 0.12".
+pub(crate) fn smb1_negotiate_request() -> Vec<u8> {
+    let mut dialects = Vec::new();
+    for d in [
+        "PC NETWORK PROGRAM 1.0",
+        "LANMAN1.0",
+        "Windows for Workgroups 3.1a",
+        "LM1.2X002",
+        "LANMAN2.1",
+        "NT LM 0.12",
+    ] {
+        dialects.push(0x02);
+        cstr(&mut dialects, d);
+    }
+    let mut m = smb1_header(0x72, false, 0, 1);
+    smb1_body(&mut m, &[], &dialects);
+    netbios(&m)
+}
+
+/// SMB1 NEGOTIATE response choosing "NT LM 0.12" (index 5) without extended security.
+pub(crate) fn smb1_negotiate_response(
+    domain: &str,
+    filetime: u64,
+    rng: &mut ChaCha8Rng,
+) -> Vec<u8> {
+    let mut w = Vec::with_capacity(34);
+    w.extend_from_slice(&5u16.to_le_bytes());
+    w.push(0x03); // user-level security, challenge/response
+    w.extend_from_slice(&50u16.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&16_644u32.to_le_bytes());
+    w.extend_from_slice(&65_536u32.to_le_bytes());
+    w.extend_from_slice(&rng.gen::<u32>().to_le_bytes());
+    w.extend_from_slice(&0x0000_e3fdu32.to_le_bytes());
+    w.extend_from_slice(&filetime.to_le_bytes());
+    w.extend_from_slice(&0i16.to_le_bytes());
+    w.push(8);
+    let mut b = random_bytes::<8>(rng).to_vec();
+    cstr(&mut b, domain);
+    let mut m = smb1_header(0x72, true, 0, 1);
+    smb1_body(&mut m, &w, &b);
+    netbios(&m)
+}
+
+/// SMB1 SESSION_SETUP_ANDX request (NTLM challenge responses, then account, domain,
+/// NativeOS and NativeLanMan).
+pub(crate) fn smb1_session_setup_request(
+    account: &str,
+    domain: &str,
+    native_os: &str,
+    native_lanman: &str,
+    rng: &mut ChaCha8Rng,
+) -> Vec<u8> {
+    let mut w = vec![0xff, 0, 0, 0]; // no AndX command
+    w.extend_from_slice(&16_644u16.to_le_bytes());
+    w.extend_from_slice(&50u16.to_le_bytes());
+    w.extend_from_slice(&0u16.to_le_bytes());
+    w.extend_from_slice(&0u32.to_le_bytes());
+    w.extend_from_slice(&24u16.to_le_bytes());
+    w.extend_from_slice(&24u16.to_le_bytes());
+    w.extend_from_slice(&0u32.to_le_bytes());
+    w.extend_from_slice(&0x0000_00d4u32.to_le_bytes());
+    let mut b = random_bytes::<48>(rng).to_vec();
+    cstr(&mut b, account);
+    cstr(&mut b, domain);
+    cstr(&mut b, native_os);
+    cstr(&mut b, native_lanman);
+    let mut m = smb1_header(0x73, false, 0, 2);
+    smb1_body(&mut m, &w, &b);
+    netbios(&m)
+}
+
+/// SMB1 SESSION_SETUP_ANDX response carrying the server's NativeOS and NativeLanMan.
+pub(crate) fn smb1_session_setup_response(
+    native_os: &str,
+    native_lanman: &str,
+    domain: &str,
+    uid: u16,
+) -> Vec<u8> {
+    let w = [0xff, 0, 0, 0, 0, 0]; // no AndX, Action 0
+    let mut b = Vec::new();
+    cstr(&mut b, native_os);
+    cstr(&mut b, native_lanman);
+    cstr(&mut b, domain);
+    let mut m = smb1_header(0x73, true, uid, 2);
+    smb1_body(&mut m, &w, &b);
+    netbios(&m)
+}
+
 /// Windows FILETIME (100 ns ticks since 1601) of a Unix time in microseconds.
 pub(crate) fn filetime(ts_us: u64) -> u64 {
     (ts_us + 11_644_473_600_000_000) * 10

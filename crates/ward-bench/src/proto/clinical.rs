@@ -121,6 +121,12 @@ pub(crate) fn associate_ac(
     pdu(0x02, &body)
 }
 
+/// A-ASSOCIATE-RJ (0x03): rejected-permanent by the service user because the calling AE
+/// title is not recognized (PS3.8 9.3.4: result 1, source 1, reason 3).
+pub(crate) fn associate_rj_unknown_calling_ae() -> Vec<u8> {
+    pdu(0x03, &[0, 1, 1, 3])
+}
+
 /// A-RELEASE-RQ (0x05) or A-RELEASE-RP (0x06).
 pub(crate) fn release(rp: bool) -> Vec<u8> {
     pdu(if rp { 0x06 } else { 0x05 }, &[0, 0, 0, 0])
@@ -467,6 +473,172 @@ pub(crate) fn astm_records(
     r
 }
 
+// ---------------------------------------------------------------------------------------
+// IEEE 11073 SDC discovery and metadata (WS-Discovery 1.1, DPWS 1.1, IEEE 11073-20702)
+// ---------------------------------------------------------------------------------------
+
+const NS: &str = "xmlns:s12=\"http://www.w3.org/2003/05/soap-envelope\" \
+xmlns:wsa=\"http://www.w3.org/2005/08/addressing\" \
+xmlns:wsd=\"http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01\" \
+xmlns:dpws=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01\" \
+xmlns:mdpws=\"http://standards.ieee.org/downloads/11073/11073-20702-2016\"";
+
+/// Escapes text for an XML attribute value or element content.
+pub(crate) fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// What an SDC provider announces and describes.
+pub(crate) struct SdcDevice<'a> {
+    pub epr_uuid: &'a str,
+    pub xaddr: &'a str,
+    pub manufacturer: &'a str,
+    pub model: &'a str,
+    pub firmware: &'a str,
+    pub serial: &'a str,
+    pub friendly_name: &'a str,
+    pub location: &'a str,
+}
+
+/// A WS-Discovery Hello of an SDC medical device (multicast to 239.255.255.250:3702).
+pub(crate) fn wsd_hello(d: &SdcDevice<'_>, message_id: &str, instance: u64) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><s12:Envelope {NS}><s12:Header>\
+<wsa:Action>http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01/Hello</wsa:Action>\
+<wsa:MessageID>urn:uuid:{message_id}</wsa:MessageID>\
+<wsa:To>urn:docs-oasis-open-org:ws-dd:ns:discovery:2009:01</wsa:To>\
+<wsd:AppSequence InstanceId=\"{instance}\" MessageNumber=\"1\"/></s12:Header><s12:Body><wsd:Hello>\
+<wsa:EndpointReference><wsa:Address>urn:uuid:{}</wsa:Address></wsa:EndpointReference>\
+<wsd:Types>dpws:Device mdpws:MedicalDevice</wsd:Types>\
+<wsd:Scopes>sdc.mds.pkp:1.2.840.10004.20701.1.1 sdc.ctxt.loc:/sdc.ctxt.loc.detail/{}</wsd:Scopes>\
+<wsd:XAddrs>{}</wsd:XAddrs><wsd:MetadataVersion>1</wsd:MetadataVersion>\
+</wsd:Hello></s12:Body></s12:Envelope>",
+        d.epr_uuid,
+        xml_escape(d.location),
+        xml_escape(d.xaddr)
+    )
+}
+
+/// A WS-Transfer Get (DPWS metadata request) to the device's XAddr.
+pub(crate) fn sdc_get_metadata(d: &SdcDevice<'_>, message_id: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><s12:Envelope {NS}><s12:Header>\
+<wsa:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/Get</wsa:Action>\
+<wsa:MessageID>urn:uuid:{message_id}</wsa:MessageID><wsa:To>urn:uuid:{}</wsa:To>\
+</s12:Header><s12:Body/></s12:Envelope>",
+        d.epr_uuid
+    )
+}
+
+/// The DPWS metadata response: ThisModel (manufacturer, model) and ThisDevice (name,
+/// firmware, serial).
+pub(crate) fn sdc_metadata_response(
+    d: &SdcDevice<'_>,
+    message_id: &str,
+    relates_to: &str,
+) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><s12:Envelope {NS} \
+xmlns:wsx=\"http://schemas.xmlsoap.org/ws/2004/09/mex\"><s12:Header>\
+<wsa:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse</wsa:Action>\
+<wsa:MessageID>urn:uuid:{message_id}</wsa:MessageID><wsa:RelatesTo>urn:uuid:{relates_to}</wsa:RelatesTo>\
+</s12:Header><s12:Body><wsx:Metadata>\
+<wsx:MetadataSection Dialect=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01/ThisModel\"><dpws:ThisModel>\
+<dpws:Manufacturer>{}</dpws:Manufacturer><dpws:ModelName>{}</dpws:ModelName>\
+<dpws:ModelNumber>1</dpws:ModelNumber></dpws:ThisModel></wsx:MetadataSection>\
+<wsx:MetadataSection Dialect=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01/ThisDevice\"><dpws:ThisDevice>\
+<dpws:FriendlyName>{}</dpws:FriendlyName><dpws:FirmwareVersion>{}</dpws:FirmwareVersion>\
+<dpws:SerialNumber>{}</dpws:SerialNumber></dpws:ThisDevice></wsx:MetadataSection>\
+</wsx:Metadata></s12:Body></s12:Envelope>",
+        xml_escape(d.manufacturer),
+        xml_escape(d.model),
+        xml_escape(d.friendly_name),
+        xml_escape(d.firmware),
+        xml_escape(d.serial)
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// POCT1-A (CLSI POCT1-A2) device messaging: XML messages, one per TCP exchange
+// ---------------------------------------------------------------------------------------
+
+/// Identity a point-of-care device reports in its HEL.R01 (hello) message.
+pub(crate) struct PocDevice<'a> {
+    pub device_id: &'a str,
+    pub vendor: &'a str,
+    pub model: &'a str,
+    pub serial: &'a str,
+    pub sw_version: &'a str,
+    pub name: &'a str,
+}
+
+fn poct_hdr(kind: &str, control_id: u32, when: &str) -> String {
+    format!(
+        "<HDR><HDR.message_type V=\"{kind}\"/><HDR.control_id V=\"{control_id}\"/>\
+<HDR.version_id V=\"POCT1\"/><HDR.creation_dttm V=\"{when}\"/></HDR>"
+    )
+}
+
+/// HEL.R01: the device introduces itself (vendor, model, serial, software version).
+pub(crate) fn poct_hello(d: &PocDevice<'_>, control_id: u32, when: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><HEL.R01>{}<HEL>\
+<DEV><DEV.device_id V=\"{}\"/><DEV.vendor_id V=\"{}\"/><DEV.model_id V=\"{}\"/>\
+<DEV.serial_id V=\"{}\"/><DEV.manufacturer_name V=\"{}\"/><DEV.sw_version V=\"{}\"/>\
+<DEV.device_name V=\"{}\"/><DCP><DCP.application_timeout V=\"30\"/></DCP>\
+<DSC><DSC.connection_profile_cd V=\"CS\"/><DSC.topics_supported_cd V=\"OBS\"/>\
+<DSC.max_message_sz V=\"10000\"/></DSC></DEV></HEL></HEL.R01>",
+        poct_hdr("HEL.R01", control_id, when),
+        xml_escape(d.device_id),
+        xml_escape(d.vendor),
+        xml_escape(d.model),
+        xml_escape(d.serial),
+        xml_escape(d.vendor),
+        xml_escape(d.sw_version),
+        xml_escape(d.name)
+    )
+}
+
+/// ACK.R01 from the data manager (AA = accepted).
+pub(crate) fn poct_ack(control_id: u32, acked: u32, when: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ACK.R01>{}<ACK><ACK.type_cd V=\"AA\"/>\
+<ACK.ack_control_id V=\"{acked}\"/></ACK></ACK.R01>",
+        poct_hdr("ACK.R01", control_id, when)
+    )
+}
+
+/// OBS.R01: one glucose result for the canary patient.
+pub(crate) fn poct_observation(control_id: u32, when: &str, glucose: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><OBS.R01>{}<SVC><SVC.role_cd V=\"OBS\"/>\
+<SVC.observation_dttm V=\"{when}\"/><PT><PT.patient_id V=\"{CANARY_PATIENT_ID}\"/>\
+<PT.name V=\"{CANARY_PATIENT_NAME}\"/><OBS><OBS.observation_id V=\"Glucose\" SN=\"LN\" SV=\"2345-7\"/>\
+<OBS.value V=\"{glucose}\" U=\"mg/dL\"/></OBS></PT></SVC></OBS.R01>",
+        poct_hdr("OBS.R01", control_id, when)
+    )
+}
+
+/// EOT.R01: the device has nothing more to send.
+pub(crate) fn poct_eot(control_id: u32, when: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><EOT.R01>{}<EOT><EOT.topic_cd V=\"OBS\"/>\
+</EOT></EOT.R01>",
+        poct_hdr("EOT.R01", control_id, when)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,5 +712,25 @@ mod tests {
         let tail = d.len() - 512;
         assert_eq!(&d[tail - 12..tail - 8], &[0xe0, 0x7f, 0x10, 0x00]);
         assert_eq!(&d[tail - 4..tail], &512u32.to_le_bytes());
+    }
+
+    #[test]
+    fn sdc_hello_escapes_xml_text() {
+        let d = SdcDevice {
+            epr_uuid: "0e5d2c1a-0000-4d0c-9a11-000000000000",
+            xaddr: "http://10.30.0.5:6464/x",
+            manufacturer: "A & B",
+            model: "M<1>",
+            firmware: "1",
+            serial: "S",
+            friendly_name: "F",
+            location: "RGH?fac=RGH&bed=1",
+        };
+        let h = wsd_hello(&d, "m", 1);
+        assert!(h.contains("fac=RGH&amp;bed=1"));
+        assert!(!h.contains("&bed"));
+        let r = sdc_metadata_response(&d, "a", "b");
+        assert!(r.contains("<dpws:Manufacturer>A &amp; B</dpws:Manufacturer>"));
+        assert!(r.contains("<dpws:ModelName>M&lt;1&gt;</dpws:ModelName>"));
     }
 }

@@ -6,6 +6,30 @@ use crate::wire::{eth_header, fold, pad_min, sum16, ETH_LLDP, L2};
 use std::net::Ipv4Addr;
 
 // ---------------------------------------------------------------------------------------
+// ARP (RFC 826)
+// ---------------------------------------------------------------------------------------
+
+/// An Ethernet/IPv4 ARP request (`reply == false`) or reply as a complete frame.
+pub(crate) fn arp_frame(
+    l2: &L2,
+    reply: bool,
+    sha: [u8; 6],
+    spa: Ipv4Addr,
+    tha: [u8; 6],
+    tpa: Ipv4Addr,
+) -> Vec<u8> {
+    let mut b = Vec::with_capacity(64);
+    eth_header(&mut b, l2, 0x0806);
+    b.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, if reply { 2 } else { 1 }]);
+    b.extend_from_slice(&sha);
+    b.extend_from_slice(&spa.octets());
+    b.extend_from_slice(&tha);
+    b.extend_from_slice(&tpa.octets());
+    pad_min(&mut b);
+    b
+}
+
+// ---------------------------------------------------------------------------------------
 // DHCP
 // ---------------------------------------------------------------------------------------
 
@@ -164,6 +188,37 @@ pub(crate) fn mdns_announce(
     }
     rr(&mut b, &full, QTYPE_TXT, true, 4500, &t);
     rr(&mut b, &host_local, QTYPE_A, true, 120, &ip.octets());
+    b
+}
+
+// ---------------------------------------------------------------------------------------
+// NetBIOS name service (RFC 1002 4.2.2 name registration request)
+// ---------------------------------------------------------------------------------------
+
+/// A broadcast NAME REGISTRATION REQUEST for `name` (15 characters at most, space padded)
+/// with suffix byte `suffix` (0x00 workstation, 0x20 file server).
+pub(crate) fn nbns_registration(id: u16, name: &str, suffix: u8, ip: Ipv4Addr) -> Vec<u8> {
+    let mut b = Vec::with_capacity(68);
+    for v in [id, 0x2910, 1, 0, 0, 1] {
+        b.extend_from_slice(&v.to_be_bytes());
+    }
+    let mut raw = [b' '; 16];
+    for (o, c) in raw.iter_mut().zip(name.bytes().take(15)) {
+        *o = c.to_ascii_uppercase();
+    }
+    raw[15] = suffix;
+    b.push(32);
+    for c in raw {
+        b.push(b'A' + (c >> 4));
+        b.push(b'A' + (c & 0x0f));
+    }
+    b.push(0);
+    b.extend_from_slice(&[0x00, 0x20, 0x00, 0x01]); // NB, IN
+    b.extend_from_slice(&[0xc0, 0x0c, 0x00, 0x20, 0x00, 0x01]);
+    b.extend_from_slice(&300_000u32.to_be_bytes());
+    b.extend_from_slice(&6u16.to_be_bytes());
+    b.extend_from_slice(&0u16.to_be_bytes()); // B-node, unique
+    b.extend_from_slice(&ip.octets());
     b
 }
 
