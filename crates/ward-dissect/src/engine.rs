@@ -177,6 +177,9 @@ impl Engine {
         for f in self.facts.facts.drain(..) {
             record_observation(&mut self.observations, addr(f.side), f.key, f.value, ev);
         }
+        for f in self.facts.about.drain(..) {
+            record_observation(&mut self.observations, f.subject, f.key, f.value, ev);
+        }
         for s in self.facts.security.drain(..) {
             let (subject, peer) = match s.side {
                 Side::Client => (meta.client, meta.server),
@@ -419,6 +422,9 @@ impl FlowSink for Engine {
         }
         for f in self.facts.facts.drain(..) {
             record_observation(&mut self.observations, subject, f.key, f.value, ev);
+        }
+        for f in self.facts.about.drain(..) {
+            record_observation(&mut self.observations, f.subject, f.key, f.value, ev);
         }
         for s in self.facts.security.drain(..) {
             record_security(

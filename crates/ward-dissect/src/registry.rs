@@ -7,6 +7,8 @@ use crate::framework::{Dissector, FrameDissector};
 pub fn dissectors() -> Vec<Box<dyn Dissector>> {
     vec![
         // generic dissectors
+        Box::new(crate::proto::dhcp::Dhcp),
+        Box::new(crate::proto::dns::Dns),
         // clinical dissectors
     ]
 }

@@ -1,2 +1,10 @@
 //! One module per protocol. Each exposes a `Dissector` (or `FrameDissector`) type, a pure
-//! parser function and tests.
+//! parser function and tests. `util` holds the shared byte helpers and `harness` drives a
+//! dissector without a capture engine (tests, fuzzing).
+
+pub mod harness;
+pub mod util;
+
+// generic dissectors
+pub mod dhcp;
+pub mod dns;
