@@ -9,11 +9,17 @@ pub fn dissectors() -> Vec<Box<dyn Dissector>> {
         // generic dissectors
         Box::new(crate::proto::dhcp::Dhcp),
         Box::new(crate::proto::dns::Dns),
+        Box::new(crate::proto::netbios::NetbiosNs),
+        Box::new(crate::proto::smb::Smb),
+        Box::new(crate::proto::ssdp::Ssdp),
         // clinical dissectors
     ]
 }
 
 /// Every layer-2 frame dissector.
 pub fn frame_dissectors() -> Vec<Box<dyn FrameDissector>> {
-    vec![]
+    vec![
+        Box::new(crate::proto::lldp::Lldp),
+        Box::new(crate::proto::cdp::Cdp),
+    ]
 }

@@ -227,7 +227,7 @@ fn emit_dns(m: &DnsMessage<'_>, dir: Direction, seen: &mut Seen, out: &mut Facts
             }
             if !m.is_response() {
                 if let Some(n) = m.name(r.name_off) {
-                    if seen.first("dns.query", n.as_bytes()) {
+                    if seen.first_for(Side::sender(dir), "dns.query", n.as_bytes()) {
                         out.fact(Side::sender(dir), "dns.query", n);
                     }
                 }
@@ -263,7 +263,7 @@ fn emit_mdns(
 ) {
     let side = Side::sender(dir);
     let mut put = |out: &mut Facts, key: &'static str, v: &str| {
-        if seen.first(key, v.as_bytes()) {
+        if seen.first_for(side, key, v.as_bytes()) {
             out.fact(side, key, v);
         }
     };

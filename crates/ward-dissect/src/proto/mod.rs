@@ -8,3 +8,8 @@ pub mod util;
 // generic dissectors
 pub mod dhcp;
 pub mod dns;
+pub mod ssdp;
+pub mod lldp;
+pub mod cdp;
+pub mod netbios;
+pub mod smb;

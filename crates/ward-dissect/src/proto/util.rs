@@ -165,8 +165,22 @@ impl Seen {
 
     /// Returns true the first time a (key, value) pair is offered.
     pub fn first(&mut self, key: &str, value: &[u8]) -> bool {
+        self.first_tagged(0, key, value)
+    }
+
+    /// Like [`Seen::first`], but remembers the pair separately for each side.
+    pub fn first_for(&mut self, side: crate::framework::Side, key: &str, value: &[u8]) -> bool {
+        let tag = match side {
+            crate::framework::Side::Client => 1,
+            crate::framework::Side::Server => 2,
+        };
+        self.first_tagged(tag, key, value)
+    }
+
+    fn first_tagged(&mut self, tag: u8, key: &str, value: &[u8]) -> bool {
         use std::hash::{Hash, Hasher};
         let mut h = ahash::AHasher::default();
+        tag.hash(&mut h);
         key.hash(&mut h);
         value.hash(&mut h);
         let v = h.finish();
