@@ -287,7 +287,13 @@ impl FlowSink for Engine {
             },
         );
         if let (Some(c), Some(s)) = (flow.client.ip, flow.server.ip) {
-            if !is_internet_address(&c) && is_internet_address(&s) {
+            // A broadcast or multicast "client" is a reply sent to a group (DHCP offers),
+            // not a host reaching out.
+            let group = match c {
+                std::net::IpAddr::V4(v4) => v4.is_broadcast() || v4.is_multicast(),
+                std::net::IpAddr::V6(v6) => v6.is_multicast(),
+            };
+            if !group && !c.is_unspecified() && !is_internet_address(&c) && is_internet_address(&s) {
                 let ev = Evidence {
                     file: pkt.file,
                     packet: pkt.packet,

@@ -12,6 +12,8 @@ pub fn dissectors() -> Vec<Box<dyn Dissector>> {
         Box::new(crate::proto::netbios::NetbiosNs),
         Box::new(crate::proto::smb::Smb),
         Box::new(crate::proto::ssdp::Ssdp),
+        Box::new(crate::proto::http::Http),
+        Box::new(crate::proto::tls::Tls),
         // clinical dissectors
     ]
 }

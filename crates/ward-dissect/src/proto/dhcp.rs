@@ -18,6 +18,8 @@
 //! - `dhcp.option_list`: every option code in the order sent, "53,61,50,12,55"
 //! - `dhcp.lease_ip`: `yiaddr` of an OFFER or ACK (binds the MAC to an IP)
 //! - `dhcp.server_id`: option 54 of a server reply, about the replying server (sender)
+//! - `dhcp.vendor_class` in a server reply (servers may echo the class they served, e.g.
+//!   "ArubaAP") is recorded about the replying server (sender)
 //!
 //! Option 52 (overload) is honoured: options continue in `file` then `sname`.
 
@@ -292,6 +294,9 @@ pub fn emit(msg: &DhcpMessage<'_>, dir: Direction, out: &mut Facts) {
         }
         if let Some(v) = msg.option(54).filter(|v| v.len() == 4) {
             out.fact(Side::sender(dir), "dhcp.server_id", ip_at(v, 0).to_string());
+        }
+        if let Some(v) = msg.option(60) {
+            out.fact_bytes(Side::sender(dir), "dhcp.vendor_class", v);
         }
     }
 }

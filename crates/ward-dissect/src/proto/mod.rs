@@ -13,3 +13,5 @@ pub mod lldp;
 pub mod cdp;
 pub mod netbios;
 pub mod smb;
+pub mod http;
+pub mod tls;
