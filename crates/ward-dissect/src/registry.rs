@@ -14,6 +14,11 @@ pub fn dissectors() -> Vec<Box<dyn Dissector>> {
         Box::new(crate::proto::ssdp::Ssdp),
         Box::new(crate::proto::http::Http),
         Box::new(crate::proto::tls::Tls),
+        Box::new(crate::proto::snmp::Snmp),
+        Box::new(crate::proto::ftp::Ftp),
+        Box::new(crate::proto::telnet::Telnet),
+        Box::new(crate::proto::modbus::Modbus),
+        Box::new(crate::proto::bacnet::Bacnet),
         // clinical dissectors
     ]
 }

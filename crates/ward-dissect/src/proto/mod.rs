@@ -15,3 +15,8 @@ pub mod netbios;
 pub mod smb;
 pub mod http;
 pub mod tls;
+pub mod snmp;
+pub mod ftp;
+pub mod telnet;
+pub mod modbus;
+pub mod bacnet;
