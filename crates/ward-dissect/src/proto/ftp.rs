@@ -6,8 +6,8 @@
 //! - `ftp.system`: text of a 215 reply to SYST ("UNIX Type: L8") (server)
 //!
 //! Security observations: `FtpInUse` (about the server, once per flow) and
-//! `CleartextCredentials` (about the client) when it sends USER/PASS without having
-//! switched to TLS (AUTH TLS).
+//! `CleartextCredentials` (about the client) when it sends USER or PASS without having
+//! switched to TLS (AUTH TLS): the user name alone is already a credential in clear.
 
 use crate::framework::{Dissector, Facts, FlowCtx, FlowParser, Probe, Side};
 use crate::proto::util::{starts_with_ci, trim};
@@ -96,13 +96,13 @@ impl FtpFlow {
                     _ => {}
                 }
             }
-            FtpLine::Pass if !self.tls && !self.creds_reported => {
+            FtpLine::User | FtpLine::Pass if !self.tls && !self.creds_reported => {
                 self.creds_reported = true;
                 out.security(
                     Side::Client,
                     SecurityKind::CleartextCredentials,
                     Severity::High,
-                    "FTP USER/PASS sent in cleartext",
+                    "FTP login (USER/PASS) sent in cleartext",
                 );
             }
             _ => {}
