@@ -1,7 +1,6 @@
 //! Running an analysis over files: input expansion, the single-threaded loop, and the
 //! parallel driver (one reader thread, N workers each owning a flow table and a sink).
 
-use std::hash::{BuildHasher, Hash, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -324,9 +323,7 @@ where
             let w = match flow_hash_input(p.linktype, p.data) {
                 Some((vlan, a, b)) => {
                     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-                    let mut h = hasher.build_hasher();
-                    (vlan, lo, hi).hash(&mut h);
-                    (h.finish() % workers as u64) as usize
+                    (hasher.hash_one((vlan, lo, hi)) % workers as u64) as usize
                 }
                 None => 0,
             };

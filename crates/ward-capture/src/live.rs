@@ -49,8 +49,10 @@ impl<S: FlowSink> FlowSink for Borrowed<'_, S> {
     }
 }
 
-/// Read timeout, so that `stop` is noticed on a quiet interface.
+/// Buffering timeout handed to libpcap (immediate mode makes it moot on most systems).
 const READ_TIMEOUT_MS: i32 = 200;
+/// Pause when no packet is waiting; bounds both idle CPU use and `stop` latency.
+const IDLE_SLEEP: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Capture from `iface` until `stop` is set, feeding `sink`. Events carry file index 0
 /// and packet numbers counted from 1. All flows end with `EndOfInput` when stopped.
@@ -72,7 +74,11 @@ pub fn capture_live<S: FlowSink>(
         .snaplen(65_535)
         .timeout(READ_TIMEOUT_MS)
         .open()
-        .map_err(|e| err(format!("cannot open (needs CAP_NET_RAW or root): {e}")))?;
+        .map_err(|e| err(format!("cannot open (needs CAP_NET_RAW or root): {e}")))?
+        // Non-blocking: libpcap's read timeout does not reliably return on a quiet
+        // Linux interface, and `stop` must be honoured promptly.
+        .setnonblock()
+        .map_err(|e| err(format!("cannot set non-blocking mode: {e}")))?;
     // From here on the handle has no send method (see the module documentation).
     let mut cap: Capture<dyn Activated> = active.into();
     if let Some(f) = bpf {
@@ -100,7 +106,8 @@ pub fn capture_live<S: FlowSink>(
                     },
                 );
             }
-            Err(pcap::Error::TimeoutExpired) => {}
+            // Nothing waiting: back off briefly instead of spinning.
+            Err(pcap::Error::TimeoutExpired) => std::thread::sleep(IDLE_SLEEP),
             Err(e) => return Err(err(format!("read failed: {e}"))),
         }
     }

@@ -513,7 +513,7 @@ impl CaptureReader {
         } else {
             u32::from_le_bytes(lb)
         } as usize;
-        if !(12..=MAX_PCAPNG_BLOCK).contains(&len) || len % 4 != 0 {
+        if !(12..=MAX_PCAPNG_BLOCK).contains(&len) || len & 3 != 0 {
             return Step::Damaged(format!("corrupt pcapng block (length {len})"));
         }
         match self.ensure(len) {
