@@ -17,6 +17,8 @@
 //! - `dhcp.mud_url`: option 161 (RFC 8520)
 //! - `dhcp.option_list`: every option code in the order sent, "53,61,50,12,55"
 //! - `dhcp.lease_ip`: `yiaddr` of an OFFER or ACK (binds the MAC to an IP)
+//! - `dhcp.router`, `dhcp.dns_server`: first address of options 3 and 6 of an OFFER or
+//!   ACK (the gateway and resolver the client was given)
 //! - `dhcp.server_id`: option 54 of a server reply, about the replying server (sender)
 //! - `dhcp.vendor_class` in a server reply (servers may echo the class they served, e.g.
 //!   "ArubaAP") is recorded about the replying server (sender)
@@ -291,6 +293,14 @@ pub fn emit(msg: &DhcpMessage<'_>, dir: Direction, out: &mut Facts) {
         }
         if let Some(v) = msg.option(12) {
             put(out, &subject, "dhcp.hostname", &String::from_utf8_lossy(v));
+        }
+        if matches!(mtype, Some(2) | Some(5)) {
+            if let Some(v) = msg.option(3).filter(|v| v.len() >= 4) {
+                put(out, &subject, "dhcp.router", &ip_at(v, 0).to_string());
+            }
+            if let Some(v) = msg.option(6).filter(|v| v.len() >= 4) {
+                put(out, &subject, "dhcp.dns_server", &ip_at(v, 0).to_string());
+            }
         }
         if let Some(v) = msg.option(54).filter(|v| v.len() == 4) {
             out.fact(Side::sender(dir), "dhcp.server_id", ip_at(v, 0).to_string());

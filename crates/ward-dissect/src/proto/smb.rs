@@ -5,6 +5,8 @@
 //! - `smb.dialects_offered`: the client's negotiate list ("NT LM 0.12,SMB 2.002" or
 //!   "2.0.2,2.1,3.0,3.0.2,3.1.1")
 //! - `smb.dialect`: the dialect the server selected (about both sides)
+//! - `smb.version`: "1", "2/3" or "3 (encrypted)" from the header of any message the side
+//!   sent (useful when the negotiate was not captured)
 //! - `smb.native_os`, `smb.native_lanman`: SMB1 session setup strings (client's in the
 //!   request, server's in the response); `smb.primary_domain` from the response
 //! - `smb.ntlm_host`, `smb.ntlm_domain`, `smb.ntlm_dns_host`: NTLMSSP workstation/target
@@ -292,6 +294,15 @@ impl SmbFlow {
             self.labelled = true;
         }
         let side = Side::sender(dir);
+        let version = match m {
+            SmbMessage::V1 { .. } => Some("1"),
+            SmbMessage::V2 { .. } => Some("2/3"),
+            SmbMessage::Encrypted => Some("3 (encrypted)"),
+            SmbMessage::SessionRequest { .. } => None,
+        };
+        if let Some(v) = version {
+            self.fact(out, side, "smb.version", v);
+        }
         match m {
             SmbMessage::SessionRequest { called, calling } => {
                 out.fact(Side::Server, "smb.netbios_called", format_name(&called));
