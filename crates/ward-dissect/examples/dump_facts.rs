@@ -7,7 +7,13 @@ use ward_dissect::{DissectOutput, Engine};
 
 fn main() {
     let files: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
-    match analyze_files(&files, &CaptureConfig::default(), 1, |_| Engine::default(), &|_| {}) {
+    match analyze_files(
+        &files,
+        &CaptureConfig::default(),
+        1,
+        |_| Engine::default(),
+        &|_| {},
+    ) {
         Ok((engines, _stats)) => {
             let mut out = DissectOutput::default();
             for e in engines {

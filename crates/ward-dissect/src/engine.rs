@@ -293,7 +293,8 @@ impl FlowSink for Engine {
                 std::net::IpAddr::V4(v4) => v4.is_broadcast() || v4.is_multicast(),
                 std::net::IpAddr::V6(v6) => v6.is_multicast(),
             };
-            if !group && !c.is_unspecified() && !is_internet_address(&c) && is_internet_address(&s) {
+            if !group && !c.is_unspecified() && !is_internet_address(&c) && is_internet_address(&s)
+            {
                 let ev = Evidence {
                     file: pkt.file,
                     packet: pkt.packet,

@@ -24,9 +24,14 @@ fn corpus_dir() -> PathBuf {
 fn analyze(name: &str) -> DissectOutput {
     let path = corpus_dir().join(name);
     assert!(path.is_file(), "corpus file {} is missing", path.display());
-    let (engines, _stats) =
-        analyze_files(&[path], &CaptureConfig::default(), 1, |_| Engine::default(), &|_| {})
-            .unwrap_or_else(|e| panic!("{name}: capture failed: {e}"));
+    let (engines, _stats) = analyze_files(
+        &[path],
+        &CaptureConfig::default(),
+        1,
+        |_| Engine::default(),
+        &|_| {},
+    )
+    .unwrap_or_else(|e| panic!("{name}: capture failed: {e}"));
     let mut out = DissectOutput::default();
     for e in engines {
         out.merge(e.finish());
@@ -141,9 +146,14 @@ fn ndpi_ground_truth() {
                     // nDPI (2024-10) prints the first two ALPN characters ("ht" for
                     // http/1.1) where FoxIO's spec, Suricata and Ward use the first and
                     // last ("h1"): compare everything but those two characters.
-                    let mask = |j: &str| format!("{}{}", j.get(..8).unwrap_or(""), j.get(10..).unwrap_or(""));
+                    let mask = |j: &str| {
+                        format!("{}{}", j.get(..8).unwrap_or(""), j.get(10..).unwrap_or(""))
+                    };
                     let ours: BTreeSet<String> = lower("tls.ja4").iter().map(|j| mask(j)).collect();
-                    check(ours.contains(&mask(v)), format!("tls.ja4 {v} (ALPN chars masked)"));
+                    check(
+                        ours.contains(&mask(v)),
+                        format!("tls.ja4 {v} (ALPN chars masked)"),
+                    );
                 }
                 if let Some(v) = f.get("JA3C") {
                     check(lower("tls.ja3").contains(v), format!("tls.ja3 {v}"));
@@ -152,7 +162,10 @@ fn ndpi_ground_truth() {
                     check(lower("tls.ja3s").contains(v), format!("tls.ja3s {v}"));
                 }
                 if let Some(v) = f.get("Hostname/SNI") {
-                    check(lower("tls.sni").contains(&v.to_lowercase()), format!("tls.sni {v}"));
+                    check(
+                        lower("tls.sni").contains(&v.to_lowercase()),
+                        format!("tls.sni {v}"),
+                    );
                 }
             } else if p.starts_with("HTTP") {
                 if let Some(v) = f.get("User-Agent") {
@@ -162,7 +175,10 @@ fn ndpi_ground_truth() {
                     );
                 }
                 if let Some(v) = f.get("Hostname/SNI") {
-                    check(lower("http.host").contains(&v.to_lowercase()), format!("http.host {v}"));
+                    check(
+                        lower("http.host").contains(&v.to_lowercase()),
+                        format!("http.host {v}"),
+                    );
                 }
                 if let Some(v) = f.get("Server") {
                     check(
@@ -197,12 +213,18 @@ fn ndpi_ground_truth() {
                         .flat_map(|k| lower(k))
                         .map(|n| n.split('<').next().unwrap_or("").to_string())
                         .collect();
-                    check(names.contains(&v.to_lowercase()), format!("netbios name {v}"));
+                    check(
+                        names.contains(&v.to_lowercase()),
+                        format!("netbios name {v}"),
+                    );
                 }
             }
         }
     }
-    assert!(checked >= 40, "only {checked} nDPI expectations were checked");
+    assert!(
+        checked >= 40,
+        "only {checked} nDPI expectations were checked"
+    );
     assert!(
         failures.is_empty(),
         "{} of {checked} nDPI expectations failed:\n{}",
@@ -242,7 +264,10 @@ fn suricata_ground_truth() {
             expect(&out, &pcap, ours, &v);
         }
     }
-    assert!(checked >= 8, "only {checked} Suricata expectations were checked");
+    assert!(
+        checked >= 8,
+        "only {checked} Suricata expectations were checked"
+    );
 }
 
 /// Values tcpdump printed for LLDP, CDP and DHCP fields.
@@ -323,7 +348,10 @@ fn tcpdump_ground_truth() {
             expect(&out, &pcap, key, &v);
         }
     }
-    assert!(checked >= 20, "only {checked} tcpdump expectations were checked");
+    assert!(
+        checked >= 20,
+        "only {checked} tcpdump expectations were checked"
+    );
 }
 
 #[test]
@@ -429,9 +457,19 @@ fn tls_named_values() {
     expect(&out, f, "tls.ja3", "579ccef312d18482fc42e2b822ca2430");
     expect(&out, f, "tls.cert_cn", "certauth.idrix.fr");
     let f = "zeek__tls-ecdhe.pcap";
-    expect(&analyze(f), f, "tls.ja3", "29d8afc9e0a4d38d138ec2643966815f");
+    expect(
+        &analyze(f),
+        f,
+        "tls.ja3",
+        "29d8afc9e0a4d38d138ec2643966815f",
+    );
     let f = "zeek__tls-hrr.pcap";
-    expect(&analyze(f), f, "tls.ja3", "0f14b679807628ec7f9c02cada3ee941");
+    expect(
+        &analyze(f),
+        f,
+        "tls.ja3",
+        "0f14b679807628ec7f9c02cada3ee941",
+    );
     let f = "suricata__ja4-tls.pcap";
     let out = analyze(f);
     expect(&out, f, "tls.ja3", "308b0bd904abbef5e0034a1ff7a78920");
@@ -445,7 +483,12 @@ fn smb_named_values() {
     let f = "ndpi__smbv1.pcap";
     let out = analyze(f);
     expect(&out, f, "smb.native_os", "Windows 2000 2195");
-    expect(&out, f, "smb.native_os", "Windows 7 Ultimate 7601 Service Pack 1");
+    expect(
+        &out,
+        f,
+        "smb.native_os",
+        "Windows 7 Ultimate 7601 Service Pack 1",
+    );
     expect(&out, f, "smb.dialect", "NT LM 0.12");
     expect_security(&out, f, SecurityKind::Smb1InUse);
     // zeek smb3.pcap negotiates SMB 3 (tshark: smb2.dialect 0x0300).
@@ -457,7 +500,9 @@ fn smb_named_values() {
         "{f}: expected an SMB 3.x dialect, found {dialects:?}"
     );
     assert!(
-        out.security.iter().all(|s| s.kind != SecurityKind::Smb1InUse),
+        out.security
+            .iter()
+            .all(|s| s.kind != SecurityKind::Smb1InUse),
         "{f}: SMB3 must not be reported as SMBv1"
     );
     // Despite its name, SMB2 traffic picked up after the negotiate (tshark: smb2
@@ -506,14 +551,21 @@ fn snmp_ftp_telnet_netbios_named_values() {
 #[test]
 fn modbus_bacnet_mdns_presence() {
     let f = "ndpi__modbus.pcap";
-    expect(&analyze(f), f, "modbus.function", "3 read-holding-registers");
+    expect(
+        &analyze(f),
+        f,
+        "modbus.function",
+        "3 read-holding-registers",
+    );
     let f = "zeek__modbusSmall.pcap";
     expect(&analyze(f), f, "modbus.unit_id", "1");
     let f = "ndpi__bacnet.pcap";
     let out = analyze(f);
     expect(&out, f, "bacnet.service", "unconfirmed:i-am");
     assert!(
-        out.edges.iter().any(|e| e.protocol.as_deref() == Some("bacnet")),
+        out.edges
+            .iter()
+            .any(|e| e.protocol.as_deref() == Some("bacnet")),
         "{f}: expected a bacnet edge"
     );
     let f = "zeek__mdns.pcap";
@@ -536,8 +588,14 @@ fn every_capture_runs_without_panic() {
         }
         let path = corpus_dir().join(&name);
         let res = std::panic::catch_unwind(|| {
-            analyze_files(&[path], &CaptureConfig::default(), 1, |_| Engine::default(), &|_| {})
-                .map(|(engines, _)| engines.into_iter().map(|e| e.finish().flows).sum::<u64>())
+            analyze_files(
+                &[path],
+                &CaptureConfig::default(),
+                1,
+                |_| Engine::default(),
+                &|_| {},
+            )
+            .map(|(engines, _)| engines.into_iter().map(|e| e.finish().flows).sum::<u64>())
         });
         assert!(res.is_ok(), "{name}: the engine panicked");
         n += 1;

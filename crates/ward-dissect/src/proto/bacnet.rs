@@ -48,7 +48,7 @@ pub fn parse(data: &[u8]) -> Result<BacnetMessage<'_>, BacnetError> {
     let len = (be16(data, 2).unwrap_or(0) as usize).min(data.len());
     let npdu_off = match function {
         0x04 => 10,
-        0x09 | 0x0a | 0x0b => 4,
+        0x09..=0x0b => 4,
         _ => {
             return Ok(BacnetMessage {
                 bvlc_function: function,
@@ -56,7 +56,9 @@ pub fn parse(data: &[u8]) -> Result<BacnetMessage<'_>, BacnetError> {
             })
         }
     };
-    let npdu = data.get(npdu_off..len).ok_or(BacnetError::Npdu { offset: npdu_off })?;
+    let npdu = data
+        .get(npdu_off..len)
+        .ok_or(BacnetError::Npdu { offset: npdu_off })?;
     let err = |r: &Reader<'_>| BacnetError::Npdu {
         offset: npdu_off + r.pos(),
     };
@@ -94,9 +96,7 @@ pub fn parse(data: &[u8]) -> Result<BacnetMessage<'_>, BacnetError> {
         _ => None,
     };
     let service = service_at.and_then(|i| apdu.get(i).copied());
-    let params = service_at
-        .and_then(|i| apdu.get(i + 1..))
-        .unwrap_or(&[]);
+    let params = service_at.and_then(|i| apdu.get(i + 1..)).unwrap_or(&[]);
     Ok(BacnetMessage {
         bvlc_function: function,
         apdu: Some(Apdu {
@@ -259,7 +259,9 @@ mod tests {
         who_is[2..4].copy_from_slice(&l.to_be_bytes());
         // I-Am device 1234, max APDU 1476, segmentation 3, vendor 5.
         let mut i_am = vec![0x81, 0x0b, 0, 0, 1, 0x00, 0x10, 0x00];
-        i_am.extend_from_slice(&[0xc4, 0x02, 0x00, 0x04, 0xd2, 0x22, 0x05, 0xc4, 0x91, 0x03, 0x21, 0x05]);
+        i_am.extend_from_slice(&[
+            0xc4, 0x02, 0x00, 0x04, 0xd2, 0x22, 0x05, 0xc4, 0x91, 0x03, 0x21, 0x05,
+        ]);
         let l = i_am.len() as u16;
         i_am[2..4].copy_from_slice(&l.to_be_bytes());
         let f = run_udp(
@@ -278,12 +280,11 @@ mod tests {
 
     #[test]
     fn read_property_and_garbage() {
-        let rp = [0x81, 0x0a, 0, 17, 1, 0x04, 0x00, 0x05, 0x01, 0x0c, 0x0c, 0x02, 0, 0, 1, 0x19, 0x4d];
+        let rp = [
+            0x81, 0x0a, 0, 17, 1, 0x04, 0x00, 0x05, 0x01, 0x0c, 0x0c, 0x02, 0, 0, 1, 0x19, 0x4d,
+        ];
         let m = parse(&rp).expect("parses");
-        assert_eq!(
-            m.apdu.map(|a| (a.pdu_type, a.service)),
-            Some((0, Some(12)))
-        );
+        assert_eq!(m.apdu.map(|a| (a.pdu_type, a.service)), Some((0, Some(12))));
         assert!(parse(&[0x81]).is_err());
         assert!(parse(&[0x81, 0x0a, 0, 6, 2, 0]).is_err());
     }

@@ -64,8 +64,10 @@ pub fn addresses(v: &[u8]) -> Vec<String> {
         };
         let Some(addr) = r.vec16() else { break };
         match (ptype, proto, addr.len()) {
-            (1, [0xcc], 4) => out.push(Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]).to_string()),
-            (2, p, 16) if p.ends_with(&[0x86, 0xdd]) => {
+            (1, [0xcc], 4) => {
+                out.push(Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]).to_string())
+            }
+            (2, [.., 0x86, 0xdd], 16) => {
                 if let Ok(a) = <[u8; 16]>::try_from(addr) {
                     out.push(Ipv6Addr::from(a).to_string());
                 }

@@ -153,8 +153,16 @@ impl<'a> Iterator for OptionIter<'a> {
 impl<'a> DhcpMessage<'a> {
     /// All options in wire order, including those moved to `file`/`sname` by option 52.
     pub fn options(&self) -> OptionIter<'a> {
-        let file: &[u8] = if self.overload & 1 != 0 { self.file } else { &[] };
-        let sname: &[u8] = if self.overload & 2 != 0 { self.sname } else { &[] };
+        let file: &[u8] = if self.overload & 1 != 0 {
+            self.file
+        } else {
+            &[]
+        };
+        let sname: &[u8] = if self.overload & 2 != 0 {
+            self.sname
+        } else {
+            &[]
+        };
         OptionIter {
             areas: [self.options_area, file, sname],
             area: 0,
@@ -260,12 +268,9 @@ pub fn emit(msg: &DhcpMessage<'_>, dir: Direction, out: &mut Facts) {
             codes.push(code);
             match code {
                 12 => put(out, &subject, "dhcp.hostname", &String::from_utf8_lossy(v)),
-                50 if v.len() == 4 => put(
-                    out,
-                    &subject,
-                    "dhcp.requested_ip",
-                    &ip_at(v, 0).to_string(),
-                ),
+                50 if v.len() == 4 => {
+                    put(out, &subject, "dhcp.requested_ip", &ip_at(v, 0).to_string())
+                }
                 55 => put(out, &subject, "dhcp.param_req_list", &join_nums(v, ",")),
                 57 if v.len() == 2 => put(
                     out,
@@ -273,7 +278,12 @@ pub fn emit(msg: &DhcpMessage<'_>, dir: Direction, out: &mut Facts) {
                     "dhcp.max_msg_size",
                     &u16::from_be_bytes([v[0], v[1]]).to_string(),
                 ),
-                60 => put(out, &subject, "dhcp.vendor_class", &String::from_utf8_lossy(v)),
+                60 => put(
+                    out,
+                    &subject,
+                    "dhcp.vendor_class",
+                    &String::from_utf8_lossy(v),
+                ),
                 61 => put(out, &subject, "dhcp.client_id", &hex(v)),
                 81 => {
                     if let Some(n) = fqdn_name(v) {
@@ -445,7 +455,10 @@ mod tests {
 
     #[test]
     fn malformed_inputs() {
-        assert_eq!(parse(&[0; 10]).unwrap_err(), DhcpError::TooShort { len: 10 });
+        assert_eq!(
+            parse(&[0; 10]).unwrap_err(),
+            DhcpError::TooShort { len: 10 }
+        );
         let mut m = build(1, MAC, [0; 4], &[]);
         m[237] = 0;
         assert_eq!(parse(&m).unwrap_err(), DhcpError::BadMagic);

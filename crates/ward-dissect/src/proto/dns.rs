@@ -240,7 +240,10 @@ fn emit_dns(m: &DnsMessage<'_>, dir: Direction, seen: &mut Seen, out: &mut Facts
                 mac: None,
                 ip: Some(addr),
             };
-            if let Some(q) = question.as_ref().filter(|q| !q.eq_ignore_ascii_case(&owner)) {
+            if let Some(q) = question
+                .as_ref()
+                .filter(|q| !q.eq_ignore_ascii_case(&owner))
+            {
                 out.fact_about(subject, "dns.answer", q);
             }
             out.fact_about(subject, "dns.answer", owner);
@@ -294,8 +297,7 @@ fn emit_mdns(
                 }
             }
             12 => {
-                let (Some(owner), Some(target)) = (m.name(r.name_off), m.name(r.rdata_off))
-                else {
+                let (Some(owner), Some(target)) = (m.name(r.name_off), m.name(r.rdata_off)) else {
                     continue;
                 };
                 if is_reverse(&owner) {
@@ -522,13 +524,15 @@ mod tests {
         a.extend(rr(&name("other.local"), 1, &[10, 0, 0, 9]));
         let f = run_udp(&Dns, 5353, 5353, &[(Direction::ToServer, &a)]);
         // The PTR target and the SRV owner are the same instance: reported once.
-        assert_eq!(values(&f, "mdns.service"), vec!["Infusion 7._ipp._tcp.local"]);
+        assert_eq!(
+            values(&f, "mdns.service"),
+            vec!["Infusion 7._ipp._tcp.local"]
+        );
         assert_eq!(values(&f, "mdns.txt"), vec!["ty=Acme Pump", "fw=1.2.3"]);
         // pump7.local is the sender's own address (10.0.0.1 is the harness client).
-        assert!(f
-            .facts
-            .iter()
-            .any(|x| x.key == "mdns.hostname" && x.value == "pump7.local" && x.side == Side::Client));
+        assert!(f.facts.iter().any(|x| x.key == "mdns.hostname"
+            && x.value == "pump7.local"
+            && x.side == Side::Client));
         assert!(f.about.iter().any(|x| x.key == "mdns.hostname"
             && x.value == "other.local"
             && x.subject.ip == Some("10.0.0.9".parse().expect("ip"))));
@@ -543,7 +547,12 @@ mod tests {
         let mut framed = (q.len() as u16).to_be_bytes().to_vec();
         framed.extend(&q);
         let (a, b) = framed.split_at(7);
-        let f = run_tcp(&Dns, 5000, 53, &[(Direction::ToServer, a), (Direction::ToServer, b)]);
+        let f = run_tcp(
+            &Dns,
+            5000,
+            53,
+            &[(Direction::ToServer, a), (Direction::ToServer, b)],
+        );
         assert_eq!(values(&f, "dns.query"), vec!["ris.example"]);
     }
 }

@@ -234,9 +234,15 @@ mod tests {
             40000,
             21,
             &[
-                (Direction::ToClient, b"220-Welcome\r\n220 FileZilla Server\r\n"),
+                (
+                    Direction::ToClient,
+                    b"220-Welcome\r\n220 FileZilla Server\r\n",
+                ),
                 (Direction::ToServer, b"AUTH TLS\r\n"),
-                (Direction::ToClient, b"234 Using authentication type TLS\r\n"),
+                (
+                    Direction::ToClient,
+                    b"234 Using authentication type TLS\r\n",
+                ),
                 (Direction::ToServer, b"PASS x\r\n"),
             ],
         );

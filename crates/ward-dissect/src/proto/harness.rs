@@ -73,14 +73,23 @@ pub fn fuzz_dissector(name: &str, data: &[u8]) -> usize {
         panic!("no dissector named {name}");
     };
     let mut n = 0;
-    for &(t, port) in d.ports().iter().take(2).chain([(Transport::Tcp, 4242)].iter()) {
+    for &(t, port) in d
+        .ports()
+        .iter()
+        .take(2)
+        .chain([(Transport::Tcp, 4242)].iter())
+    {
         let m = meta(t, 40000, port);
         for dir in [Direction::ToServer, Direction::ToClient] {
             let _ = d.probe(&m, dir, data) == Probe::Match;
         }
         // Whole input in each direction.
-        n += run_flow(d.as_ref(), &m, &[(Direction::ToServer, data)]).facts.len();
-        n += run_flow(d.as_ref(), &m, &[(Direction::ToClient, data)]).facts.len();
+        n += run_flow(d.as_ref(), &m, &[(Direction::ToServer, data)])
+            .facts
+            .len();
+        n += run_flow(d.as_ref(), &m, &[(Direction::ToClient, data)])
+            .facts
+            .len();
         // Input cut into chunks; the first byte of each chunk picks size and direction.
         let mut chunks: Vec<(Direction, &[u8])> = Vec::new();
         let mut rest = data;

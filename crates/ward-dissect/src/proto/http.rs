@@ -81,8 +81,7 @@ pub fn parse_head(head: &[u8]) -> Result<HttpHead<'_>, HttpError> {
         let (Some(m), Some(t), Some(v)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(HttpError::StartLine);
         };
-        if m.is_empty() || !m.iter().all(|c| c.is_ascii_uppercase()) || !v.starts_with(b"HTTP/1.")
-        {
+        if m.is_empty() || !m.iter().all(|c| c.is_ascii_uppercase()) || !v.starts_with(b"HTTP/1.") {
             return Err(HttpError::StartLine);
         }
         h.method = m;
@@ -286,7 +285,10 @@ impl HttpFlow {
                 State::Head => {
                     if self.dirs[idx].buf.is_empty() {
                         // Blank lines between messages are allowed.
-                        let skip = data.iter().take_while(|c| **c == b'\r' || **c == b'\n').count();
+                        let skip = data
+                            .iter()
+                            .take_while(|c| **c == b'\r' || **c == b'\n')
+                            .count();
                         data = &data[skip..];
                         if data.is_empty() {
                             return;
@@ -383,7 +385,10 @@ fn chunk_step(c: Chunk, data: &[u8]) -> (State, usize) {
                     },
                 }
             }
-            (State::Chunked(Chunk::Size { value, in_ext, len }), data.len())
+            (
+                State::Chunked(Chunk::Size { value, in_ext, len }),
+                data.len(),
+            )
         }
         Chunk::Trailer { mut len } => {
             for (i, &b) in data.iter().enumerate() {
@@ -512,10 +517,17 @@ mod tests {
                 vec!["GET /index.html", "HEAD /a", "POST /upload", "GET /last"],
                 "step {step}"
             );
-            assert_eq!(values(&f, "http.user_agent"), vec!["Wget/1.14 (darwin12.2.0)"]);
+            assert_eq!(
+                values(&f, "http.user_agent"),
+                vec!["Wget/1.14 (darwin12.2.0)"]
+            );
             assert_eq!(values(&f, "http.host"), vec!["pacs.local"]);
             assert_eq!(values(&f, "http.server"), vec!["Apache/2.4.3 (Fedora)"]);
-            assert_eq!(values(&f, "http.status"), vec!["200", "201", "404"], "step {step}");
+            assert_eq!(
+                values(&f, "http.status"),
+                vec!["200", "201", "404"],
+                "step {step}"
+            );
             assert_eq!(f.security.len(), 1);
             assert!(!format!("{:?}", f).contains("dXNlcjpwYXNz"));
             assert!(!format!("{:?}", f).contains("patient"));
@@ -530,9 +542,18 @@ mod tests {
             Http.probe(&m, Direction::ToServer, b"GET / HTTP/1.1\r\n"),
             Probe::Match
         );
-        assert_eq!(Http.probe(&m, Direction::ToServer, b"GET /x"), Probe::NeedMore);
-        assert_eq!(Http.probe(&m, Direction::ToServer, b"\x16\x03\x01"), Probe::NoMatch);
-        assert_eq!(Http.probe(&m, Direction::ToClient, b"HTTP/1.1 200 OK"), Probe::Match);
+        assert_eq!(
+            Http.probe(&m, Direction::ToServer, b"GET /x"),
+            Probe::NeedMore
+        );
+        assert_eq!(
+            Http.probe(&m, Direction::ToServer, b"\x16\x03\x01"),
+            Probe::NoMatch
+        );
+        assert_eq!(
+            Http.probe(&m, Direction::ToClient, b"HTTP/1.1 200 OK"),
+            Probe::Match
+        );
         assert_eq!(target_path(b"http://h:80/p/q?x=1"), b"/p/q");
         assert_eq!(target_path(b"*"), b"*");
     }

@@ -137,8 +137,7 @@ pub fn emit(data: &[u8], out: &mut Facts) {
             8 => {
                 // Address string length (subtype + address), subtype, address, ...
                 if let Some(&alen) = v.first() {
-                    if let (Some(&fam), Some(a)) =
-                        (v.get(1), v.get(2..(1 + alen as usize).max(2)))
+                    if let (Some(&fam), Some(a)) = (v.get(1), v.get(2..(1 + alen as usize).max(2)))
                     {
                         if let Some(s) = family_addr(fam, a) {
                             out.fact(side, "lldp.mgmt_address", s);
@@ -224,6 +223,8 @@ mod tests {
         let pdu = [0x0a, 0xff, b'a'];
         let f = run_frame(&Lldp, L2Kind::EtherType(0x88cc), &pdu);
         assert!(f.facts.is_empty());
-        assert!(run_frame(&Lldp, L2Kind::EtherType(0x0800), &[]).facts.is_empty());
+        assert!(run_frame(&Lldp, L2Kind::EtherType(0x0800), &[])
+            .facts
+            .is_empty());
     }
 }

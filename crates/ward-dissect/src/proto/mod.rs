@@ -6,17 +6,17 @@ pub mod harness;
 pub mod util;
 
 // generic dissectors
+pub mod bacnet;
+pub mod cdp;
 pub mod dhcp;
 pub mod dns;
-pub mod ssdp;
+pub mod ftp;
+pub mod http;
 pub mod lldp;
-pub mod cdp;
+pub mod modbus;
 pub mod netbios;
 pub mod smb;
-pub mod http;
-pub mod tls;
 pub mod snmp;
-pub mod ftp;
+pub mod ssdp;
 pub mod telnet;
-pub mod modbus;
-pub mod bacnet;
+pub mod tls;

@@ -65,7 +65,13 @@ fn emit(m: &DnsMessage<'_>, dir: Direction, seen: &mut Seen, out: &mut Facts) {
             (true, 0, 1) if r.rtype == 0x21 => {
                 // Node status: a list of the responder's own names.
                 let n = r.rdata.first().copied().unwrap_or(0) as usize;
-                for e in r.rdata.get(1..).unwrap_or(&[]).chunks_exact(18).take(n.min(32)) {
+                for e in r
+                    .rdata
+                    .get(1..)
+                    .unwrap_or(&[])
+                    .chunks_exact(18)
+                    .take(n.min(32))
+                {
                     let mut raw = [0u8; 16];
                     raw.copy_from_slice(&e[..16]);
                     put(out, "netbios.name", format_name(&raw));
@@ -184,7 +190,11 @@ mod tests {
         assert_eq!(values(&f, "netbios.query"), vec!["XSTREAM_HY<00>"]);
         let names = values(&f, "netbios.name");
         assert_eq!(names, vec!["OZI<1c>", "PACS<20>"]);
-        let about = f.about.iter().find(|x| x.value == "PACS<20>").expect("answer");
+        let about = f
+            .about
+            .iter()
+            .find(|x| x.value == "PACS<20>")
+            .expect("answer");
         assert_eq!(about.subject.ip, Some("10.0.0.9".parse().expect("ip")));
     }
 

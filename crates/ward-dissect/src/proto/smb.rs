@@ -106,9 +106,7 @@ pub fn parse(rec: &[u8]) -> Result<SmbMessage<'_>, SmbError> {
                 .get(33..33 + 2 * wc)
                 .ok_or(SmbError::Truncated { offset: 37 })?;
             let bc_off = 33 + 2 * wc;
-            let bc = le16(msg, bc_off).ok_or(SmbError::Truncated {
-                offset: 4 + bc_off,
-            })? as usize;
+            let bc = le16(msg, bc_off).ok_or(SmbError::Truncated { offset: 4 + bc_off })? as usize;
             let bytes_off = bc_off + 2;
             // The record may have been cut at WANT bytes: keep what is there.
             let end = (bytes_off + bc).min(msg.len());
@@ -155,7 +153,10 @@ fn smb1_string(msg: &[u8], mut off: usize, unicode: bool) -> Option<(String, usi
     } else {
         let rest = msg.get(off..)?;
         let end = memchr::memchr(0, rest).unwrap_or(rest.len());
-        Some((String::from_utf8_lossy(&rest[..end]).into_owned(), off + end + 1))
+        Some((
+            String::from_utf8_lossy(&rest[..end]).into_owned(),
+            off + end + 1,
+        ))
     }
 }
 
@@ -201,7 +202,9 @@ pub fn emit_ntlmssp(data: &[u8], side: Side, out: &mut Facts) {
                     out.fact(side, "smb.ntlm_os_version", v);
                 }
             }
-            let Some(info) = ntlm_field(m, 40) else { return };
+            let Some(info) = ntlm_field(m, 40) else {
+                return;
+            };
             let mut pos = 0;
             for _ in 0..32 {
                 let (Some(id), Some(len)) = (le16(info, pos), le16(info, pos + 2)) else {
@@ -358,7 +361,11 @@ impl SmbFlow {
                             emit_ntlmssp(bytes.get(..blob_len).unwrap_or(bytes), side, out);
                             let mut off = bytes_off + blob_len;
                             let mut strs: Vec<String> = Vec::with_capacity(5);
-                            let n = if !reply && words.len() / 2 != 12 { 4 } else { 3 };
+                            let n = if !reply && words.len() / 2 != 12 {
+                                4
+                            } else {
+                                3
+                            };
                             for _ in 0..n {
                                 let Some((s, next)) = smb1_string(msg, off, unicode) else {
                                     break;
@@ -451,7 +458,7 @@ impl Dissector for Smb {
         }
         match data {
             [0x81, ..] | [0x85, 0, 0, 0, ..] => Probe::Match,
-            [0x00, _, _, _, 0xfd | 0xfe | 0xff, b'S', b'M', b'B', ..] => Probe::Match,
+            [0x00, _, _, _, 0xfd..=0xff, b'S', b'M', b'B', ..] => Probe::Match,
             d if d.len() < 8 => Probe::NeedMore,
             _ => Probe::NoMatch,
         }
@@ -496,12 +503,24 @@ mod tests {
 
     #[test]
     fn smb1_negotiate_and_session_setup() {
-        let neg_req = smb1(0x72, false, false, &[], b"\x02PC NETWORK PROGRAM 1.0\0\x02NT LM 0.12\0");
+        let neg_req = smb1(
+            0x72,
+            false,
+            false,
+            &[],
+            b"\x02PC NETWORK PROGRAM 1.0\0\x02NT LM 0.12\0",
+        );
         let neg_resp = smb1(0x72, true, false, &[1, 0], &[]);
         // Non-extended request (13 words), ASCII: passwords 1+0, account, domain, os, lanman.
         let mut w = vec![0u8; 26];
         w[14] = 1;
-        let setup_req = smb1(0x73, false, false, &w, b"\0GUEST\0WORKGROUP\0Windows 2000 2195\0Windows 2000 5.0\0");
+        let setup_req = smb1(
+            0x73,
+            false,
+            false,
+            &w,
+            b"\0GUEST\0WORKGROUP\0Windows 2000 2195\0Windows 2000 5.0\0",
+        );
         // Response (3 words), Unicode: pad to even offset then strings.
         let mut bytes = vec![0u8];
         bytes.extend(u16s("Windows 7 Ultimate 7601 Service Pack 1"));
@@ -529,7 +548,10 @@ mod tests {
         let os = values(&f, "smb.native_os");
         assert_eq!(
             os,
-            vec!["Windows 2000 2195", "Windows 7 Ultimate 7601 Service Pack 1"]
+            vec![
+                "Windows 2000 2195",
+                "Windows 7 Ultimate 7601 Service Pack 1"
+            ]
         );
         assert_eq!(values(&f, "smb.primary_domain"), vec!["WORKGROUP"]);
         assert_eq!(f.security.len(), 1);

@@ -117,7 +117,11 @@ pub fn parse(data: &[u8]) -> Result<SnmpMessage<'_>, SnmpError> {
             if t != 0x04 {
                 return Err(err(&r));
             }
-            let pdu = r.rest().first().copied().filter(|t| (0xa0..=0xa8).contains(t));
+            let pdu = r
+                .rest()
+                .first()
+                .copied()
+                .filter(|t| (0xa0..=0xa8).contains(t));
             Ok(SnmpMessage {
                 version,
                 community: Some(community),
@@ -163,7 +167,10 @@ pub fn parse(data: &[u8]) -> Result<SnmpMessage<'_>, SnmpError> {
                     let _ctx_name = tlv(&mut s);
                     (
                         false,
-                        s.rest().first().copied().filter(|t| (0xa0..=0xa8).contains(t)),
+                        s.rest()
+                            .first()
+                            .copied()
+                            .filter(|t| (0xa0..=0xa8).contains(t)),
                     )
                 }
                 _ => (false, None),
@@ -361,7 +368,12 @@ mod tests {
 
     #[test]
     fn custom_community_is_cleartext_not_default() {
-        let f = run_udp(&Snmp, 40000, 161, &[(Direction::ToServer, &v2c(b"h0sp1tal", 0xa1))]);
+        let f = run_udp(
+            &Snmp,
+            40000,
+            161,
+            &[(Direction::ToServer, &v2c(b"h0sp1tal", 0xa1))],
+        );
         assert_eq!(f.security.len(), 1);
         assert_eq!(f.security[0].kind, SecurityKind::SnmpCleartextCommunity);
         assert!(!format!("{f:?}").contains("h0sp1tal"));

@@ -191,11 +191,18 @@ mod tests {
             vec!["Linux/3.10 UPnP/1.0 AcmeMonitor/2.1"]
         );
         assert_eq!(values(&f, "ssdp.usn"), vec!["uuid:1234::upnp:rootdevice"]);
-        assert_eq!(values(&f, "ssdp.location"), vec!["http://10.0.0.1:80/desc.xml"]);
+        assert_eq!(
+            values(&f, "ssdp.location"),
+            vec!["http://10.0.0.1:80/desc.xml"]
+        );
         assert_eq!(values(&f, "ssdp.nt"), vec!["upnp:rootdevice"]);
         assert_eq!(values(&f, "ssdp.st"), vec!["ssdp:all"]);
         assert_eq!(values(&f, "ssdp.user_agent"), vec!["Chrome/99 Mac OS X"]);
-        let ua = f.facts.iter().find(|x| x.key == "ssdp.user_agent").expect("ua");
+        let ua = f
+            .facts
+            .iter()
+            .find(|x| x.key == "ssdp.user_agent")
+            .expect("ua");
         assert_eq!(ua.side, Side::Server, "the searcher sent ToClient");
     }
 
@@ -203,7 +210,11 @@ mod tests {
     fn probe_rejects_plain_http_off_port() {
         let m = meta(Transport::Udp, 5000, 6000);
         assert_eq!(
-            Ssdp.probe(&m, Direction::ToServer, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+            Ssdp.probe(
+                &m,
+                Direction::ToServer,
+                b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+            ),
             Probe::NoMatch
         );
         assert_eq!(

@@ -103,8 +103,7 @@ impl TelnetFlow {
             self.password_prompt = true;
             self.window.clear();
         }
-        if login || self.password_prompt || (!self.banner_done && self.banner.len() >= MAX_BANNER)
-        {
+        if login || self.password_prompt || (!self.banner_done && self.banner.len() >= MAX_BANNER) {
             self.emit_banner(out);
         }
         self.scratch = text;
@@ -190,7 +189,10 @@ mod tests {
             40000,
             23,
             &[
-                (Direction::ToClient, &[IAC, 253, 24, IAC, 250, 24, 1, IAC, 240][..]),
+                (
+                    Direction::ToClient,
+                    &[IAC, 253, 24, IAC, 250, 24, 1, IAC, 240][..],
+                ),
                 (Direction::ToClient, b"\r\nAcme Infusion Gateway 4.2\r\nlog"),
                 (Direction::ToClient, b"in: "),
                 (Direction::ToServer, b"admin\r\n"),
@@ -206,7 +208,10 @@ mod tests {
         let kinds: Vec<_> = f.security.iter().map(|s| s.kind).collect();
         assert_eq!(
             kinds,
-            vec![SecurityKind::TelnetInUse, SecurityKind::CleartextCredentials]
+            vec![
+                SecurityKind::TelnetInUse,
+                SecurityKind::CleartextCredentials
+            ]
         );
         let dump = format!("{f:?}");
         assert!(!dump.contains("canary") && !dump.contains("admin"));

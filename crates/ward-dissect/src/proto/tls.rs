@@ -109,9 +109,11 @@ pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello<'_>, TlsError> {
         ..Default::default()
     };
     r.skip(32).ok_or_else(|| trunc("ClientHello random", &r))?;
-    r.vec8().ok_or_else(|| trunc("ClientHello session id", &r))?;
+    r.vec8()
+        .ok_or_else(|| trunc("ClientHello session id", &r))?;
     ch.ciphers = u16s(r.vec16().ok_or_else(|| trunc("ClientHello ciphers", &r))?);
-    r.vec8().ok_or_else(|| trunc("ClientHello compression", &r))?;
+    r.vec8()
+        .ok_or_else(|| trunc("ClientHello compression", &r))?;
     let Some(exts) = r.vec16() else {
         return Ok(ch);
     };
@@ -155,7 +157,8 @@ pub fn parse_server_hello(body: &[u8]) -> Result<ServerHello, TlsError> {
         ..Default::default()
     };
     r.skip(32).ok_or_else(|| trunc("ServerHello random", &r))?;
-    r.vec8().ok_or_else(|| trunc("ServerHello session id", &r))?;
+    r.vec8()
+        .ok_or_else(|| trunc("ServerHello session id", &r))?;
     sh.cipher = r.u16().ok_or_else(|| trunc("ServerHello cipher", &r))?;
     r.u8().ok_or_else(|| trunc("ServerHello compression", &r))?;
     let Some(exts) = r.vec16() else {
@@ -261,7 +264,12 @@ pub fn ja4(ch: &ClientHello<'_>) -> String {
         0xfefc => "d3",
         _ => "00",
     };
-    let ciphers: Vec<u16> = ch.ciphers.iter().copied().filter(|c| !is_grease(*c)).collect();
+    let ciphers: Vec<u16> = ch
+        .ciphers
+        .iter()
+        .copied()
+        .filter(|c| !is_grease(*c))
+        .collect();
     let exts: Vec<u16> = ch
         .extensions
         .iter()
@@ -295,7 +303,12 @@ pub fn ja4(ch: &ClientHello<'_>) -> String {
     let mut sorted_e: Vec<u16> = exts.into_iter().filter(|e| *e != 0 && *e != 16).collect();
     sorted_e.sort_unstable();
     let mut cs = hex4_join(&sorted_e);
-    let sigs: Vec<u16> = ch.sig_algs.iter().copied().filter(|c| !is_grease(*c)).collect();
+    let sigs: Vec<u16> = ch
+        .sig_algs
+        .iter()
+        .copied()
+        .filter(|c| !is_grease(*c))
+        .collect();
     if !sigs.is_empty() {
         cs.push('_');
         cs.push_str(&hex4_join(&sigs));
@@ -420,7 +433,11 @@ fn frame_record(h: &[u8], want_handshake: bool) -> Frame {
     if !(20..=24).contains(&h[0]) || h[1] != 3 || len > 18 * 1024 {
         return Frame::Invalid;
     }
-    let want = if h[0] == 22 && want_handshake { 5 + len } else { 5 };
+    let want = if h[0] == 22 && want_handshake {
+        5 + len
+    } else {
+        5
+    };
     Frame::Record {
         total: 5 + len,
         want: if h[0] == 20 { 5 } else { want },
@@ -439,12 +456,18 @@ impl TlsFlow {
         let side = Side::sender(dir);
         match kind {
             1 if !self.client_hello => {
-                let Ok(ch) = parse_client_hello(body) else { return };
+                let Ok(ch) = parse_client_hello(body) else {
+                    return;
+                };
                 self.client_hello = true;
                 if let Some(sni) = ch.sni {
                     out.fact_bytes(Side::receiver(dir), "tls.sni", sni);
                 }
-                out.fact(side, "tls.client_version", version_name(client_max_version(&ch)));
+                out.fact(
+                    side,
+                    "tls.client_version",
+                    version_name(client_max_version(&ch)),
+                );
                 if !ch.alpn.is_empty() {
                     let alpn: Vec<String> = ch
                         .alpn
@@ -457,10 +480,12 @@ impl TlsFlow {
                 out.fact(side, "tls.ja4", ja4(&ch));
             }
             2 if !self.server_hello => {
-                let Ok(sh) = parse_server_hello(body) else { return };
+                let Ok(sh) = parse_server_hello(body) else {
+                    return;
+                };
                 self.server_hello = true;
                 let v = sh.version();
-                self.tls13 = v >= 0x0304 && v < 0x0400;
+                self.tls13 = (0x0304..0x0400).contains(&v);
                 let name = version_name(v);
                 out.fact(side, "tls.version", &name);
                 out.fact(Side::receiver(dir), "tls.version", &name);
@@ -484,7 +509,9 @@ impl TlsFlow {
                     return;
                 }
                 self.dirs[d].cert_seen = true;
-                let Some(c) = first_certificate(body) else { return };
+                let Some(c) = first_certificate(body) else {
+                    return;
+                };
                 out.fact(side, "tls.cert_subject", &c.subject);
                 if let Some(cn) = &c.cn {
                     out.fact(side, "tls.cert_cn", cn);
@@ -509,11 +536,7 @@ impl TlsFlow {
                         side,
                         SecurityKind::ExpiredCertificate,
                         Severity::Medium,
-                        format!(
-                            "certificate {} expired {}",
-                            c.subject,
-                            rfc3339(c.not_after)
-                        ),
+                        format!("certificate {} expired {}", c.subject, rfc3339(c.not_after)),
                     );
                 }
             }
@@ -560,7 +583,9 @@ impl TlsFlow {
                 if self.dirs[d].hs.is_empty() {
                     let used = self.handshake_bytes(ctx, dir, payload, out);
                     if !self.dirs[d].done {
-                        self.dirs[d].hs.extend_from_slice(&payload[used.min(payload.len())..]);
+                        self.dirs[d]
+                            .hs
+                            .extend_from_slice(&payload[used.min(payload.len())..]);
                     }
                 } else {
                     let mut hs = std::mem::take(&mut self.dirs[d].hs);
@@ -687,7 +712,12 @@ mod tests {
         exts.extend(ext(10, &[0, 4, 0x2a, 0x2a, 0, 29]));
         exts.extend(ext(11, &[1, 0]));
         exts.extend(ext(13, &[0, 4, 0x04, 0x03, 0x08, 0x04]));
-        exts.extend(ext(16, &[0, 12, 2, b'h', b'2', 8, b'h', b't', b't', b'p', b'/', b'1', b'.', b'1']));
+        exts.extend(ext(
+            16,
+            &[
+                0, 12, 2, b'h', b'2', 8, b'h', b't', b't', b'p', b'/', b'1', b'.', b'1',
+            ],
+        ));
         exts.extend(ext(43, &[4, 0x3a, 0x3a, 3, 4]));
         b.extend_from_slice(&(exts.len() as u16).to_be_bytes());
         b.extend(exts);
@@ -746,16 +776,14 @@ mod tests {
         // Handshake message split across two records, records split across segments.
         let (a, b) = shm.split_at(10);
         let srv: Vec<u8> = [record(22, a), record(22, b), record(20, &[1])].concat();
-        let mut chunks: Vec<(Direction, &[u8])> = ch.chunks(3).map(|c| (Direction::ToServer, c)).collect();
+        let mut chunks: Vec<(Direction, &[u8])> =
+            ch.chunks(3).map(|c| (Direction::ToServer, c)).collect();
         chunks.extend(srv.chunks(7).map(|c| (Direction::ToClient, c)));
         let f = run_tcp(&Tls, 40000, 443, &chunks);
         assert_eq!(values(&f, "tls.sni"), vec!["pacs.example"]);
         assert_eq!(values(&f, "tls.alpn"), vec!["h2,http/1.1"]);
         assert_eq!(values(&f, "tls.version"), vec!["TLS 1.0", "TLS 1.0"]);
-        assert_eq!(
-            values(&f, "tls.ja3s"),
-            vec![md5_hex("769,47,65281")]
-        );
+        assert_eq!(values(&f, "tls.ja3s"), vec![md5_hex("769,47,65281")]);
         assert_eq!(f.security.len(), 1);
         assert_eq!(f.security[0].kind, SecurityKind::WeakTlsVersion);
         assert_eq!(f.security[0].side, Side::Server);

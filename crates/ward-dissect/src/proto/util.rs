@@ -144,7 +144,10 @@ pub fn header(line: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Trims ASCII whitespace from both ends.
 pub fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
     let end = b
         .iter()
         .rposition(|c| !c.is_ascii_whitespace())
@@ -348,7 +351,10 @@ mod tests {
         if h[0] != 0xAA {
             return Frame::Invalid;
         }
-        Frame::Record { total, want: total.min(4) }
+        Frame::Record {
+            total,
+            want: total.min(4),
+        }
     }
 
     #[test]
