@@ -210,9 +210,8 @@ impl FlowParser for BacnetFlow {
             1 => ("unconfirmed", unconfirmed_name(s)),
             _ => ("confirmed", confirmed_name(s)),
         };
-        let key = [name.0.as_bytes(), name.1.as_bytes()].concat();
         // Requests name the service the sender uses; acks name the one it serves.
-        if self.seen.first_for(side, "bacnet.service", &key) {
+        if self.seen.first_for(side, name.0, name.1.as_bytes()) {
             out.fact(side, "bacnet.service", format!("{}:{}", name.0, name.1));
         }
         if apdu.pdu_type == 1 && s == 0 {

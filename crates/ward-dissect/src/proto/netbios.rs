@@ -49,19 +49,19 @@ pub fn encoded_name(msg: &[u8], mut off: usize) -> Option<[u8; 16]> {
 fn emit(m: &DnsMessage<'_>, dir: Direction, seen: &mut Seen, out: &mut Facts) {
     let side = Side::sender(dir);
     let opcode = m.opcode();
-    let mut put = |out: &mut Facts, key: &'static str, v: String| {
-        if seen.first_for(side, key, v.as_bytes()) {
-            out.fact(side, key, v);
+    // Checked on the raw name so that repeated broadcasts allocate nothing.
+    let mut put = |out: &mut Facts, key: &'static str, raw: &[u8; 16]| {
+        if seen.first_for(side, key, raw) {
+            out.fact(side, key, format_name(raw));
         }
     };
     for r in m.records() {
         let Some(raw) = encoded_name(m.msg, r.name_off) else {
             continue;
         };
-        let name = format_name(&raw);
         match (m.is_response(), opcode, r.section) {
-            (false, 0, 0) => put(out, "netbios.query", name),
-            (false, 5 | 6 | 8 | 9 | 15, 0) => put(out, "netbios.name", name),
+            (false, 0, 0) => put(out, "netbios.query", &raw),
+            (false, 5 | 6 | 8 | 9 | 15, 0) => put(out, "netbios.name", &raw),
             (true, 0, 1) if r.rtype == 0x21 => {
                 // Node status: a list of the responder's own names.
                 let n = r.rdata.first().copied().unwrap_or(0) as usize;
@@ -72,9 +72,9 @@ fn emit(m: &DnsMessage<'_>, dir: Direction, seen: &mut Seen, out: &mut Facts) {
                     .chunks_exact(18)
                     .take(n.min(32))
                 {
-                    let mut raw = [0u8; 16];
-                    raw.copy_from_slice(&e[..16]);
-                    put(out, "netbios.name", format_name(&raw));
+                    let mut own = [0u8; 16];
+                    own.copy_from_slice(&e[..16]);
+                    put(out, "netbios.name", &own);
                 }
             }
             (true, 0, 1) if r.rtype == 0x20 && m.flags & 0x000f == 0 => {
@@ -87,7 +87,7 @@ fn emit(m: &DnsMessage<'_>, dir: Direction, seen: &mut Seen, out: &mut Facts) {
                         mac: None,
                         ip: Some(ip),
                     };
-                    out.fact_about(subject, "netbios.name", &name);
+                    out.fact_about(subject, "netbios.name", format_name(&raw));
                 }
             }
             _ => {}
