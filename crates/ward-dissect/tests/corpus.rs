@@ -602,3 +602,73 @@ fn every_capture_runs_without_panic() {
     }
     assert!(n >= 50, "expected the 53 corpus captures, ran {n}");
 }
+
+/// Records the TCP stream chunks of flows to one server port, to replay them later.
+#[derive(Default)]
+struct StreamRecorder {
+    port: u16,
+    chunks: Vec<(ward_capture::FlowMeta, ward_capture::Direction, Vec<u8>)>,
+}
+
+impl ward_capture::FlowSink for StreamRecorder {
+    fn stream_data(
+        &mut self,
+        flow: &ward_capture::FlowMeta,
+        dir: ward_capture::Direction,
+        data: &[u8],
+        _pkt: &ward_capture::PacketCtx,
+    ) {
+        if flow.server_port == self.port {
+            self.chunks.push((flow.clone(), dir, data.to_vec()));
+        }
+    }
+}
+
+/// Expiry is judged against the packet's own timestamp: the SELKS certificate
+/// (notAfter 2025-02-09) is valid in the 2015 capture, and expired when the same handshake
+/// is replayed with 2030 timestamps.
+#[test]
+fn certificate_expiry_follows_packet_time() {
+    let f = "suricata__ja4-tls.pcap";
+    let out = analyze(f);
+    expect(&out, f, "tls.cert_not_after", "2025-02-09T18:07:27Z");
+    assert!(
+        out.security
+            .iter()
+            .all(|s| s.kind != SecurityKind::ExpiredCertificate),
+        "{f}: certificate reported expired in a 2015 capture"
+    );
+    let path = corpus_dir().join(f);
+    let (recorders, _) = analyze_files(
+        &[path],
+        &CaptureConfig::default(),
+        1,
+        |_| StreamRecorder {
+            port: 443,
+            ..Default::default()
+        },
+        &|_| {},
+    )
+    .unwrap_or_else(|e| panic!("{f}: {e}"));
+    let chunks: Vec<_> = recorders.into_iter().flat_map(|r| r.chunks).collect();
+    let Some((first_meta, _, _)) = chunks.first() else {
+        panic!("{f}: no TLS stream data on port 443");
+    };
+    let mut meta = first_meta.clone();
+    meta.first_ts = ward_model::Timestamp(1_900_000_000_000_000);
+    let flow: Vec<(ward_capture::Direction, &[u8])> = chunks
+        .iter()
+        .filter(|(m, _, _)| m.id == first_meta.id)
+        .map(|(_, d, b)| (*d, b.as_slice()))
+        .collect();
+    let facts =
+        ward_dissect::proto::harness::run_flow(&ward_dissect::proto::tls::Tls, &meta, &flow);
+    assert!(
+        facts
+            .security
+            .iter()
+            .any(|s| s.kind == SecurityKind::ExpiredCertificate),
+        "{f}: replayed in 2030 the certificate (notAfter 2025-02-09) must be expired: {:?}",
+        facts.security
+    );
+}
