@@ -5,7 +5,8 @@
 //! - `dns.query`: a name the client asked for (about the querying side)
 //! - `dns.answer`: an A/AAAA answer from a unicast server, recorded about the answered
 //!   address (subject `{ip}`), value the owner name (and the question name if different)
-//! - `mdns.query`: a name an mDNS querier asked for (about the sender)
+//! - `mdns.query`: a name an mDNS querier asked for (about the sender; reverse
+//!   `in-addr.arpa`/`ip6.arpa` lookups are skipped)
 //! - `mdns.hostname`: an A/AAAA owner name or SRV target in an mDNS response (about the
 //!   sender when the address is the sender's own, else about the announced address)
 //! - `mdns.service`: a DNS-SD service type ("_ipp._tcp.local") or instance name
@@ -274,7 +275,8 @@ fn emit_mdns(
     for r in m.records() {
         if r.section == 0 {
             if queries < 8 && !m.is_response() {
-                if let Some(n) = m.name(r.name_off) {
+                // Reverse lookups name addresses, not services or hosts: skipped.
+                if let Some(n) = m.name(r.name_off).filter(|n| !is_reverse(n)) {
                     put(out, "mdns.query", &n);
                 }
                 queries += 1;
