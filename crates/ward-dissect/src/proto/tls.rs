@@ -574,7 +574,9 @@ impl TlsFlow {
             self.labelled = true;
         }
         match rec.first() {
-            Some(20) => {
+            // ChangeCipherSpec, or encrypted records (TLS 1.3 sends its handshake as
+            // application data): nothing more in clear from this side.
+            Some(20) | Some(23) => {
                 self.dirs[d].done = true;
                 self.dirs[d].hs = Vec::new();
             }
@@ -789,6 +791,42 @@ mod tests {
         assert_eq!(f.security[0].side, Side::Server);
         let sni = f.facts.iter().find(|x| x.key == "tls.sni").expect("sni");
         assert_eq!(sni.side, Side::Server);
+    }
+
+    #[test]
+    fn tls13_flow_finishes_after_encrypted_records() {
+        use crate::proto::harness::meta;
+        use ward_capture::PacketCtx;
+        let m = meta(Transport::Tcp, 40000, 443);
+        let pkt = PacketCtx {
+            file: 0,
+            packet: 1,
+            ts: m.first_ts,
+        };
+        let ctx = FlowCtx {
+            meta: &m,
+            pkt: &pkt,
+        };
+        let mut p = Tls.new_parser(&m);
+        let mut out = Facts::default();
+        p.data(
+            &ctx,
+            Direction::ToServer,
+            &record(22, &client_hello()),
+            &mut out,
+        );
+        let mut sh = vec![3, 3];
+        sh.extend_from_slice(&[0u8; 32]);
+        sh.push(0);
+        sh.extend_from_slice(&[0x13, 0x01, 0, 0, 6, 0, 43, 0, 2, 3, 4]);
+        let mut shm = vec![2, 0, 0, sh.len() as u8];
+        shm.extend(sh);
+        p.data(&ctx, Direction::ToClient, &record(22, &shm), &mut out);
+        assert!(!p.finished(), "client side may still send clear records");
+        p.data(&ctx, Direction::ToServer, &record(23, &[0; 40]), &mut out);
+        assert!(p.finished());
+        assert_eq!(values(&out, "tls.version"), vec!["TLS 1.3", "TLS 1.3"]);
+        assert!(out.security.is_empty());
     }
 
     #[test]
