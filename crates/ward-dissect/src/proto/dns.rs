@@ -4,7 +4,8 @@
 //! Fact keys:
 //! - `dns.query`: a name the client asked for (about the querying side)
 //! - `dns.answer`: an A/AAAA answer from a unicast server, recorded about the answered
-//!   address (subject `{ip}`), value the owner name (and the question name if different)
+//!   address (subject `{ip}`), value the owner name (and the question name if different);
+//!   a PTR answer to a reverse lookup gives the same fact about the looked-up address
 //! - `mdns.query`: a name an mDNS querier asked for (about the sender; reverse
 //!   `in-addr.arpa`/`ip6.arpa` lookups are skipped)
 //! - `mdns.hostname`: an A/AAAA owner name or SRV target in an mDNS response (about the
@@ -234,6 +235,20 @@ fn emit_dns(m: &DnsMessage<'_>, dir: Direction, seen: &mut Seen, out: &mut Facts
                 }
             }
         } else if r.section == 1 && m.is_response() {
+            if r.rtype == 12 {
+                // A PTR answer names the host behind an address.
+                let (Some(owner), Some(target)) = (m.name(r.name_off), m.name(r.rdata_off)) else {
+                    continue;
+                };
+                if let Some(ip) = reverse_ip(&owner) {
+                    let subject = EndpointAddr {
+                        mac: None,
+                        ip: Some(ip),
+                    };
+                    out.fact_about(subject, "dns.answer", target);
+                }
+                continue;
+            }
             let (Some(addr), Some(owner)) = (record_addr(&r), m.name(r.name_off)) else {
                 continue;
             };
@@ -250,6 +265,35 @@ fn emit_dns(m: &DnsMessage<'_>, dir: Direction, seen: &mut Seen, out: &mut Facts
             out.fact_about(subject, "dns.answer", owner);
         }
     }
+}
+
+/// The address a reverse-lookup name stands for ("7.2.0.10.in-addr.arpa" -> 10.0.2.7).
+pub fn reverse_ip(name: &str) -> Option<IpAddr> {
+    let lower = name.to_ascii_lowercase();
+    if let Some(v4) = lower.strip_suffix(".in-addr.arpa") {
+        let mut o = [0u8; 4];
+        let parts: Vec<&str> = v4.split('.').collect();
+        if parts.len() != 4 {
+            return None;
+        }
+        for (i, p) in parts.iter().rev().enumerate() {
+            o[i] = p.parse().ok()?;
+        }
+        return Some(IpAddr::V4(Ipv4Addr::from(o)));
+    }
+    let v6 = lower.strip_suffix(".ip6.arpa")?;
+    let nibbles: Vec<u8> = v6
+        .split('.')
+        .map(|n| u8::from_str_radix(n, 16).ok().filter(|_| n.len() == 1))
+        .collect::<Option<_>>()?;
+    if nibbles.len() != 32 {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    for (i, pair) in nibbles.rchunks(2).enumerate() {
+        b[i] = (pair[1] << 4) | pair[0];
+    }
+    Some(IpAddr::V6(Ipv6Addr::from(b)))
 }
 
 fn is_reverse(name: &str) -> bool {
@@ -496,6 +540,34 @@ mod tests {
         assert_eq!(ans.len(), 1);
         assert_eq!(ans[0].value, "pacs.hospital.example");
         assert_eq!(ans[0].subject.ip, Some("10.1.2.3".parse().expect("ip")));
+    }
+
+    #[test]
+    fn reverse_names() {
+        assert_eq!(
+            reverse_ip("7.2.0.10.in-addr.arpa"),
+            Some("10.0.2.7".parse().expect("ip"))
+        );
+        let v6 = "f.2.8.f.3.6.5.1.6.c.b.5.8.6.9.5.5.3.2.8.c.3.0.c.e.9.2.4.2.5.d.f.ip6.arpa";
+        assert_eq!(
+            reverse_ip(v6),
+            Some(
+                "fd52:429e:c03c:8235:5968:5bc6:1563:f82f"
+                    .parse()
+                    .expect("ip")
+            )
+        );
+        assert_eq!(reverse_ip("1.2.3.in-addr.arpa"), None);
+        assert_eq!(reverse_ip("300.2.0.10.in-addr.arpa"), None);
+        assert_eq!(reverse_ip("pacs.local"), None);
+        let mut a = header(0x8180, 1, 1, 0);
+        a.extend(name("7.2.0.10.in-addr.arpa"));
+        a.extend_from_slice(&[0, 12, 0, 1]);
+        a.extend(rr(&[0xc0, 12], 12, &name("pump-12.icu.example")));
+        let f = run_udp(&Dns, 5000, 53, &[(Direction::ToClient, &a)]);
+        assert_eq!(f.about.len(), 1);
+        assert_eq!(f.about[0].value, "pump-12.icu.example");
+        assert_eq!(f.about[0].subject.ip, Some("10.0.2.7".parse().expect("ip")));
     }
 
     #[test]
