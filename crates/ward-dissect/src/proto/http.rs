@@ -3,7 +3,8 @@
 //! or chunked framing) without buffering; pipelined and keep-alive messages are followed.
 //!
 //! Fact keys:
-//! - `http.request`: "METHOD /path" (the query string is dropped) (client)
+//! - `http.request`: "METHOD /path" (client); the query string is dropped and
+//!   identifier-like path segments become `{id}` (see [`redact_path`])
 //! - `http.user_agent` (client)
 //! - `http.host`: the Host header, about the server it names
 //! - `http.server`: Server header (server)
@@ -128,6 +129,29 @@ pub fn target_path(t: &[u8]) -> &[u8] {
     &t[..end]
 }
 
+/// Appends `path` with identifier-like segments replaced by `{id}` (a segment of four or
+/// more characters holding a digit, or an `@`, or 32 characters or more), at most eight
+/// segments. Paths such as `/fhir/Patient/12345` would otherwise carry record numbers.
+pub fn redact_path(path: &[u8], out: &mut Vec<u8>) {
+    for (i, seg) in path.split(|c| *c == b'/').enumerate() {
+        if i > 8 {
+            out.extend_from_slice(b"/...");
+            return;
+        }
+        if i > 0 {
+            out.push(b'/');
+        }
+        let id_like = (seg.len() >= 4 && seg.iter().any(u8::is_ascii_digit))
+            || seg.contains(&b'@')
+            || seg.len() >= 32;
+        if id_like {
+            out.extend_from_slice(b"{id}");
+        } else {
+            out.extend_from_slice(seg);
+        }
+    }
+}
+
 /// Chunked-body framing state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Chunk {
@@ -202,7 +226,7 @@ impl HttpFlow {
             let mut req = Vec::with_capacity(h.method.len() + 1 + h.target.len());
             req.extend_from_slice(h.method);
             req.push(b' ');
-            req.extend_from_slice(target_path(h.target));
+            redact_path(target_path(h.target), &mut req);
             self.fact(out, Side::Client, "http.request", &req);
             if let Some(v) = h.user_agent {
                 self.fact(out, Side::Client, "http.user_agent", v);
@@ -556,5 +580,11 @@ mod tests {
         );
         assert_eq!(target_path(b"http://h:80/p/q?x=1"), b"/p/q");
         assert_eq!(target_path(b"*"), b"*");
+        let mut v = Vec::new();
+        redact_path(b"/fhir/r4/Patient/12345/_history/a1b2c3d4", &mut v);
+        assert_eq!(v, b"/fhir/r4/Patient/{id}/_history/{id}");
+        let mut v = Vec::new();
+        redact_path(b"/download/CHANGES.bro-aux.txt", &mut v);
+        assert_eq!(v, b"/download/CHANGES.bro-aux.txt");
     }
 }
