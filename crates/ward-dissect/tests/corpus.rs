@@ -505,6 +505,15 @@ fn smb_named_values() {
             .all(|s| s.kind != SecurityKind::Smb1InUse),
         "{f}: SMB3 must not be reported as SMBv1"
     );
+    // NTLMSSP CHALLENGE target info (tshark: nb_computer_name WS2016, build 14393) and the
+    // AUTHENTICATE domain (tshark: ntlmssp.auth.domain SUSE).
+    expect(&out, f, "smb.ntlm_host", "WS2016");
+    expect(&out, f, "smb.ntlm_os_version", "10.0.14393");
+    expect(&out, f, "smb.ntlm_domain", "SUSE");
+    let f = "zeek__cifs_negotiate_lanman.pcap";
+    let out = analyze(f);
+    expect(&out, f, "smb.dialect", "LANMAN2.1");
+    expect_security(&out, f, SecurityKind::Smb1InUse);
     // Despite its name, SMB2 traffic picked up after the negotiate (tshark: smb2
     // commands 5, 16, 6 only).
     let f = "zeek__smb1.pcap";
