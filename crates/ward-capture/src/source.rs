@@ -52,9 +52,15 @@ pub struct RawPacket<'a> {
 
 /// Bytes of one input file: mapped, or streamed through a decompressor.
 enum Input {
+    /// A window of the file mapped into memory; moved forward as the walk proceeds so
+    /// that resident memory stays bounded whatever the file size.
     Mapped {
+        file: File,
         map: memmap2::Mmap,
+        /// File offset of `map[0]`.
+        map_off: u64,
         pos: usize,
+        file_len: u64,
     },
     Buffered {
         data: Vec<u8>,
@@ -72,7 +78,7 @@ enum Input {
 impl Input {
     fn avail(&self) -> &[u8] {
         match self {
-            Input::Mapped { map, pos } => map.get(*pos..).unwrap_or(&[]),
+            Input::Mapped { map, pos, .. } => map.get(*pos..).unwrap_or(&[]),
             Input::Buffered { data, pos } => data.get(*pos..).unwrap_or(&[]),
             Input::Stream {
                 buf, start, end, ..
@@ -90,6 +96,28 @@ impl Input {
     /// Try to make at least `need` bytes available. Returns an I/O error only for a
     /// failing decompressor/reader; end of data simply leaves fewer bytes available.
     fn fill(&mut self, need: usize) -> std::io::Result<()> {
+        if let Input::Mapped {
+            file,
+            map,
+            map_off,
+            pos,
+            file_len,
+        } = self
+        {
+            let have = map.len().saturating_sub(*pos);
+            let here = *map_off + *pos as u64;
+            if have >= need || *map_off + map.len() as u64 >= *file_len {
+                return Ok(());
+            }
+            // Slide the window: map again from the current position (aligned down).
+            let new_off = here & !(MAP_ALIGN - 1);
+            let lead = (here - new_off) as usize;
+            let len = (MAP_WINDOW.max(need + lead) as u64).min(*file_len - new_off) as usize;
+            *map = map_window(file, new_off, len)?;
+            *map_off = new_off;
+            *pos = lead;
+            return Ok(());
+        }
         let Input::Stream {
             reader,
             buf,
@@ -217,9 +245,17 @@ impl CaptureReader {
             }
         } else if meta.is_file() && meta.len() > 0 {
             // Plain files are memory-mapped: the record walk then copies nothing.
-            match map_file(&file) {
-                Some(map) => Input::Mapped { map, pos: 0 },
-                None => {
+            let file_len = meta.len();
+            let first = (MAP_WINDOW as u64).min(file_len) as usize;
+            match map_window(&file, 0, first) {
+                Ok(map) => Input::Mapped {
+                    file,
+                    map,
+                    map_off: 0,
+                    pos: 0,
+                    file_len,
+                },
+                Err(_) => {
                     let mut data = Vec::new();
                     let mut f = File::open(path).map_err(io_err)?;
                     f.read_to_end(&mut data).map_err(io_err)?;
@@ -646,12 +682,25 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// Bytes of a file mapped at once (bounds the resident memory of the file walk).
+const MAP_WINDOW: usize = 32 << 20;
+/// Window offsets are multiples of this (a multiple of every common page size).
+const MAP_ALIGN: u64 = 1 << 16;
+
 #[allow(unsafe_code)]
-fn map_file(file: &File) -> Option<memmap2::Mmap> {
+fn map_window(file: &File, offset: u64, len: usize) -> std::io::Result<memmap2::Mmap> {
     // SAFETY: the mapping is read-only. If another process truncates the file while we
     // read it the kernel may deliver SIGBUS; captures are not modified while analysed, and
     // this is the accepted trade-off for reading at memory speed (as ripgrep does).
-    unsafe { memmap2::Mmap::map(file) }.ok()
+    let map = unsafe {
+        memmap2::MmapOptions::new()
+            .offset(offset)
+            .len(len)
+            .map(file)
+    }?;
+    // Sequential read-ahead; failure to advise is harmless.
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(map)
 }
 
 /// Replays several capture files as one stream, in timestamp order across files.
