@@ -381,6 +381,10 @@ impl FlowSink for Engine {
 
     fn stream_gap(&mut self, flow: &FlowMeta, dir: Direction, missing: u64, pkt: &PacketCtx) {
         if let Some(state) = self.flows.get_mut(&flow.id) {
+            // A prefix held for probing is not continued by what follows a gap.
+            if let Some(b) = state.probe_buf.as_mut() {
+                b[usize::from(dir == Direction::ToClient)] = Vec::new();
+            }
             let ctx = FlowCtx { meta: flow, pkt };
             for (_, p) in state.parsers.iter_mut() {
                 p.gap(&ctx, dir, missing, &mut self.facts);

@@ -176,3 +176,23 @@ fn dhcp_reply_to_broadcast_is_about_chaddr_and_not_internet_bound() {
         .iter()
         .all(|s| s.kind != SecurityKind::InternetBound));
 }
+
+#[test]
+fn held_probe_prefix_is_dropped_at_a_gap() {
+    let m = meta(7, Transport::Tcp, 40000, 9999);
+    let mut e = Engine::default();
+    let pkt = PacketCtx {
+        file: 0,
+        packet: 1,
+        ts: m.first_ts,
+    };
+    e.flow_start(&m, &pkt);
+    e.stream_data(&m, Direction::ToServer, b"GET /a", &pkt);
+    e.stream_gap(&m, Direction::ToServer, 100, &pkt);
+    e.stream_data(&m, Direction::ToServer, b"bc HTTP/1.0\r\n\r\n", &pkt);
+    let out = e.finish();
+    assert!(
+        out.values("http.request").is_empty(),
+        "bytes after a gap must not be joined to the held prefix"
+    );
+}

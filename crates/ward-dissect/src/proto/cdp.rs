@@ -181,6 +181,15 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_management_address() {
+        let mut v = vec![
+            0, 0, 0, 1, 2, 8, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x86, 0xdd, 0, 16,
+        ];
+        v.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(addresses(&v), vec!["fe80::1"]);
+    }
+
+    #[test]
     fn bad_lengths() {
         assert!(parse(&[2, 0]).is_err());
         assert!(parse(&[9, 0, 0, 0]).is_err());

@@ -454,6 +454,27 @@ mod tests {
     }
 
     #[test]
+    fn ascii_fqdn_and_non_ethernet_client() {
+        let mut opts = vec![53, 1, 3, 81, 8, 0, 0, 0];
+        opts.extend_from_slice(b"a.b.c");
+        opts.push(255);
+        let mut msg = build(1, MAC, [0; 4], &opts);
+        msg[1] = 6; // IEEE 802 but hlen 8: not an Ethernet chaddr
+        msg[2] = 8;
+        let facts = harness::run_udp(&Dhcp, 68, 67, &[(Direction::ToServer, &msg)]);
+        assert!(
+            facts.about.is_empty(),
+            "no chaddr subject for a non-Ethernet client"
+        );
+        let fqdn = facts
+            .facts
+            .iter()
+            .find(|f| f.key == "dhcp.client_fqdn")
+            .expect("fqdn fact on the sender");
+        assert_eq!((fqdn.side, fqdn.value.as_str()), (Side::Client, "a.b.c"));
+    }
+
+    #[test]
     fn malformed_inputs() {
         assert_eq!(
             parse(&[0; 10]).unwrap_err(),

@@ -559,6 +559,36 @@ mod tests {
     }
 
     #[test]
+    fn continue_and_close_delimited_bodies() {
+        let f = run_tcp(
+            &Http,
+            40000,
+            8080,
+            &[
+                (Direction::ToServer, b"PUT /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"),
+                (Direction::ToClient, b"HTTP/1.1 100 Continue\r\n\r\n"),
+                (Direction::ToServer, b"ok"),
+                (Direction::ToClient, b"HTTP/1.0 200 OK\r\nServer: old/1\r\n\r\nHTTP/1.1 999 looks like a head but is body"),
+            ],
+        );
+        assert_eq!(values(&f, "http.status"), vec!["100", "200"]);
+        assert_eq!(values(&f, "http.server"), vec!["old/1"]);
+    }
+
+    #[test]
+    fn large_chunk_spanning_segments_is_skipped() {
+        let mut resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n".to_vec();
+        resp.extend(std::iter::repeat_n(b'z', 0x1000));
+        resp.extend_from_slice(b"\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\nServer: s2\r\n\r\n");
+        let req = b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+        let mut chunks: Vec<(Direction, &[u8])> = vec![(Direction::ToServer, &req[..])];
+        chunks.extend(resp.chunks(1000).map(|c| (Direction::ToClient, c)));
+        let f = run_tcp(&Http, 40000, 80, &chunks);
+        assert_eq!(values(&f, "http.status"), vec!["200", "204"]);
+        assert_eq!(values(&f, "http.server"), vec!["s2"]);
+    }
+
+    #[test]
     fn probe_by_content() {
         let m = meta(Transport::Tcp, 40000, 11112);
         assert_eq!(Http.probe(&m, Direction::ToServer, b"GE"), Probe::NeedMore);

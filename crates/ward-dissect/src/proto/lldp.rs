@@ -219,6 +219,15 @@ mod tests {
     }
 
     #[test]
+    fn network_address_ids_and_hex_fallback() {
+        let mut pdu = tlv(1, &[5, 1, 192, 168, 1, 20]);
+        pdu.extend(tlv(2, &[7, 0x01, 0xff]));
+        let f = run_frame(&Lldp, L2Kind::EtherType(0x88cc), &pdu);
+        assert_eq!(values(&f, "lldp.chassis_id"), vec!["192.168.1.20"]);
+        assert_eq!(values(&f, "lldp.port_id"), vec!["01ff"]);
+    }
+
+    #[test]
     fn truncated_tlv_stops() {
         let pdu = [0x0a, 0xff, b'a'];
         let f = run_frame(&Lldp, L2Kind::EtherType(0x88cc), &pdu);
