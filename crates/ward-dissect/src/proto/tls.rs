@@ -397,7 +397,7 @@ struct DirState {
 impl DirState {
     fn new() -> Self {
         DirState {
-            records: RecordStream::new(5, 18 * 1024),
+            records: RecordStream::new(5, 5 + 18 * 1024),
             hs: Vec::new(),
             done: false,
             cert_seen: false,
