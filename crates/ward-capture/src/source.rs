@@ -312,6 +312,12 @@ impl CaptureReader {
             }
         };
         input.consume(hdr_len);
+        let mut warnings = Vec::new();
+        if let Format::Pcap { linktype, .. } = format {
+            if !crate::decode::is_supported_linktype(linktype) {
+                warnings.push(unsupported(&path, linktype, 20));
+            }
+        }
         Ok(CaptureReader {
             path,
             input,
@@ -322,7 +328,7 @@ impl CaptureReader {
             last_ts: Timestamp(0),
             cur: None,
             done: false,
-            warnings: Vec::new(),
+            warnings,
             compressed,
         })
     }
@@ -560,6 +566,12 @@ impl CaptureReader {
                 let lt = idb.linktype.0 as u32;
                 // An invalid resolution falls back to microseconds, the pcapng default.
                 let resolution = idb.ts_resolution().filter(|r| *r > 0).unwrap_or(1_000_000);
+                if !crate::decode::is_supported_linktype(lt)
+                    && self.ifaces.iter().all(|i| i.linktype != lt)
+                {
+                    let w = unsupported(&self.path, lt, self.offset);
+                    self.warnings.push(w);
+                }
                 self.ifaces.push(Iface {
                     linktype: lt,
                     resolution,
@@ -600,6 +612,13 @@ impl CaptureReader {
             _ => Step::Skip(len),
         }
     }
+}
+
+fn unsupported(path: &Path, linktype: u32, offset: u64) -> String {
+    format!(
+        "{}: link type {linktype} (declared at byte offset {offset}) is not decoded; its packets are counted only",
+        path.display()
+    )
 }
 
 fn short_err<E: std::fmt::Debug>(e: &E) -> String {
@@ -644,8 +663,8 @@ fn pcap_format(head: &[u8], path: &Path) -> Result<Format, CaptureError> {
         big_endian: h.is_bigendian(),
         nanos: h.is_nanosecond_precision(),
         modified: h.is_modified_format(),
-        // Upper 16 bits of the field may carry FCS information (pcap spec).
-        linktype: (h.network.0 as u32) & 0x0fff_ffff,
+        // The upper 16 bits of the field may carry FCS information (pcap spec).
+        linktype: (h.network.0 as u32) & 0xffff,
     })
 }
 
