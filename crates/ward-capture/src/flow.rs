@@ -626,3 +626,28 @@ impl<S: FlowSink> Engine<S> {
         self.stats.fragments_dropped = self.defrag.dropped;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default limits budget about 400 bytes per table entry (key, flow, map
+    /// overhead, boxed reassemblers); keep the entry from silently growing.
+    #[test]
+    fn flow_entry_stays_small() {
+        let entry = std::mem::size_of::<FlowKey>() + std::mem::size_of::<Flow>();
+        assert!(entry <= 320, "flow table entry is {entry} bytes");
+        assert!(std::mem::size_of::<[StreamReassembler; 2]>() <= 160);
+    }
+
+    #[test]
+    fn port_heuristic() {
+        assert!(dst_is_server(51000, 104), "DICOM port is the server");
+        assert!(!dst_is_server(2575, 40000), "HL7 port is the server");
+        assert!(
+            dst_is_server(40000, 8000),
+            "lower port when neither is known"
+        );
+        assert!(dst_is_server(1023, 1023), "ties: the sender is the client");
+    }
+}

@@ -52,15 +52,13 @@ pub struct RawPacket<'a> {
 
 /// Bytes of one input file: mapped, or streamed through a decompressor.
 enum Input {
-    /// A window of the file mapped into memory; moved forward as the walk proceeds so
-    /// that resident memory stays bounded whatever the file size.
+    /// The file mapped into memory. Pages behind the read position are released as
+    /// the walk proceeds, so resident memory stays bounded whatever the file size.
     Mapped {
-        file: File,
         map: memmap2::Mmap,
-        /// File offset of `map[0]`.
-        map_off: u64,
         pos: usize,
-        file_len: u64,
+        /// Everything before this offset has been released.
+        released: usize,
     },
     Buffered {
         data: Vec<u8>,
@@ -88,7 +86,15 @@ impl Input {
 
     fn consume(&mut self, n: usize) {
         match self {
-            Input::Mapped { pos, .. } | Input::Buffered { pos, .. } => *pos += n,
+            Input::Mapped { map, pos, released } => {
+                *pos += n;
+                if *pos - *released >= RELEASE_EVERY {
+                    let upto = *pos & !(RELEASE_ALIGN - 1);
+                    release(map, *released, upto - *released);
+                    *released = upto;
+                }
+            }
+            Input::Buffered { pos, .. } => *pos += n,
             Input::Stream { start, end, .. } => *start = (*start + n).min(*end),
         }
     }
@@ -96,28 +102,6 @@ impl Input {
     /// Try to make at least `need` bytes available. Returns an I/O error only for a
     /// failing decompressor/reader; end of data simply leaves fewer bytes available.
     fn fill(&mut self, need: usize) -> std::io::Result<()> {
-        if let Input::Mapped {
-            file,
-            map,
-            map_off,
-            pos,
-            file_len,
-        } = self
-        {
-            let have = map.len().saturating_sub(*pos);
-            let here = *map_off + *pos as u64;
-            if have >= need || *map_off + map.len() as u64 >= *file_len {
-                return Ok(());
-            }
-            // Slide the window: map again from the current position (aligned down).
-            let new_off = here & !(MAP_ALIGN - 1);
-            let lead = (here - new_off) as usize;
-            let len = (MAP_WINDOW.max(need + lead) as u64).min(*file_len - new_off) as usize;
-            *map = map_window(file, new_off, len)?;
-            *map_off = new_off;
-            *pos = lead;
-            return Ok(());
-        }
         let Input::Stream {
             reader,
             buf,
@@ -245,15 +229,11 @@ impl CaptureReader {
             }
         } else if meta.is_file() && meta.len() > 0 {
             // Plain files are memory-mapped: the record walk then copies nothing.
-            let file_len = meta.len();
-            let first = (MAP_WINDOW as u64).min(file_len) as usize;
-            match map_window(&file, 0, first) {
+            match map_file(&file) {
                 Ok(map) => Input::Mapped {
-                    file,
                     map,
-                    map_off: 0,
                     pos: 0,
-                    file_len,
+                    released: 0,
                 },
                 Err(_) => {
                     let mut data = Vec::new();
@@ -332,6 +312,12 @@ impl CaptureReader {
             }
         };
         input.consume(hdr_len);
+        let mut warnings = Vec::new();
+        if let Format::Pcap { linktype, .. } = format {
+            if !crate::decode::is_supported_linktype(linktype) {
+                warnings.push(unsupported(&path, linktype, 20));
+            }
+        }
         Ok(CaptureReader {
             path,
             input,
@@ -342,7 +328,7 @@ impl CaptureReader {
             last_ts: Timestamp(0),
             cur: None,
             done: false,
-            warnings: Vec::new(),
+            warnings,
             compressed,
         })
     }
@@ -580,6 +566,12 @@ impl CaptureReader {
                 let lt = idb.linktype.0 as u32;
                 // An invalid resolution falls back to microseconds, the pcapng default.
                 let resolution = idb.ts_resolution().filter(|r| *r > 0).unwrap_or(1_000_000);
+                if !crate::decode::is_supported_linktype(lt)
+                    && self.ifaces.iter().all(|i| i.linktype != lt)
+                {
+                    let w = unsupported(&self.path, lt, self.offset);
+                    self.warnings.push(w);
+                }
                 self.ifaces.push(Iface {
                     linktype: lt,
                     resolution,
@@ -620,6 +612,13 @@ impl CaptureReader {
             _ => Step::Skip(len),
         }
     }
+}
+
+fn unsupported(path: &Path, linktype: u32, offset: u64) -> String {
+    format!(
+        "{}: link type {linktype} (declared at byte offset {offset}) is not decoded; its packets are counted only",
+        path.display()
+    )
 }
 
 fn short_err<E: std::fmt::Debug>(e: &E) -> String {
@@ -664,8 +663,8 @@ fn pcap_format(head: &[u8], path: &Path) -> Result<Format, CaptureError> {
         big_endian: h.is_bigendian(),
         nanos: h.is_nanosecond_precision(),
         modified: h.is_modified_format(),
-        // Upper 16 bits of the field may carry FCS information (pcap spec).
-        linktype: (h.network.0 as u32) & 0x0fff_ffff,
+        // The upper 16 bits of the field may carry FCS information (pcap spec).
+        linktype: (h.network.0 as u32) & 0xffff,
     })
 }
 
@@ -682,25 +681,30 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// Bytes of a file mapped at once (bounds the resident memory of the file walk).
-const MAP_WINDOW: usize = 32 << 20;
-/// Window offsets are multiples of this (a multiple of every common page size).
-const MAP_ALIGN: u64 = 1 << 16;
+/// Mapped bytes behind the read position are released every this many bytes.
+const RELEASE_EVERY: usize = 32 << 20;
+/// Released ranges end on a multiple of this (a multiple of every common page size).
+const RELEASE_ALIGN: usize = 1 << 16;
 
 #[allow(unsafe_code)]
-fn map_window(file: &File, offset: u64, len: usize) -> std::io::Result<memmap2::Mmap> {
+fn map_file(file: &File) -> std::io::Result<memmap2::Mmap> {
     // SAFETY: the mapping is read-only. If another process truncates the file while we
     // read it the kernel may deliver SIGBUS; captures are not modified while analysed, and
     // this is the accepted trade-off for reading at memory speed (as ripgrep does).
-    let map = unsafe {
-        memmap2::MmapOptions::new()
-            .offset(offset)
-            .len(len)
-            .map(file)
-    }?;
-    // Sequential read-ahead; failure to advise is harmless.
-    let _ = map.advise(memmap2::Advice::Sequential);
-    Ok(map)
+    unsafe { memmap2::Mmap::map(file) }
+}
+
+/// Drop our page mappings for a range already read (bounded RSS on huge files).
+#[allow(unsafe_code)]
+fn release(map: &memmap2::Mmap, offset: usize, len: usize) {
+    if len == 0 {
+        return;
+    }
+    // SAFETY: for a read-only file mapping MADV_DONTNEED only removes our page-table
+    // entries; a later access faults the unchanged file contents back in, so no
+    // reference can observe different bytes. The range lies behind the read position
+    // and no slice into it outlives the record that was just consumed.
+    let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
 }
 
 /// Replays several capture files as one stream, in timestamp order across files.

@@ -638,3 +638,19 @@ fn large_file_crosses_mapping_windows() {
     assert!(r.warnings().is_empty(), "{:?}", r.warnings());
     assert_eq!(r.offset(), total as u64);
 }
+
+#[test]
+fn unsupported_link_type_is_counted_with_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 127 is IEEE 802.11 radiotap, which Ward does not decode.
+    let p = write(
+        dir.path(),
+        "wifi.pcap",
+        &pcap_file(127, &[(1, vec![0u8; 40])]),
+    );
+    let (_, stats) = run(&[p], 1);
+    assert_eq!(stats.packets, 1);
+    assert_eq!(stats.decode_errors, 1);
+    let w = &stats.files[0].warnings;
+    assert!(w.len() == 1 && w[0].contains("link type 127"), "{w:?}");
+}
