@@ -654,3 +654,32 @@ fn unsupported_link_type_is_counted_with_a_warning() {
     let w = &stats.files[0].warnings;
     assert!(w.len() == 1 && w[0].contains("link type 127"), "{w:?}");
 }
+
+#[test]
+fn progress_reports_bytes_read() {
+    let f = corpus().join("pcaps/dev/ndpi__android.pcap");
+    let size = std::fs::metadata(&f).expect("stat").len();
+    for workers in [1, 2] {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let progress = |b: u64| seen.lock().expect("lock").push(b);
+        analyze_files(
+            std::slice::from_ref(&f),
+            &CaptureConfig::default(),
+            workers,
+            |_| Recorder::default(),
+            &progress,
+        )
+        .expect("analyze");
+        let seen = seen.into_inner().expect("lock");
+        assert!(
+            seen.windows(2).all(|w| w[0] <= w[1]),
+            "progress never goes back: {seen:?}"
+        );
+        assert_eq!(
+            seen.last().copied(),
+            Some(size),
+            "{}: final progress is the file size",
+            f.display()
+        );
+    }
+}
