@@ -683,3 +683,33 @@ fn progress_reports_bytes_read() {
         );
     }
 }
+
+/// Big-endian files and nanosecond timestamps.
+#[test]
+fn big_endian_and_nanosecond_pcap() {
+    let frame = eth_udp([10, 0, 0, 1], [10, 0, 0, 2], 1000, 53, b"be");
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b23c4du32.to_be_bytes()); // nanosecond magic, big-endian
+    f.extend_from_slice(&2u16.to_be_bytes());
+    f.extend_from_slice(&4u16.to_be_bytes());
+    f.extend_from_slice(&[0; 8]);
+    f.extend_from_slice(&65535u32.to_be_bytes());
+    f.extend_from_slice(&1u32.to_be_bytes());
+    f.extend_from_slice(&7u32.to_be_bytes());
+    f.extend_from_slice(&123_456_789u32.to_be_bytes());
+    f.extend_from_slice(&(frame.len() as u32).to_be_bytes());
+    f.extend_from_slice(&(frame.len() as u32).to_be_bytes());
+    f.extend_from_slice(&frame);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(dir.path(), "be.pcap", &f);
+    let (sinks, stats) = run(&[p], 1);
+    assert_eq!(stats.packets, 1);
+    let dg = sinks[0].datagrams();
+    assert_eq!(dg.len(), 1);
+    assert_eq!(dg[0].1, b"be");
+    assert_eq!(
+        dg[0].2.ts,
+        Timestamp(7_123_456),
+        "nanoseconds truncated to microseconds"
+    );
+}
