@@ -713,3 +713,33 @@ fn big_endian_and_nanosecond_pcap() {
         "nanoseconds truncated to microseconds"
     );
 }
+
+/// IPv6 hop-by-hop and destination-options headers are walked to reach UDP.
+#[test]
+fn ipv6_extension_headers_are_skipped() {
+    let src = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let dst = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+    let mut plain = Vec::new();
+    etherparse::PacketBuilder::ipv6(src, dst, 64)
+        .udp(5000, 547)
+        .write(&mut plain, b"dhcpv6")
+        .expect("build");
+    let udp = &plain[40..];
+    let mut pkt = plain[..40].to_vec();
+    pkt[6] = 0; // hop-by-hop first
+    let plen = (udp.len() + 16) as u16;
+    pkt[4..6].copy_from_slice(&plen.to_be_bytes());
+    pkt.extend_from_slice(&[60, 0, 1, 4, 0, 0, 0, 0]); // hop-by-hop -> dest opts (PadN)
+    pkt.extend_from_slice(&[17, 0, 1, 4, 0, 0, 0, 0]); // dest opts -> UDP
+    pkt.extend_from_slice(udp);
+    let mut e = Engine::new(&CaptureConfig::default(), 0, 1, Recorder::default());
+    e.process(linktype::ETHERNET, &with_eth(0x86dd, &pkt), ctx(1, 1));
+    let dg = e.sink.datagrams();
+    assert_eq!(dg.len(), 1, "events: {:?}", e.sink.events);
+    assert_eq!(dg[0].1, b"dhcpv6");
+    assert_eq!(dg[0].0.server_port, 547);
+    assert_eq!(
+        dg[0].0.client.ip,
+        Some(std::net::Ipv6Addr::from(src).into())
+    );
+}
