@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! capture_bench gen OUT.pcap MB        # synthetic TCP-heavy capture with reordering
+//! capture_bench gen-small OUT.pcap MB  # 150-byte UDP packets over 50 000 flows
 //! capture_bench walk FILE...           # record walk only (the floor)
 //! capture_bench analyze WORKERS FILE...# full pipeline, a sink that reads every byte
 //! ```
@@ -128,6 +129,44 @@ fn gen(out: &str, mb: u64) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Small packets over many flows: 90-byte-payload UDP across 50 000 address pairs.
+fn gen_small(out: &str, mb: u64) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
+    let hdr: [u8; 24] = [
+        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+    ];
+    w.write_all(&hdr)?;
+    let mut written = 24u64;
+    let mut ts = 1_700_000_000_000_000u64;
+    let payload = [0x5au8; 90];
+    let mut frame = Vec::with_capacity(200);
+    let mut i = 0u32;
+    while written < mb << 20 {
+        let f = i % 50_000;
+        frame.clear();
+        PacketBuilder::ethernet2([0, 0x1b, 0x21, 0, 0, 1], [0, 0x1d, 0x4a, 0, 0, 2])
+            .ipv4(
+                [10, 3, (f >> 8) as u8, f as u8],
+                [10, 4, 0, (f % 50) as u8],
+                64,
+            )
+            .udp(20000 + (f % 1000) as u16, 5000 + (i % 2) as u16)
+            .write(&mut frame, &payload)
+            .expect("frame");
+        let mut rec = [0u8; 16];
+        rec[0..4].copy_from_slice(&((ts / 1_000_000) as u32).to_le_bytes());
+        rec[4..8].copy_from_slice(&((ts % 1_000_000) as u32).to_le_bytes());
+        rec[8..12].copy_from_slice(&(frame.len() as u32).to_le_bytes());
+        rec[12..16].copy_from_slice(&(frame.len() as u32).to_le_bytes());
+        w.write_all(&rec)?;
+        w.write_all(&frame)?;
+        written += 16 + frame.len() as u64;
+        ts += 1;
+        i += 1;
+    }
+    w.flush()
+}
+
 fn report(what: &str, secs: f64, packets: u64, bytes: u64) {
     println!(
         "{what}: {secs:.3} s, {packets} packets, {:.2} Mpkt/s, {:.2} GB/s, {:.2} Gbit/s",
@@ -143,6 +182,10 @@ fn main() {
         Some("gen") if args.len() == 3 => {
             let mb = args[2].parse().expect("MB");
             gen(&args[1], mb).expect("write capture");
+        }
+        Some("gen-small") if args.len() == 3 => {
+            let mb = args[2].parse().expect("MB");
+            gen_small(&args[1], mb).expect("write capture");
         }
         Some("walk") => {
             let t = Instant::now();

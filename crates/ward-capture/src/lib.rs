@@ -11,6 +11,17 @@
 //! several [`Engine`]s. Damage inside a capture is a warning in [`FileStats`], not an
 //! error; an unreadable or non-capture file is a [`CaptureError`] naming it.
 //!
+//! Threading: with one worker everything runs on the caller's thread. With N, the
+//! caller's thread reads and merges the files and hashes each packet by (VLAN, address
+//! pair), symmetrically, so both directions and every fragment of a flow reach the same
+//! worker; packets travel in batches of up to 1024 packets / 256 KiB, recycled through a
+//! return channel; each worker owns an [`Engine`] (flow table, defragmenter, sink).
+//!
+//! Memory is bounded whatever the input size: plain files are memory-mapped and the pages
+//! behind the read position are released every 32 MiB; gzip input is streamed through a
+//! 256 KiB buffer; the flow table, the out-of-order TCP buffers and the IP fragment store
+//! are capped by [`CaptureConfig`] (the caps are divided between workers).
+//!
 //! It never transmits: files are read through `pcap-parser`; live capture (feature
 //! `live`) opens libpcap handles in receive-only mode and the crate contains no send call.
 

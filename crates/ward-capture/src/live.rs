@@ -49,6 +49,8 @@ impl<S: FlowSink> FlowSink for Borrowed<'_, S> {
     }
 }
 
+/// Kernel capture buffer requested from libpcap.
+const LIVE_BUFFER_BYTES: i32 = 32 << 20;
 /// Buffering timeout handed to libpcap (immediate mode makes it moot on most systems).
 const READ_TIMEOUT_MS: i32 = 200;
 /// Pause when no packet is waiting; bounds both idle CPU use and `stop` latency.
@@ -72,6 +74,8 @@ pub fn capture_live<S: FlowSink>(
         .promisc(true)
         .immediate_mode(true)
         .snaplen(65_535)
+        // A large kernel ring absorbs bursts while the engine is busy.
+        .buffer_size(LIVE_BUFFER_BYTES)
         .timeout(READ_TIMEOUT_MS)
         .open()
         .map_err(|e| err(format!("cannot open (needs CAP_NET_RAW or root): {e}")))?
@@ -112,12 +116,22 @@ pub fn capture_live<S: FlowSink>(
         }
     }
     engine.finish();
+    // Packets the kernel or the NIC dropped are lost to analysis: say so.
+    let mut warnings = Vec::new();
+    if let Ok(st) = cap.stats() {
+        if st.dropped > 0 || st.if_dropped > 0 {
+            warnings.push(format!(
+                "live:{iface}: {} packets dropped by the kernel buffer and {} by the interface",
+                st.dropped, st.if_dropped
+            ));
+        }
+    }
     let mut stats = CaptureStats {
         files: vec![FileStats {
             path: format!("live:{iface}").into(),
             bytes: engine.stats.bytes,
             packets: engine.stats.packets,
-            warnings: Vec::new(),
+            warnings,
         }],
         ..CaptureStats::default()
     };

@@ -654,3 +654,92 @@ fn unsupported_link_type_is_counted_with_a_warning() {
     let w = &stats.files[0].warnings;
     assert!(w.len() == 1 && w[0].contains("link type 127"), "{w:?}");
 }
+
+#[test]
+fn progress_reports_bytes_read() {
+    let f = corpus().join("pcaps/dev/ndpi__android.pcap");
+    let size = std::fs::metadata(&f).expect("stat").len();
+    for workers in [1, 2] {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let progress = |b: u64| seen.lock().expect("lock").push(b);
+        analyze_files(
+            std::slice::from_ref(&f),
+            &CaptureConfig::default(),
+            workers,
+            |_| Recorder::default(),
+            &progress,
+        )
+        .expect("analyze");
+        let seen = seen.into_inner().expect("lock");
+        assert!(
+            seen.windows(2).all(|w| w[0] <= w[1]),
+            "progress never goes back: {seen:?}"
+        );
+        assert_eq!(
+            seen.last().copied(),
+            Some(size),
+            "{}: final progress is the file size",
+            f.display()
+        );
+    }
+}
+
+/// Big-endian files and nanosecond timestamps.
+#[test]
+fn big_endian_and_nanosecond_pcap() {
+    let frame = eth_udp([10, 0, 0, 1], [10, 0, 0, 2], 1000, 53, b"be");
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b23c4du32.to_be_bytes()); // nanosecond magic, big-endian
+    f.extend_from_slice(&2u16.to_be_bytes());
+    f.extend_from_slice(&4u16.to_be_bytes());
+    f.extend_from_slice(&[0; 8]);
+    f.extend_from_slice(&65535u32.to_be_bytes());
+    f.extend_from_slice(&1u32.to_be_bytes());
+    f.extend_from_slice(&7u32.to_be_bytes());
+    f.extend_from_slice(&123_456_789u32.to_be_bytes());
+    f.extend_from_slice(&(frame.len() as u32).to_be_bytes());
+    f.extend_from_slice(&(frame.len() as u32).to_be_bytes());
+    f.extend_from_slice(&frame);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(dir.path(), "be.pcap", &f);
+    let (sinks, stats) = run(&[p], 1);
+    assert_eq!(stats.packets, 1);
+    let dg = sinks[0].datagrams();
+    assert_eq!(dg.len(), 1);
+    assert_eq!(dg[0].1, b"be");
+    assert_eq!(
+        dg[0].2.ts,
+        Timestamp(7_123_456),
+        "nanoseconds truncated to microseconds"
+    );
+}
+
+/// IPv6 hop-by-hop and destination-options headers are walked to reach UDP.
+#[test]
+fn ipv6_extension_headers_are_skipped() {
+    let src = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let dst = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+    let mut plain = Vec::new();
+    etherparse::PacketBuilder::ipv6(src, dst, 64)
+        .udp(5000, 547)
+        .write(&mut plain, b"dhcpv6")
+        .expect("build");
+    let udp = &plain[40..];
+    let mut pkt = plain[..40].to_vec();
+    pkt[6] = 0; // hop-by-hop first
+    let plen = (udp.len() + 16) as u16;
+    pkt[4..6].copy_from_slice(&plen.to_be_bytes());
+    pkt.extend_from_slice(&[60, 0, 1, 4, 0, 0, 0, 0]); // hop-by-hop -> dest opts (PadN)
+    pkt.extend_from_slice(&[17, 0, 1, 4, 0, 0, 0, 0]); // dest opts -> UDP
+    pkt.extend_from_slice(udp);
+    let mut e = Engine::new(&CaptureConfig::default(), 0, 1, Recorder::default());
+    e.process(linktype::ETHERNET, &with_eth(0x86dd, &pkt), ctx(1, 1));
+    let dg = e.sink.datagrams();
+    assert_eq!(dg.len(), 1, "events: {:?}", e.sink.events);
+    assert_eq!(dg[0].1, b"dhcpv6");
+    assert_eq!(dg[0].0.server_port, 547);
+    assert_eq!(
+        dg[0].0.client.ip,
+        Some(std::net::Ipv6Addr::from(src).into())
+    );
+}
