@@ -2,3 +2,4 @@
 //! Ward imports, normalised into one model with provenance. It knows nothing of devices.
 
 pub mod cvss;
+pub mod version;
