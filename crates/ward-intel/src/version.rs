@@ -912,6 +912,29 @@ impl VersRange {
         if !sortable {
             return None;
         }
+        let is_upper = |c: &Constraint| matches!(c.comparator, Comparator::Lt | Comparator::Le);
+        let alternating = ranges.windows(2).all(|w| is_upper(w[0]) != is_upper(w[1]));
+        if !alternating && self.scheme.is_none() {
+            // Free-form lists such as "<= U61 |<= L81" name bounds of several product
+            // lines; they are not a VERS interval list, so read them as a union.
+            let mut undecided = false;
+            for c in &ranges {
+                let o = compare_to_bound(scheme, version, &c.version)?;
+                // Equality with a "<="/">=" bound already returned above.
+                let hit = match c.comparator {
+                    Comparator::Lt | Comparator::Le => o == Ordering::Less,
+                    Comparator::Gt | Comparator::Ge => o == Ordering::Greater,
+                    Comparator::Eq | Comparator::Ne => {
+                        undecided = true;
+                        false
+                    }
+                };
+                if hit {
+                    return Some(true);
+                }
+            }
+            return if undecided { None } else { Some(false) };
+        }
         let n = ranges.len();
         for (i, cur) in ranges.iter().enumerate() {
             let o = compare_to_bound(scheme, version, &cur.version)?;
@@ -1605,6 +1628,10 @@ mod tests {
         assert_eq!(p("BT03 | BT04 | BT06").contains("BT04", g), Some(true));
         assert_eq!(p("BT03 | BT04 | BT06").contains("BT05", g), Some(false));
         assert_eq!(p("1.0 through 2.0").contains("2.0", g), Some(true));
+        // Two upper bounds of two product lines: a union, not a VERS interval list.
+        assert_eq!(p("<= U61 |<= L81").contains("U50", g), Some(true));
+        assert_eq!(p("<= U61 |<= L81").contains("L81", g), Some(true));
+        assert_eq!(p("<= U61 |<= L81").contains("U62", g), Some(false));
         assert_eq!(p("5.0 and later").contains("4.9", g), Some(false));
         // Unknown installed version: undecided, never a silent yes/no.
         assert_eq!(p("<=4.1").contains("unknown", g), None);
