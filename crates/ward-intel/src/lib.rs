@@ -3,4 +3,5 @@
 
 pub mod cpe;
 pub mod cvss;
+pub mod purl;
 pub mod version;
