@@ -320,6 +320,8 @@ impl Cpe {
             match a {
                 AttrValue::Any => out.push('*'),
                 AttrValue::Na => out.push('-'),
+                // A lone literal hyphen must stay quoted, or it would read back as NA.
+                AttrValue::Value(v) if v == "\\-" => out.push_str(v),
                 AttrValue::Value(v) => {
                     let b = v.as_bytes();
                     let mut i = 0;
@@ -452,6 +454,12 @@ fn fs_component(attribute: &'static str, s: &str, pos: usize) -> Result<AttrValu
             i += 1;
         } else if c == b'\\' {
             match b.get(i + 1) {
+                Some(&n) if n.is_ascii_alphanumeric() || n == b'_' => {
+                    // Quoting a letter, digit or '_' means nothing: store it plain so
+                    // that both bindings give the same WFN.
+                    out.push(char::from(n));
+                    i += 2;
+                }
                 Some(&n) if n.is_ascii_graphic() => {
                     out.push('\\');
                     out.push(char::from(n));
@@ -472,7 +480,10 @@ fn fs_component(attribute: &'static str, s: &str, pos: usize) -> Result<AttrValu
                 }
             }
         } else if c == b'*' {
-            if i != 0 && i != b.len() - 1 {
+            // "*" begins or ends a value and never touches a "?" run ("*??" is not a
+            // legal value: NISTIR 7695 section 5.3.2).
+            let touches_q = (i > 0 && b[i - 1] == b'?') || b.get(i + 1) == Some(&b'?');
+            if (i != 0 && i != b.len() - 1) || touches_q {
                 return Err(CpeError::EmbeddedWildcard {
                     attribute,
                     ch: '*',
@@ -619,6 +630,8 @@ fn uri_bind(a: &AttrValue) -> String {
     match a {
         AttrValue::Any => String::new(),
         AttrValue::Na => "-".into(),
+        // A lone literal hyphen is percent-encoded, or it would read back as NA.
+        AttrValue::Value(v) if v == "\\-" => "%2d".into(),
         AttrValue::Value(v) => {
             let b = v.as_bytes();
             let mut out = String::with_capacity(v.len());
@@ -790,6 +803,31 @@ impl<'de> Deserialize<'de> for Cpe {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
         Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Invariants a fuzzer checks on any input (shared by `fuzz/fuzz_targets/cpe_parse.rs`
+/// and the crate's random-input tests): parsing never panics; an accepted name binds to a
+/// formatted string and a URI that both unbind to the same name (the URI up to case), and
+/// a name without wildcards matches itself.
+#[doc(hidden)]
+pub fn check_invariants(input: &str) {
+    let Ok(c) = Cpe::parse(input) else {
+        return;
+    };
+    let fs = c.to_formatted_string();
+    assert_eq!(Cpe::parse(&fs).as_ref(), Ok(&c), "{input:?} -> {fs:?}");
+    let uri = c.to_uri();
+    match Cpe::parse(&uri) {
+        Ok(back) => assert!(
+            back.to_formatted_string()
+                .eq_ignore_ascii_case(&c.to_formatted_string()),
+            "{input:?} -> {uri:?} -> {back:?}"
+        ),
+        Err(e) => panic!("{input:?} binds to URI {uri:?} which does not parse: {e}"),
+    }
+    if !c.attributes().iter().any(|a| a.has_wildcards()) {
+        assert!(c.matches(&c), "{input:?} does not match itself");
     }
 }
 

@@ -188,6 +188,31 @@ impl<'de> Deserialize<'de> for Purl {
     }
 }
 
+/// Invariants a fuzzer checks on any input (shared by `fuzz/fuzz_targets/purl_parse.rs`
+/// and the crate's random-input tests): parsing purls and `vers` ranges never panics; an
+/// accepted purl prints to a purl that parses back to the same value, and an accepted range
+/// prints to a range that parses back to the same constraints.
+#[doc(hidden)]
+pub fn check_invariants(input: &str) {
+    if let Ok(p) = Purl::parse(input) {
+        let printed = p.to_string();
+        assert_eq!(
+            Purl::parse(&printed).as_ref(),
+            Ok(&p),
+            "{input:?} -> {printed:?}"
+        );
+        let _ = p.package_key();
+    }
+    if let Ok(r) = parse_vers(input) {
+        let printed = r.to_string();
+        match parse_vers(&printed) {
+            Ok(back) => assert_eq!(back, r, "{input:?} -> {printed:?}"),
+            Err(e) => panic!("{input:?} prints as {printed:?} which does not parse: {e}"),
+        }
+        let _ = r.contains("1.0", VersionScheme::Generic);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

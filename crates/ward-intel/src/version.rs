@@ -796,6 +796,10 @@ pub enum VersionError {
     MissingVersion { position: usize },
     #[error("invalid percent-encoding in vers version at byte {position}")]
     BadPercentEncoding { position: usize },
+    #[error("ambiguous version range: read as {text:?}, which would read back differently")]
+    Ambiguous { text: String },
+    #[error("malformed comparator near byte {position}")]
+    BadComparator { position: usize },
     #[error("{text:?} at byte {position} is not a version (no letter or digit)")]
     NotAVersion { text: String, position: usize },
 }
@@ -842,6 +846,12 @@ impl VersRange {
             let (cmp, ver) = Comparator::split(part);
             if ver.is_empty() {
                 return Err(VersionError::MissingVersion { position: pos });
+            }
+            if ver.starts_with(['<', '>', '=', '!']) {
+                return Err(VersionError::BadComparator { position: pos });
+            }
+            if ver == "*" {
+                return Err(VersionError::VersStarNotAlone { position: pos });
             }
             let version =
                 percent_decode(ver).ok_or(VersionError::BadPercentEncoding { position: pos })?;
@@ -1157,7 +1167,20 @@ const GE_SUFFIXES: &[&str] = &[
 
 /// Reads a version predicate: `vers:` strings, comparator lists joined by "|", wildcard
 /// series, the English forms of CISA advisories, and parenthesised remarks.
+///
+/// A string whose reading would not survive printing (say "=before 5", a version that
+/// looks like a phrase) is refused as ambiguous rather than stored with a meaning that
+/// changes on the next import.
 pub fn parse_predicate(s: &str) -> Result<VersionPredicate, VersionError> {
+    let p = parse_predicate_once(s)?;
+    let printed = p.to_string();
+    if parse_predicate_once(&printed).as_ref() != Ok(&p) {
+        return Err(VersionError::Ambiguous { text: printed });
+    }
+    Ok(p)
+}
+
+fn parse_predicate_once(s: &str) -> Result<VersionPredicate, VersionError> {
     if s.len() > MAX_LEN {
         return Err(VersionError::TooLong { len: s.len() });
     }
@@ -1181,7 +1204,8 @@ pub fn parse_predicate(s: &str) -> Result<VersionPredicate, VersionError> {
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let inner = if collapsed.is_empty() {
         // Only a remark, e.g. "(all)": read the remark itself.
-        parse_free(&notes.join(" "), s)?
+        let joined = notes.join(" ");
+        parse_free(&joined.split_whitespace().collect::<Vec<_>>().join(" "), s)?
     } else {
         parse_free(&collapsed, s)?
     };
@@ -1196,7 +1220,7 @@ pub fn parse_predicate(s: &str) -> Result<VersionPredicate, VersionError> {
 }
 
 /// Removes balanced top-level "( ... )" groups, returning the rest and the removed texts.
-/// Unbalanced parentheses are left in place.
+/// With an unclosed parenthesis nothing is removed.
 fn split_notes(s: &str) -> (String, Vec<String>) {
     let mut text = String::new();
     let mut notes = Vec::new();
@@ -1227,9 +1251,8 @@ fn split_notes(s: &str) -> (String, Vec<String>) {
         }
     }
     if depth > 0 {
-        // Unbalanced: keep the unclosed part as text.
-        text.push('(');
-        text.push_str(&cur);
+        // Unbalanced: no remark can be told apart safely; keep the whole text.
+        return (s.to_string(), Vec::new());
     }
     (text, notes)
 }
@@ -1258,6 +1281,18 @@ fn check_version(v: &str, whole: &str) -> Result<String, VersionError> {
             position: whole.len(),
         });
     }
+    if v.starts_with(['<', '>', '=', '!']) {
+        return Err(VersionError::BadComparator {
+            position: position_in(whole, v),
+        });
+    }
+    if strip_prefix_ci(v, "vers:").is_some() || v == "*" || v.contains('|') {
+        // "=vers:..." or "<= *": a range or wildcard where one version belongs.
+        return Err(VersionError::NotAVersion {
+            text: v.to_string(),
+            position: position_in(whole, v),
+        });
+    }
     if !v.chars().any(char::is_alphanumeric) {
         return Err(VersionError::NotAVersion {
             text: v.to_string(),
@@ -1280,6 +1315,49 @@ fn single(comparator: Comparator, v: &str, whole: &str) -> Result<VersionPredica
 }
 
 fn parse_free(s: &str, whole: &str) -> Result<VersionPredicate, VersionError> {
+    let parts: Vec<&str> = s
+        .split('|')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    match parts.as_slice() {
+        [] => Err(VersionError::EmptyConstraint {
+            position: position_in(whole, "|"),
+        }),
+        [only] => parse_one(only, whole),
+        _ => {
+            // "BT03 | BT04", ">= 2.0 | <= 3.0", "4.X | 5.X": one VERS-style list.
+            let mut constraints = Vec::new();
+            for part in parts {
+                match parse_one(part, whole)? {
+                    VersionPredicate::Any => return Ok(VersionPredicate::Any),
+                    VersionPredicate::Exact { version } => constraints.push(Constraint {
+                        comparator: Comparator::Eq,
+                        version,
+                    }),
+                    VersionPredicate::Series { prefix } => constraints.push(Constraint {
+                        comparator: Comparator::Eq,
+                        version: format!("{prefix}.x"),
+                    }),
+                    VersionPredicate::Range { range } => constraints.extend(range.constraints),
+                    VersionPredicate::Annotated { predicate, .. } => {
+                        // Remarks were removed before splitting; cannot happen.
+                        return Ok(*predicate);
+                    }
+                }
+            }
+            Ok(VersionPredicate::Range {
+                range: VersRange {
+                    scheme: None,
+                    constraints,
+                },
+            })
+        }
+    }
+}
+
+/// One "|"-free part: a phrase, a comparator and version, a series or a version.
+fn parse_one(s: &str, whole: &str) -> Result<VersionPredicate, VersionError> {
     let mut s = s.trim();
     if s.is_empty() {
         return Err(VersionError::Empty);
@@ -1352,45 +1430,59 @@ fn parse_free(s: &str, whole: &str) -> Result<VersionPredicate, VersionError> {
             });
         }
     }
-    let parts: Vec<&str> = s
-        .split('|')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    if parts.is_empty() {
-        return Err(VersionError::EmptyConstraint {
-            position: position_in(whole, "|"),
-        });
+    let (cmp, ver) = Comparator::split(s);
+    match cmp {
+        Some(c) if c != Comparator::Eq => single(c, ver, whole),
+        _ => {
+            let v = check_version(ver, whole)?;
+            Ok(match wildcard_prefix(&v) {
+                Some(p) => VersionPredicate::Series {
+                    prefix: p.to_string(),
+                },
+                None => VersionPredicate::Exact { version: v },
+            })
+        }
     }
-    if let [only] = parts.as_slice() {
-        let (cmp, ver) = Comparator::split(only);
-        return match cmp {
-            Some(c) if c != Comparator::Eq => single(c, ver, whole),
-            _ => {
-                let v = check_version(ver, whole)?;
-                Ok(match wildcard_prefix(&v) {
-                    Some(p) => VersionPredicate::Series {
-                        prefix: p.to_string(),
-                    },
-                    None => VersionPredicate::Exact { version: v },
-                })
-            }
-        };
+}
+
+/// All schemes, for exhaustive checks.
+pub const ALL_SCHEMES: [VersionScheme; 6] = [
+    VersionScheme::Semver,
+    VersionScheme::Generic,
+    VersionScheme::Debian,
+    VersionScheme::Rpm,
+    VersionScheme::Pypi,
+    VersionScheme::Maven,
+];
+
+/// Invariants a fuzzer checks on any input (shared by `fuzz/fuzz_targets/version_range.rs`
+/// and the crate's random-input tests). The input is "PREDICATE\nVERSION\nVERSION":
+/// nothing panics; `compare` is antisymmetric and reflexive where defined; an accepted
+/// predicate prints to a string that reads back to the same predicate.
+#[doc(hidden)]
+pub fn check_invariants(input: &str) {
+    let mut parts = input.splitn(3, '\n');
+    let pred = parts.next().unwrap_or("");
+    let a = parts.next().unwrap_or("");
+    let b = parts.next().unwrap_or("");
+    for scheme in ALL_SCHEMES {
+        let ab = compare(scheme, a, b);
+        let ba = compare(scheme, b, a);
+        assert_eq!(ab, ba.map(Ordering::reverse), "{scheme} {a:?} vs {b:?}");
+        if let Some(o) = compare(scheme, a, a) {
+            assert_eq!(o, Ordering::Equal, "{scheme} {a:?} not equal to itself");
+        }
     }
-    let mut constraints = Vec::new();
-    for part in parts {
-        let (cmp, ver) = Comparator::split(part);
-        constraints.push(Constraint {
-            comparator: cmp.unwrap_or(Comparator::Eq),
-            version: check_version(ver, whole)?,
-        });
+    if let Ok(p) = parse_predicate(pred) {
+        for scheme in ALL_SCHEMES {
+            let _ = p.contains(a, scheme);
+        }
+        let printed = p.to_string();
+        match parse_predicate(&printed) {
+            Ok(back) => assert_eq!(back, p, "{pred:?} -> {printed:?}"),
+            Err(e) => panic!("{pred:?} prints as {printed:?} which does not parse: {e}"),
+        }
     }
-    Ok(VersionPredicate::Range {
-        range: VersRange {
-            scheme: None,
-            constraints,
-        },
-    })
 }
 
 #[cfg(test)]

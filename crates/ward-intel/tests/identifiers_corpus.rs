@@ -152,7 +152,11 @@ const SBOM_AND_ADVISORY_FOLDERS: &[&str] = &[
 fn every_cpe_in_the_corpus_parses_and_round_trips() {
     let mut ids = identifiers(SBOM_AND_ADVISORY_FOLDERS, "cpe:2.3:");
     ids.extend(identifiers(SBOM_AND_ADVISORY_FOLDERS, "cpe:/"));
-    assert!(ids.len() >= 40, "only {} CPEs found in the corpus", ids.len());
+    assert!(
+        ids.len() >= 40,
+        "only {} CPEs found in the corpus",
+        ids.len()
+    );
     let mut failures = Vec::new();
     for (file, path, s) in &ids {
         match Cpe::parse(s) {
@@ -183,7 +187,11 @@ fn every_cpe_in_the_corpus_parses_and_round_trips() {
 #[test]
 fn every_purl_in_the_corpus_parses_and_round_trips() {
     let ids = identifiers(SBOM_AND_ADVISORY_FOLDERS, "pkg:");
-    assert!(ids.len() >= 100, "only {} purls found in the corpus", ids.len());
+    assert!(
+        ids.len() >= 100,
+        "only {} purls found in the corpus",
+        ids.len()
+    );
     let mut failures = Vec::new();
     for (file, path, s) in &ids {
         match Purl::parse(s) {
@@ -223,7 +231,11 @@ fn every_cvss_object_in_the_corpus_scores_as_stated() {
             _ => {}
         }
     }
-    let folders = ["cisa-csaf-icsma", "cvelistV5-records", "oasis-csaf/dev/examples"];
+    let folders = [
+        "cisa-csaf-icsma",
+        "cvelistV5-records",
+        "oasis-csaf/dev/examples",
+    ];
     let mut checked = 0;
     let mut scores_checked = 0;
     let mut failures = Vec::new();

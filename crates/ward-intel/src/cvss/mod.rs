@@ -540,6 +540,38 @@ pub fn describe(vector: &CvssVector) -> String {
     out
 }
 
+/// Invariants a fuzzer checks on any input (shared by `fuzz/fuzz_targets/cvss_parse.rs`
+/// and the crate's random-input tests): parsing never panics; an accepted vector has
+/// scores in 0..=10 and prints to a string that parses back to the same vector.
+#[doc(hidden)]
+pub fn check_invariants(input: &str) {
+    let Ok(v) = parse(input) else {
+        return;
+    };
+    let s = v.scores();
+    for x in [
+        Some(s.base),
+        s.temporal_or_threat,
+        s.environmental,
+        Some(s.overall),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        assert!(
+            (0.0..=10.0).contains(&x),
+            "score {x} out of range for {input:?}"
+        );
+    }
+    let printed = v.to_string();
+    assert_eq!(
+        parse(&printed).ok(),
+        Some(v.clone()),
+        "{input:?} -> {printed:?}"
+    );
+    let _ = describe(&v);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
