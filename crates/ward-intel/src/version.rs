@@ -118,13 +118,11 @@ impl<'a> Semver<'a> {
             None => (s, None),
         };
         let mut core = [0u64; 3];
-        let mut n = 0;
-        for part in core_str.split('.') {
+        for (n, part) in core_str.split('.').enumerate() {
             if n >= 3 || part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
             core[n] = part.parse().ok()?;
-            n += 1;
         }
         let mut pre = Vec::new();
         if let Some(p) = pre_str {
@@ -532,6 +530,9 @@ fn trim_zeros(s: &[u8]) -> &[u8] {
 // ---------------------------------------------------------------------------------------
 // PEP 440
 
+/// (epoch, release, pre, post, dev) as `packaging.version` orders them.
+type Pep440Key<'a> = (u64, &'a [u64], (i8, u8, u64), (i8, u64), (i8, u64));
+
 #[derive(Debug, PartialEq, Eq)]
 struct Pep440 {
     epoch: u64,
@@ -627,7 +628,7 @@ impl Pep440 {
 
     /// The sort key of `packaging.version` (`_cmpkey`), with `None` mapped to the
     /// infinities it uses.
-    fn key(&self) -> (u64, &[u64], (i8, u8, u64), (i8, u64), (i8, u64)) {
+    fn key(&self) -> Pep440Key<'_> {
         let pre = match (self.pre, self.post, self.dev) {
             (None, None, Some(_)) => (-1, 0, 0),
             (None, _, _) => (1, 0, 0),
