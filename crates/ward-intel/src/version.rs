@@ -1636,6 +1636,17 @@ pub fn check_invariants(input: &str) {
             assert_eq!(o, Ordering::Equal, "{scheme} {a:?} not equal to itself");
         }
     }
+    let events = [
+        OsvEvent::Introduced(a.to_string()),
+        OsvEvent::Fixed(b.to_string()),
+        OsvEvent::LastAffected(pred.to_string()),
+    ];
+    for scheme in ALL_SCHEMES {
+        let _ = osv_affected(&events, pred, scheme);
+    }
+    if let Ok(p) = cve5_predicate(a, Some(b), None) {
+        let _ = p.contains(pred, VersionScheme::Generic);
+    }
     if let Ok(p) = parse_predicate(pred) {
         for scheme in ALL_SCHEMES {
             let _ = p.contains(a, scheme);
