@@ -137,6 +137,7 @@ fn required_knowledge_is_covered() {
         ("sdc.manufacturer", "Drägerwerk AG & Co. KGaA", "Dräger"),
         ("poct1.model_id", "i-STAT 1", "point_of_care_analyzer"),
         ("sdc.medical_device", "yes", "SDC device"),
+        ("hl7.message", "ORU^R01^ORU_R01", "HL7 results sender (ORU)"),
         ("astm.sender_name", "cobas", "lab_analyzer"),
         (
             "dhcp.param_req_list",
