@@ -60,7 +60,6 @@ pub const FACT_MAP: &[FactMapping] = &[
     m("dns.answer", A::Hostname, 0.5, Hostname),
     // Inventory stated by network gear and controllers.
     m("cdp.platform", A::Model, 0.75, AsIs),
-    m("cdp.software_version", A::FirmwareVersion, 0.6, AsIs),
     m("lldp.med_manufacturer", A::Vendor, 0.85, AsIs),
     m("lldp.med_model", A::Model, 0.85, AsIs),
     m("lldp.med_serial", A::Serial, 0.85, AsIs),
