@@ -186,12 +186,21 @@ impl Device {
         .collect()
     }
 
-    /// A name for people: host name, else AE title, else HL7 application, else address.
+    /// A name for people: a host name the device gives itself (confidence >= 0.7), else its
+    /// AE title, else its HL7 application, else any host name (DNS, DICOM station name),
+    /// else an address.
     pub fn display_name(&self) -> String {
+        if let Some(h) = self
+            .attribute(AttrKind::Hostname)
+            .filter(|a| a.confidence >= 0.7)
+            .and_then(|a| a.value.as_deref())
+        {
+            return h.to_string();
+        }
         for k in [
-            AttrKind::Hostname,
             AttrKind::AeTitle,
             AttrKind::Hl7Application,
+            AttrKind::Hostname,
         ] {
             if let Some(v) = self.value(k) {
                 return v.to_string();
@@ -835,6 +844,7 @@ mod tests {
             obs(ct, "dicom.modality", "CT", 12, 12),
             obs(ct, "dicom.modality", "SR", 13, 13),
             obs(ct, "some.future_key", "whatever", 14, 14),
+            obs(ct, "dicom.station_name", "000000000", 12, 12),
             obs(pacs, "dicom.called_ae", "PACS_ARCHIVE", 10, 20),
             obs(pacs, "dicom.role", "SCP", 10, 20),
         ];
