@@ -236,16 +236,20 @@ fn norm(v: &str) -> String {
 }
 
 /// Is `specific` a refinement of `general` ("windows" -> "windows 7", "linux" ->
-/// "linux (embedded, busybox)")? Both normalised; the general value must end at a word
-/// boundary of the specific one.
+/// "linux (embedded, busybox)", "ws-c3560-24ts" -> "cisco ws-c3560-24ts")? Both
+/// normalised; `general` must occur in `specific` as whole words.
 fn is_refinement(general: &str, specific: &str) -> bool {
-    specific.len() > general.len()
-        && !general.is_empty()
-        && specific.starts_with(general)
-        && specific
-            .get(general.len()..)
-            .and_then(|r| r.chars().next())
-            .is_some_and(|c| !c.is_alphanumeric())
+    if general.is_empty() || specific.len() <= general.len() {
+        return false;
+    }
+    let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+    specific.match_indices(general).any(|(i, _)| {
+        let before = specific.get(..i).and_then(|h| h.chars().next_back());
+        let after = specific
+            .get(i + general.len()..)
+            .and_then(|t| t.chars().next());
+        boundary(before) && boundary(after)
+    })
 }
 
 impl Attribute {
@@ -433,6 +437,8 @@ mod tests {
         assert_eq!(a.value.as_deref(), Some("Windows 10/11"));
         assert!(a.conflict, "Linux is not a kind of Windows");
         assert!(!is_refinement("win", "windows"));
+        assert!(is_refinement("ws-c3560-24ts", "cisco ws-c3560-24ts"));
+        assert!(!is_refinement("3560", "c3560 software"));
     }
 
     #[test]

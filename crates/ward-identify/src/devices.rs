@@ -186,12 +186,21 @@ impl Device {
         .collect()
     }
 
-    /// A name for people: host name, else AE title, else HL7 application, else address.
+    /// A name for people: a host name the device gives itself (confidence >= 0.7), else its
+    /// AE title, else its HL7 application, else any host name (DNS, DICOM station name),
+    /// else an address.
     pub fn display_name(&self) -> String {
+        if let Some(h) = self
+            .attribute(AttrKind::Hostname)
+            .filter(|a| a.confidence >= 0.7)
+            .and_then(|a| a.value.as_deref())
+        {
+            return h.to_string();
+        }
         for k in [
-            AttrKind::Hostname,
             AttrKind::AeTitle,
             AttrKind::Hl7Application,
+            AttrKind::Hostname,
         ] {
             if let Some(v) = self.value(k) {
                 return v.to_string();
@@ -322,10 +331,13 @@ pub fn build_devices(
         .collect();
 
     for o in observations {
-        // DNS answers name another host: "name=ip".
+        // A DNS answer may also be written "name=ip" about the resolver's client; then it
+        // names the host at `ip`, not the subject.
+        let mut named_elsewhere = false;
         if o.key == "dns.answer" {
             if let Some((name, ip)) = o.value.split_once('=') {
                 if let Ok(ip) = ip.trim().parse::<IpAddr>() {
+                    named_elsewhere = true;
                     let a = EndpointAddr {
                         mac: None,
                         ip: Some(ip),
@@ -357,7 +369,7 @@ pub fn build_devices(
             evidence: o.evidence,
             endpoint: k.id(),
         });
-        if let Some(fm) = facts::mapping(&o.key) {
+        if let Some(fm) = facts::mapping(&o.key).filter(|_| !named_elsewhere) {
             if let Some(v) = facts::apply(fm.transform, &o.value) {
                 let c = candidate(
                     v,
@@ -832,6 +844,7 @@ mod tests {
             obs(ct, "dicom.modality", "CT", 12, 12),
             obs(ct, "dicom.modality", "SR", 13, 13),
             obs(ct, "some.future_key", "whatever", 14, 14),
+            obs(ct, "dicom.station_name", "000000000", 12, 12),
             obs(pacs, "dicom.called_ae", "PACS_ARCHIVE", 10, 20),
             obs(pacs, "dicom.role", "SCP", 10, 20),
         ];
@@ -1232,6 +1245,37 @@ mod tests {
                 .count(),
             2
         );
+    }
+
+    #[test]
+    fn dissector_shaped_facts_map_without_double_prefixes() {
+        let pacs = addr(Some(PACS), Some("10.0.0.5"));
+        let o = vec![
+            // dns.answer recorded about the answered address, value = the name.
+            obs(
+                addr(None, Some("10.0.0.5")),
+                "dns.answer",
+                "pacs.hosp.example",
+                1,
+                1,
+            ),
+            obs(pacs, "hl7.role", "HL7 receiver", 2, 2),
+            obs(pacs, "fhir.role", "FHIR server", 3, 3),
+            obs(pacs, "dicom.ae_title", "PACS_ARCHIVE", 4, 4),
+            obs(pacs, "dicom.model_name", "Vue PACS", 5, 5),
+        ];
+        let inv = identify(&o, &[], &[], &Rules::builtin().unwrap());
+        assert_eq!(inv.devices.len(), 1);
+        let d = &inv.devices[0];
+        assert_eq!(d.hostname(), Some("pacs.hosp.example"));
+        let roles = d.roles();
+        assert!(
+            roles.contains(&"HL7 receiver") && roles.contains(&"FHIR server"),
+            "{roles:?}"
+        );
+        assert!(!roles.iter().any(|r| r.starts_with("HL7 HL7")));
+        assert_eq!(d.values(AttrKind::AeTitle), vec!["PACS_ARCHIVE"]);
+        assert_eq!(d.model(), Some("Vue PACS"));
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //!    internet addresses it does not hold;
 //! 3. keys an address by its MAC when the MAC is a host's own; otherwise (router MAC, or
 //!    no MAC at all) by the MAC the IP is bound to at that time through ARP/DHCP, else by
-//!    the IP itself. Internet addresses that are not bound to a local MAC are *external*
+//!    the host MAC the IP was seen with in other packets, else by the IP itself. Internet addresses that are not bound to a local MAC are *external*
 //!    and never become endpoints; group addresses (broadcast, multicast) neither.
 //!
 //! The connection map re-keys [`ConnectionEdge`]s to endpoint ids and aggregates them.
@@ -237,8 +237,10 @@ pub struct EndpointMap {
     endpoints: Vec<Endpoint>,
     index: BTreeMap<EndpointKey, usize>,
     routers: BTreeSet<MacAddr>,
-    /// IP -> bindings, ordered by first seen.
+    /// IP -> ARP/DHCP bindings, ordered by first seen.
     bound: BTreeMap<IpAddr, Vec<Binding>>,
+    /// IP -> host MACs it was seen with in traffic, ordered by first seen.
+    seen: BTreeMap<IpAddr, Vec<Binding>>,
 }
 
 impl EndpointMap {
@@ -296,11 +298,37 @@ impl EndpointMap {
             .map(|(m, _)| *m)
             .collect();
 
+        // IPs seen in the packets of a host's own (non-router) MAC bind too, below ARP and
+        // DHCP: an address seen without a MAC (DNS answers, raw-IP captures, routed copies)
+        // then still finds its host.
+        let mut seen: BTreeMap<IpAddr, Vec<Binding>> = BTreeMap::new();
+        for (addr, first, last) in sightings(observations, security, edges) {
+            let (Some(mac), Some(ip)) = (addr.mac, addr.ip) else {
+                continue;
+            };
+            if !mac.is_unicast_host() || is_group_ip(&ip) || routers.contains(&mac) {
+                continue;
+            }
+            let list = seen.entry(ip).or_default();
+            match list.iter_mut().find(|x| x.mac == mac) {
+                Some(x) => x.span.widen(first, last),
+                None => list.push(Binding {
+                    mac,
+                    span: Span { first, last },
+                    source: BindingSource::Traffic,
+                }),
+            }
+        }
+        for list in seen.values_mut() {
+            list.sort_by_key(|b| (b.span.first, b.mac));
+        }
+
         let mut map = EndpointMap {
             endpoints: Vec::new(),
             index: BTreeMap::new(),
             routers,
             bound,
+            seen,
         };
 
         // Accumulate endpoints from every sighting and every binding.
@@ -403,13 +431,21 @@ impl EndpointMap {
 
     /// The MAC an IP was bound to (ARP/DHCP) at `ts`: the binding that started last at or
     /// before `ts`, else the earliest one (the host held the address before Ward saw it).
+    ///
+    /// Without an ARP/DHCP binding, the host MAC the IP was seen with in traffic is used the
+    /// same way.
     pub fn bound_mac(&self, ip: &IpAddr, ts: Timestamp) -> Option<MacAddr> {
-        let list = self.bound.get(ip)?;
-        list.iter()
-            .rev()
-            .find(|b| b.span.first <= ts)
-            .or_else(|| list.first())
-            .map(|b| b.mac)
+        let pick = |list: &Vec<Binding>| {
+            list.iter()
+                .rev()
+                .find(|b| b.span.first <= ts)
+                .or_else(|| list.first())
+                .map(|b| b.mac)
+        };
+        self.bound
+            .get(ip)
+            .and_then(pick)
+            .or_else(|| self.seen.get(ip).and_then(pick))
     }
 
     /// Resolves a packet address seen at `ts` to an endpoint, an external address or

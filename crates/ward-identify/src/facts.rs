@@ -46,25 +46,40 @@ use Transform::{AsIs, Hostname, RolePrefix};
 
 /// Fact key -> attribute. Confidence bands are explained in [`crate::attributes`].
 pub const FACT_MAP: &[FactMapping] = &[
-    // Names the host gives itself.
+    // Names the host gives itself, or DNS gives it.
     m("dhcp.hostname", A::Hostname, 0.8, Hostname),
     m("dhcp.client_fqdn", A::Hostname, 0.8, Hostname),
     m("mdns.hostname", A::Hostname, 0.75, Hostname),
     m("netbios.name", A::Hostname, 0.7, Hostname),
+    m("smb.ntlm_host", A::Hostname, 0.7, Hostname),
+    m("smb.ntlm_dns_host", A::Hostname, 0.7, Hostname),
     m("lldp.system_name", A::Hostname, 0.8, Hostname),
     m("cdp.device_id", A::Hostname, 0.75, Hostname),
     m("dicom.station_name", A::Hostname, 0.6, AsIs),
-    // Models and versions stated by network gear.
+    // `dns.answer` is recorded about the answered address; its value is the name.
+    m("dns.answer", A::Hostname, 0.5, Hostname),
+    // Inventory stated by network gear and controllers.
     m("cdp.platform", A::Model, 0.75, AsIs),
-    m("cdp.software_version", A::FirmwareVersion, 0.6, AsIs),
+    m("lldp.med_manufacturer", A::Vendor, 0.85, AsIs),
+    m("lldp.med_model", A::Model, 0.85, AsIs),
+    m("lldp.med_serial", A::Serial, 0.85, AsIs),
+    m("lldp.med_firmware", A::FirmwareVersion, 0.8, AsIs),
+    m("lldp.med_software", A::SoftwareVersion, 0.75, AsIs),
+    m("modbus.vendor", A::Vendor, 0.8, AsIs),
+    m("modbus.product_name", A::Model, 0.7, AsIs),
+    m("modbus.model", A::Model, 0.7, AsIs),
+    m("modbus.revision", A::FirmwareVersion, 0.7, AsIs),
     // DICOM identity (A-ASSOCIATE and the device elements of stored objects).
     m("dicom.calling_ae", A::AeTitle, 0.9, AsIs),
     m("dicom.called_ae", A::AeTitle, 0.85, AsIs),
+    m("dicom.ae_title", A::AeTitle, 0.9, AsIs),
     m("dicom.role", A::Role, 0.9, RolePrefix("DICOM")),
     m("dicom.manufacturer", A::Vendor, 0.9, AsIs),
     m("dicom.model", A::Model, 0.9, AsIs),
+    m("dicom.model_name", A::Model, 0.9, AsIs),
     m("dicom.software_versions", A::SoftwareVersion, 0.85, AsIs),
     m("dicom.serial", A::Serial, 0.9, AsIs),
+    m("dicom.device_serial_number", A::Serial, 0.9, AsIs),
     m("dicom.modality", A::Modality, 0.9, AsIs),
     // HL7 v2 MSH.
     m("hl7.sending_application", A::Hl7Application, 0.9, AsIs),
@@ -73,14 +88,23 @@ pub const FACT_MAP: &[FactMapping] = &[
     m("hl7.role", A::Role, 0.9, RolePrefix("HL7")),
     // FHIR, POCT1-A, ASTM, SDC self-descriptions.
     m("fhir.server", A::Software, 0.7, AsIs),
+    m("fhir.server_software", A::Software, 0.7, AsIs),
+    m("fhir.role", A::Role, 0.85, RolePrefix("FHIR")),
     m("poct1.vendor", A::Vendor, 0.9, AsIs),
+    m("poct1.manufacturer", A::Vendor, 0.9, AsIs),
     m("poct1.model", A::Model, 0.9, AsIs),
+    m("poct1.model_id", A::Model, 0.85, AsIs),
+    m("poct1.device_name", A::Model, 0.5, AsIs),
     m("poct1.serial", A::Serial, 0.9, AsIs),
+    m("poct1.serial_id", A::Serial, 0.9, AsIs),
     m("poct1.sw_version", A::SoftwareVersion, 0.85, AsIs),
     m("astm.sender", A::Software, 0.5, AsIs),
+    m("astm.sender_name", A::Software, 0.5, AsIs),
     m("sdc.manufacturer", A::Vendor, 0.9, AsIs),
     m("sdc.model", A::Model, 0.9, AsIs),
+    m("sdc.model_name", A::Model, 0.9, AsIs),
     m("sdc.serial", A::Serial, 0.9, AsIs),
+    m("sdc.serial_number", A::Serial, 0.9, AsIs),
     m("sdc.firmware", A::FirmwareVersion, 0.9, AsIs),
 ];
 
@@ -104,8 +128,12 @@ pub fn apply(transform: Transform, value: &str) -> Option<String> {
             }
         }
         RolePrefix(p) => {
-            if v.is_empty() {
-                String::new()
+            // Dissectors may already say "HL7 sender"; don't make it "HL7 HL7 sender".
+            let already = v
+                .get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p));
+            if v.is_empty() || already {
+                v.to_string()
             } else {
                 format!("{p} {v}")
             }

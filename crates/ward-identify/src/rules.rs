@@ -643,17 +643,40 @@ impl Rule {
     }
 }
 
-/// The first token that looks like a version: starts with a digit, continues with
-/// alphanumerics, dots, dashes and underscores.
+/// The first token that looks like a version: starts with a digit at a word boundary and
+/// continues with alphanumerics, dots, dashes, underscores and balanced parentheses
+/// ("12.2(44)SE", "2.4.3", "0.94.14rc21").
 fn find_version(s: &str) -> Option<&str> {
-    let start = s.find(|c: char| c.is_ascii_digit())?;
+    let mut prev: Option<char> = None;
+    let start = s.char_indices().find_map(|(i, c)| {
+        let at_boundary = prev.is_none_or(|p| !p.is_ascii_alphanumeric());
+        prev = Some(c);
+        (c.is_ascii_digit() && at_boundary).then_some(i)
+    })?;
     let tail = s.get(start..)?;
     let end = tail
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '(' | ')')))
         .unwrap_or(tail.len());
-    tail.get(..end)
-        .map(|v| v.trim_end_matches(['.', '-', '_']))
-        .filter(|v| !v.is_empty())
+    let mut v = tail.get(..end)?;
+    loop {
+        let trimmed = v.trim_end_matches(['.', '-', '_']);
+        let unbalanced =
+            trimmed.ends_with(')') && trimmed.matches('(').count() < trimmed.matches(')').count();
+        let next = if unbalanced {
+            trimmed.get(..trimmed.len() - 1)?
+        } else {
+            trimmed
+        };
+        if next == v {
+            break;
+        }
+        v = next;
+    }
+    // Still unbalanced ("1.2(3"): keep what precedes the first parenthesis.
+    if v.matches('(').count() != v.matches(')').count() {
+        v = v.split('(').next().unwrap_or("");
+    }
+    (!v.is_empty()).then_some(v)
 }
 
 /// Glob match with `*` (any run) and `?` (one character); linear-time two-pointer
@@ -696,6 +719,18 @@ pub fn glob_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_are_found_at_word_boundaries() {
+        let ios = "Cisco IOS Software, C3560 Software (C3560-ADVIPSERVICESK9-M), Version 12.2(44)SE, RELEASE";
+        assert_eq!(find_version(ios), Some("12.2(44)SE"));
+        assert_eq!(find_version("Apache/2.4.3 (Fedora)"), Some("2.4.3"));
+        assert_eq!(find_version("(2.4.3)"), Some("2.4.3"));
+        assert_eq!(find_version("0.94.14rc21"), Some("0.94.14rc21"));
+        assert_eq!(find_version("v1(2"), Some("2"));
+        assert_eq!(find_version("no digits"), None);
+        assert_eq!(find_version("C3560"), None);
+    }
 
     #[test]
     fn glob_basics() {

@@ -135,7 +135,21 @@ fn required_knowledge_is_covered() {
             "monitoring_gateway",
         ),
         ("sdc.manufacturer", "Drägerwerk AG & Co. KGaA", "Dräger"),
-        ("poct1.vendor", "Abbott", "point_of_care_analyzer"),
+        ("poct1.model_id", "i-STAT 1", "point_of_care_analyzer"),
+        ("sdc.medical_device", "yes", "SDC device"),
+        ("hl7.message", "ORU^R01^ORU_R01", "HL7 results sender (ORU)"),
+        ("astm.sender_name", "cobas", "lab_analyzer"),
+        (
+            "dhcp.param_req_list",
+            "1,121,3,6,15,119,252,95,44,46",
+            "macOS",
+        ),
+        (
+            "smb.ntlm_os_version",
+            "6.1.7601",
+            "Windows 7/Server 2008 R2",
+        ),
+        ("smb.ntlm_os_version", "10.0.19041", "Windows build 19041"),
         (
             "tls.cert_subject",
             "C=AU, ST=Some-State, O=Internet Widgits Pty Ltd",
