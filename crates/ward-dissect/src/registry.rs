@@ -8,6 +8,7 @@ pub fn dissectors() -> Vec<Box<dyn Dissector>> {
     vec![
         // generic dissectors
         // clinical dissectors
+        Box::new(crate::proto::dicom::DicomDissector),
     ]
 }
 

@@ -1,2 +1,5 @@
 //! One module per protocol. Each exposes a `Dissector` (or `FrameDissector`) type, a pure
 //! parser function and tests.
+
+// clinical protocols
+pub mod dicom;
