@@ -9,6 +9,7 @@ pub fn dissectors() -> Vec<Box<dyn Dissector>> {
         // generic dissectors
         // clinical dissectors
         Box::new(crate::proto::dicom::DicomDissector),
+        Box::new(crate::proto::hl7::Hl7Dissector),
     ]
 }
 

@@ -3,3 +3,4 @@
 
 // clinical protocols
 pub mod dicom;
+pub mod hl7;
