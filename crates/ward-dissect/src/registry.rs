@@ -10,6 +10,7 @@ pub fn dissectors() -> Vec<Box<dyn Dissector>> {
         // clinical dissectors
         Box::new(crate::proto::dicom::DicomDissector),
         Box::new(crate::proto::hl7::Hl7Dissector),
+        Box::new(crate::proto::astm::AstmDissector),
     ]
 }
 

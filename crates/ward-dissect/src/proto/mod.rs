@@ -4,3 +4,4 @@
 // clinical protocols
 pub mod dicom;
 pub mod hl7;
+pub mod astm;
