@@ -11,6 +11,7 @@ pub fn dissectors() -> Vec<Box<dyn Dissector>> {
         Box::new(crate::proto::dicom::DicomDissector),
         Box::new(crate::proto::hl7::Hl7Dissector),
         Box::new(crate::proto::astm::AstmDissector),
+        Box::new(crate::proto::poct1::Poct1Dissector),
     ]
 }
 

@@ -5,3 +5,5 @@
 pub mod dicom;
 pub mod hl7;
 pub mod astm;
+pub mod poct1;
+pub mod xml;
