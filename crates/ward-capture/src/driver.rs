@@ -1,0 +1,362 @@
+//! Running an analysis over files: input expansion, the single-threaded loop, and the
+//! parallel driver (one reader thread, N workers each owning a flow table and a sink).
+
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+use ward_model::Timestamp;
+
+use crate::decode::flow_hash_input;
+use crate::error::CaptureError;
+use crate::events::{FlowSink, PacketCtx};
+use crate::flow::{Engine, EngineStats};
+use crate::source::MergedSource;
+
+/// Limits of the capture engine. The defaults keep the resident memory of the whole
+/// engine well under 256 MiB whatever the input size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureConfig {
+    /// A TCP flow with no packet for this long (packet time) ends with `IdleTimeout`.
+    pub tcp_timeout_secs: u64,
+    /// Same for UDP and other transports.
+    pub udp_timeout_secs: u64,
+    /// Flows held at once (all workers together); beyond it the oldest idle are evicted.
+    pub max_flows: usize,
+    /// Out-of-order bytes buffered per TCP direction before a gap is forced.
+    pub max_stream_buffer: usize,
+    /// Out-of-order bytes buffered across all flows before gaps are forced on the
+    /// largest buffers.
+    pub max_reassembly_memory: usize,
+    /// Bytes of IP fragments held awaiting reassembly.
+    pub max_fragment_memory: usize,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig {
+            tcp_timeout_secs: 300,
+            udp_timeout_secs: 60,
+            // A flow entry is about 300 bytes: 200k flows stay near 60 MiB.
+            max_flows: 200_000,
+            max_stream_buffer: 1 << 20,
+            max_reassembly_memory: 64 << 20,
+            max_fragment_memory: 16 << 20,
+        }
+    }
+}
+
+/// What was read from one input file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileStats {
+    pub path: PathBuf,
+    /// Bytes read from the file (decompressed bytes for gzip input).
+    pub bytes: u64,
+    pub packets: u64,
+    /// Damage found in the file (truncation, corrupt record), with its byte offset.
+    pub warnings: Vec<String>,
+}
+
+/// Totals of one analysis run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    pub files: Vec<FileStats>,
+    pub packets: u64,
+    /// Captured frame bytes processed (the sum of every packet's captured length).
+    pub bytes: u64,
+    /// Frames whose headers could not be decoded (truncated or malformed).
+    pub decode_errors: u64,
+    pub flows: u64,
+    /// TCP bytes declared missing by reassembly.
+    pub gap_bytes: u64,
+    pub evicted_flows: u64,
+    pub timed_out_flows: u64,
+    pub fragments_dropped: u64,
+    pub memory_pressure_events: u64,
+}
+
+impl CaptureStats {
+    fn add_engine(&mut self, e: &EngineStats) {
+        self.packets += e.packets;
+        self.bytes += e.bytes;
+        self.decode_errors += e.decode_errors;
+        self.flows += e.flows;
+        self.gap_bytes += e.gap_bytes;
+        self.evicted_flows += e.evicted_flows;
+        self.timed_out_flows += e.timed_out_flows;
+        self.fragments_dropped += e.fragments_dropped;
+        self.memory_pressure_events += e.memory_pressure_events;
+    }
+
+    /// Every warning of every file.
+    pub fn warnings(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().flat_map(|f| f.warnings.iter().map(String::as_str))
+    }
+}
+
+/// Directory depth beyond which expansion stops (guards against pathological trees).
+const MAX_DIR_DEPTH: usize = 32;
+
+/// Whether a file starts like a capture (pcap, pcapng, or gzip of either).
+fn looks_like_capture(path: &Path) -> bool {
+    let Ok(mut f) = std::fs::File::open(path) else { return false };
+    let mut head = [0u8; 4];
+    let Ok(n) = f.read(&mut head) else { return false };
+    let mut magic = head;
+    if n >= 2 && head[..2] == [0x1f, 0x8b] {
+        let Ok(f) = std::fs::File::open(path) else { return false };
+        let mut gz = flate2::read::MultiGzDecoder::new(f);
+        let mut inner = [0u8; 4];
+        if gz.read_exact(&mut inner).is_err() {
+            return false;
+        }
+        magic = inner;
+    } else if n < 4 {
+        return false;
+    }
+    matches!(
+        magic,
+        [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d]
+            | [0x4d, 0x3c, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xcd, 0x34]
+            | [0x34, 0xcd, 0xb2, 0xa1]
+            | [0x0a, 0x0d, 0x0d, 0x0a]
+    )
+}
+
+fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), CaptureError> {
+    let io = |source| CaptureError::Io { path: dir.to_path_buf(), source };
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        // symlink_metadata: symlinked directories are not followed (no cycles).
+        let Ok(md) = std::fs::symlink_metadata(&p) else { continue };
+        if md.is_dir() {
+            if depth < MAX_DIR_DEPTH {
+                walk(&p, depth + 1, out)?;
+            }
+        } else if (md.is_file() || md.file_type().is_symlink()) && looks_like_capture(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Expand the command-line inputs: files are kept as given (an unreadable or non-capture
+/// file is reported when opened), directories are searched recursively for capture
+/// files, recognised by their content.
+pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CaptureError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let md = std::fs::metadata(p).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                CaptureError::NotFound { path: p.clone() }
+            } else {
+                CaptureError::Io { path: p.clone(), source: e }
+            }
+        })?;
+        if md.is_dir() {
+            let before = out.len();
+            walk(p, 0, &mut out)?;
+            if out.len() == before {
+                return Err(CaptureError::EmptyDirectory { path: p.clone() });
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Bytes between two progress callbacks.
+const PROGRESS_EVERY: u64 = 4 << 20;
+
+/// Analyse capture files, in timestamp order across files.
+///
+/// With `workers <= 1` everything runs on the calling thread and `make_sink(0)` receives
+/// every event. With more, the calling thread reads and hashes each packet by its VLAN
+/// and address pair (symmetrically, so both directions and all fragments of a flow meet
+/// in one worker) and hands batches to `workers` threads, each with its own flow table
+/// and the sink `make_sink(i)`; non-IP frames and ARP go to worker 0. The sinks are
+/// returned in worker order. `progress` receives the bytes read so far, every few MiB.
+pub fn analyze_files<S, F>(
+    files: &[PathBuf],
+    cfg: &CaptureConfig,
+    workers: usize,
+    make_sink: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Vec<S>, CaptureStats), CaptureError>
+where
+    S: FlowSink + Send,
+    F: Fn(usize) -> S + Sync,
+{
+    let mut src = MergedSource::open(files)?;
+    let mut stats = CaptureStats::default();
+    let sinks = if workers <= 1 {
+        let mut engine = Engine::new(cfg, 0, 1, make_sink(0));
+        let mut prev = None;
+        let mut since = 0u64;
+        while let Some(i) = src.next_file(prev) {
+            prev = Some(i);
+            let Some(p) = src.current(i) else { continue };
+            let ctx = PacketCtx { file: i as u32, packet: p.number, ts: p.ts };
+            since += p.data.len() as u64 + 16;
+            engine.process(p.linktype, p.data, ctx);
+            if since >= PROGRESS_EVERY {
+                since = 0;
+                progress(src.consumed());
+            }
+        }
+        engine.finish();
+        stats.add_engine(&engine.stats);
+        vec![engine.sink]
+    } else {
+        let (sinks, engine_stats) = run_parallel(&mut src, cfg, workers, &make_sink, progress)?;
+        for e in &engine_stats {
+            stats.add_engine(e);
+        }
+        sinks
+    };
+    progress(src.consumed());
+    stats.files = files
+        .iter()
+        .zip(src.finished.iter())
+        .map(|(p, f)| FileStats {
+            path: p.clone(),
+            bytes: f.bytes,
+            packets: f.packets,
+            warnings: f.warnings.clone(),
+        })
+        .collect();
+    Ok((sinks, stats))
+}
+
+#[derive(Clone, Copy)]
+struct BatchPkt {
+    off: u32,
+    len: u32,
+    linktype: u32,
+    ctx: PacketCtx,
+}
+
+/// Packets copied out of the reader for one worker; recycled through a return channel.
+#[derive(Default)]
+struct Batch {
+    data: Vec<u8>,
+    pkts: Vec<BatchPkt>,
+}
+
+const BATCH_BYTES: usize = 256 << 10;
+const BATCH_PKTS: usize = 1024;
+/// Batches in flight per worker (bounds memory and keeps the reader ahead).
+const QUEUE_DEPTH: usize = 8;
+
+fn run_parallel<S, F>(
+    src: &mut MergedSource,
+    cfg: &CaptureConfig,
+    workers: usize,
+    make_sink: &F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Vec<S>, Vec<EngineStats>), CaptureError>
+where
+    S: FlowSink + Send,
+    F: Fn(usize) -> S + Sync,
+{
+    let hasher = ahash::RandomState::with_seeds(7, 11, 13, 17);
+    std::thread::scope(|scope| {
+        let mut txs: Vec<SyncSender<Batch>> = Vec::with_capacity(workers);
+        let (ret_tx, ret_rx) = std::sync::mpsc::channel::<Batch>();
+        let mut handles = Vec::with_capacity(workers);
+        for w in 0..workers {
+            let (tx, rx): (SyncSender<Batch>, Receiver<Batch>) = sync_channel(QUEUE_DEPTH);
+            txs.push(tx);
+            let ret = ret_tx.clone();
+            handles.push(scope.spawn(move || {
+                let mut engine = Engine::new(cfg, w, workers, make_sink(w));
+                while let Ok(mut batch) = rx.recv() {
+                    for p in &batch.pkts {
+                        let s = p.off as usize;
+                        if let Some(d) = batch.data.get(s..s + p.len as usize) {
+                            engine.process(p.linktype, d, p.ctx);
+                        }
+                    }
+                    batch.data.clear();
+                    batch.pkts.clear();
+                    // The reader may be gone at the end; losing a spare batch is fine.
+                    let _ = ret.send(batch);
+                }
+                engine.finish();
+                (engine.sink, engine.stats)
+            }));
+        }
+        drop(ret_tx);
+        let mut open: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
+        let mut prev = None;
+        let mut since = 0u64;
+        let mut send_failed = false;
+        while let Some(i) = src.next_file(prev) {
+            prev = Some(i);
+            let Some(p) = src.current(i) else { continue };
+            let w = match flow_hash_input(p.linktype, p.data) {
+                Some((vlan, a, b)) => {
+                    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+                    let mut h = hasher.build_hasher();
+                    (vlan, lo, hi).hash(&mut h);
+                    (h.finish() % workers as u64) as usize
+                }
+                None => 0,
+            };
+            let b = &mut open[w];
+            b.pkts.push(BatchPkt {
+                off: b.data.len() as u32,
+                len: p.data.len() as u32,
+                linktype: p.linktype,
+                ctx: PacketCtx { file: i as u32, packet: p.number, ts: p.ts },
+            });
+            b.data.extend_from_slice(p.data);
+            since += p.data.len() as u64 + 16;
+            if b.data.len() >= BATCH_BYTES || b.pkts.len() >= BATCH_PKTS {
+                let fresh = ret_rx.try_recv().unwrap_or_default();
+                let full = std::mem::replace(b, fresh);
+                if txs[w].send(full).is_err() {
+                    send_failed = true;
+                    break;
+                }
+            }
+            if since >= PROGRESS_EVERY {
+                since = 0;
+                progress(src.consumed());
+            }
+        }
+        for (w, b) in open.into_iter().enumerate() {
+            if !b.pkts.is_empty() && txs[w].send(b).is_err() {
+                send_failed = true;
+            }
+        }
+        drop(txs);
+        let mut sinks = Vec::with_capacity(workers);
+        let mut stats = Vec::with_capacity(workers);
+        for h in handles {
+            match h.join() {
+                Ok((s, st)) => {
+                    sinks.push(s);
+                    stats.push(st);
+                }
+                Err(_) => return Err(CaptureError::Worker("a worker thread panicked".into())),
+            }
+        }
+        if send_failed {
+            return Err(CaptureError::Worker("a worker stopped early".into()));
+        }
+        Ok((sinks, stats))
+    })
+}
+
+/// Convert a wall-clock `SystemTime` to a capture timestamp (used by live capture).
+pub fn timestamp_of(secs: i64, micros: i64) -> Timestamp {
+    Timestamp::from_secs_micros(secs.max(0) as u64, micros.clamp(0, 999_999) as u64)
+}

@@ -1,0 +1,689 @@
+//! Packet sources: pcap and pcapng files, plain (memory-mapped) or gzip-compressed, and a
+//! k-way merge that replays several files in timestamp order.
+//!
+//! Records are located with `pcap-parser`'s slice parsers directly in the mapped file (or
+//! in a refillable buffer for gzip), so walking a plain file copies no packet bytes. A
+//! record that would run past the end of the data, or whose length is absurd, ends the
+//! file with a warning naming the byte offset; nothing loops on a bad length because every
+//! step either consumes at least one record header or stops.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use pcap_parser::pcapng::Block;
+use pcap_parser::{parse_block_be, parse_block_le, parse_pcap_frame, parse_pcap_frame_be};
+use ward_model::Timestamp;
+
+use crate::error::CaptureError;
+
+/// Link-layer header types understood by the decoder (tcpdump.org LINKTYPE_ values).
+pub mod linktype {
+    pub const NULL: u32 = 0;
+    pub const ETHERNET: u32 = 1;
+    pub const RAW_12: u32 = 12;
+    pub const RAW_14: u32 = 14;
+    pub const RAW: u32 = 101;
+    pub const LOOP: u32 = 108;
+    pub const LINUX_SLL: u32 = 113;
+    pub const IPV4: u32 = 228;
+    pub const IPV6: u32 = 229;
+    pub const LINUX_SLL2: u32 = 276;
+}
+
+/// Largest legal classic-pcap record; libpcap's maximum snapshot length is 256 KiB.
+const MAX_PCAP_RECORD: usize = 1 << 20;
+/// Largest pcapng block accepted (name-resolution or custom blocks can be large).
+const MAX_PCAPNG_BLOCK: usize = 16 << 20;
+/// Refill granularity for streamed (gzip) input.
+const STREAM_CHUNK: usize = 256 << 10;
+
+/// One captured packet as stored in its file.
+#[derive(Debug, Clone, Copy)]
+pub struct RawPacket<'a> {
+    pub ts: Timestamp,
+    pub linktype: u32,
+    pub data: &'a [u8],
+    /// 1-based number of the packet within its file.
+    pub number: u64,
+}
+
+/// Bytes of one input file: mapped, or streamed through a decompressor.
+enum Input {
+    Mapped { map: memmap2::Mmap, pos: usize },
+    Buffered { data: Vec<u8>, pos: usize },
+    Stream { reader: Box<dyn Read + Send>, buf: Vec<u8>, start: usize, end: usize, eof: bool },
+}
+
+impl Input {
+    fn avail(&self) -> &[u8] {
+        match self {
+            Input::Mapped { map, pos } => map.get(*pos..).unwrap_or(&[]),
+            Input::Buffered { data, pos } => data.get(*pos..).unwrap_or(&[]),
+            Input::Stream { buf, start, end, .. } => buf.get(*start..*end).unwrap_or(&[]),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            Input::Mapped { pos, .. } | Input::Buffered { pos, .. } => *pos += n,
+            Input::Stream { start, end, .. } => *start = (*start + n).min(*end),
+        }
+    }
+
+    /// Try to make at least `need` bytes available. Returns an I/O error only for a
+    /// failing decompressor/reader; end of data simply leaves fewer bytes available.
+    fn fill(&mut self, need: usize) -> std::io::Result<()> {
+        let Input::Stream { reader, buf, start, end, eof } = self else {
+            return Ok(());
+        };
+        if *end - *start >= need || *eof {
+            return Ok(());
+        }
+        // Compact, then grow to fit the request.
+        buf.copy_within(*start..*end, 0);
+        *end -= *start;
+        *start = 0;
+        let want = need.max(STREAM_CHUNK);
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        while *end < need {
+            let n = match reader.read(&mut buf[*end..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    *eof = true;
+                    return Err(e);
+                }
+            };
+            if n == 0 {
+                *eof = true;
+                break;
+            }
+            *end += n;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    Pcap { big_endian: bool, nanos: bool, modified: bool, linktype: u32 },
+    PcapNg { big_endian: bool },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Iface {
+    linktype: u32,
+    /// Timestamp units per second.
+    resolution: u64,
+    offset_secs: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Current {
+    ts: Timestamp,
+    linktype: u32,
+    data_start: usize,
+    data_len: usize,
+    record_len: usize,
+}
+
+/// Sequential reader of one capture file.
+pub struct CaptureReader {
+    path: PathBuf,
+    input: Input,
+    format: Format,
+    ifaces: Vec<Iface>,
+    /// Offset (in the decompressed stream) of `input.avail()[0]`.
+    offset: u64,
+    packets: u64,
+    last_ts: Timestamp,
+    cur: Option<Current>,
+    done: bool,
+    warnings: Vec<String>,
+    compressed: bool,
+}
+
+fn magic_hex(b: &[u8]) -> String {
+    b.iter().take(4).map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+impl CaptureReader {
+    /// Open a capture file, detecting gzip compression and the capture format.
+    pub fn open(path: &Path) -> Result<Self, CaptureError> {
+        let io_err = |source| CaptureError::Io { path: path.to_path_buf(), source };
+        let mut file = File::open(path).map_err(io_err)?;
+        let meta = file.metadata().map_err(io_err)?;
+        if meta.is_dir() {
+            return Err(CaptureError::NotCapture {
+                path: path.to_path_buf(),
+                magic: "(a directory)".into(),
+            });
+        }
+        let mut head = [0u8; 2];
+        let n = read_up_to(&mut file, &mut head).map_err(io_err)?;
+        let gz = n == 2 && head == [0x1f, 0x8b];
+        let input = if gz {
+            let file = File::open(path).map_err(io_err)?;
+            let reader = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(
+                STREAM_CHUNK,
+                file,
+            ));
+            Input::Stream { reader: Box::new(reader), buf: Vec::new(), start: 0, end: 0, eof: false }
+        } else if meta.is_file() && meta.len() > 0 {
+            // Plain files are memory-mapped: the record walk then copies nothing.
+            match map_file(&file) {
+                Some(map) => Input::Mapped { map, pos: 0 },
+                None => {
+                    let mut data = Vec::new();
+                    let mut f = File::open(path).map_err(io_err)?;
+                    f.read_to_end(&mut data).map_err(io_err)?;
+                    Input::Buffered { data, pos: 0 }
+                }
+            }
+        } else {
+            let file = File::open(path).map_err(io_err)?;
+            Input::Stream { reader: Box::new(file), buf: Vec::new(), start: 0, end: 0, eof: false }
+        };
+        Self::from_input(path.to_path_buf(), input, gz)
+    }
+
+    /// Read a capture held in memory (used by tests and the fuzz target).
+    pub fn from_bytes(name: &str, data: Vec<u8>) -> Result<Self, CaptureError> {
+        Self::from_input(PathBuf::from(name), Input::Buffered { data, pos: 0 }, false)
+    }
+
+    fn from_input(path: PathBuf, mut input: Input, compressed: bool) -> Result<Self, CaptureError> {
+        if let Err(e) = input.fill(24) {
+            return Err(CaptureError::BadHeader { path, reason: format!("decompression failed: {e}") });
+        }
+        let head = input.avail();
+        if head.len() < 4 {
+            return Err(CaptureError::NotCapture {
+                path,
+                magic: if head.is_empty() { "(empty file)".into() } else { magic_hex(head) },
+            });
+        }
+        let magic = [head[0], head[1], head[2], head[3]];
+        let (format, hdr_len) = match magic {
+            [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] | [0xa1, 0xb2, 0xcd, 0x34] => {
+                (pcap_format(head, &path)?, 24)
+            }
+            [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] | [0x34, 0xcd, 0xb2, 0xa1] => {
+                (pcap_format(head, &path)?, 24)
+            }
+            [0x0a, 0x0d, 0x0d, 0x0a] => {
+                // Endianness is fixed by the section header's byte-order magic.
+                let bom = head.get(8..12).ok_or_else(|| CaptureError::BadHeader {
+                    path: path.clone(),
+                    reason: "pcapng section header shorter than 12 bytes".into(),
+                })?;
+                let big_endian = match bom {
+                    [0x4d, 0x3c, 0x2b, 0x1a] => false,
+                    [0x1a, 0x2b, 0x3c, 0x4d] => true,
+                    _ => {
+                        return Err(CaptureError::BadHeader {
+                            path,
+                            reason: format!("pcapng byte-order magic {} unknown", magic_hex(bom)),
+                        })
+                    }
+                };
+                (Format::PcapNg { big_endian }, 0)
+            }
+            _ => return Err(CaptureError::NotCapture { path, magic: magic_hex(head) }),
+        };
+        input.consume(hdr_len);
+        Ok(CaptureReader {
+            path,
+            input,
+            format,
+            ifaces: Vec::new(),
+            offset: hdr_len as u64,
+            packets: 0,
+            last_ts: Timestamp(0),
+            cur: None,
+            done: false,
+            warnings: Vec::new(),
+            compressed,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes consumed so far (decompressed bytes for gzip input).
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The packet the reader is positioned on (after a successful [`Self::advance`]).
+    pub fn current(&self) -> Option<RawPacket<'_>> {
+        let c = self.cur?;
+        let data = self.input.avail().get(c.data_start..c.data_start + c.data_len)?;
+        Some(RawPacket { ts: c.ts, linktype: c.linktype, data, number: self.packets })
+    }
+
+    /// Timestamp of the current packet.
+    pub fn current_ts(&self) -> Option<Timestamp> {
+        self.cur.map(|c| c.ts)
+    }
+
+    fn damaged(&mut self, what: &str) {
+        let unit = if self.compressed { " (decompressed)" } else { "" };
+        self.warnings.push(format!(
+            "{}: {what} at byte offset {}{unit}; processed the {} packets before it",
+            self.path.display(),
+            self.offset,
+            self.packets
+        ));
+        self.done = true;
+        self.cur = None;
+    }
+
+    /// Move to the next packet. Returns false at the end of the file or at damage (a
+    /// warning is then recorded).
+    pub fn advance(&mut self) -> bool {
+        if let Some(c) = self.cur.take() {
+            self.input.consume(c.record_len);
+            self.offset += c.record_len as u64;
+        }
+        // Each iteration consumes one non-packet block or ends; bounded by the file size.
+        while !self.done {
+            let step = match self.format {
+                Format::Pcap { big_endian, nanos, modified, linktype } => {
+                    self.step_pcap(big_endian, nanos, modified, linktype)
+                }
+                Format::PcapNg { big_endian } => self.step_pcapng(big_endian),
+            };
+            match step {
+                Step::Packet(c) => {
+                    self.packets += 1;
+                    self.last_ts = c.ts;
+                    self.cur = Some(c);
+                    return true;
+                }
+                Step::Skip(n) => {
+                    self.input.consume(n);
+                    self.offset += n as u64;
+                }
+                Step::End => self.done = true,
+                Step::Damaged(msg) => self.damaged(&msg),
+            }
+        }
+        false
+    }
+
+    fn ensure(&mut self, need: usize) -> Result<bool, String> {
+        if self.input.avail().len() >= need {
+            return Ok(true);
+        }
+        self.input.fill(need).map_err(|e| format!("read/decompression error ({e})"))?;
+        Ok(self.input.avail().len() >= need)
+    }
+
+    fn step_pcap(&mut self, big_endian: bool, nanos: bool, modified: bool, linktype: u32) -> Step {
+        let hdr = if modified { 24 } else { 16 };
+        match self.ensure(hdr) {
+            Err(e) => return Step::Damaged(e),
+            Ok(false) => {
+                return if self.input.avail().is_empty() {
+                    Step::End
+                } else {
+                    Step::Damaged(format!(
+                        "truncated record header ({} of {hdr} bytes)",
+                        self.input.avail().len()
+                    ))
+                }
+            }
+            Ok(true) => {}
+        }
+        let a = self.input.avail();
+        let rd = |o: usize| {
+            let b = [a[o], a[o + 1], a[o + 2], a[o + 3]];
+            if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let caplen = rd(8) as usize;
+        if caplen > MAX_PCAP_RECORD {
+            return Step::Damaged(format!("corrupt record (captured length {caplen})"));
+        }
+        let total = hdr + caplen;
+        match self.ensure(total) {
+            Err(e) => return Step::Damaged(e),
+            Ok(false) => {
+                return Step::Damaged(format!(
+                    "truncated record ({} of {total} bytes present)",
+                    self.input.avail().len()
+                ))
+            }
+            Ok(true) => {}
+        }
+        let a = self.input.avail();
+        let rec = &a[..total];
+        // The modified (Kuznetzov) format has 8 extra header bytes; pcap-parser's frame
+        // parser reads the common 16 and we skip the rest ourselves.
+        let parsed = if big_endian { parse_pcap_frame_be(rec) } else { parse_pcap_frame(rec) };
+        let block = match parsed {
+            Ok((_, b)) => b,
+            Err(e) => return Step::Damaged(format!("corrupt record ({e:?})")),
+        };
+        let frac = block.ts_usec as u64;
+        let micros = if nanos { frac / 1000 } else { frac };
+        let ts = Timestamp::from_secs_micros(block.ts_sec as u64, micros.min(999_999));
+        Step::Packet(Current {
+            ts,
+            linktype,
+            data_start: hdr,
+            data_len: caplen,
+            record_len: total,
+        })
+    }
+
+    fn step_pcapng(&mut self, big_endian: bool) -> Step {
+        match self.ensure(12) {
+            Err(e) => return Step::Damaged(e),
+            Ok(false) => {
+                return if self.input.avail().is_empty() {
+                    Step::End
+                } else {
+                    Step::Damaged(format!(
+                        "truncated block header ({} bytes left)",
+                        self.input.avail().len()
+                    ))
+                }
+            }
+            Ok(true) => {}
+        }
+        let a = self.input.avail();
+        let btype = [a[0], a[1], a[2], a[3]];
+        // A new section may switch byte order; its magic is a palindrome.
+        let mut be = big_endian;
+        if btype == [0x0a, 0x0d, 0x0d, 0x0a] {
+            be = match &a[8..12] {
+                [0x4d, 0x3c, 0x2b, 0x1a] => false,
+                [0x1a, 0x2b, 0x3c, 0x4d] => true,
+                _ => return Step::Damaged("pcapng section header with unknown byte order".into()),
+            };
+            self.format = Format::PcapNg { big_endian: be };
+            self.ifaces.clear();
+        }
+        let lb = [a[4], a[5], a[6], a[7]];
+        let len = if be { u32::from_be_bytes(lb) } else { u32::from_le_bytes(lb) } as usize;
+        if !(12..=MAX_PCAPNG_BLOCK).contains(&len) || len % 4 != 0 {
+            return Step::Damaged(format!("corrupt pcapng block (length {len})"));
+        }
+        match self.ensure(len) {
+            Err(e) => return Step::Damaged(e),
+            Ok(false) => {
+                return Step::Damaged(format!(
+                    "truncated pcapng block ({} of {len} bytes present)",
+                    self.input.avail().len()
+                ))
+            }
+            Ok(true) => {}
+        }
+        let a = self.input.avail();
+        let blk = &a[..len];
+        let parsed = if be { parse_block_be(blk) } else { parse_block_le(blk) };
+        let block = match parsed {
+            Ok((_, b)) => b,
+            Err(e) => {
+                return Step::Damaged(format!("corrupt pcapng block ({})", short_err(&e)));
+            }
+        };
+        match block {
+            Block::InterfaceDescription(idb) => {
+                let lt = idb.linktype.0 as u32;
+                // An invalid resolution falls back to microseconds, the pcapng default.
+                let resolution = idb.ts_resolution().filter(|r| *r > 0).unwrap_or(1_000_000);
+                self.ifaces.push(Iface { linktype: lt, resolution, offset_secs: idb.if_tsoffset });
+                Step::Skip(len)
+            }
+            Block::EnhancedPacket(epb) => {
+                let Some(iface) = self.ifaces.get(epb.if_id as usize).copied() else {
+                    return Step::Damaged(format!(
+                        "packet for undeclared interface {}",
+                        epb.if_id
+                    ));
+                };
+                let caplen = (epb.caplen as usize).min(epb.data.len());
+                let data_start = epb.data.as_ptr() as usize - blk.as_ptr() as usize;
+                let raw = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                let ts = ts_from_units(raw, iface.resolution, iface.offset_secs);
+                Step::Packet(Current {
+                    ts,
+                    linktype: iface.linktype,
+                    data_start,
+                    data_len: caplen,
+                    record_len: len,
+                })
+            }
+            Block::SimplePacket(spb) => {
+                let Some(iface) = self.ifaces.first().copied() else {
+                    return Step::Damaged("simple packet block before any interface".into());
+                };
+                let data_start = spb.data.as_ptr() as usize - blk.as_ptr() as usize;
+                let data_len = (spb.origlen as usize).min(spb.data.len());
+                Step::Packet(Current {
+                    ts: self.last_ts,
+                    linktype: iface.linktype,
+                    data_start,
+                    data_len,
+                    record_len: len,
+                })
+            }
+            _ => Step::Skip(len),
+        }
+    }
+}
+
+fn short_err<E: std::fmt::Debug>(e: &E) -> String {
+    let mut s = format!("{e:?}");
+    s.truncate(80);
+    s
+}
+
+/// Convert a pcapng timestamp in `resolution` units per second to microseconds.
+fn ts_from_units(raw: u64, resolution: u64, offset_secs: i64) -> Timestamp {
+    let secs = raw / resolution;
+    let frac = raw % resolution;
+    let micros = (frac as u128 * 1_000_000 / resolution as u128) as u64;
+    let secs = (secs as i64).saturating_add(offset_secs).max(0) as u64;
+    Timestamp::from_secs_micros(secs, micros)
+}
+
+enum Step {
+    Packet(Current),
+    Skip(usize),
+    End,
+    Damaged(String),
+}
+
+fn pcap_format(head: &[u8], path: &Path) -> Result<Format, CaptureError> {
+    if head.len() < 24 {
+        return Err(CaptureError::BadHeader {
+            path: path.to_path_buf(),
+            reason: format!("pcap file header is {} bytes, needs 24", head.len()),
+        });
+    }
+    let h = match pcap_parser::parse_pcap_header(&head[..24]) {
+        Ok((_, h)) => h,
+        Err(e) => {
+            return Err(CaptureError::BadHeader { path: path.to_path_buf(), reason: short_err(&e) })
+        }
+    };
+    Ok(Format::Pcap {
+        big_endian: h.is_bigendian(),
+        nanos: h.is_nanosecond_precision(),
+        modified: h.is_modified_format(),
+        // Upper 16 bits of the field may carry FCS information (pcap spec).
+        linktype: (h.network.0 as u32) & 0x0fff_ffff,
+    })
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+#[allow(unsafe_code)]
+fn map_file(file: &File) -> Option<memmap2::Mmap> {
+    // SAFETY: the mapping is read-only. If another process truncates the file while we
+    // read it the kernel may deliver SIGBUS; captures are not modified while analysed, and
+    // this is the accepted trade-off for reading at memory speed (as ripgrep does).
+    unsafe { memmap2::Mmap::map(file) }.ok()
+}
+
+/// Replays several capture files as one stream, in timestamp order across files.
+///
+/// Files are ordered by their first timestamp and opened only when the merge reaches
+/// that time, so a week of consecutive captures keeps one file open at a time.
+pub struct MergedSource {
+    paths: Vec<PathBuf>,
+    /// Not yet opened: (first timestamp, file index), sorted so the earliest is last.
+    pending: Vec<(Timestamp, usize)>,
+    heap: BinaryHeap<Reverse<(Timestamp, usize)>>,
+    readers: Vec<Option<CaptureReader>>,
+    /// Per file: packets, bytes consumed, warnings (filled as files finish).
+    pub finished: Vec<FileProgress>,
+    consumed_done: u64,
+}
+
+/// What was read from one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileProgress {
+    pub bytes: u64,
+    pub packets: u64,
+    pub warnings: Vec<String>,
+}
+
+impl MergedSource {
+    /// Open every file once to check it is a capture and read its first timestamp.
+    /// Errors (unreadable, not a capture) are reported before anything is processed.
+    pub fn open(paths: &[PathBuf]) -> Result<Self, CaptureError> {
+        let mut pending = Vec::with_capacity(paths.len());
+        let mut finished = vec![FileProgress::default(); paths.len()];
+        for (i, p) in paths.iter().enumerate() {
+            let mut r = CaptureReader::open(p)?;
+            if r.advance() {
+                if let Some(ts) = r.current_ts() {
+                    pending.push((ts, i));
+                }
+            } else {
+                // No packet at all: record what the reader said about it.
+                finished[i].bytes = r.offset();
+                finished[i].warnings = r.take_warnings();
+            }
+        }
+        pending.sort_by(|a, b| b.cmp(a));
+        let mut readers = Vec::with_capacity(paths.len());
+        readers.resize_with(paths.len(), || None);
+        Ok(MergedSource {
+            paths: paths.to_vec(),
+            pending,
+            heap: BinaryHeap::new(),
+            readers,
+            finished,
+            consumed_done: 0,
+        })
+    }
+
+    /// Bytes consumed so far across all files.
+    pub fn consumed(&self) -> u64 {
+        self.consumed_done + self.readers.iter().flatten().map(|r| r.offset()).sum::<u64>()
+    }
+
+    /// Position on the next packet in timestamp order; returns its file index.
+    /// The packet is then available from [`Self::current`] until the next call.
+    pub fn next_file(&mut self, prev: Option<usize>) -> Option<usize> {
+        if let Some(i) = prev {
+            self.step_reader(i);
+        }
+        loop {
+            let heap_top = self.heap.peek().map(|Reverse(x)| *x);
+            // Open pending files whose first packet is not later than the heap's top.
+            if let Some(&(ts, i)) = self.pending.last() {
+                if heap_top.is_none_or(|(t, _)| ts <= t) {
+                    self.pending.pop();
+                    self.activate(i);
+                    continue;
+                }
+            }
+            return heap_top.map(|(_, i)| i);
+        }
+    }
+
+    fn activate(&mut self, i: usize) {
+        let Some(path) = self.paths.get(i) else { return };
+        match CaptureReader::open(path) {
+            Ok(mut r) => {
+                if r.advance() {
+                    if let Some(ts) = r.current_ts() {
+                        self.heap.push(Reverse((ts, i)));
+                    }
+                    self.readers[i] = Some(r);
+                } else {
+                    self.retire(i, r);
+                }
+            }
+            Err(e) => self.finished[i].warnings.push(format!("{e} (on reopening)")),
+        }
+    }
+
+    fn step_reader(&mut self, i: usize) {
+        // Remove this file's entry at the top of the heap.
+        if let Some(Reverse((_, top))) = self.heap.peek() {
+            if *top == i {
+                self.heap.pop();
+            }
+        }
+        let Some(r) = self.readers.get_mut(i).and_then(|r| r.as_mut()) else { return };
+        if r.advance() {
+            if let Some(ts) = r.current_ts() {
+                self.heap.push(Reverse((ts, i)));
+            }
+        } else if let Some(r) = self.readers[i].take() {
+            self.retire(i, r);
+        }
+    }
+
+    fn retire(&mut self, i: usize, mut r: CaptureReader) {
+        let f = &mut self.finished[i];
+        f.bytes = r.offset();
+        f.packets = r.packets();
+        f.warnings.extend(r.take_warnings());
+        self.consumed_done += r.offset();
+    }
+
+    pub fn current(&self, i: usize) -> Option<RawPacket<'_>> {
+        self.readers.get(i)?.as_ref()?.current()
+    }
+}
