@@ -12,6 +12,7 @@ pub fn dissectors() -> Vec<Box<dyn Dissector>> {
         Box::new(crate::proto::hl7::Hl7Dissector),
         Box::new(crate::proto::astm::AstmDissector),
         Box::new(crate::proto::poct1::Poct1Dissector),
+        Box::new(crate::proto::sdc::SdcDissector),
     ]
 }
 

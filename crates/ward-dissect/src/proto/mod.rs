@@ -7,3 +7,4 @@ pub mod hl7;
 pub mod astm;
 pub mod poct1;
 pub mod xml;
+pub mod sdc;
