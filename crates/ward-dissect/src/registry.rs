@@ -13,6 +13,7 @@ pub fn dissectors() -> Vec<Box<dyn Dissector>> {
         Box::new(crate::proto::astm::AstmDissector),
         Box::new(crate::proto::poct1::Poct1Dissector),
         Box::new(crate::proto::sdc::SdcDissector),
+        Box::new(crate::proto::fhir::FhirDissector),
     ]
 }
 

@@ -8,3 +8,4 @@ pub mod astm;
 pub mod poct1;
 pub mod xml;
 pub mod sdc;
+pub mod fhir;
