@@ -68,7 +68,12 @@ fn be16(b: &[u8], o: usize) -> Option<u16> {
 
 #[inline]
 fn be32(b: &[u8], o: usize) -> Option<u32> {
-    Some(u32::from_be_bytes([*b.get(o)?, *b.get(o + 1)?, *b.get(o + 2)?, *b.get(o + 3)?]))
+    Some(u32::from_be_bytes([
+        *b.get(o)?,
+        *b.get(o + 1)?,
+        *b.get(o + 2)?,
+        *b.get(o + 3)?,
+    ]))
 }
 
 fn mac_at(b: &[u8], o: usize) -> Option<MacAddr> {
@@ -106,7 +111,11 @@ pub fn decode_ethernet(data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     let dst = mac_at(data, 0).ok_or(DecodeError::Truncated("ethernet"))?;
     let src = mac_at(data, 6).ok_or(DecodeError::Truncated("ethernet"))?;
     let ethertype = be16(data, 12).ok_or(DecodeError::Truncated("ethernet"))?;
-    let l2 = L2Info { src: Some(src), dst: Some(dst), vlan: None };
+    let l2 = L2Info {
+        src: Some(src),
+        dst: Some(dst),
+        vlan: None,
+    };
     dispatch_ethertype(ethertype, &data[14..], l2)
 }
 
@@ -140,7 +149,13 @@ fn dispatch_ethertype(
 
 fn l2_frame(l2: L2Info, kind: L2Kind, payload: &[u8]) -> Decoded<'_> {
     match (l2.src, l2.dst) {
-        (Some(src), Some(dst)) => Decoded::L2(L2Frame { src, dst, vlan: l2.vlan, kind, payload }),
+        (Some(src), Some(dst)) => Decoded::L2(L2Frame {
+            src,
+            dst,
+            vlan: l2.vlan,
+            kind,
+            payload,
+        }),
         // Link types without both MACs (cooked capture) cannot describe an L2 frame.
         _ => Decoded::Ignored,
     }
@@ -154,7 +169,9 @@ fn decode_llc(len: usize, rest: &[u8], l2: L2Info) -> Result<Decoded<'_>, Decode
     let control = *body.get(2).ok_or(DecodeError::Truncated("llc"))?;
     // U-frames have a one-byte control field, I/S-frames two.
     let ctl_len = if control & 0x03 == 0x03 { 1 } else { 2 };
-    let after = body.get(2 + ctl_len..).ok_or(DecodeError::Truncated("llc"))?;
+    let after = body
+        .get(2 + ctl_len..)
+        .ok_or(DecodeError::Truncated("llc"))?;
     if dsap == 0xaa && ssap == 0xaa {
         let oui_b = after.get(..3).ok_or(DecodeError::Truncated("snap"))?;
         let pid = be16(after, 3).ok_or(DecodeError::Truncated("snap"))?;
@@ -179,7 +196,9 @@ fn decode_arp(b: &[u8], l2: L2Info) -> Result<Decoded<'_>, DecodeError> {
         return Ok(Decoded::Ignored);
     }
     let ip = |o: usize| -> Result<Ipv4Addr, DecodeError> {
-        Ok(Ipv4Addr::from(be32(b, o).ok_or(DecodeError::Truncated("arp"))?))
+        Ok(Ipv4Addr::from(
+            be32(b, o).ok_or(DecodeError::Truncated("arp"))?,
+        ))
     };
     Ok(Decoded::Arp(ArpBinding {
         operation,
@@ -205,8 +224,20 @@ fn decode_sll(b: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     let arphrd = be16(b, 2).ok_or(DecodeError::Truncated("sll"))?;
     let alen = be16(b, 4).ok_or(DecodeError::Truncated("sll"))?;
     let proto = be16(b, 14).ok_or(DecodeError::Truncated("sll"))?;
-    let src = if arphrd == 1 && alen == 6 { mac_at(b, 6) } else { None };
-    cooked(proto, &b[16..], L2Info { src, dst: None, vlan: None })
+    let src = if arphrd == 1 && alen == 6 {
+        mac_at(b, 6)
+    } else {
+        None
+    };
+    cooked(
+        proto,
+        &b[16..],
+        L2Info {
+            src,
+            dst: None,
+            vlan: None,
+        },
+    )
 }
 
 /// Linux cooked capture v2 (20-byte header).
@@ -217,8 +248,20 @@ fn decode_sll2(b: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     if b.len() < 20 {
         return Err(DecodeError::Truncated("sll2"));
     }
-    let src = if arphrd == 1 && alen == 6 { mac_at(b, 12) } else { None };
-    cooked(proto, &b[20..], L2Info { src, dst: None, vlan: None })
+    let src = if arphrd == 1 && alen == 6 {
+        mac_at(b, 12)
+    } else {
+        None
+    };
+    cooked(
+        proto,
+        &b[20..],
+        L2Info {
+            src,
+            dst: None,
+            vlan: None,
+        },
+    )
 }
 
 fn cooked(proto: u16, rest: &[u8], l2: L2Info) -> Result<Decoded<'_>, DecodeError> {
@@ -281,10 +324,20 @@ pub fn decode_ipv4(b: &[u8], l2: L2Info) -> Result<Decoded<'_>, DecodeError> {
     let dst = Ipv4Addr::from(be32(b, 16).ok_or(DecodeError::Truncated("ipv4"))?);
     let more = ff & 0x2000 != 0;
     let offset = ((ff & 0x1fff) as u32) * 8;
-    let frag = (more || offset != 0).then_some(FragInfo { id: id as u32, offset, more });
+    let frag = (more || offset != 0).then_some(FragInfo {
+        id: id as u32,
+        offset,
+        more,
+    });
     Ok(Decoded::Ip(
         l2,
-        IpPacket { src: src.into(), dst: dst.into(), proto, payload: &b[ihl..end], frag },
+        IpPacket {
+            src: src.into(),
+            dst: dst.into(),
+            proto,
+            payload: &b[ihl..end],
+            frag,
+        },
     ))
 }
 
@@ -304,11 +357,21 @@ pub fn decode_ipv6(b: &[u8], l2: L2Info) -> Result<Decoded<'_>, DecodeError> {
     let mut d = [0u8; 16];
     d.copy_from_slice(&b[24..40]);
     // Payload length 0 means a jumbogram (or TSO capture): use what was captured.
-    let end = if plen == 0 { b.len() } else { (40 + plen).min(b.len()) };
+    let end = if plen == 0 {
+        b.len()
+    } else {
+        (40 + plen).min(b.len())
+    };
     let (proto, payload, frag) = ipv6_ext_chain(nh, &b[40..end])?;
     Ok(Decoded::Ip(
         l2,
-        IpPacket { src: Ipv6Addr::from(s).into(), dst: Ipv6Addr::from(d).into(), proto, payload, frag },
+        IpPacket {
+            src: Ipv6Addr::from(s).into(),
+            dst: Ipv6Addr::from(d).into(),
+            proto,
+            payload,
+            frag,
+        },
     ))
 }
 
@@ -325,7 +388,8 @@ pub fn ipv6_ext_chain(
             // Hop-by-hop, routing, destination options, mobility, HIP, shim6.
             0 | 43 | 60 | 135 | 139 | 140 => {
                 let next = *rest.first().ok_or(DecodeError::Truncated("ipv6 ext"))?;
-                let len = (*rest.get(1).ok_or(DecodeError::Truncated("ipv6 ext"))? as usize + 1) * 8;
+                let len =
+                    (*rest.get(1).ok_or(DecodeError::Truncated("ipv6 ext"))? as usize + 1) * 8;
                 rest = rest.get(len..).ok_or(DecodeError::Truncated("ipv6 ext"))?;
                 nh = next;
             }
@@ -354,7 +418,9 @@ pub fn ipv6_ext_chain(
             _ => return Ok((nh, rest, None)),
         }
     }
-    Err(DecodeError::Malformed("ipv6 extension header chain too long"))
+    Err(DecodeError::Malformed(
+        "ipv6 extension header chain too long",
+    ))
 }
 
 /// TCP flag bits.
@@ -368,8 +434,18 @@ pub mod tcp_flags {
 /// The transport layer of an IP packet.
 #[derive(Debug, Clone, Copy)]
 pub enum L4<'a> {
-    Tcp { sport: u16, dport: u16, seq: u32, flags: u8, payload: &'a [u8] },
-    Udp { sport: u16, dport: u16, payload: &'a [u8] },
+    Tcp {
+        sport: u16,
+        dport: u16,
+        seq: u32,
+        flags: u8,
+        payload: &'a [u8],
+    },
+    Udp {
+        sport: u16,
+        dport: u16,
+        payload: &'a [u8],
+    },
     /// ICMP, ICMPv6 or another protocol: counted, no payload delivered.
     Other,
 }
@@ -393,7 +469,13 @@ pub fn decode_l4(proto: u8, b: &[u8]) -> Result<L4<'_>, DecodeError> {
                 return Err(DecodeError::Malformed("tcp data offset"));
             }
             let payload = b.get(hl..).ok_or(DecodeError::Truncated("tcp"))?;
-            Ok(L4::Tcp { sport, dport, seq, flags, payload })
+            Ok(L4::Tcp {
+                sport,
+                dport,
+                seq,
+                flags,
+                payload,
+            })
         }
         PROTO_UDP => {
             let sport = be16(b, 0).ok_or(DecodeError::Truncated("udp"))?;
@@ -403,8 +485,16 @@ pub fn decode_l4(proto: u8, b: &[u8]) -> Result<L4<'_>, DecodeError> {
                 return Err(DecodeError::Truncated("udp"));
             }
             // Trust the UDP length when it fits; otherwise use what was captured.
-            let end = if (8..=b.len()).contains(&len) { len } else { b.len() };
-            Ok(L4::Udp { sport, dport, payload: &b[8..end] })
+            let end = if (8..=b.len()).contains(&len) {
+                len
+            } else {
+                b.len()
+            };
+            Ok(L4::Udp {
+                sport,
+                dport,
+                payload: &b[8..end],
+            })
         }
         _ => Ok(L4::Other),
     }

@@ -1,12 +1,9 @@
 //! Running an analysis over files: input expansion, the single-threaded loop, and the
 //! parallel driver (one reader thread, N workers each owning a flow table and a sink).
 
-use std::hash::{BuildHasher, Hash, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-
-use ward_model::Timestamp;
 
 use crate::decode::flow_hash_input;
 use crate::error::CaptureError;
@@ -77,7 +74,7 @@ pub struct CaptureStats {
 }
 
 impl CaptureStats {
-    fn add_engine(&mut self, e: &EngineStats) {
+    pub(crate) fn add_engine(&mut self, e: &EngineStats) {
         self.packets += e.packets;
         self.bytes += e.bytes;
         self.decode_errors += e.decode_errors;
@@ -91,7 +88,9 @@ impl CaptureStats {
 
     /// Every warning of every file.
     pub fn warnings(&self) -> impl Iterator<Item = &str> {
-        self.files.iter().flat_map(|f| f.warnings.iter().map(String::as_str))
+        self.files
+            .iter()
+            .flat_map(|f| f.warnings.iter().map(String::as_str))
     }
 }
 
@@ -100,12 +99,18 @@ const MAX_DIR_DEPTH: usize = 32;
 
 /// Whether a file starts like a capture (pcap, pcapng, or gzip of either).
 fn looks_like_capture(path: &Path) -> bool {
-    let Ok(mut f) = std::fs::File::open(path) else { return false };
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
     let mut head = [0u8; 4];
-    let Ok(n) = f.read(&mut head) else { return false };
+    let Ok(n) = f.read(&mut head) else {
+        return false;
+    };
     let mut magic = head;
     if n >= 2 && head[..2] == [0x1f, 0x8b] {
-        let Ok(f) = std::fs::File::open(path) else { return false };
+        let Ok(f) = std::fs::File::open(path) else {
+            return false;
+        };
         let mut gz = flate2::read::MultiGzDecoder::new(f);
         let mut inner = [0u8; 4];
         if gz.read_exact(&mut inner).is_err() {
@@ -128,13 +133,20 @@ fn looks_like_capture(path: &Path) -> bool {
 }
 
 fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), CaptureError> {
-    let io = |source| CaptureError::Io { path: dir.to_path_buf(), source };
-    let mut entries: Vec<PathBuf> =
-        std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let io = |source| CaptureError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for p in entries {
         // symlink_metadata: symlinked directories are not followed (no cycles).
-        let Ok(md) = std::fs::symlink_metadata(&p) else { continue };
+        let Ok(md) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
         if md.is_dir() {
             if depth < MAX_DIR_DEPTH {
                 walk(&p, depth + 1, out)?;
@@ -156,7 +168,10 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CaptureError> {
             if e.kind() == std::io::ErrorKind::NotFound {
                 CaptureError::NotFound { path: p.clone() }
             } else {
-                CaptureError::Io { path: p.clone(), source: e }
+                CaptureError::Io {
+                    path: p.clone(),
+                    source: e,
+                }
             }
         })?;
         if md.is_dir() {
@@ -203,7 +218,11 @@ where
         while let Some(i) = src.next_file(prev) {
             prev = Some(i);
             let Some(p) = src.current(i) else { continue };
-            let ctx = PacketCtx { file: i as u32, packet: p.number, ts: p.ts };
+            let ctx = PacketCtx {
+                file: i as u32,
+                packet: p.number,
+                ts: p.ts,
+            };
             since += p.data.len() as u64 + 16;
             engine.process(p.linktype, p.data, ctx);
             if since >= PROGRESS_EVERY {
@@ -304,9 +323,7 @@ where
             let w = match flow_hash_input(p.linktype, p.data) {
                 Some((vlan, a, b)) => {
                     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-                    let mut h = hasher.build_hasher();
-                    (vlan, lo, hi).hash(&mut h);
-                    (h.finish() % workers as u64) as usize
+                    (hasher.hash_one((vlan, lo, hi)) % workers as u64) as usize
                 }
                 None => 0,
             };
@@ -315,7 +332,11 @@ where
                 off: b.data.len() as u32,
                 len: p.data.len() as u32,
                 linktype: p.linktype,
-                ctx: PacketCtx { file: i as u32, packet: p.number, ts: p.ts },
+                ctx: PacketCtx {
+                    file: i as u32,
+                    packet: p.number,
+                    ts: p.ts,
+                },
             });
             b.data.extend_from_slice(p.data);
             since += p.data.len() as u64 + 16;
@@ -354,9 +375,4 @@ where
         }
         Ok((sinks, stats))
     })
-}
-
-/// Convert a wall-clock `SystemTime` to a capture timestamp (used by live capture).
-pub fn timestamp_of(secs: i64, micros: i64) -> Timestamp {
-    Timestamp::from_secs_micros(secs.max(0) as u64, micros.clamp(0, 999_999) as u64)
 }

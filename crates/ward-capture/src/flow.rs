@@ -28,10 +28,10 @@ const SWEEP_INTERVAL_US: u64 = 1_000_000;
 
 /// Ports that identify the server side of a conversation when the handshake was missed.
 const SERVER_PORTS: &[u16] = &[
-    20, 21, 22, 23, 25, 53, 67, 69, 80, 88, 102, 104, 110, 111, 123, 135, 137, 138, 139, 143,
-    161, 162, 389, 427, 443, 445, 502, 514, 515, 554, 631, 636, 993, 995, 1433, 1521, 1883,
-    1900, 2575, 2761, 2762, 3260, 3306, 3389, 4840, 5060, 5353, 5355, 5432, 5671, 5672, 6379,
-    8080, 8443, 11112, 20000, 44818, 47808,
+    20, 21, 22, 23, 25, 53, 67, 69, 80, 88, 102, 104, 110, 111, 123, 135, 137, 138, 139, 143, 161,
+    162, 389, 427, 443, 445, 502, 514, 515, 554, 631, 636, 993, 995, 1433, 1521, 1883, 1900, 2575,
+    2761, 2762, 3260, 3306, 3389, 4840, 5060, 5353, 5355, 5432, 5671, 5672, 6379, 8080, 8443,
+    11112, 20000, 44818, 47808,
 ];
 
 /// Whether the destination side looks like the server, by port.
@@ -59,11 +59,31 @@ struct FlowKey {
 
 impl FlowKey {
     /// The canonical key and whether the packet's source is the key's `lo` side.
-    fn new(vlan: Option<u16>, proto: u8, src: IpAddr, sp: u16, dst: IpAddr, dp: u16) -> (Self, bool) {
+    fn new(
+        vlan: Option<u16>,
+        proto: u8,
+        src: IpAddr,
+        sp: u16,
+        dst: IpAddr,
+        dp: u16,
+    ) -> (Self, bool) {
         let src_lo = (src, sp) <= (dst, dp);
-        let (lo_ip, lo_port, hi_ip, hi_port) =
-            if src_lo { (src, sp, dst, dp) } else { (dst, dp, src, sp) };
-        (FlowKey { lo_ip, hi_ip, lo_port, hi_port, proto, vlan }, src_lo)
+        let (lo_ip, lo_port, hi_ip, hi_port) = if src_lo {
+            (src, sp, dst, dp)
+        } else {
+            (dst, dp, src, sp)
+        };
+        (
+            FlowKey {
+                lo_ip,
+                hi_ip,
+                lo_port,
+                hi_port,
+                proto,
+                vlan,
+            },
+            src_lo,
+        )
     }
 }
 
@@ -79,17 +99,26 @@ struct Flow {
     /// Index 0: to server, 1: to client.
     streams: Option<Box<[StreamReassembler; 2]>>,
     fin: [bool; 2],
-    /// Record emitted; the entry only absorbs trailing packets until it lingers out.
+    /// FIN both ways or RST: streams are finished; the entry lingers to count trailing
+    /// ACKs, and its record (`Closed`) is emitted when it leaves the table.
     closed: bool,
+    /// Gap bytes of the streams, once they are finished and dropped.
+    closed_gaps: u64,
 }
 
 impl Flow {
     fn buffered(&self) -> usize {
-        self.streams.as_ref().map_or(0, |s| s[0].buffered() + s[1].buffered())
+        self.streams
+            .as_ref()
+            .map_or(0, |s| s[0].buffered() + s[1].buffered())
     }
 
     fn gap_bytes(&self) -> u64 {
-        self.streams.as_ref().map_or(0, |s| s[0].gap_bytes() + s[1].gap_bytes())
+        self.closed_gaps
+            + self
+                .streams
+                .as_ref()
+                .map_or(0, |s| s[0].gap_bytes() + s[1].gap_bytes())
     }
 
     fn record(&self, end: FlowEnd) -> FlowRecord {
@@ -144,6 +173,27 @@ fn finish_streams<S: FlowSink>(flow: &mut Flow, sink: &mut S) -> usize {
             });
         }
     }
+    freed
+}
+
+/// Take a flow out of service: finish its streams (unless already closed) and emit its
+/// record. Returns the reassembly bytes freed.
+fn end_flow<S: FlowSink>(
+    f: &mut Flow,
+    end: FlowEnd,
+    sink: &mut S,
+    stats: &mut EngineStats,
+) -> usize {
+    let freed = if f.closed { 0 } else { finish_streams(f, sink) };
+    let end = if f.closed { FlowEnd::Closed } else { end };
+    let rec = f.record(end);
+    stats.gap_bytes += rec.gap_bytes;
+    match end {
+        FlowEnd::Evicted => stats.evicted_flows += 1,
+        FlowEnd::IdleTimeout => stats.timed_out_flows += 1,
+        _ => {}
+    }
+    sink.flow_end(&rec);
     freed
 }
 
@@ -259,18 +309,17 @@ impl<S: FlowSink> Engine<S> {
         let mut freed = 0;
         self.flows.retain(|_, f| {
             let idle = now.saturating_sub(f.last_ts.0);
-            if f.closed {
-                return idle <= CLOSED_LINGER_US;
-            }
-            let limit = if f.meta.transport == Transport::Tcp { tcp_to } else { udp_to };
+            let limit = if f.closed {
+                CLOSED_LINGER_US
+            } else if f.meta.transport == Transport::Tcp {
+                tcp_to
+            } else {
+                udp_to
+            };
             if idle <= limit {
                 return true;
             }
-            freed += finish_streams(f, sink);
-            let rec = f.record(FlowEnd::IdleTimeout);
-            stats.gap_bytes += rec.gap_bytes;
-            stats.timed_out_flows += 1;
-            sink.flow_end(&rec);
+            freed += end_flow(f, FlowEnd::IdleTimeout, sink, stats);
             false
         });
         self.reasm_mem = self.reasm_mem.saturating_sub(freed);
@@ -294,15 +343,8 @@ impl<S: FlowSink> Engine<S> {
         ages.sort();
         for (_, _, _, key) in ages {
             if let Some(mut f) = self.flows.remove(&key) {
-                if f.closed {
-                    continue;
-                }
-                let freed = finish_streams(&mut f, &mut self.sink);
+                let freed = end_flow(&mut f, FlowEnd::Evicted, &mut self.sink, &mut self.stats);
                 self.reasm_mem = self.reasm_mem.saturating_sub(freed);
-                let rec = f.record(FlowEnd::Evicted);
-                self.stats.gap_bytes += rec.gap_bytes;
-                self.stats.evicted_flows += 1;
-                self.sink.flow_end(&rec);
             }
         }
     }
@@ -325,7 +367,9 @@ impl<S: FlowSink> Engine<S> {
             if self.reasm_mem <= target {
                 break;
             }
-            let Some(f) = self.flows.get_mut(&key) else { continue };
+            let Some(f) = self.flows.get_mut(&key) else {
+                continue;
+            };
             let before = f.buffered();
             let ctx = f.last_ctx;
             let Flow { meta, streams, .. } = f;
@@ -360,7 +404,12 @@ impl<S: FlowSink> Engine<S> {
             }
         };
         let (sport, dport, flags) = match l4 {
-            L4::Tcp { sport, dport, flags, .. } => (sport, dport, flags),
+            L4::Tcp {
+                sport,
+                dport,
+                flags,
+                ..
+            } => (sport, dport, flags),
             L4::Udp { sport, dport, .. } => (sport, dport, 0),
             L4::Other => (0, 0, 0),
         };
@@ -368,18 +417,24 @@ impl<S: FlowSink> Engine<S> {
         let is_tcp = proto == PROTO_TCP;
         let pure_syn = is_tcp && flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
 
-        match self.flows.get_mut(&key) {
-            Some(f) if f.closed => {
+        if let Some(f) = self.flows.get_mut(&key) {
+            if f.closed {
                 if pure_syn {
                     // Port reuse: a new connection replaces the lingering entry.
-                    self.flows.remove(&key);
+                    if let Some(mut old) = self.flows.remove(&key) {
+                        end_flow(&mut old, FlowEnd::Closed, &mut self.sink, &mut self.stats);
+                    }
                 } else {
+                    // A trailing ACK or RST: counted, nothing more to deliver.
+                    let di = usize::from(src_lo != f.client_is_lo);
+                    f.packets[di] += 1;
+                    if let L4::Tcp { payload, .. } = l4 {
+                        f.bytes[di] += payload.len() as u64;
+                    }
                     f.last_ts = ctx.ts;
                     return;
                 }
             }
-            Some(_) => {}
-            None => {}
         }
         if !self.flows.contains_key(&key) {
             if self.flows.len() >= self.cfg.max_flows {
@@ -390,8 +445,14 @@ impl<S: FlowSink> Engine<S> {
             self.stats.flows += 1;
             self.flows.insert(key, flow);
         }
-        let Some(flow) = self.flows.get_mut(&key) else { return };
-        let dir = if src_lo == flow.client_is_lo { Direction::ToServer } else { Direction::ToClient };
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        let dir = if src_lo == flow.client_is_lo {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
         let di = dir_index(dir);
         flow.last_ts = ctx.ts;
         flow.last_ctx = ctx;
@@ -404,11 +465,18 @@ impl<S: FlowSink> Engine<S> {
                     sink.datagram(&flow.meta, dir, payload, &ctx);
                 }
             }
-            L4::Tcp { seq, flags, payload, .. } => {
+            L4::Tcp {
+                seq,
+                flags,
+                payload,
+                ..
+            } => {
                 flow.bytes[di] += payload.len() as u64;
                 let before = flow.buffered();
                 let cap = self.cfg.max_stream_buffer;
-                let Flow { meta, streams, fin, .. } = flow;
+                let Flow {
+                    meta, streams, fin, ..
+                } = flow;
                 let streams = streams.get_or_insert_with(Default::default);
                 let syn = flags & tcp_flags::SYN != 0;
                 let is_fin = flags & tcp_flags::FIN != 0;
@@ -425,9 +493,7 @@ impl<S: FlowSink> Engine<S> {
                 if rst || (flow.fin[0] && flow.fin[1]) {
                     let freed = finish_streams(flow, &mut self.sink);
                     self.reasm_mem = self.reasm_mem.saturating_sub(freed);
-                    let rec = flow.record(FlowEnd::Closed);
-                    self.stats.gap_bytes += rec.gap_bytes;
-                    self.sink.flow_end(&rec);
+                    flow.closed_gaps = flow.gap_bytes();
                     flow.closed = true;
                     flow.streams = None;
                 } else if self.reasm_mem > self.cfg.max_reassembly_memory {
@@ -459,8 +525,14 @@ impl<S: FlowSink> Engine<S> {
         } else {
             (dst_is_server(sport, dport), proto == PROTO_TCP)
         };
-        let src_ep = EndpointAddr { mac: l2.src, ip: Some(src) };
-        let dst_ep = EndpointAddr { mac: l2.dst, ip: Some(dst) };
+        let src_ep = EndpointAddr {
+            mac: l2.src,
+            ip: Some(src),
+        };
+        let dst_ep = EndpointAddr {
+            mac: l2.dst,
+            ip: Some(dst),
+        };
         let (client, server, client_port, server_port) = if src_is_client {
             (src_ep, dst_ep, sport, dport)
         } else {
@@ -495,20 +567,18 @@ impl<S: FlowSink> Engine<S> {
             streams: None,
             fin: [false; 2],
             closed: false,
+            closed_gaps: 0,
         }
     }
 
     /// The input ended: finish every open flow (in flow-id order, for reproducible output).
     pub fn finish(&mut self) {
         let mut all: Vec<(u64, FlowKey)> =
-            self.flows.iter().filter(|(_, f)| !f.closed).map(|(k, f)| (f.meta.id, *k)).collect();
+            self.flows.iter().map(|(k, f)| (f.meta.id, *k)).collect();
         all.sort();
         for (_, key) in all {
             if let Some(mut f) = self.flows.remove(&key) {
-                finish_streams(&mut f, &mut self.sink);
-                let rec = f.record(FlowEnd::EndOfInput);
-                self.stats.gap_bytes += rec.gap_bytes;
-                self.sink.flow_end(&rec);
+                end_flow(&mut f, FlowEnd::EndOfInput, &mut self.sink, &mut self.stats);
             }
         }
         self.flows.clear();

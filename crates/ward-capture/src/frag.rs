@@ -73,7 +73,13 @@ impl Defragmenter {
             self.dropped += 1;
             return None;
         }
-        let key = FragKey { src, dst, id: frag.id, proto, vlan };
+        let key = FragKey {
+            src,
+            dst,
+            id: frag.id,
+            proto,
+            vlan,
+        };
         // Make room: drop the oldest datagrams until this fragment fits.
         while self.bytes + data.len() > max_memory && !self.pending.is_empty() {
             self.drop_oldest();
@@ -134,7 +140,11 @@ impl Defragmenter {
     }
 
     fn drop_oldest(&mut self) {
-        let Some(key) = self.pending.iter().min_by_key(|(_, p)| p.first_ts).map(|(k, _)| *k)
+        let Some(key) = self
+            .pending
+            .iter()
+            .min_by_key(|(_, p)| p.first_ts)
+            .map(|(k, _)| *k)
         else {
             return;
         };
@@ -171,8 +181,14 @@ mod tests {
         let mut d = Defragmenter::new();
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
-        let f = |offset, more| FragInfo { id: 7, offset, more };
-        assert!(d.add(a, b, 17, None, f(8, false), b"world!", Timestamp(0), 1000).is_none());
+        let f = |offset, more| FragInfo {
+            id: 7,
+            offset,
+            more,
+        };
+        assert!(d
+            .add(a, b, 17, None, f(8, false), b"world!", Timestamp(0), 1000)
+            .is_none());
         let out = d.add(a, b, 17, None, f(0, true), b"hello, w", Timestamp(1), 1000);
         assert_eq!(out, Some(b"hello, wworld!".to_vec()));
         assert_eq!(d.memory(), 0);

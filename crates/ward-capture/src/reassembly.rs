@@ -192,7 +192,9 @@ impl StreamReassembler {
 
     /// Declare the hole before the first buffered segment lost and resume there.
     fn skip_to_pending(&mut self, emit: &mut dyn FnMut(StreamEvent<'_>)) {
-        let Some(&k) = self.pending.keys().next() else { return };
+        let Some(&k) = self.pending.keys().next() else {
+            return;
+        };
         if k > self.next {
             let missing = k - self.next;
             self.gap_bytes += missing;
@@ -227,7 +229,8 @@ impl StreamReassembler {
 
     /// Whether every byte up to the FIN has been delivered or declared missing.
     pub fn fin_complete(&self) -> bool {
-        self.fin_at.is_some_and(|f| self.next >= f && self.pending.is_empty())
+        self.fin_at
+            .is_some_and(|f| self.next >= f && self.pending.is_empty())
     }
 
     pub fn fin_seen(&self) -> bool {
@@ -260,7 +263,10 @@ mod tests {
     fn in_order_and_reordered() {
         assert_eq!(run(&[(10, b"abc"), (13, b"def")], 100).0, b"abcdef");
         // First segment seen fixes offset 0; later reordering is repaired.
-        assert_eq!(run(&[(10, b"abc"), (16, b"ghi"), (13, b"def")], 100).0, b"abcdefghi");
+        assert_eq!(
+            run(&[(10, b"abc"), (16, b"ghi"), (13, b"def")], 100).0,
+            b"abcdefghi"
+        );
     }
 
     #[test]

@@ -52,9 +52,21 @@ pub struct RawPacket<'a> {
 
 /// Bytes of one input file: mapped, or streamed through a decompressor.
 enum Input {
-    Mapped { map: memmap2::Mmap, pos: usize },
-    Buffered { data: Vec<u8>, pos: usize },
-    Stream { reader: Box<dyn Read + Send>, buf: Vec<u8>, start: usize, end: usize, eof: bool },
+    Mapped {
+        map: memmap2::Mmap,
+        pos: usize,
+    },
+    Buffered {
+        data: Vec<u8>,
+        pos: usize,
+    },
+    Stream {
+        reader: Box<dyn Read + Send>,
+        buf: Vec<u8>,
+        start: usize,
+        end: usize,
+        eof: bool,
+    },
 }
 
 impl Input {
@@ -62,7 +74,9 @@ impl Input {
         match self {
             Input::Mapped { map, pos } => map.get(*pos..).unwrap_or(&[]),
             Input::Buffered { data, pos } => data.get(*pos..).unwrap_or(&[]),
-            Input::Stream { buf, start, end, .. } => buf.get(*start..*end).unwrap_or(&[]),
+            Input::Stream {
+                buf, start, end, ..
+            } => buf.get(*start..*end).unwrap_or(&[]),
         }
     }
 
@@ -76,7 +90,14 @@ impl Input {
     /// Try to make at least `need` bytes available. Returns an I/O error only for a
     /// failing decompressor/reader; end of data simply leaves fewer bytes available.
     fn fill(&mut self, need: usize) -> std::io::Result<()> {
-        let Input::Stream { reader, buf, start, end, eof } = self else {
+        let Input::Stream {
+            reader,
+            buf,
+            start,
+            end,
+            eof,
+        } = self
+        else {
             return Ok(());
         };
         if *end - *start >= need || *eof {
@@ -111,8 +132,15 @@ impl Input {
 
 #[derive(Debug, Clone, Copy)]
 enum Format {
-    Pcap { big_endian: bool, nanos: bool, modified: bool, linktype: u32 },
-    PcapNg { big_endian: bool },
+    Pcap {
+        big_endian: bool,
+        nanos: bool,
+        modified: bool,
+        linktype: u32,
+    },
+    PcapNg {
+        big_endian: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -149,13 +177,20 @@ pub struct CaptureReader {
 }
 
 fn magic_hex(b: &[u8]) -> String {
-    b.iter().take(4).map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+    b.iter()
+        .take(4)
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl CaptureReader {
     /// Open a capture file, detecting gzip compression and the capture format.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
-        let io_err = |source| CaptureError::Io { path: path.to_path_buf(), source };
+        let io_err = |source| CaptureError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut file = File::open(path).map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;
         if meta.is_dir() {
@@ -173,7 +208,13 @@ impl CaptureReader {
                 STREAM_CHUNK,
                 file,
             ));
-            Input::Stream { reader: Box::new(reader), buf: Vec::new(), start: 0, end: 0, eof: false }
+            Input::Stream {
+                reader: Box::new(reader),
+                buf: Vec::new(),
+                start: 0,
+                end: 0,
+                eof: false,
+            }
         } else if meta.is_file() && meta.len() > 0 {
             // Plain files are memory-mapped: the record walk then copies nothing.
             match map_file(&file) {
@@ -187,7 +228,13 @@ impl CaptureReader {
             }
         } else {
             let file = File::open(path).map_err(io_err)?;
-            Input::Stream { reader: Box::new(file), buf: Vec::new(), start: 0, end: 0, eof: false }
+            Input::Stream {
+                reader: Box::new(file),
+                buf: Vec::new(),
+                start: 0,
+                end: 0,
+                eof: false,
+            }
         };
         Self::from_input(path.to_path_buf(), input, gz)
     }
@@ -199,13 +246,20 @@ impl CaptureReader {
 
     fn from_input(path: PathBuf, mut input: Input, compressed: bool) -> Result<Self, CaptureError> {
         if let Err(e) = input.fill(24) {
-            return Err(CaptureError::BadHeader { path, reason: format!("decompression failed: {e}") });
+            return Err(CaptureError::BadHeader {
+                path,
+                reason: format!("decompression failed: {e}"),
+            });
         }
         let head = input.avail();
         if head.len() < 4 {
             return Err(CaptureError::NotCapture {
                 path,
-                magic: if head.is_empty() { "(empty file)".into() } else { magic_hex(head) },
+                magic: if head.is_empty() {
+                    "(empty file)".into()
+                } else {
+                    magic_hex(head)
+                },
             });
         }
         let magic = [head[0], head[1], head[2], head[3]];
@@ -234,7 +288,12 @@ impl CaptureReader {
                 };
                 (Format::PcapNg { big_endian }, 0)
             }
-            _ => return Err(CaptureError::NotCapture { path, magic: magic_hex(head) }),
+            _ => {
+                return Err(CaptureError::NotCapture {
+                    path,
+                    magic: magic_hex(head),
+                })
+            }
         };
         input.consume(hdr_len);
         Ok(CaptureReader {
@@ -276,8 +335,16 @@ impl CaptureReader {
     /// The packet the reader is positioned on (after a successful [`Self::advance`]).
     pub fn current(&self) -> Option<RawPacket<'_>> {
         let c = self.cur?;
-        let data = self.input.avail().get(c.data_start..c.data_start + c.data_len)?;
-        Some(RawPacket { ts: c.ts, linktype: c.linktype, data, number: self.packets })
+        let data = self
+            .input
+            .avail()
+            .get(c.data_start..c.data_start + c.data_len)?;
+        Some(RawPacket {
+            ts: c.ts,
+            linktype: c.linktype,
+            data,
+            number: self.packets,
+        })
     }
 
     /// Timestamp of the current packet.
@@ -286,7 +353,11 @@ impl CaptureReader {
     }
 
     fn damaged(&mut self, what: &str) {
-        let unit = if self.compressed { " (decompressed)" } else { "" };
+        let unit = if self.compressed {
+            " (decompressed)"
+        } else {
+            ""
+        };
         self.warnings.push(format!(
             "{}: {what} at byte offset {}{unit}; processed the {} packets before it",
             self.path.display(),
@@ -307,9 +378,12 @@ impl CaptureReader {
         // Each iteration consumes one non-packet block or ends; bounded by the file size.
         while !self.done {
             let step = match self.format {
-                Format::Pcap { big_endian, nanos, modified, linktype } => {
-                    self.step_pcap(big_endian, nanos, modified, linktype)
-                }
+                Format::Pcap {
+                    big_endian,
+                    nanos,
+                    modified,
+                    linktype,
+                } => self.step_pcap(big_endian, nanos, modified, linktype),
                 Format::PcapNg { big_endian } => self.step_pcapng(big_endian),
             };
             match step {
@@ -334,7 +408,9 @@ impl CaptureReader {
         if self.input.avail().len() >= need {
             return Ok(true);
         }
-        self.input.fill(need).map_err(|e| format!("read/decompression error ({e})"))?;
+        self.input
+            .fill(need)
+            .map_err(|e| format!("read/decompression error ({e})"))?;
         Ok(self.input.avail().len() >= need)
     }
 
@@ -382,7 +458,11 @@ impl CaptureReader {
         let rec = &a[..total];
         // The modified (Kuznetzov) format has 8 extra header bytes; pcap-parser's frame
         // parser reads the common 16 and we skip the rest ourselves.
-        let parsed = if big_endian { parse_pcap_frame_be(rec) } else { parse_pcap_frame(rec) };
+        let parsed = if big_endian {
+            parse_pcap_frame_be(rec)
+        } else {
+            parse_pcap_frame(rec)
+        };
         let block = match parsed {
             Ok((_, b)) => b,
             Err(e) => return Step::Damaged(format!("corrupt record ({e:?})")),
@@ -428,8 +508,12 @@ impl CaptureReader {
             self.ifaces.clear();
         }
         let lb = [a[4], a[5], a[6], a[7]];
-        let len = if be { u32::from_be_bytes(lb) } else { u32::from_le_bytes(lb) } as usize;
-        if !(12..=MAX_PCAPNG_BLOCK).contains(&len) || len % 4 != 0 {
+        let len = if be {
+            u32::from_be_bytes(lb)
+        } else {
+            u32::from_le_bytes(lb)
+        } as usize;
+        if !(12..=MAX_PCAPNG_BLOCK).contains(&len) || len & 3 != 0 {
             return Step::Damaged(format!("corrupt pcapng block (length {len})"));
         }
         match self.ensure(len) {
@@ -444,7 +528,11 @@ impl CaptureReader {
         }
         let a = self.input.avail();
         let blk = &a[..len];
-        let parsed = if be { parse_block_be(blk) } else { parse_block_le(blk) };
+        let parsed = if be {
+            parse_block_be(blk)
+        } else {
+            parse_block_le(blk)
+        };
         let block = match parsed {
             Ok((_, b)) => b,
             Err(e) => {
@@ -456,15 +544,16 @@ impl CaptureReader {
                 let lt = idb.linktype.0 as u32;
                 // An invalid resolution falls back to microseconds, the pcapng default.
                 let resolution = idb.ts_resolution().filter(|r| *r > 0).unwrap_or(1_000_000);
-                self.ifaces.push(Iface { linktype: lt, resolution, offset_secs: idb.if_tsoffset });
+                self.ifaces.push(Iface {
+                    linktype: lt,
+                    resolution,
+                    offset_secs: idb.if_tsoffset,
+                });
                 Step::Skip(len)
             }
             Block::EnhancedPacket(epb) => {
                 let Some(iface) = self.ifaces.get(epb.if_id as usize).copied() else {
-                    return Step::Damaged(format!(
-                        "packet for undeclared interface {}",
-                        epb.if_id
-                    ));
+                    return Step::Damaged(format!("packet for undeclared interface {}", epb.if_id));
                 };
                 let caplen = (epb.caplen as usize).min(epb.data.len());
                 let data_start = epb.data.as_ptr() as usize - blk.as_ptr() as usize;
@@ -529,7 +618,10 @@ fn pcap_format(head: &[u8], path: &Path) -> Result<Format, CaptureError> {
     let h = match pcap_parser::parse_pcap_header(&head[..24]) {
         Ok((_, h)) => h,
         Err(e) => {
-            return Err(CaptureError::BadHeader { path: path.to_path_buf(), reason: short_err(&e) })
+            return Err(CaptureError::BadHeader {
+                path: path.to_path_buf(),
+                reason: short_err(&e),
+            })
         }
     };
     Ok(Format::Pcap {
@@ -618,7 +710,13 @@ impl MergedSource {
 
     /// Bytes consumed so far across all files.
     pub fn consumed(&self) -> u64 {
-        self.consumed_done + self.readers.iter().flatten().map(|r| r.offset()).sum::<u64>()
+        self.consumed_done
+            + self
+                .readers
+                .iter()
+                .flatten()
+                .map(|r| r.offset())
+                .sum::<u64>()
     }
 
     /// Position on the next packet in timestamp order; returns its file index.
@@ -642,7 +740,9 @@ impl MergedSource {
     }
 
     fn activate(&mut self, i: usize) {
-        let Some(path) = self.paths.get(i) else { return };
+        let Some(path) = self.paths.get(i) else {
+            return;
+        };
         match CaptureReader::open(path) {
             Ok(mut r) => {
                 if r.advance() {
@@ -654,7 +754,9 @@ impl MergedSource {
                     self.retire(i, r);
                 }
             }
-            Err(e) => self.finished[i].warnings.push(format!("{e} (on reopening)")),
+            Err(e) => self.finished[i]
+                .warnings
+                .push(format!("{e} (on reopening)")),
         }
     }
 
@@ -665,7 +767,9 @@ impl MergedSource {
                 self.heap.pop();
             }
         }
-        let Some(r) = self.readers.get_mut(i).and_then(|r| r.as_mut()) else { return };
+        let Some(r) = self.readers.get_mut(i).and_then(|r| r.as_mut()) else {
+            return;
+        };
         if r.advance() {
             if let Some(ts) = r.current_ts() {
                 self.heap.push(Reverse((ts, i)));
