@@ -3,10 +3,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use ward_capture::Direction;
-use ward_dissect::Facts;
 use ward_dissect::proto::dicom::{
     parse_command_set, parse_pdu, read_device_elements, DatasetEncoding, DicomParser,
 };
+use ward_dissect::Facts;
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_pdu(data);

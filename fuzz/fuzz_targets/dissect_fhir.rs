@@ -3,8 +3,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use ward_capture::Direction;
-use ward_dissect::Facts;
 use ward_dissect::proto::fhir::{fhir_version, parse_head, resource_type, FhirParser};
+use ward_dissect::Facts;
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_head(data);

@@ -3,8 +3,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use ward_capture::Direction;
-use ward_dissect::Facts;
 use ward_dissect::proto::hl7::{parse_message, Hl7Parser};
+use ward_dissect::Facts;
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_message(data);

@@ -3,8 +3,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use ward_capture::Direction;
-use ward_dissect::Facts;
 use ward_dissect::proto::poct1::{message_root, parse_device, Poct1Parser};
+use ward_dissect::Facts;
 
 fuzz_target!(|data: &[u8]| {
     let _ = message_root(data);

@@ -1,6 +1,9 @@
 //! python-astm's codec vectors (`shared/data/astm-python-astm`): framing, checksums and
 //! record splitting give the expected results; invalid frames give errors.
 
+// Tests unwrap freely: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::{json, Value};
 use std::path::Path;
 use ward_capture::Direction;
@@ -12,9 +15,8 @@ use ward_dissect::Facts;
 fn vectors() -> Vec<Value> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/astm-python-astm/dev/astm_codec_vectors.json");
-    let bytes = std::fs::read(&p).unwrap_or_else(|e| {
-        panic!("the test corpus at {} is required: {e}", p.display())
-    });
+    let bytes = std::fs::read(&p)
+        .unwrap_or_else(|e| panic!("the test corpus at {} is required: {e}", p.display()));
     let v: Value = serde_json::from_slice(&bytes).unwrap();
     v["vectors"].as_array().unwrap().clone()
 }
@@ -53,7 +55,11 @@ fn python_astm_vectors() {
         match kind {
             "decode_message" => {
                 let f = parse_frame(&input).unwrap_or_else(|e| panic!("{ctx}: {e}"));
-                assert_eq!(u64::from(f.number), expect["seq"].as_u64().unwrap(), "{ctx}");
+                assert_eq!(
+                    u64::from(f.number),
+                    expect["seq"].as_u64().unwrap(),
+                    "{ctx}"
+                );
                 let recs: Vec<Value> = f
                     .text
                     .split(|c| *c == b'\r')

@@ -2,6 +2,9 @@
 //! nDPI HL7 capture) never appears in anything the dissectors produce: the whole
 //! `DissectOutput` as JSON and as Debug text, and every log line at trace level.
 
+// Tests unwrap freely: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::Write;
@@ -60,12 +63,23 @@ fn canary_patient_data_never_leaves_the_dissectors() {
             let json = serde_json::to_string(&out).unwrap();
             let debug = format!("{out:?}");
             for c in CANARIES {
-                assert!(!json.contains(c), "{}: {c} in the JSON output", path.display());
-                assert!(!debug.contains(c), "{}: {c} in the Debug output", path.display());
+                assert!(
+                    !json.contains(c),
+                    "{}: {c} in the JSON output",
+                    path.display()
+                );
+                assert!(
+                    !debug.contains(c),
+                    "{}: {c} in the Debug output",
+                    path.display()
+                );
             }
         }
     });
-    assert!(planted >= 4, "only {planted} captures carry the canary: test would prove nothing");
+    assert!(
+        planted >= 4,
+        "only {planted} captures carry the canary: test would prove nothing"
+    );
     let logs = logs.0.lock().unwrap();
     for c in CANARIES {
         assert!(!contains(&logs, c), "{c} in the trace-level logs");

@@ -6,6 +6,9 @@
 //! command with its SOP class and status (as counts per endpoint), HL7 MSH-3..6, MSH-9,
 //! MSH-11, MSH-12, message counts per type and ACK codes, and patient-data segments.
 
+// Tests unwrap freely: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use serde_json::Value;
@@ -105,27 +108,44 @@ fn clinical_captures_reproduce_their_truth() {
                 } else {
                     panic!("{name}: unknown role {role}");
                 };
-                check(f.has(&ip, key, want), format!("{ip} has {key} = {want} ({role})"));
+                check(
+                    f.has(&ip, key, want),
+                    format!("{ip} has {key} = {want} ({role})"),
+                );
             }
             if let Some(t) = e.get("dicom_ae_titles") {
                 let got = f.values(&ip, "dicom.ae_title");
-                check(got == strs(t), format!("{ip} dicom.ae_title {got:?} == truth {t}"));
+                check(
+                    got == strs(t),
+                    format!("{ip} dicom.ae_title {got:?} == truth {t}"),
+                );
             }
             if let Some(t) = e.get("dicom_ae_titles_called") {
                 let got = f.values(&ip, "dicom.called_ae");
-                check(got == strs(t), format!("{ip} dicom.called_ae {got:?} == truth {t}"));
+                check(
+                    got == strs(t),
+                    format!("{ip} dicom.called_ae {got:?} == truth {t}"),
+                );
             }
             if let Some(impls) = e.get("dicom_implementation").and_then(Value::as_array) {
-                let uids: BTreeSet<String> =
-                    impls.iter().map(|i| s(&i["implementation_class_uid"])).collect();
+                let uids: BTreeSet<String> = impls
+                    .iter()
+                    .map(|i| s(&i["implementation_class_uid"]))
+                    .collect();
                 let vers: BTreeSet<String> = impls
                     .iter()
                     .map(|i| s(&i["implementation_version_name"]))
                     .collect();
                 let got = f.values(&ip, "dicom.implementation_class_uid");
-                check(got == uids, format!("{ip} implementation class UIDs {got:?} == {uids:?}"));
+                check(
+                    got == uids,
+                    format!("{ip} implementation class UIDs {got:?} == {uids:?}"),
+                );
                 let got = f.values(&ip, "dicom.implementation_version");
-                check(got == vers, format!("{ip} implementation versions {got:?} == {vers:?}"));
+                check(
+                    got == vers,
+                    format!("{ip} implementation versions {got:?} == {vers:?}"),
+                );
             }
             for (tkey, key) in [
                 ("dicom_services_used_as_scu", "dicom.service_scu"),
@@ -141,7 +161,10 @@ fn clinical_captures_reproduce_their_truth() {
                     })
                     .collect();
                 let got = f.values(&ip, key);
-                check(got == want, format!("{ip} {key} {got:?} == truth {tkey} {want:?}"));
+                check(
+                    got == want,
+                    format!("{ip} {key} {got:?} == truth {tkey} {want:?}"),
+                );
             }
             for (tkey, app_key, fac_key) in [
                 (
@@ -191,8 +214,14 @@ fn clinical_captures_reproduce_their_truth() {
             );
             let calling = s(&a["calling_ae_title"]);
             let called = s(&a["called_ae_title"]);
-            check(f.has(&cip, "dicom.calling_ae", &calling), format!("{cip} calling AE {calling}"));
-            check(f.has(&sip, "dicom.called_ae", &called), format!("{sip} called AE {called}"));
+            check(
+                f.has(&cip, "dicom.calling_ae", &calling),
+                format!("{cip} calling AE {calling}"),
+            );
+            check(
+                f.has(&sip, "dicom.called_ae", &called),
+                format!("{sip} called AE {called}"),
+            );
             let ac = s(&a["application_context"]);
             check(
                 f.has(&cip, "dicom.application_context", &ac),
@@ -205,7 +234,10 @@ fn clinical_captures_reproduce_their_truth() {
                 }
                 for (tk, key) in [
                     ("implementation_class_uid", "dicom.implementation_class_uid"),
-                    ("implementation_version_name", "dicom.implementation_version"),
+                    (
+                        "implementation_version_name",
+                        "dicom.implementation_version",
+                    ),
                     ("max_pdu_length", "dicom.max_pdu_length"),
                 ] {
                     let want = s(&u[tk]);
@@ -213,7 +245,10 @@ fn clinical_captures_reproduce_their_truth() {
                 }
                 if let Some(t) = u.get("called_ae_title_in_ac") {
                     let want = s(t);
-                    check(f.has(ip, "dicom.ae_title", &want), format!("{ip} answers as {want}"));
+                    check(
+                        f.has(ip, "dicom.ae_title", &want),
+                        format!("{ip} answers as {want}"),
+                    );
                 }
                 check(
                     u["other_user_information_items"]
@@ -225,7 +260,10 @@ fn clinical_captures_reproduce_their_truth() {
             }
             for pc in a["presentation_contexts"].as_array().unwrap() {
                 let abs = s(&pc["abstract_syntax"]);
-                check(f.has(&cip, "dicom.abstract_syntax", &abs), format!("{cip} proposes {abs}"));
+                check(
+                    f.has(&cip, "dicom.abstract_syntax", &abs),
+                    format!("{cip} proposes {abs}"),
+                );
                 if pc["result"].is_null() {
                     continue;
                 }
@@ -273,7 +311,11 @@ fn clinical_captures_reproduce_their_truth() {
                 );
             }
             if let Some(ab) = a.get("abort").filter(|r| !r.is_null()) {
-                let by = if s(&ab["sent_by"]).starts_with("client") { &cip } else { &sip };
+                let by = if s(&ab["sent_by"]).starts_with("client") {
+                    &cip
+                } else {
+                    &sip
+                };
                 let v = format!(
                     "source={} ({}) reason={} ({})",
                     s(&ab["source"]),
@@ -284,7 +326,11 @@ fn clinical_captures_reproduce_their_truth() {
                 check(f.has(by, "dicom.abort", &v), format!("{by} abort {v}"));
             }
             for d in a["dimse"].as_array().unwrap() {
-                let from = if s(&d["direction"]) == "client->server" { &cip } else { &sip };
+                let from = if s(&d["direction"]) == "client->server" {
+                    &cip
+                } else {
+                    &sip
+                };
                 let mut v = format!("{} {}", s(&d["command"]), s(&d["affected_sop_class_uid"]));
                 if let Some(st) = d.get("status") {
                     v.push_str(&format!(" status={}", s(st)));
@@ -303,7 +349,10 @@ fn clinical_captures_reproduce_their_truth() {
                 outcome_got.insert((ip.clone(), v.clone()), *n);
             }
         }
-        check(dimse_got == dimse_want, format!("DIMSE counts {dimse_got:#?} == {dimse_want:#?}"));
+        check(
+            dimse_got == dimse_want,
+            format!("DIMSE counts {dimse_got:#?} == {dimse_want:#?}"),
+        );
         check(
             outcome_got == outcome_want,
             format!("association outcomes {outcome_got:?} == {outcome_want:?}"),
@@ -341,7 +390,11 @@ fn clinical_captures_reproduce_their_truth() {
                 for (tk, ip, key) in [
                     ("msh3_sending_application", from, "hl7.sending_application"),
                     ("msh4_sending_facility", from, "hl7.sending_facility"),
-                    ("msh5_receiving_application", to, "hl7.receiving_application"),
+                    (
+                        "msh5_receiving_application",
+                        to,
+                        "hl7.receiving_application",
+                    ),
                     ("msh6_receiving_facility", to, "hl7.receiving_facility"),
                     ("msh11_processing_id", from, "hl7.processing_id"),
                     ("msh12_version", from, "hl7.version"),
@@ -403,8 +456,14 @@ fn clinical_captures_reproduce_their_truth() {
                 ack_got.insert((ip.clone(), v.clone()), *n);
             }
         }
-        check(msg_got == msg_want, format!("HL7 message counts {msg_got:?} == {msg_want:?}"));
-        check(ack_got == ack_want, format!("HL7 ACK codes {ack_got:?} == {ack_want:?}"));
+        check(
+            msg_got == msg_want,
+            format!("HL7 message counts {msg_got:?} == {msg_want:?}"),
+        );
+        check(
+            ack_got == ack_want,
+            format!("HL7 ACK codes {ack_got:?} == {ack_want:?}"),
+        );
     }
     eprintln!("clinical truth: {checks} checks passed");
     assert!(checks > 300, "only {checks} checks ran");

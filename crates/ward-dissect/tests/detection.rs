@@ -2,6 +2,9 @@
 //! DICOM stream picked up in the middle of an association, and arbitrary bytes fed to
 //! every clinical dissector (never a panic, never a hang).
 
+// Tests unwrap freely: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use ward_capture::{Direction, FlowEnd, FlowMeta, FlowRecord, FlowSink, PacketCtx};
@@ -61,7 +64,11 @@ fn pdu(name: &str) -> Vec<u8> {
 fn dicom_on_a_non_standard_port() {
     let rq = pdu("pdu__a_associate_rq_role.bin");
     let out = run(&meta(1, 40404, false), &[(Direction::ToServer, rq)]);
-    assert_eq!(out.values("dicom.calling_ae"), vec!["GETSCU"], "pdu__a_associate_rq_role.bin on port 40404");
+    assert_eq!(
+        out.values("dicom.calling_ae"),
+        vec!["GETSCU"],
+        "pdu__a_associate_rq_role.bin on port 40404"
+    );
     assert_eq!(out.values("dicom.called_ae"), vec!["ANY-SCP"]);
     assert_eq!(out.edges[0].protocol.as_deref(), Some("dicom"));
 }
@@ -83,7 +90,11 @@ fn dicom_picked_up_mid_association() {
                 (Direction::ToClient, rsp[5..].to_vec()),
             ],
         );
-        assert_eq!(out.values("dicom.command"), vec!["C-ECHO-RQ", "C-ECHO-RSP"], "port {port}");
+        assert_eq!(
+            out.values("dicom.command"),
+            vec!["C-ECHO-RQ", "C-ECHO-RSP"],
+            "port {port}"
+        );
         let rq_count: u64 = out
             .observations
             .iter()
@@ -105,9 +116,17 @@ fn hl7_on_any_port_with_and_without_mllp() {
     framed.extend_from_slice(&[0x1c, 0x0d]);
     for (port, bytes) in [(7777u16, framed), (31000, msg.to_vec())] {
         let out = run(&meta(4, port, false), &[(Direction::ToServer, bytes)]);
-        assert_eq!(out.values("hl7.sending_application"), vec!["LAB"], "port {port}");
+        assert_eq!(
+            out.values("hl7.sending_application"),
+            vec!["LAB"],
+            "port {port}"
+        );
         assert_eq!(out.values("hl7.message"), vec!["ORU^R01"], "port {port}");
-        assert_eq!(out.values("hl7.patient_segments"), vec!["PID,OBX"], "port {port}");
+        assert_eq!(
+            out.values("hl7.patient_segments"),
+            vec!["PID,OBX"],
+            "port {port}"
+        );
     }
 }
 

@@ -1,6 +1,9 @@
 //! The pynetdicom PDU corpus (`shared/data/pynetdicom-pdus`) parses as its upstream
 //! comments say, and damaged copies give errors, never panics.
 
+// Tests unwrap freely: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use ward_capture::Direction;
@@ -207,7 +210,12 @@ fn associate_pdus_match_upstream_comments() {
             );
         }
         if e.comment.contains("SCP/SCU Role Selection") {
-            assert_eq!(a.user.role_selections.len(), 1, "{}: role selection", e.file);
+            assert_eq!(
+                a.user.role_selections.len(),
+                1,
+                "{}: role selection",
+                e.file
+            );
             assert_eq!(
                 (
                     a.user.role_selections[0].scu_role,
@@ -253,9 +261,7 @@ fn user_identity_secrets_never_become_facts() {
         let mut f = Facts::default();
         DicomParser::new(false).feed(None, Direction::ToServer, &e.bytes, &mut f);
         assert!(
-            f.facts
-                .iter()
-                .any(|x| x.key == "dicom.user_identity"),
+            f.facts.iter().any(|x| x.key == "dicom.user_identity"),
             "{}: user identity type reported",
             e.file
         );
@@ -295,7 +301,8 @@ fn dimse_command_sets_parse() {
             n => panic!("{}: unexpected command file {n}", e.file),
         };
         assert_eq!(c.name(), want, "{}: command field", e.file);
-        if e.comment.contains("AffectedSOPClassUID 1.2.840.10008.5.1.4.1.1.2")
+        if e.comment
+            .contains("AffectedSOPClassUID 1.2.840.10008.5.1.4.1.1.2")
             || e.comment.contains("CT Image Storage")
         {
             assert_eq!(
@@ -333,7 +340,11 @@ fn truncated_and_damaged_pdus_give_errors_not_panics() {
             b.truncate(6 + short as usize);
             if let Err(err) = parse_pdu(&b) {
                 let msg = err.to_string();
-                assert!(msg.contains("byte"), "{}: error names a position: {msg}", e.file);
+                assert!(
+                    msg.contains("byte"),
+                    "{}: error names a position: {msg}",
+                    e.file
+                );
                 errors += 1;
             }
         }

@@ -2,6 +2,9 @@
 //! the `.expected-parse.js` beside it says (HAPI's parse, via node-hl7-complete), and
 //! broken messages give clear errors.
 
+// Tests unwrap freely: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use ward_capture::Direction;
@@ -112,7 +115,10 @@ fn msh_fields_match_expected_parses() {
         );
         compared += 1;
     }
-    assert!(compared >= 17, "compared {compared} messages with expected parses");
+    assert!(
+        compared >= 17,
+        "compared {compared} messages with expected parses"
+    );
 }
 
 #[test]
@@ -123,7 +129,12 @@ fn invalid_message_is_flagged_only_in_patient_data() {
     let p = corpus().join("node-hl7-complete/invalid/misc/bad-phone-example.hl7");
     let bytes = std::fs::read(&p).unwrap();
     let m = parse_message(&bytes).unwrap();
-    assert_eq!(m.msh.message_type(), Some(&b"SIU^S12"[..]), "{}", p.display());
+    assert_eq!(
+        m.msh.message_type(),
+        Some(&b"SIU^S12"[..]),
+        "{}",
+        p.display()
+    );
     assert_eq!(m.patient_segments.names(), "PID", "{}", p.display());
 }
 
@@ -152,7 +163,11 @@ fn broken_messages_give_clear_errors() {
         let mut b = bytes.clone();
         b[3] = b'A';
         let e = parse_message(&b).unwrap_err();
-        assert_eq!(e.to_string(), "MSH segment at byte 3: invalid field separator 0x41", "{name}");
+        assert_eq!(
+            e.to_string(),
+            "MSH segment at byte 3: invalid field separator 0x41",
+            "{name}"
+        );
         // Every prefix and every single-byte corruption: no panic.
         for n in 0..bytes.len().min(600) {
             let _ = parse_message(&bytes[..n]);
@@ -188,6 +203,10 @@ fn streamed_files_report_msh_facts() {
             .map(|x| x.value.as_str())
             .collect();
         let want = String::from_utf8_lossy(m.msh.message_type().unwrap()).into_owned();
-        assert_eq!(got.first().copied(), Some(want.as_str()), "{name}: hl7.message");
+        assert_eq!(
+            got.first().copied(),
+            Some(want.as_str()),
+            "{name}: hl7.message"
+        );
     }
 }

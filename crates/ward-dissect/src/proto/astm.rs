@@ -27,7 +27,10 @@ pub const MAX_FRAME: usize = 4096;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AstmError {
     #[error("frame at byte {offset}: {problem}")]
-    Framing { offset: usize, problem: &'static str },
+    Framing {
+        offset: usize,
+        problem: &'static str,
+    },
     #[error("frame at byte {offset}: checksum {found} does not match computed {computed:02X}")]
     Checksum {
         offset: usize,
@@ -66,7 +69,9 @@ pub fn parse_frame(b: &[u8]) -> Result<Frame<'_>, AstmError> {
         .ok_or(bad("no ETX or ETB"))?;
     let tail = b.get(end + 1..).unwrap_or_default();
     if tail.len() != 4 || tail[2] != b'\r' || tail[3] != b'\n' {
-        return Err(bad("ETX/ETB must be followed by two checksum characters, CR and LF"));
+        return Err(bad(
+            "ETX/ETB must be followed by two checksum characters, CR and LF",
+        ));
     }
     let body = b.get(1..=end).ok_or(bad("empty frame"))?;
     let computed = checksum(body);
@@ -497,13 +502,11 @@ mod tests {
         for c in stream.chunks(5) {
             p.feed(Direction::ToServer, c, &mut f);
         }
-        let get = |k: &str| {
-            f.facts
-                .iter()
-                .find(|x| x.key == k)
-                .map(|x| x.value.clone())
-        };
-        assert_eq!(get("astm.sender").as_deref(), Some("cobas^Roche^6000^01.03"));
+        let get = |k: &str| f.facts.iter().find(|x| x.key == k).map(|x| x.value.clone());
+        assert_eq!(
+            get("astm.sender").as_deref(),
+            Some("cobas^Roche^6000^01.03")
+        );
         assert_eq!(get("astm.sender_name").as_deref(), Some("cobas"));
         assert_eq!(get("astm.receiver").as_deref(), Some("LIS"));
         assert_eq!(get("astm.patient_records").as_deref(), Some("P,R"));

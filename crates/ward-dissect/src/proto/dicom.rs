@@ -529,14 +529,14 @@ pub fn parse_command_set(b: &[u8]) -> Result<DimseCommand<'_>, DicomError> {
                 problem: "tag outside the command group 0000",
             });
         }
-        let v = b
-            .get(at + 8..(at + 8).saturating_add(len as usize))
-            .ok_or(DicomError::Truncated {
-                what: "command element value",
-                offset: at + 8,
-                need: len as usize,
-                have: b.len() - at - 8,
-            })?;
+        let v =
+            b.get(at + 8..(at + 8).saturating_add(len as usize))
+                .ok_or(DicomError::Truncated {
+                    what: "command element value",
+                    offset: at + 8,
+                    need: len as usize,
+                    have: b.len() - at - 8,
+                })?;
         let us = || le16(v, 0);
         match elem {
             0x0002 => c.affected_sop_class = Some(trim_value(v)),
@@ -626,8 +626,19 @@ pub fn read_device_elements(ds: &[u8], enc: DatasetEncoding) -> DeviceHeader<'_>
             };
             if matches!(
                 vr,
-                b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN"
-                    | b"UR" | b"UT" | b"UV"
+                b"OB"
+                    | b"OD"
+                    | b"OF"
+                    | b"OL"
+                    | b"OV"
+                    | b"OW"
+                    | b"SQ"
+                    | b"SV"
+                    | b"UC"
+                    | b"UN"
+                    | b"UR"
+                    | b"UT"
+                    | b"UV"
             ) {
                 let Some(l) = rd32(at + 8) else { break };
                 (l, 12)
@@ -985,7 +996,13 @@ impl DicomParser {
     }
 
     /// Feeds stream bytes of one direction.
-    pub fn feed(&mut self, ctx: Option<&FlowCtx<'_>>, dir: Direction, data: &[u8], out: &mut Facts) {
+    pub fn feed(
+        &mut self,
+        ctx: Option<&FlowCtx<'_>>,
+        dir: Direction,
+        data: &[u8],
+        out: &mut Facts,
+    ) {
         let side = Side::sender(dir);
         let mut pos = 0usize;
         // Each iteration consumes at least one byte or changes state in a way that the
@@ -1012,8 +1029,8 @@ impl DicomParser {
                     if s.hdr_len == 6 {
                         s.hdr_len = 0;
                         let ty = s.hdr[0];
-                        let len = u32::from_be_bytes([s.hdr[2], s.hdr[3], s.hdr[4], s.hdr[5]])
-                            as usize;
+                        let len =
+                            u32::from_be_bytes([s.hdr[2], s.hdr[3], s.hdr[4], s.hdr[5]]) as usize;
                         if !(PDU_ASSOCIATE_RQ..=PDU_ABORT).contains(&ty) || s.hdr[1] != 0 {
                             let e = DicomError::UnknownPduType { pdu_type: ty };
                             self.streams[idx(dir)].state = State::Hunt;
@@ -1107,8 +1124,7 @@ impl DicomParser {
                         if s.cmd.len() + take <= MAX_COMMAND_SET {
                             s.cmd.extend_from_slice(chunk);
                         }
-                    } else if s.want_device == Some(context) && s.dev.len() < DEVICE_HEADER_WINDOW
-                    {
+                    } else if s.want_device == Some(context) && s.dev.len() < DEVICE_HEADER_WINDOW {
                         let room = DEVICE_HEADER_WINDOW - s.dev.len();
                         s.dev.extend_from_slice(&chunk[..room.min(chunk.len())]);
                     }
@@ -1235,7 +1251,13 @@ impl DicomParser {
         self.streams[idx(dir)].ctl = body;
     }
 
-    fn on_control(&mut self, ctx: Option<&FlowCtx<'_>>, side: Side, pdu: &Pdu<'_>, out: &mut Facts) {
+    fn on_control(
+        &mut self,
+        ctx: Option<&FlowCtx<'_>>,
+        side: Side,
+        pdu: &Pdu<'_>,
+        out: &mut Facts,
+    ) {
         let peer = other(side);
         match pdu {
             Pdu::AssociateRq(a) => {
@@ -1533,7 +1555,9 @@ fn cleartext_check(ctx: &FlowCtx<'_>, requestor: Side, out: &mut Facts) {
             requestor,
             SecurityKind::DicomWithoutTls,
             sev,
-            format!("DICOM association in cleartext with {ip} outside the site's private address space"),
+            format!(
+                "DICOM association in cleartext with {ip} outside the site's private address space"
+            ),
         );
     }
 }

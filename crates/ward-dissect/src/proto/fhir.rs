@@ -23,25 +23,87 @@ pub const MAX_CAPABILITY_BODY: usize = 64 * 1024;
 /// infrastructure resources commonly exposed by EHR and device gateways). Source: HL7 FHIR
 /// R4 resource list, <https://hl7.org/fhir/R4/resourcelist.html>.
 pub const RESOURCE_TYPES: &[&str] = &[
-    "AllergyIntolerance", "Appointment", "AuditEvent", "Binary", "Bundle", "CarePlan",
-    "CareTeam", "CapabilityStatement", "Claim", "Communication", "Composition", "Condition",
-    "Consent", "Coverage", "Device", "DeviceMetric", "DeviceRequest", "DeviceUseStatement",
-    "DiagnosticReport", "DocumentReference", "Encounter", "Endpoint", "EpisodeOfCare",
-    "Flag", "Goal", "Group", "HealthcareService", "ImagingStudy", "Immunization",
-    "Location", "Media", "Medication", "MedicationAdministration", "MedicationDispense",
-    "MedicationRequest", "MedicationStatement", "MessageHeader", "NutritionOrder",
-    "Observation", "OperationOutcome", "Organization", "Patient", "Person", "Practitioner",
-    "PractitionerRole", "Procedure", "Provenance", "Questionnaire", "QuestionnaireResponse",
-    "RelatedPerson", "Schedule", "ServiceRequest", "Slot", "Specimen", "Subscription",
-    "Task", "ValueSet", "CodeSystem", "StructureDefinition",
+    "AllergyIntolerance",
+    "Appointment",
+    "AuditEvent",
+    "Binary",
+    "Bundle",
+    "CarePlan",
+    "CareTeam",
+    "CapabilityStatement",
+    "Claim",
+    "Communication",
+    "Composition",
+    "Condition",
+    "Consent",
+    "Coverage",
+    "Device",
+    "DeviceMetric",
+    "DeviceRequest",
+    "DeviceUseStatement",
+    "DiagnosticReport",
+    "DocumentReference",
+    "Encounter",
+    "Endpoint",
+    "EpisodeOfCare",
+    "Flag",
+    "Goal",
+    "Group",
+    "HealthcareService",
+    "ImagingStudy",
+    "Immunization",
+    "Location",
+    "Media",
+    "Medication",
+    "MedicationAdministration",
+    "MedicationDispense",
+    "MedicationRequest",
+    "MedicationStatement",
+    "MessageHeader",
+    "NutritionOrder",
+    "Observation",
+    "OperationOutcome",
+    "Organization",
+    "Patient",
+    "Person",
+    "Practitioner",
+    "PractitionerRole",
+    "Procedure",
+    "Provenance",
+    "Questionnaire",
+    "QuestionnaireResponse",
+    "RelatedPerson",
+    "Schedule",
+    "ServiceRequest",
+    "Slot",
+    "Specimen",
+    "Subscription",
+    "Task",
+    "ValueSet",
+    "CodeSystem",
+    "StructureDefinition",
 ];
 
 /// Resource types whose instances describe a patient or their care.
 const PATIENT_RESOURCES: &[&str] = &[
-    "AllergyIntolerance", "CarePlan", "Condition", "DiagnosticReport", "DocumentReference",
-    "Encounter", "ImagingStudy", "Immunization", "MedicationAdministration",
-    "MedicationRequest", "MedicationStatement", "Observation", "Patient", "Procedure",
-    "RelatedPerson", "ServiceRequest", "Specimen", "Bundle",
+    "AllergyIntolerance",
+    "CarePlan",
+    "Condition",
+    "DiagnosticReport",
+    "DocumentReference",
+    "Encounter",
+    "ImagingStudy",
+    "Immunization",
+    "MedicationAdministration",
+    "MedicationRequest",
+    "MedicationStatement",
+    "Observation",
+    "Patient",
+    "Procedure",
+    "RelatedPerson",
+    "ServiceRequest",
+    "Specimen",
+    "Bundle",
 ];
 
 /// An HTTP message head (request or response), borrowing the buffer.
@@ -60,8 +122,14 @@ pub struct Head<'a> {
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(s, |e| e + 1);
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |e| e + 1);
     &b[s..e.max(s)]
 }
 
@@ -87,7 +155,10 @@ pub fn parse_head(b: &[u8]) -> Option<Head<'_>> {
             return None;
         }
         h.method = Some(a);
-        let q = b2.iter().position(|c| *c == b'?' || *c == b'#').unwrap_or(b2.len());
+        let q = b2
+            .iter()
+            .position(|c| *c == b'?' || *c == b'#')
+            .unwrap_or(b2.len());
         h.path = Some(&b2[..q]);
     }
     for l in lines {
@@ -176,9 +247,16 @@ impl Dissector for FhirDissector {
 /// `/metadata`) or an HTTP message with a FHIR content type.
 pub fn probe_bytes(data: &[u8]) -> Probe {
     let starts_http = data.starts_with(b"HTTP/1.")
-        || [&b"GET "[..], b"POST ", b"PUT ", b"DELETE ", b"PATCH ", b"HEAD "]
-            .iter()
-            .any(|m| data.starts_with(m));
+        || [
+            &b"GET "[..],
+            b"POST ",
+            b"PUT ",
+            b"DELETE ",
+            b"PATCH ",
+            b"HEAD ",
+        ]
+        .iter()
+        .any(|m| data.starts_with(m));
     if !starts_http {
         return if data.len() < 8 && data.iter().all(u8::is_ascii_uppercase) {
             Probe::NeedMore
@@ -188,9 +266,9 @@ pub fn probe_bytes(data: &[u8]) -> Probe {
     }
     match parse_head(data) {
         Some(h) => {
-            let fhir_path = h.path.is_some_and(|p| {
-                resource_type(p).is_some() || memmem::find(p, b"/fhir").is_some()
-            });
+            let fhir_path = h
+                .path
+                .is_some_and(|p| resource_type(p).is_some() || memmem::find(p, b"/fhir").is_some());
             if fhir_path || h.content_type.is_some_and(is_fhir_content_type) {
                 Probe::Match
             } else {
@@ -238,8 +316,14 @@ impl FhirParser {
     pub fn new() -> Self {
         FhirParser {
             streams: [
-                Stream { buf: Vec::new(), mode: BodyMode::Head },
-                Stream { buf: Vec::new(), mode: BodyMode::Head },
+                Stream {
+                    buf: Vec::new(),
+                    mode: BodyMode::Head,
+                },
+                Stream {
+                    buf: Vec::new(),
+                    mode: BodyMode::Head,
+                },
             ],
             pending_metadata: Default::default(),
             sent: Vec::new(),
@@ -258,7 +342,13 @@ impl FhirParser {
     }
 
     /// Feeds stream bytes of one direction.
-    pub fn feed(&mut self, ctx: Option<&FlowCtx<'_>>, dir: Direction, data: &[u8], out: &mut Facts) {
+    pub fn feed(
+        &mut self,
+        ctx: Option<&FlowCtx<'_>>,
+        dir: Direction,
+        data: &[u8],
+        out: &mut Facts,
+    ) {
         let i = match dir {
             Direction::ToServer => 0,
             Direction::ToClient => 1,
@@ -274,7 +364,11 @@ impl FhirParser {
                 BodyMode::Skip(n) => {
                     let take = (n.min(data.len() as u64)) as usize;
                     data = &data[take..];
-                    s.mode = if n == take as u64 { BodyMode::Head } else { BodyMode::Skip(n - take as u64) };
+                    s.mode = if n == take as u64 {
+                        BodyMode::Head
+                    } else {
+                        BodyMode::Skip(n - take as u64)
+                    };
                 }
                 BodyMode::Capability(n) => {
                     let take = (n.min(data.len() as u64)) as usize;
@@ -284,12 +378,20 @@ impl FhirParser {
                     let left = n - take as u64;
                     if let Some(v) = fhir_version(&s.buf) {
                         s.buf.clear();
-                        s.mode = if left == 0 { BodyMode::Head } else { BodyMode::Skip(left) };
+                        s.mode = if left == 0 {
+                            BodyMode::Head
+                        } else {
+                            BodyMode::Skip(left)
+                        };
                         out.protocol("fhir");
                         self.emit_once(out, side, "fhir.version", &v);
                     } else if left == 0 || s.buf.len() >= MAX_CAPABILITY_BODY {
                         s.buf.clear();
-                        s.mode = if left == 0 { BodyMode::Head } else { BodyMode::Skip(left) };
+                        s.mode = if left == 0 {
+                            BodyMode::Head
+                        } else {
+                            BodyMode::Skip(left)
+                        };
                     } else {
                         s.mode = BodyMode::Capability(left);
                     }
@@ -335,7 +437,13 @@ impl FhirParser {
     }
 
     /// Emits facts for one head; returns whether it is the response to `/metadata`.
-    fn on_head(&mut self, ctx: Option<&FlowCtx<'_>>, side: Side, h: &Head<'_>, out: &mut Facts) -> bool {
+    fn on_head(
+        &mut self,
+        ctx: Option<&FlowCtx<'_>>,
+        side: Side,
+        h: &Head<'_>,
+        out: &mut Facts,
+    ) -> bool {
         let peer = match side {
             Side::Client => Side::Server,
             Side::Server => Side::Client,
@@ -343,9 +451,17 @@ impl FhirParser {
         if let Some(ct) = h.content_type.filter(|c| is_fhir_content_type(c)) {
             out.protocol("fhir");
             let ct = String::from_utf8_lossy(ct);
-            let base = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let base = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             self.emit_once(out, side, "fhir.content_type", &base);
-            if let Some(v) = ct.split(';').find_map(|p| p.trim().strip_prefix("fhirVersion=")) {
+            if let Some(v) = ct
+                .split(';')
+                .find_map(|p| p.trim().strip_prefix("fhirVersion="))
+            {
                 let v = v.to_string();
                 self.emit_once(out, side, "fhir.version", &v);
             }
@@ -361,7 +477,11 @@ impl FhirParser {
             out.protocol("fhir");
             self.emit_once(out, side, "fhir.role", "FHIR client");
             self.emit_once(out, peer, "fhir.role", "FHIR server");
-            let rt_name = if rt == "metadata" { "CapabilityStatement" } else { rt };
+            let rt_name = if rt == "metadata" {
+                "CapabilityStatement"
+            } else {
+                rt
+            };
             self.emit_once(out, peer, "fhir.resource_type", rt_name);
             let m = String::from_utf8_lossy(method);
             let req = format!("{m} {rt_name}");
@@ -377,7 +497,11 @@ impl FhirParser {
                 out.security(
                     peer,
                     SecurityKind::CleartextPatientData,
-                    if internet { Severity::High } else { Severity::Medium },
+                    if internet {
+                        Severity::High
+                    } else {
+                        Severity::Medium
+                    },
                     format!("FHIR {rt_name} resources exchanged over cleartext HTTP"),
                 );
             }
@@ -417,7 +541,8 @@ mod tests {
     fn requests_and_capabilities() {
         let req = b"GET /fhir/r4/Patient/123?name=SECRET HTTP/1.1\r\nHost: ehr\r\nAccept: application/fhir+json\r\n\r\nGET /fhir/r4/metadata HTTP/1.1\r\nHost: ehr\r\n\r\n";
         let body = br#"{"resourceType":"Bundle","entry":[{"resource":{"name":"SECRET"}}]}"#;
-        let cap = br#"{"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","status":"active"}"#;
+        let cap =
+            br#"{"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","status":"active"}"#;
         let mut resp = format!(
             "HTTP/1.1 200 OK\r\nServer: HAPI FHIR 6.4.0 REST Server\r\nContent-Type: application/fhir+json;charset=utf-8\r\nContent-Length: {}\r\n\r\n",
             body.len()

@@ -32,9 +32,13 @@ pub const MAX_HEADER_SEGMENT: usize = 4096;
 /// Why a message could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Hl7Error {
-    #[error("no MSH segment at byte {offset}: a message starts with \"MSH\" and its field separator")]
+    #[error(
+        "no MSH segment at byte {offset}: a message starts with \"MSH\" and its field separator"
+    )]
     NoMsh { offset: usize },
-    #[error("MSH segment at byte {offset} is too short for its separators and encoding characters")]
+    #[error(
+        "MSH segment at byte {offset} is too short for its separators and encoding characters"
+    )]
     ShortMsh { offset: usize },
     #[error("MSH segment at byte {offset}: invalid field separator 0x{sep:02x}")]
     BadSeparator { offset: usize, sep: u8 },
@@ -125,7 +129,7 @@ pub fn parse_msh(seg: &[u8], offset: usize) -> Result<Msh<'_>, Hl7Error> {
         return Err(Hl7Error::NoMsh { offset });
     }
     let sep = *seg.get(3).ok_or(Hl7Error::ShortMsh { offset })?;
-    if sep.is_ascii_alphanumeric() || sep.is_ascii_whitespace() || sep < 0x20 || sep > 0x7e {
+    if sep.is_ascii_alphanumeric() || sep.is_ascii_whitespace() || !(0x20..=0x7e).contains(&sep) {
         return Err(Hl7Error::BadSeparator {
             offset: offset + 3,
             sep,
@@ -325,7 +329,10 @@ pub fn probe_bytes(data: &[u8], midstream: bool) -> Probe {
             let mut at = 0usize;
             while let Some(i) = memchr(MLLP_START, &data[at..limit]) {
                 let p = at + i + 1;
-                if data.get(p..p + 4).is_some_and(|h| header_prefix_ok(h) == Some(true)) {
+                if data
+                    .get(p..p + 4)
+                    .is_some_and(|h| header_prefix_ok(h) == Some(true))
+                {
                     return Probe::Match;
                 }
                 at = p;
@@ -461,7 +468,13 @@ impl Hl7Parser {
     }
 
     /// Feeds stream bytes of one direction.
-    pub fn feed(&mut self, ctx: Option<&FlowCtx<'_>>, dir: Direction, data: &[u8], out: &mut Facts) {
+    pub fn feed(
+        &mut self,
+        ctx: Option<&FlowCtx<'_>>,
+        dir: Direction,
+        data: &[u8],
+        out: &mut Facts,
+    ) {
         let i = idx(dir);
         let side = Side::sender(dir);
         let mut pos = 0usize;
@@ -529,7 +542,13 @@ impl Hl7Parser {
         }
     }
 
-    fn finish_segment(&mut self, ctx: Option<&FlowCtx<'_>>, dir: Direction, side: Side, out: &mut Facts) {
+    fn finish_segment(
+        &mut self,
+        ctx: Option<&FlowCtx<'_>>,
+        dir: Direction,
+        side: Side,
+        out: &mut Facts,
+    ) {
         let i = idx(dir);
         let s = &mut self.streams[i];
         let seg = std::mem::take(&mut s.seg);
@@ -607,12 +626,42 @@ impl Hl7Parser {
             out.fact(side, "hl7.framing", f);
         }
         let e = &mut s.emitted;
-        on_change(out, side, "hl7.sending_application", &mut e.sending_application, msh.sending_application());
-        on_change(out, side, "hl7.sending_facility", &mut e.sending_facility, msh.sending_facility());
-        on_change(out, peer, "hl7.receiving_application", &mut e.receiving_application, msh.receiving_application());
-        on_change(out, peer, "hl7.receiving_facility", &mut e.receiving_facility, msh.receiving_facility());
+        on_change(
+            out,
+            side,
+            "hl7.sending_application",
+            &mut e.sending_application,
+            msh.sending_application(),
+        );
+        on_change(
+            out,
+            side,
+            "hl7.sending_facility",
+            &mut e.sending_facility,
+            msh.sending_facility(),
+        );
+        on_change(
+            out,
+            peer,
+            "hl7.receiving_application",
+            &mut e.receiving_application,
+            msh.receiving_application(),
+        );
+        on_change(
+            out,
+            peer,
+            "hl7.receiving_facility",
+            &mut e.receiving_facility,
+            msh.receiving_facility(),
+        );
         on_change(out, side, "hl7.version", &mut e.version, msh.version());
-        on_change(out, side, "hl7.processing_id", &mut e.processing_id, msh.processing_id());
+        on_change(
+            out,
+            side,
+            "hl7.processing_id",
+            &mut e.processing_id,
+            msh.processing_id(),
+        );
         let mt = msh.message_type().unwrap_or_default();
         // One fact per message: its observation count is the message count.
         out.fact_bytes(side, "hl7.message", mt);
@@ -626,7 +675,13 @@ impl Hl7Parser {
         }
     }
 
-    fn finish_message(&mut self, ctx: Option<&FlowCtx<'_>>, dir: Direction, side: Side, out: &mut Facts) {
+    fn finish_message(
+        &mut self,
+        ctx: Option<&FlowCtx<'_>>,
+        dir: Direction,
+        side: Side,
+        out: &mut Facts,
+    ) {
         let s = &mut self.streams[idx(dir)];
         if !s.msg.active {
             return;
@@ -636,8 +691,7 @@ impl Hl7Parser {
             return;
         }
         // Report each (segments, message type) combination once per flow direction.
-        if s
-            .emitted
+        if s.emitted
             .patient_masks
             .iter()
             .any(|(m, t)| *m == msg.patient && *t == msg.msg_type)
@@ -755,7 +809,11 @@ mod tests {
         let mut whole = Facts::default();
         let mut p = Hl7Parser::new();
         p.feed(None, Direction::ToServer, &framed, &mut whole);
-        let count = whole.facts.iter().filter(|f| f.key == "hl7.message").count();
+        let count = whole
+            .facts
+            .iter()
+            .filter(|f| f.key == "hl7.message")
+            .count();
         assert_eq!(count, 2);
         for cut in 1..framed.len() {
             let mut f = Facts::default();

@@ -2,10 +2,10 @@
 //! parser function and tests.
 
 // clinical protocols
-pub mod dicom;
-pub mod hl7;
 pub mod astm;
-pub mod poct1;
-pub mod xml;
-pub mod sdc;
+pub mod dicom;
 pub mod fhir;
+pub mod hl7;
+pub mod poct1;
+pub mod sdc;
+pub mod xml;

@@ -29,7 +29,10 @@ fn end_tag_for(root: &[u8]) -> Vec<u8> {
 /// The buffer after leading whitespace and an XML declaration; empty while the
 /// declaration is incomplete.
 fn skip_decl(b: &[u8]) -> &[u8] {
-    let t = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let t = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
     let b = &b[t..];
     if b.starts_with(b"<?") {
         return match memmem::find(b, b"?>") {
@@ -381,7 +384,10 @@ mod tests {
                 p.feed(Direction::ToServer, c, &mut f);
             }
             let vals: Vec<_> = f.facts.iter().map(|x| (x.key, x.value.as_str())).collect();
-            assert!(vals.contains(&("poct1.model_id", "ABL90 FLEX")), "step {step}: {vals:?}");
+            assert!(
+                vals.contains(&("poct1.model_id", "ABL90 FLEX")),
+                "step {step}: {vals:?}"
+            );
             assert!(vals.contains(&("poct1.message", "OBS.R01")), "step {step}");
             assert!(!format!("{f:?}").contains("SECRET-PAT"), "step {step}");
             assert_eq!(f.security.len(), 1, "step {step}");

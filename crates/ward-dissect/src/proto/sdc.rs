@@ -46,9 +46,7 @@ pub fn is_patient_scope(scope: &str) -> bool {
 
 /// Parses a WS-Discovery SOAP envelope. Returns `None` when it is not one.
 pub fn parse_discovery(b: &[u8]) -> Option<Discovery> {
-    if memmem::find(b, b"Envelope").is_none() {
-        return None;
-    }
+    memmem::find(b, b"Envelope")?;
     let mut d = Discovery::default();
     let mut in_epr = false;
     for t in xml::tags(b) {
@@ -69,14 +67,18 @@ pub fn parse_discovery(b: &[u8]) -> Option<Discovery> {
                     d.action = Some(last);
                 }
             }
-            b"Types" => d.types.extend(text().split_whitespace().map(str::to_string)),
+            b"Types" => d
+                .types
+                .extend(text().split_whitespace().map(str::to_string)),
             b"Scopes" => d.scopes.extend(
                 text()
                     .split_whitespace()
                     .filter(|s| !is_patient_scope(s))
                     .map(str::to_string),
             ),
-            b"XAddrs" => d.xaddrs.extend(text().split_whitespace().map(str::to_string)),
+            b"XAddrs" => d
+                .xaddrs
+                .extend(text().split_whitespace().map(str::to_string)),
             b"Address" if in_epr && d.endpoint.is_none() => {
                 let a = text();
                 if !a.is_empty() {

@@ -1,6 +1,7 @@
 //! Shared helpers for corpus tests: locate the corpus, run captures through the capture
 //! engine and the dissection engine.
 
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -12,11 +13,7 @@ pub fn corpus(sub: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data")
         .join(sub);
-    assert!(
-        p.exists(),
-        "the test corpus at {} is required",
-        p.display()
-    );
+    assert!(p.exists(), "the test corpus at {} is required", p.display());
     p
 }
 
@@ -32,7 +29,11 @@ pub fn clinical_captures() -> Vec<PathBuf> {
         })
         .collect();
     v.sort();
-    assert!(v.len() >= 9, "expected the nine clinical captures in {}", dir.display());
+    assert!(
+        v.len() >= 9,
+        "expected the nine clinical captures in {}",
+        dir.display()
+    );
     v
 }
 
