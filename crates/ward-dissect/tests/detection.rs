@@ -189,3 +189,62 @@ fn arbitrary_and_mutated_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn dicom_security_observations() {
+    use ward_model::{SecurityKind, Severity};
+    // STORESCU -> ANY-SCP with user identity (username+passcode), answered by an AC, with
+    // the SCP on an internet address.
+    let rq = pdu("pdu__a_associate_rq_user_id_user_pass.bin");
+    let ac = pdu("pdu__a_associate_ac_zero_ts.bin");
+    let mut m = meta(10, 104, false);
+    m.server.ip = Some("8.8.4.4".parse().unwrap());
+    let out = run(
+        &m,
+        &[
+            (Direction::ToServer, rq.clone()),
+            (Direction::ToClient, ac.clone()),
+        ],
+    );
+    let kinds: Vec<_> = out.security.iter().map(|s| (s.kind, s.severity)).collect();
+    assert!(
+        kinds.contains(&(SecurityKind::DicomWithoutTls, Severity::High)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds
+            .iter()
+            .any(|k| k.0 == SecurityKind::DicomAcceptsAnyCaller),
+        "generic AE titles STORESCU/ANY-SCP accepted: {kinds:?}"
+    );
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| k.0 == SecurityKind::DicomNoUserIdentity),
+        "user identity was negotiated: {kinds:?}"
+    );
+    assert_eq!(out.values("dicom.user_identity"), vec!["username+passcode"]);
+    let json = serde_json::to_string(&out).unwrap();
+    assert!(
+        !json.contains("p4ssw0rd"),
+        "the passcode never leaves the parser"
+    );
+
+    // The same association between private addresses: no TLS finding, and a role
+    // selection / association without user identity gives DicomNoUserIdentity.
+    let rq2 = pdu("pdu__a_associate_rq_role.bin");
+    let out = run(
+        &meta(11, 104, false),
+        &[(Direction::ToServer, rq2), (Direction::ToClient, ac)],
+    );
+    let kinds: Vec<_> = out.security.iter().map(|s| s.kind).collect();
+    assert!(!kinds.contains(&SecurityKind::DicomWithoutTls), "{kinds:?}");
+    assert!(
+        kinds.contains(&SecurityKind::DicomNoUserIdentity),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        out.values("dicom.role_selection"),
+        vec!["1.2.840.10008.5.1.4.1.1.2 scu=0 scp=1"]
+    );
+}

@@ -84,6 +84,27 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "StructureDefinition",
 ];
 
+/// Resource types distinctive enough to recognise FHIR by path alone (generic words such
+/// as `Device`, `Group` or `Location` also appear in other web applications' paths).
+const DISTINCTIVE_RESOURCES: &[&str] = &[
+    "AllergyIntolerance",
+    "CapabilityStatement",
+    "Condition",
+    "DiagnosticReport",
+    "DocumentReference",
+    "Encounter",
+    "ImagingStudy",
+    "Immunization",
+    "MedicationRequest",
+    "MedicationStatement",
+    "Observation",
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "ServiceRequest",
+    "DeviceMetric",
+];
+
 /// Resource types whose instances describe a patient or their care.
 const PATIENT_RESOURCES: &[&str] = &[
     "AllergyIntolerance",

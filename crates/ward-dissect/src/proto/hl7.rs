@@ -610,11 +610,14 @@ impl Hl7Parser {
         let is_ack = msh.is_ack();
         let s = &mut self.streams[i];
         s.field_sep = msh.field_separator;
+        // Reuse the message-type buffer: no allocation per message here.
+        let mut msg_type = std::mem::take(&mut s.msg.msg_type);
+        msg_type.clear();
         s.msg = MessageState {
             active: true,
             is_ack,
             patient: 0,
-            msg_type: String::new(),
+            msg_type,
         };
         if !s.emitted.framing {
             s.emitted.framing = true;
@@ -686,21 +689,24 @@ impl Hl7Parser {
         if !s.msg.active {
             return;
         }
-        let msg = std::mem::take(&mut s.msg);
-        if msg.patient == 0 {
-            return;
-        }
+        s.msg.active = false;
+        let (patient, is_ack) = (s.msg.patient, s.msg.is_ack);
         // Report each (segments, message type) combination once per flow direction.
-        if s.emitted
-            .patient_masks
-            .iter()
-            .any(|(m, t)| *m == msg.patient && *t == msg.msg_type)
+        if patient == 0
+            || s.emitted.patient_masks.len() >= 32
+            || s.emitted
+                .patient_masks
+                .iter()
+                .any(|(m, t)| *m == patient && *t == s.msg.msg_type)
         {
             return;
         }
-        if s.emitted.patient_masks.len() >= 32 {
-            return;
-        }
+        let msg = MessageState {
+            active: false,
+            is_ack,
+            patient,
+            msg_type: s.msg.msg_type.clone(),
+        };
         let names = PatientSegments(msg.patient).names();
         out.fact(side, "hl7.patient_segments", &names);
         let crosses = ctx.is_some_and(|c| {
