@@ -65,6 +65,27 @@ impl<'a> Msh<'a> {
             _ => nth_field(self.seg, self.field_separator, n - 1),
         }
     }
+    /// MSH-1..MSH-`N` in one pass (index 0 unused, 1 is empty: the separator itself).
+    /// Cheaper than calling [`Msh::field`] repeatedly on the hot path.
+    pub fn fields<const N: usize>(&self) -> [&'a [u8]; N] {
+        let mut out: [&'a [u8]; N] = [&[]; N];
+        let mut rest = self.seg;
+        // Field 0 of the split is the segment id, MSH-2 is split field 1, and so on.
+        let mut n = 1usize;
+        while let Some(at) = memchr(self.field_separator, rest) {
+            rest = &rest[at + 1..];
+            n += 1;
+            if n >= N {
+                break;
+            }
+            let end = memchr(self.field_separator, rest).unwrap_or(rest.len());
+            if let Some(slot) = out.get_mut(n) {
+                *slot = &rest[..end];
+            }
+        }
+        out
+    }
+
     /// Component separator (normally `^`).
     pub fn component_separator(&self) -> u8 {
         self.encoding_characters.first().copied().unwrap_or(b'^')
@@ -786,6 +807,10 @@ mod tests {
         assert_eq!(m.msh.version(), Some(&b"2.5.1"[..]));
         assert_eq!(m.patient_segments.names(), "PID,PV1");
         assert_eq!(m.segment_count, 4);
+        let f = m.msh.fields::<13>();
+        for n in 2..13 {
+            assert_eq!(Some(f[n]), m.msh.field(n), "MSH-{n}");
+        }
     }
 
     #[test]
