@@ -628,7 +628,9 @@ impl Hl7Parser {
         };
         out.protocol("hl7");
         let peer = other(side);
-        let is_ack = msh.is_ack();
+        let f = msh.fields::<13>();
+        let code_end = memchr(msh.component_separator(), f[9]).unwrap_or(f[9].len());
+        let is_ack = &f[9][..code_end] == b"ACK";
         let s = &mut self.streams[i];
         s.field_sep = msh.field_separator;
         // Reuse the message-type buffer: no allocation per message here.
