@@ -287,10 +287,15 @@ pub fn probe_bytes(data: &[u8]) -> Probe {
     }
     match parse_head(data) {
         Some(h) => {
-            let fhir_path = h
-                .path
-                .is_some_and(|p| resource_type(p).is_some() || memmem::find(p, b"/fhir").is_some());
-            if fhir_path || h.content_type.is_some_and(is_fhir_content_type) {
+            let fhir_path = h.path.is_some_and(|p| {
+                memmem::find(&p.to_ascii_lowercase(), b"/fhir").is_some()
+                    || resource_type(p).is_some_and(|t| DISTINCTIVE_RESOURCES.contains(&t))
+            });
+            // Any header announcing a FHIR media type (Content-Type or Accept).
+            let head = &data[..h.len.min(data.len())];
+            let fhir_header = memmem::find(head, b"fhir+json").is_some()
+                || memmem::find(head, b"fhir+xml").is_some();
+            if fhir_path || fhir_header {
                 Probe::Match
             } else {
                 Probe::NoMatch
@@ -579,6 +584,15 @@ mod tests {
         );
         resp.extend_from_slice(cap);
         assert_eq!(probe_bytes(req), Probe::Match);
+        // Generic words in other web applications' paths are not enough.
+        assert_eq!(
+            probe_bytes(b"GET /api/Location/5 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Probe::NoMatch
+        );
+        assert_eq!(
+            probe_bytes(b"GET /Location/5 HTTP/1.1\r\nAccept: application/fhir+json\r\n\r\n"),
+            Probe::Match
+        );
         for step in [1usize, 7, 100_000] {
             let mut f = Facts::default();
             let mut p = FhirParser::new();
