@@ -810,8 +810,8 @@ mod tests {
         assert_eq!(m.patient_segments.names(), "PID,PV1");
         assert_eq!(m.segment_count, 4);
         let f = m.msh.fields::<13>();
-        for n in 2..13 {
-            assert_eq!(Some(f[n]), m.msh.field(n), "MSH-{n}");
+        for (n, v) in f.iter().enumerate().skip(2) {
+            assert_eq!(Some(*v), m.msh.field(n), "MSH-{n}");
         }
     }
 
