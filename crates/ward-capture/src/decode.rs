@@ -92,6 +92,23 @@ const ETH_QINQ_OLD: u16 = 0x9100;
 /// Nested VLAN tags beyond this are treated as malformed (no loop on crafted input).
 const MAX_VLAN_TAGS: usize = 4;
 
+/// Whether [`decode`] understands this link type.
+pub fn is_supported_linktype(linktype: u32) -> bool {
+    matches!(
+        linktype,
+        lt::ETHERNET
+            | lt::RAW
+            | lt::RAW_12
+            | lt::RAW_14
+            | lt::IPV4
+            | lt::IPV6
+            | lt::LINUX_SLL
+            | lt::LINUX_SLL2
+            | lt::NULL
+            | lt::LOOP
+    )
+}
+
 /// Decode one captured frame of the given link type.
 pub fn decode(linktype: u32, data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     match linktype {

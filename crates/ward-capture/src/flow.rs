@@ -197,6 +197,89 @@ fn end_flow<S: FlowSink>(
     freed
 }
 
+/// Engine state a flow update needs besides the flow and the sink.
+struct Ctx<'a> {
+    cfg: &'a CaptureConfig,
+    reasm_mem: &'a mut usize,
+}
+
+/// Account one packet to a live flow and deliver its payload. Returns whether the
+/// global reassembly memory cap is exceeded.
+fn update_flow<S: FlowSink>(
+    flow: &mut Flow,
+    src_lo: bool,
+    l4: &L4<'_>,
+    ctx: PacketCtx,
+    sink: &mut S,
+    c: Ctx<'_>,
+) -> bool {
+    let dir = if src_lo == flow.client_is_lo {
+        Direction::ToServer
+    } else {
+        Direction::ToClient
+    };
+    let di = dir_index(dir);
+    flow.last_ts = ctx.ts;
+    flow.last_ctx = ctx;
+    flow.packets[di] += 1;
+    match *l4 {
+        L4::Udp { payload, .. } => {
+            flow.bytes[di] += payload.len() as u64;
+            if !payload.is_empty() {
+                sink.datagram(&flow.meta, dir, payload, &ctx);
+            }
+            false
+        }
+        L4::Tcp {
+            seq,
+            flags,
+            payload,
+            ..
+        } => {
+            flow.bytes[di] += payload.len() as u64;
+            let syn = flags & tcp_flags::SYN != 0;
+            let is_fin = flags & tcp_flags::FIN != 0;
+            let rst = flags & tcp_flags::RST != 0;
+            if payload.is_empty() && !syn && !is_fin && !rst && flow.streams.is_some() {
+                // Pure ACK: nothing for the reassembler.
+                return false;
+            }
+            let before = flow.buffered();
+            let Flow {
+                meta, streams, fin, ..
+            } = flow;
+            let streams = streams.get_or_insert_with(Default::default);
+            streams[di].segment(
+                seq,
+                syn,
+                is_fin,
+                payload,
+                c.cfg.max_stream_buffer,
+                &mut |e| match e {
+                    StreamEvent::Data(d) => sink.stream_data(meta, dir, d, &ctx),
+                    StreamEvent::Gap(n) => sink.stream_gap(meta, dir, n, &ctx),
+                },
+            );
+            if is_fin {
+                fin[di] = true;
+            }
+            let after = flow.buffered();
+            *c.reasm_mem = (*c.reasm_mem + after).saturating_sub(before);
+            if rst || (flow.fin[0] && flow.fin[1]) {
+                let freed = finish_streams(flow, sink);
+                *c.reasm_mem = c.reasm_mem.saturating_sub(freed);
+                flow.closed_gaps = flow.gap_bytes();
+                flow.closed = true;
+                flow.streams = None;
+                false
+            } else {
+                *c.reasm_mem > c.cfg.max_reassembly_memory
+            }
+        }
+        L4::Other => false,
+    }
+}
+
 /// One worker's flow table, defragmenter and sink.
 pub struct Engine<S: FlowSink> {
     pub sink: S,
@@ -417,90 +500,47 @@ impl<S: FlowSink> Engine<S> {
         let is_tcp = proto == PROTO_TCP;
         let pure_syn = is_tcp && flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
 
-        if let Some(f) = self.flows.get_mut(&key) {
-            if f.closed {
-                if pure_syn {
-                    // Port reuse: a new connection replaces the lingering entry.
-                    if let Some(mut old) = self.flows.remove(&key) {
-                        end_flow(&mut old, FlowEnd::Closed, &mut self.sink, &mut self.stats);
-                    }
-                } else {
-                    // A trailing ACK or RST: counted, nothing more to deliver.
-                    let di = usize::from(src_lo != f.client_is_lo);
-                    f.packets[di] += 1;
-                    if let L4::Tcp { payload, .. } = l4 {
-                        f.bytes[di] += payload.len() as u64;
-                    }
-                    f.last_ts = ctx.ts;
-                    return;
-                }
-            }
-        }
-        if !self.flows.contains_key(&key) {
-            if self.flows.len() >= self.cfg.max_flows {
-                self.evict();
-            }
-            let flow = self.new_flow(l2, src, dst, sport, dport, proto, flags, src_lo, ctx);
-            self.sink.flow_start(&flow.meta, &ctx);
-            self.stats.flows += 1;
-            self.flows.insert(key, flow);
-        }
-        let Some(flow) = self.flows.get_mut(&key) else {
-            return;
-        };
-        let dir = if src_lo == flow.client_is_lo {
-            Direction::ToServer
-        } else {
-            Direction::ToClient
-        };
-        let di = dir_index(dir);
-        flow.last_ts = ctx.ts;
-        flow.last_ctx = ctx;
-        flow.packets[di] += 1;
-        let sink = &mut self.sink;
-        match l4 {
-            L4::Udp { payload, .. } => {
-                flow.bytes[di] += payload.len() as u64;
-                if !payload.is_empty() {
-                    sink.datagram(&flow.meta, dir, payload, &ctx);
-                }
-            }
-            L4::Tcp {
-                seq,
-                flags,
-                payload,
-                ..
-            } => {
-                flow.bytes[di] += payload.len() as u64;
-                let before = flow.buffered();
-                let cap = self.cfg.max_stream_buffer;
-                let Flow {
-                    meta, streams, fin, ..
-                } = flow;
-                let streams = streams.get_or_insert_with(Default::default);
-                let syn = flags & tcp_flags::SYN != 0;
-                let is_fin = flags & tcp_flags::FIN != 0;
-                streams[di].segment(seq, syn, is_fin, payload, cap, &mut |e| match e {
-                    StreamEvent::Data(d) => sink.stream_data(meta, dir, d, &ctx),
-                    StreamEvent::Gap(n) => sink.stream_gap(meta, dir, n, &ctx),
-                });
-                if is_fin {
-                    fin[di] = true;
-                }
-                let rst = flags & tcp_flags::RST != 0;
-                let after = flow.buffered();
-                self.reasm_mem = (self.reasm_mem + after).saturating_sub(before);
-                if rst || (flow.fin[0] && flow.fin[1]) {
-                    let freed = finish_streams(flow, &mut self.sink);
-                    self.reasm_mem = self.reasm_mem.saturating_sub(freed);
-                    flow.closed_gaps = flow.gap_bytes();
-                    flow.closed = true;
-                    flow.streams = None;
-                } else if self.reasm_mem > self.cfg.max_reassembly_memory {
+        // Hot path: one lookup for a packet of an established flow.
+        if let Some(flow) = self.flows.get_mut(&key) {
+            if !flow.closed {
+                let c = Ctx {
+                    cfg: &self.cfg,
+                    reasm_mem: &mut self.reasm_mem,
+                };
+                if update_flow(flow, src_lo, &l4, ctx, &mut self.sink, c) {
                     self.relieve_memory();
                 }
+                return;
             }
-            L4::Other => {}
+            if pure_syn {
+                // Port reuse: a new connection replaces the lingering entry.
+                if let Some(mut old) = self.flows.remove(&key) {
+                    end_flow(&mut old, FlowEnd::Closed, &mut self.sink, &mut self.stats);
+                }
+            } else {
+                // A trailing ACK or RST: counted, nothing more to deliver.
+                let di = usize::from(src_lo != flow.client_is_lo);
+                flow.packets[di] += 1;
+                if let L4::Tcp { payload, .. } = l4 {
+                    flow.bytes[di] += payload.len() as u64;
+                }
+                flow.last_ts = ctx.ts;
+                return;
+            }
+        }
+        if self.flows.len() >= self.cfg.max_flows {
+            self.evict();
+        }
+        let flow = self.new_flow(l2, src, dst, sport, dport, proto, flags, src_lo, ctx);
+        self.sink.flow_start(&flow.meta, &ctx);
+        self.stats.flows += 1;
+        let flow = self.flows.entry(key).insert_entry(flow).into_mut();
+        let c = Ctx {
+            cfg: &self.cfg,
+            reasm_mem: &mut self.reasm_mem,
+        };
+        if update_flow(flow, src_lo, &l4, ctx, &mut self.sink, c) {
+            self.relieve_memory();
         }
     }
 
@@ -584,5 +624,30 @@ impl<S: FlowSink> Engine<S> {
         self.flows.clear();
         self.reasm_mem = 0;
         self.stats.fragments_dropped = self.defrag.dropped;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default limits budget about 400 bytes per table entry (key, flow, map
+    /// overhead, boxed reassemblers); keep the entry from silently growing.
+    #[test]
+    fn flow_entry_stays_small() {
+        let entry = std::mem::size_of::<FlowKey>() + std::mem::size_of::<Flow>();
+        assert!(entry <= 320, "flow table entry is {entry} bytes");
+        assert!(std::mem::size_of::<[StreamReassembler; 2]>() <= 160);
+    }
+
+    #[test]
+    fn port_heuristic() {
+        assert!(dst_is_server(51000, 104), "DICOM port is the server");
+        assert!(!dst_is_server(2575, 40000), "HL7 port is the server");
+        assert!(
+            dst_is_server(40000, 8000),
+            "lower port when neither is known"
+        );
+        assert!(dst_is_server(1023, 1023), "ties: the sender is the client");
     }
 }

@@ -52,9 +52,13 @@ pub struct RawPacket<'a> {
 
 /// Bytes of one input file: mapped, or streamed through a decompressor.
 enum Input {
+    /// The file mapped into memory. Pages behind the read position are released as
+    /// the walk proceeds, so resident memory stays bounded whatever the file size.
     Mapped {
         map: memmap2::Mmap,
         pos: usize,
+        /// Everything before this offset has been released.
+        released: usize,
     },
     Buffered {
         data: Vec<u8>,
@@ -72,7 +76,7 @@ enum Input {
 impl Input {
     fn avail(&self) -> &[u8] {
         match self {
-            Input::Mapped { map, pos } => map.get(*pos..).unwrap_or(&[]),
+            Input::Mapped { map, pos, .. } => map.get(*pos..).unwrap_or(&[]),
             Input::Buffered { data, pos } => data.get(*pos..).unwrap_or(&[]),
             Input::Stream {
                 buf, start, end, ..
@@ -82,7 +86,15 @@ impl Input {
 
     fn consume(&mut self, n: usize) {
         match self {
-            Input::Mapped { pos, .. } | Input::Buffered { pos, .. } => *pos += n,
+            Input::Mapped { map, pos, released } => {
+                *pos += n;
+                if *pos - *released >= RELEASE_EVERY {
+                    let upto = *pos & !(RELEASE_ALIGN - 1);
+                    release(map, *released, upto - *released);
+                    *released = upto;
+                }
+            }
+            Input::Buffered { pos, .. } => *pos += n,
             Input::Stream { start, end, .. } => *start = (*start + n).min(*end),
         }
     }
@@ -218,8 +230,12 @@ impl CaptureReader {
         } else if meta.is_file() && meta.len() > 0 {
             // Plain files are memory-mapped: the record walk then copies nothing.
             match map_file(&file) {
-                Some(map) => Input::Mapped { map, pos: 0 },
-                None => {
+                Ok(map) => Input::Mapped {
+                    map,
+                    pos: 0,
+                    released: 0,
+                },
+                Err(_) => {
                     let mut data = Vec::new();
                     let mut f = File::open(path).map_err(io_err)?;
                     f.read_to_end(&mut data).map_err(io_err)?;
@@ -296,6 +312,12 @@ impl CaptureReader {
             }
         };
         input.consume(hdr_len);
+        let mut warnings = Vec::new();
+        if let Format::Pcap { linktype, .. } = format {
+            if !crate::decode::is_supported_linktype(linktype) {
+                warnings.push(unsupported(&path, linktype, 20));
+            }
+        }
         Ok(CaptureReader {
             path,
             input,
@@ -306,7 +328,7 @@ impl CaptureReader {
             last_ts: Timestamp(0),
             cur: None,
             done: false,
-            warnings: Vec::new(),
+            warnings,
             compressed,
         })
     }
@@ -544,6 +566,12 @@ impl CaptureReader {
                 let lt = idb.linktype.0 as u32;
                 // An invalid resolution falls back to microseconds, the pcapng default.
                 let resolution = idb.ts_resolution().filter(|r| *r > 0).unwrap_or(1_000_000);
+                if !crate::decode::is_supported_linktype(lt)
+                    && self.ifaces.iter().all(|i| i.linktype != lt)
+                {
+                    let w = unsupported(&self.path, lt, self.offset);
+                    self.warnings.push(w);
+                }
                 self.ifaces.push(Iface {
                     linktype: lt,
                     resolution,
@@ -584,6 +612,13 @@ impl CaptureReader {
             _ => Step::Skip(len),
         }
     }
+}
+
+fn unsupported(path: &Path, linktype: u32, offset: u64) -> String {
+    format!(
+        "{}: link type {linktype} (declared at byte offset {offset}) is not decoded; its packets are counted only",
+        path.display()
+    )
 }
 
 fn short_err<E: std::fmt::Debug>(e: &E) -> String {
@@ -628,8 +663,8 @@ fn pcap_format(head: &[u8], path: &Path) -> Result<Format, CaptureError> {
         big_endian: h.is_bigendian(),
         nanos: h.is_nanosecond_precision(),
         modified: h.is_modified_format(),
-        // Upper 16 bits of the field may carry FCS information (pcap spec).
-        linktype: (h.network.0 as u32) & 0x0fff_ffff,
+        // The upper 16 bits of the field may carry FCS information (pcap spec).
+        linktype: (h.network.0 as u32) & 0xffff,
     })
 }
 
@@ -646,12 +681,30 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// Mapped bytes behind the read position are released every this many bytes.
+const RELEASE_EVERY: usize = 32 << 20;
+/// Released ranges end on a multiple of this (a multiple of every common page size).
+const RELEASE_ALIGN: usize = 1 << 16;
+
 #[allow(unsafe_code)]
-fn map_file(file: &File) -> Option<memmap2::Mmap> {
+fn map_file(file: &File) -> std::io::Result<memmap2::Mmap> {
     // SAFETY: the mapping is read-only. If another process truncates the file while we
     // read it the kernel may deliver SIGBUS; captures are not modified while analysed, and
     // this is the accepted trade-off for reading at memory speed (as ripgrep does).
-    unsafe { memmap2::Mmap::map(file) }.ok()
+    unsafe { memmap2::Mmap::map(file) }
+}
+
+/// Drop our page mappings for a range already read (bounded RSS on huge files).
+#[allow(unsafe_code)]
+fn release(map: &memmap2::Mmap, offset: usize, len: usize) {
+    if len == 0 {
+        return;
+    }
+    // SAFETY: for a read-only file mapping MADV_DONTNEED only removes our page-table
+    // entries; a later access faults the unchanged file contents back in, so no
+    // reference can observe different bytes. The range lies behind the read position
+    // and no slice into it outlives the record that was just consumed.
+    let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
 }
 
 /// Replays several capture files as one stream, in timestamp order across files.

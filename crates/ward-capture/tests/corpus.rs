@@ -149,6 +149,19 @@ fn every_dev_and_clinical_capture_processes() {
             "{}: 1 vs 2 workers stream bytes",
             f.display()
         );
+        let mut ids: Vec<u64> = multi
+            .iter()
+            .flat_map(|s| s.records.iter().map(|r| r.meta.id))
+            .collect();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            n,
+            "{}: flow ids unique across workers",
+            f.display()
+        );
         for w in s1.warnings() {
             assert!(
                 w.contains("byte offset"),

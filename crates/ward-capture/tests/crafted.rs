@@ -606,3 +606,51 @@ fn decoder_never_panics_on_prefixes() {
         assert!(matches!(decode(1, f), Ok(Decoded::Ip(..))));
     }
 }
+
+/// Files larger than the 32 MiB mapping window are walked across window boundaries
+/// with every record intact.
+#[test]
+fn large_file_crosses_mapping_windows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut pkts = Vec::new();
+    let mut total = 24usize;
+    let mut i = 0u64;
+    while total < 70 << 20 {
+        let len = 60 + (i as usize * 7919) % 1400;
+        let frame: Vec<u8> = (0..len).map(|k| (k as u64 ^ i) as u8).collect();
+        total += 16 + len;
+        pkts.push((i, frame));
+        i += 1;
+    }
+    let p = write(
+        dir.path(),
+        "big.pcap",
+        &pcap_file(linktype::ETHERNET, &pkts),
+    );
+    let mut r = ward_capture::CaptureReader::open(&p).expect("open");
+    let mut n = 0usize;
+    while r.advance() {
+        let cur = r.current().expect("current packet");
+        assert_eq!(cur.data, pkts[n].1.as_slice(), "packet {} content", n + 1);
+        n += 1;
+    }
+    assert_eq!(n, pkts.len(), "every packet read");
+    assert!(r.warnings().is_empty(), "{:?}", r.warnings());
+    assert_eq!(r.offset(), total as u64);
+}
+
+#[test]
+fn unsupported_link_type_is_counted_with_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 127 is IEEE 802.11 radiotap, which Ward does not decode.
+    let p = write(
+        dir.path(),
+        "wifi.pcap",
+        &pcap_file(127, &[(1, vec![0u8; 40])]),
+    );
+    let (_, stats) = run(&[p], 1);
+    assert_eq!(stats.packets, 1);
+    assert_eq!(stats.decode_errors, 1);
+    let w = &stats.files[0].warnings;
+    assert!(w.len() == 1 && w[0].contains("link type 127"), "{w:?}");
+}

@@ -45,7 +45,13 @@ struct FlowState {
     rejected: u64,
     /// The packet that opened the flow.
     first: Evidence,
+    /// Per direction, stream bytes held while a probe said NeedMore (TCP only; allocated
+    /// only when that happens).
+    probe_buf: Option<Box<[Vec<u8>; 2]>>,
 }
+
+/// Most stream bytes held back per direction for probing.
+const MAX_PROBE_HOLD: usize = 4096;
 
 type ObsKey = (EndpointAddr, &'static str, String);
 type SecKey = (SecurityKind, EndpointAddr, Option<EndpointAddr>, String);
@@ -115,45 +121,89 @@ impl Engine {
         out
     }
 
-    fn probe_and_feed(&mut self, meta: &FlowMeta, dir: Direction, data: &[u8], pkt: &PacketCtx) {
+    fn probe_and_feed(
+        &mut self,
+        meta: &FlowMeta,
+        dir: Direction,
+        data: &[u8],
+        pkt: &PacketCtx,
+        stream: bool,
+    ) {
         let Some(state) = self.flows.get_mut(&meta.id) else {
             return;
         };
+        let di = usize::from(dir == Direction::ToClient);
+        // Stream bytes held back while a dissector said NeedMore, joined with this chunk.
+        let mut joined: Option<Vec<u8>> = None;
+        let mut held_other: Vec<u8> = Vec::new();
         if state.probes_left > 0 && !data.is_empty() {
             state.probes_left -= 1;
-            for (i, d) in self.dissectors.iter().enumerate() {
-                let bit = 1u64 << (i % 64);
-                if state.rejected & bit != 0 || state.parsers.iter().any(|(j, _)| *j == i) {
-                    continue;
-                }
-                let on_port = d.ports().iter().any(|(t, p)| {
-                    *t == meta.transport && (*p == meta.server_port || *p == meta.client_port)
-                });
-                if !on_port && !d.probe_any_port() {
-                    continue;
-                }
-                match d.probe(meta, dir, data) {
-                    Probe::Match => {
-                        state.parsers.push((i, d.new_parser(meta)));
-                        if !state.protocols.contains(&d.name()) {
-                            state.protocols.push(d.name());
-                        }
+            if stream {
+                if let Some(b) = state.probe_buf.as_mut() {
+                    if !b[di].is_empty() {
+                        let mut j = std::mem::take(&mut b[di]);
+                        j.extend_from_slice(data);
+                        joined = Some(j);
                     }
-                    Probe::NoMatch => state.rejected |= bit,
-                    Probe::NeedMore => {}
+                }
+            }
+            let mut need_more = false;
+            {
+                let view: &[u8] = joined.as_deref().unwrap_or(data);
+                for (i, d) in self.dissectors.iter().enumerate() {
+                    let bit = 1u64 << (i % 64);
+                    if state.rejected & bit != 0 || state.parsers.iter().any(|(j, _)| *j == i) {
+                        continue;
+                    }
+                    let on_port = d.ports().iter().any(|(t, p)| {
+                        *t == meta.transport && (*p == meta.server_port || *p == meta.client_port)
+                    });
+                    if !on_port && !d.probe_any_port() {
+                        continue;
+                    }
+                    match d.probe(meta, dir, view) {
+                        Probe::Match => {
+                            state.parsers.push((i, d.new_parser(meta)));
+                            if !state.protocols.contains(&d.name()) {
+                                state.protocols.push(d.name());
+                            }
+                        }
+                        Probe::NoMatch => state.rejected |= bit,
+                        Probe::NeedMore => need_more = true,
+                    }
                 }
             }
             if !state.parsers.is_empty() {
                 state.probes_left = 0;
+                if let Some(mut b) = state.probe_buf.take() {
+                    held_other = std::mem::take(&mut b[1 - di]);
+                }
+            } else if stream && need_more {
+                // Keep the prefix (bounded) so the next chunk is probed with it.
+                let held = joined.take().unwrap_or_else(|| data.to_vec());
+                if held.len() <= MAX_PROBE_HOLD {
+                    state.probe_buf.get_or_insert_with(Default::default)[di] = held;
+                }
+                return;
+            } else if let Some(b) = state.probe_buf.as_mut() {
+                b[di] = Vec::new();
             }
         }
         if state.parsers.is_empty() {
             return;
         }
         let ctx = FlowCtx { meta, pkt };
+        if !held_other.is_empty() {
+            for (_, p) in state.parsers.iter_mut() {
+                if !p.finished() {
+                    p.data(&ctx, dir.reverse(), &held_other, &mut self.facts);
+                }
+            }
+        }
+        let view: &[u8] = joined.as_deref().unwrap_or(data);
         for (_, p) in state.parsers.iter_mut() {
             if !p.finished() {
-                p.data(&ctx, dir, data, &mut self.facts);
+                p.data(&ctx, dir, view, &mut self.facts);
             }
         }
         self.drain(meta, pkt);
@@ -176,6 +226,9 @@ impl Engine {
         };
         for f in self.facts.facts.drain(..) {
             record_observation(&mut self.observations, addr(f.side), f.key, f.value, ev);
+        }
+        for f in self.facts.about.drain(..) {
+            record_observation(&mut self.observations, f.subject, f.key, f.value, ev);
         }
         for s in self.facts.security.drain(..) {
             let (subject, peer) = match s.side {
@@ -275,6 +328,7 @@ impl FlowSink for Engine {
                 protocols: Vec::new(),
                 probes_left: self.config.max_probe_chunks,
                 rejected: 0,
+                probe_buf: None,
                 first: Evidence {
                     file: pkt.file,
                     packet: pkt.packet,
@@ -284,7 +338,14 @@ impl FlowSink for Engine {
             },
         );
         if let (Some(c), Some(s)) = (flow.client.ip, flow.server.ip) {
-            if !is_internet_address(&c) && is_internet_address(&s) {
+            // A broadcast or multicast "client" is a reply sent to a group (DHCP offers),
+            // not a host reaching out.
+            let group = match c {
+                std::net::IpAddr::V4(v4) => v4.is_broadcast() || v4.is_multicast(),
+                std::net::IpAddr::V6(v6) => v6.is_multicast(),
+            };
+            if !group && !c.is_unspecified() && !is_internet_address(&c) && is_internet_address(&s)
+            {
                 let ev = Evidence {
                     file: pkt.file,
                     packet: pkt.packet,
@@ -311,15 +372,19 @@ impl FlowSink for Engine {
     }
 
     fn stream_data(&mut self, flow: &FlowMeta, dir: Direction, data: &[u8], pkt: &PacketCtx) {
-        self.probe_and_feed(flow, dir, data, pkt);
+        self.probe_and_feed(flow, dir, data, pkt, true);
     }
 
     fn datagram(&mut self, flow: &FlowMeta, dir: Direction, data: &[u8], pkt: &PacketCtx) {
-        self.probe_and_feed(flow, dir, data, pkt);
+        self.probe_and_feed(flow, dir, data, pkt, false);
     }
 
     fn stream_gap(&mut self, flow: &FlowMeta, dir: Direction, missing: u64, pkt: &PacketCtx) {
         if let Some(state) = self.flows.get_mut(&flow.id) {
+            // A prefix held for probing is not continued by what follows a gap.
+            if let Some(b) = state.probe_buf.as_mut() {
+                b[usize::from(dir == Direction::ToClient)] = Vec::new();
+            }
             let ctx = FlowCtx { meta: flow, pkt };
             for (_, p) in state.parsers.iter_mut() {
                 p.gap(&ctx, dir, missing, &mut self.facts);
@@ -419,6 +484,9 @@ impl FlowSink for Engine {
         }
         for f in self.facts.facts.drain(..) {
             record_observation(&mut self.observations, subject, f.key, f.value, ev);
+        }
+        for f in self.facts.about.drain(..) {
+            record_observation(&mut self.observations, f.subject, f.key, f.value, ev);
         }
         for s in self.facts.security.drain(..) {
             record_security(

@@ -1,7 +1,7 @@
 //! The contract between the engine and a protocol dissector.
 
 use ward_capture::{Direction, FlowMeta, L2Frame, L2Kind, PacketCtx};
-use ward_model::{SecurityKind, Severity, Transport};
+use ward_model::{EndpointAddr, SecurityKind, Severity, Transport};
 
 /// What a dissector thinks of the first bytes it was shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,15 @@ pub struct PendingFact {
     pub value: String,
 }
 
+/// A fact about an endpoint named by the dissector rather than by the flow's sides
+/// (the DHCP client's MAC in a server reply, the address in a DNS answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSubjectFact {
+    pub subject: EndpointAddr,
+    pub key: &'static str,
+    pub value: String,
+}
+
 /// One security observation emitted by a dissector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingSecurity {
@@ -65,6 +74,8 @@ pub struct Facts {
     pub security: Vec<PendingSecurity>,
     /// Application protocol names to label the flow's connection edge with.
     pub protocols: Vec<&'static str>,
+    /// Facts about an explicitly named endpoint (see [`Facts::fact_about`]).
+    pub about: Vec<PendingSubjectFact>,
 }
 
 impl Facts {
@@ -75,6 +86,20 @@ impl Facts {
         if !v.is_empty() {
             self.facts.push(PendingFact {
                 side,
+                key,
+                value: v,
+            });
+        }
+    }
+
+    /// Records a fact about an endpoint that is not (or not only) one side of the flow,
+    /// such as the DHCP client named by `chaddr` in a reply sent to broadcast. Same value
+    /// cleaning as [`Facts::fact`].
+    pub fn fact_about(&mut self, subject: EndpointAddr, key: &'static str, value: impl AsRef<str>) {
+        let v = clean_value(value.as_ref());
+        if !v.is_empty() {
+            self.about.push(PendingSubjectFact {
+                subject,
                 key,
                 value: v,
             });
@@ -110,13 +135,17 @@ impl Facts {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.facts.is_empty() && self.security.is_empty() && self.protocols.is_empty()
+        self.facts.is_empty()
+            && self.security.is_empty()
+            && self.protocols.is_empty()
+            && self.about.is_empty()
     }
 
     pub fn clear(&mut self) {
         self.facts.clear();
         self.security.clear();
         self.protocols.clear();
+        self.about.clear();
     }
 }
 

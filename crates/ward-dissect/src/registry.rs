@@ -7,6 +7,18 @@ use crate::framework::{Dissector, FrameDissector};
 pub fn dissectors() -> Vec<Box<dyn Dissector>> {
     vec![
         // generic dissectors
+        Box::new(crate::proto::dhcp::Dhcp),
+        Box::new(crate::proto::dns::Dns),
+        Box::new(crate::proto::netbios::NetbiosNs),
+        Box::new(crate::proto::smb::Smb),
+        Box::new(crate::proto::ssdp::Ssdp),
+        Box::new(crate::proto::http::Http),
+        Box::new(crate::proto::tls::Tls),
+        Box::new(crate::proto::snmp::Snmp),
+        Box::new(crate::proto::ftp::Ftp),
+        Box::new(crate::proto::telnet::Telnet),
+        Box::new(crate::proto::modbus::Modbus),
+        Box::new(crate::proto::bacnet::Bacnet),
         // clinical dissectors
         Box::new(crate::proto::dicom::DicomDissector),
         Box::new(crate::proto::hl7::Hl7Dissector),
@@ -19,5 +31,8 @@ pub fn dissectors() -> Vec<Box<dyn Dissector>> {
 
 /// Every layer-2 frame dissector.
 pub fn frame_dissectors() -> Vec<Box<dyn FrameDissector>> {
-    vec![]
+    vec![
+        Box::new(crate::proto::lldp::Lldp),
+        Box::new(crate::proto::cdp::Cdp),
+    ]
 }

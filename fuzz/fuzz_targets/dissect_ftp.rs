@@ -1,0 +1,11 @@
+//! Arbitrary bytes through the FTP parser and its flow parser (both directions,
+//! whole and chunked), via `ward_dissect::proto::harness`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = ward_dissect::proto::ftp::parse_line(data, true);
+    let _ = ward_dissect::proto::ftp::parse_line(data, false);
+    let _ = ward_dissect::proto::harness::fuzz_dissector("ftp", data);
+});
