@@ -7,6 +7,11 @@
 //! a per-flow state machine ([`AstmParser`]) following ENQ / STX frame ETX|ETB checksum
 //! CR LF / EOT, and fact emission. Only the header record (H) is copied (bounded); of every
 //! other record only its type letter is looked at.
+//!
+//! Facts (sender of the message): `astm.sender` (H-5, raw), `astm.sender_name` (its first
+//! component), `astm.processing_id` (H-12), `astm.version` (H-13), `astm.framing`
+//! (`E1381` or `unframed`), `astm.patient_records` (`P,O,R`); the peer gets
+//! `astm.receiver` (H-10). Security: `CleartextPatientData` when P/O/R/C records pass.
 
 use crate::framework::{Dissector, Facts, FlowCtx, FlowParser, Probe, Side};
 use memchr::memchr;

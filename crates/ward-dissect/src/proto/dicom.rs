@@ -23,6 +23,32 @@
 //! Name) are read; every other element (patient name, ids ...) is stepped over by its
 //! length and never decoded. User identity negotiation yields its *type* only; the
 //! username and passcode are never read.
+//!
+//! Facts (side in parentheses; the requestor is normally the client):
+//! - (requestor) `dicom.calling_ae`, `dicom.ae_title`, `dicom.role` = `SCU`,
+//!   `dicom.application_context`, `dicom.abstract_syntax` (proposed), `dicom.service_scu`
+//!   (accepted abstract syntaxes), `dicom.user_identity` (type name only),
+//!   `dicom.role_selection`, `dicom.extended_negotiation`, `dicom.common_extended_negotiation`;
+//! - (acceptor) `dicom.called_ae` (as addressed), `dicom.ae_title` (as answered in the
+//!   AC), `dicom.role` = `SCP`, `dicom.presentation_context`
+//!   (`id=1 abstract=UID proposed=TS,TS result=acceptance accepted=TS`),
+//!   `dicom.service_scp`, `dicom.association` (`accepted`, `rejected`,
+//!   `accepted, then aborted`, `aborted`: one per association), `dicom.reject`;
+//! - (either, from its own PDUs) `dicom.implementation_class_uid`,
+//!   `dicom.implementation_version`, `dicom.max_pdu_length`, `dicom.release`,
+//!   `dicom.abort` (`source=0 (...) reason=0 (...)`), and per DIMSE message
+//!   `dicom.command` (`C-STORE-RQ`) and `dicom.dimse` (`C-STORE-RSP <SOP class>
+//!   status=0x0000`): their observation counts are message counts;
+//! - (C-STORE sender) `dicom.manufacturer`, `dicom.model_name`, `dicom.software_versions`,
+//!   `dicom.device_serial_number`, `dicom.modality`, `dicom.station_name`. These describe
+//!   the device that *created* the stored object: the sender itself for a modality, but
+//!   another device when a PACS or router forwards images, so they are weaker evidence
+//!   about the sender than the AE title or implementation UID.
+//!
+//! Security observations: `DicomWithoutTls` (requestor; high when an address is on the
+//! internet, medium when outside private space otherwise), `DicomAcceptsAnyCaller`
+//! (acceptor; see [`GENERIC_AE_TITLES`]), `DicomAssociationRejected` (requestor, with the
+//! reason), `DicomNoUserIdentity` (acceptor, when it accepted without user identity).
 
 use crate::framework::{Dissector, Facts, FlowCtx, FlowParser, Probe, Side};
 use std::net::IpAddr;

@@ -8,6 +8,12 @@
 //!
 //! Privacy: only resource *type names* are kept, never ids, query values or bodies. Query
 //! strings are cut off before the path is looked at.
+//!
+//! Facts: (client) `fhir.role` = `FHIR client`, `fhir.request` (`GET Patient`); (server)
+//! `fhir.role` = `FHIR server`, `fhir.resource_type`, `fhir.server_software` (`Server:`),
+//! `fhir.version` (CapabilityStatement `fhirVersion` or the media type parameter);
+//! (sender) `fhir.content_type`. Security: `CleartextPatientData` on the server when
+//! patient-bearing resource types are exchanged over cleartext HTTP.
 
 use crate::framework::{Dissector, Facts, FlowCtx, FlowParser, Probe, Side};
 use memchr::memmem;

@@ -16,6 +16,15 @@
 //! segment) are never copied, parsed or logged; only the presence of those segment ids is
 //! recorded (`hl7.patient_segments`, `CleartextPatientData`). MSH-10 (control id) and MSA-3
 //! (free text) are not kept either.
+//!
+//! Facts: (message sender) `hl7.sending_application` (MSH-3), `hl7.sending_facility`
+//! (MSH-4), `hl7.version` (MSH-12), `hl7.processing_id` (MSH-11), `hl7.framing` (`MLLP` or
+//! `plain TCP`), `hl7.batch`, `hl7.patient_segments` (`PID,PV1,OBX`), one `hl7.message`
+//! (raw MSH-9, e.g. `ORU^R01^ORU_R01`) per message and one `hl7.ack` (MSA-1, e.g. `AA`)
+//! per acknowledgement: their observation counts are message counts; (addressed side)
+//! `hl7.receiving_application` (MSH-5), `hl7.receiving_facility` (MSH-6); `hl7.role`
+//! (`HL7 sender` for the side sending the first non-ACK message, `HL7 receiver` for the
+//! other). Security: `CleartextPatientData` on the sender when PID/PV1/NK1/GT1/IN1/OBX pass.
 
 use crate::framework::{Dissector, Facts, FlowCtx, FlowParser, Probe, Side};
 use memchr::{memchr, memchr3};

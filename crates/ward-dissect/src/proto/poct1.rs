@@ -9,6 +9,11 @@
 //! [`MAX_MESSAGE`]); every other message (observations `OBS.R01`, patient lists ...) is
 //! skipped to its end tag without being kept, and only its root name is recorded.
 //! Patient and observation values are never read.
+//!
+//! Facts (sender): `poct1.message` (root element, e.g. `HEL.R01`), `poct1.device_id`,
+//! `poct1.vendor_id`, `poct1.model_id`, `poct1.serial_id`, `poct1.manufacturer`,
+//! `poct1.hw_version`, `poct1.sw_version`, `poct1.device_name`. Security:
+//! `CleartextPatientData` when observation or patient-list messages pass.
 
 use crate::framework::{Dissector, Facts, FlowCtx, FlowParser, Probe, Side};
 use crate::proto::xml;

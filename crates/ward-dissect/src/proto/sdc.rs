@@ -9,6 +9,11 @@
 //! Privacy: SDC scopes can carry the patient context (`sdc.ctxt.pat:...`, with patient
 //! identifiers); such scopes are dropped. From an MDIB only the `MetaData` elements of
 //! the MDS descriptors are read; context states (patient, location) are never looked at.
+//!
+//! Facts (sender): `sdc.discovery` (action), and for Hello/ProbeMatches/ResolveMatches/
+//! Bye `sdc.type`, `sdc.scope`, `sdc.xaddr`, `sdc.endpoint`, `sdc.medical_device`; for
+//! Probe/Resolve `sdc.probe_type`, `sdc.resolve_endpoint` (what is looked for); from an
+//! MDIB `sdc.manufacturer`, `sdc.model_name`, `sdc.model_number`, `sdc.serial_number`.
 
 use crate::framework::{Dissector, Facts, FlowCtx, FlowParser, Probe, Side};
 use crate::proto::xml;
