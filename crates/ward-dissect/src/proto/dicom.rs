@@ -621,6 +621,18 @@ impl DatasetEncoding {
     }
 }
 
+/// Guesses a dataset's encoding from its first element when the transfer syntax is
+/// unknown: explicit VR little endian when bytes 4-5 are two upper-case letters (a VR),
+/// implicit VR little endian otherwise.
+pub fn sniff_encoding(ds: &[u8]) -> DatasetEncoding {
+    match ds.get(4..6) {
+        Some([a, b]) if a.is_ascii_uppercase() && b.is_ascii_uppercase() => {
+            DatasetEncoding::ExplicitLittle
+        }
+        _ => DatasetEncoding::ImplicitLittle,
+    }
+}
+
 /// Walks the first elements of a dataset and returns the device elements found before
 /// the first tag past (0018,1020). Other elements are stepped over by their length, never
 /// decoded; a sequence or value of undefined length ends the walk.
@@ -1252,11 +1264,13 @@ impl DicomParser {
             // forget the bytes.
             let dev = std::mem::take(&mut s.dev);
             s.want_device = None;
+            // Picked up mid-association, the accepted transfer syntax is unknown: tell
+            // explicit from implicit VR by whether bytes 4-5 spell a VR.
             let enc = self
                 .encodings
                 .iter()
                 .find(|(id, _)| *id == context)
-                .map_or(DatasetEncoding::ImplicitLittle, |(_, e)| *e);
+                .map_or_else(|| sniff_encoding(&dev), |(_, e)| *e);
             let h = read_device_elements(&dev, enc);
             self.emit_device(side, &h, out);
         }
@@ -1714,10 +1728,54 @@ mod tests {
         el(0x0010, 0x0010, b"DOE^JOHN");
         el(0x0018, 0x1020, b"V1");
         el(0x0020, 0x000d, b"1.2");
+        assert_eq!(sniff_encoding(&ds), DatasetEncoding::ImplicitLittle);
         let h = read_device_elements(&ds, DatasetEncoding::ImplicitLittle);
         assert_eq!(h.modality, Some(&b"CT"[..]));
         assert_eq!(h.manufacturer, Some(&b"GE"[..]));
         assert_eq!(h.software_versions, Some(&b"V1"[..]));
         assert_eq!(h.model_name, None);
+    }
+
+    #[test]
+    fn explicit_vr_device_elements() {
+        // Explicit VR LE: (0008,0060) CS "MR", (0008,0070) LO "SIEMENS",
+        // (0009,0010) OB long form (skipped), (0010,0010) PN patient (skipped),
+        // (0018,1000) LO "12345", (0018,1020) LO "syngo MR E11".
+        let mut ds = Vec::new();
+        let mut short = |g: u16, e: u16, vr: &[u8; 2], v: &[u8]| {
+            ds.extend_from_slice(&g.to_le_bytes());
+            ds.extend_from_slice(&e.to_le_bytes());
+            ds.extend_from_slice(vr);
+            ds.extend_from_slice(&(v.len() as u16).to_le_bytes());
+            ds.extend_from_slice(v);
+        };
+        short(0x0008, 0x0060, b"CS", b"MR");
+        short(0x0008, 0x0070, b"LO", b"SIEMENS ");
+        ds.extend_from_slice(&0x0009u16.to_le_bytes());
+        ds.extend_from_slice(&0x0010u16.to_le_bytes());
+        ds.extend_from_slice(b"OB\0\0");
+        ds.extend_from_slice(&4u32.to_le_bytes());
+        ds.extend_from_slice(&[1, 2, 3, 4]);
+        let mut short = |g: u16, e: u16, vr: &[u8; 2], v: &[u8]| {
+            ds.extend_from_slice(&g.to_le_bytes());
+            ds.extend_from_slice(&e.to_le_bytes());
+            ds.extend_from_slice(vr);
+            ds.extend_from_slice(&(v.len() as u16).to_le_bytes());
+            ds.extend_from_slice(v);
+        };
+        short(0x0010, 0x0010, b"PN", b"DOE^JANE");
+        short(0x0018, 0x1000, b"LO", b"12345 ");
+        short(0x0018, 0x1020, b"LO", b"syngo MR E11");
+        assert_eq!(sniff_encoding(&ds), DatasetEncoding::ExplicitLittle);
+        let h = read_device_elements(&ds, DatasetEncoding::ExplicitLittle);
+        assert_eq!(h.modality, Some(&b"MR"[..]));
+        assert_eq!(h.manufacturer, Some(&b"SIEMENS"[..]));
+        assert_eq!(h.device_serial_number, Some(&b"12345"[..]));
+        assert_eq!(h.software_versions, Some(&b"syngo MR E11"[..]));
+        // Every prefix: no panic, and never a value from the patient element.
+        for n in 0..ds.len() {
+            let h = read_device_elements(&ds[..n], DatasetEncoding::ExplicitLittle);
+            assert!(!format!("{h:?}").contains("DOE"));
+        }
     }
 }
