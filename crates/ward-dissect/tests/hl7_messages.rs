@@ -11,6 +11,8 @@ use ward_capture::Direction;
 use ward_dissect::proto::hl7::{parse_message, Hl7Error, Hl7Parser, MLLP_END, MLLP_START};
 use ward_dissect::Facts;
 
+mod common;
+
 fn corpus() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/hl7v2-messages/dev");
     assert!(
@@ -209,4 +211,23 @@ fn streamed_files_report_msh_facts() {
             "{name}: hl7.message"
         );
     }
+}
+
+#[test]
+fn ndpi_hl7_capture_on_port_6661() {
+    // nDPI's HL7 capture: ADT^A01 and its ACK over MLLP on TCP 6661 (not 2575).
+    let out = common::dissect(&common::corpus("pcaps/dev/ndpi__hl7.pcap"));
+    assert_eq!(
+        out.values("hl7.sending_application"),
+        vec!["RECEIVING_APPLICATION", "SENDING_APPLICATION"],
+        "ndpi__hl7.pcap: MSH-3 of the message and of the ACK"
+    );
+    assert_eq!(out.values("hl7.ack"), vec!["AA"], "ndpi__hl7.pcap: MSA-1");
+    assert_eq!(out.values("hl7.role"), vec!["HL7 receiver", "HL7 sender"]);
+    assert!(
+        out.edges
+            .iter()
+            .any(|e| e.server_port == 6661 && e.protocol.as_deref() == Some("hl7")),
+        "ndpi__hl7.pcap: HL7 edge on port 6661"
+    );
 }
