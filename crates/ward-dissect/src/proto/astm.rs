@@ -36,10 +36,14 @@ pub enum AstmError {
         offset: usize,
         problem: &'static str,
     },
-    #[error("frame at byte {offset}: checksum {found} does not match computed {computed:02X}")]
+    /// `found` is the transmitted checksum when it is two hex digits (never echoed raw,
+    /// so an error message cannot carry payload bytes).
+    #[error(
+        "frame at byte {offset}: checksum {found:02X?} does not match computed {computed:02X}"
+    )]
     Checksum {
         offset: usize,
-        found: String,
+        found: Option<u8>,
         computed: u8,
     },
 }
@@ -80,11 +84,13 @@ pub fn parse_frame(b: &[u8]) -> Result<Frame<'_>, AstmError> {
     }
     let body = b.get(1..=end).ok_or(bad("empty frame"))?;
     let computed = checksum(body);
-    let found = std::str::from_utf8(&tail[..2]).map_err(|_| bad("checksum is not hex"))?;
-    if u8::from_str_radix(found, 16).ok() != Some(computed) {
+    let found = std::str::from_utf8(&tail[..2])
+        .ok()
+        .and_then(|t| u8::from_str_radix(t, 16).ok());
+    if found != Some(computed) {
         return Err(AstmError::Checksum {
             offset: end + 1,
-            found: found.to_string(),
+            found,
             computed,
         });
     }
