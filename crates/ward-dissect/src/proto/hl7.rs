@@ -866,4 +866,40 @@ mod tests {
         }
         assert!(!format!("{whole:?}").contains("EVERYMAN"));
     }
+
+    #[test]
+    fn batch_in_one_frame_and_plain_tcp() {
+        let batch = b"\x0bFHS|^~\\&|LAB|H\rBHS|^~\\&|LAB|H\rMSH|^~\\&|LAB|H|EHR|H|1||ORU^R01|1|P|2.4\rPID|1\rMSH|^~\\&|LAB|H|EHR|H|1||ORU^R01|2|P|2.4\rOBX|1\rBTS|2\rFTS|1\r\x1c\r";
+        let mut f = Facts::default();
+        let mut p = Hl7Parser::new();
+        for c in batch.chunks(3) {
+            p.feed(None, Direction::ToServer, c, &mut f);
+        }
+        let msgs = f.facts.iter().filter(|x| x.key == "hl7.message").count();
+        assert_eq!(msgs, 2, "two messages in one batch frame");
+        assert!(f.facts.iter().any(|x| x.key == "hl7.batch"));
+        let segs: Vec<_> = f
+            .facts
+            .iter()
+            .filter(|x| x.key == "hl7.patient_segments")
+            .map(|x| x.value.as_str())
+            .collect();
+        assert_eq!(segs, vec!["PID", "OBX"]);
+        // Plain TCP (no MLLP): messages end at the next MSH or at the end of the flow.
+        let plain = b"MSH|^~\\&|A|B|C|D|1||ADT^A01|1|P|2.3\rPID|1\rMSH|^~\\&|A|B|C|D|1||ADT^A08|2|P|2.3\rPV1|1\r";
+        let mut f = Facts::default();
+        let mut p = Hl7Parser::new();
+        p.feed(None, Direction::ToServer, plain, &mut f);
+        let types: Vec<_> = f
+            .facts
+            .iter()
+            .filter(|x| x.key == "hl7.message")
+            .map(|x| x.value.as_str())
+            .collect();
+        assert_eq!(types, vec!["ADT^A01", "ADT^A08"]);
+        assert!(f
+            .facts
+            .iter()
+            .any(|x| x.key == "hl7.framing" && x.value == "plain TCP"));
+    }
 }
