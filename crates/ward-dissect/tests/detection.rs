@@ -248,3 +248,19 @@ fn dicom_security_observations() {
         vec!["1.2.840.10008.5.1.4.1.1.2 scu=0 scp=1"]
     );
 }
+
+#[test]
+fn hl7_picked_up_mid_message() {
+    let msg = b"\x0bMSH|^~\\&|PUMP|ICU|EMR|HOSP|1||ORU^R01|7|P|2.6\rPID|1||X\r\x1c\r";
+    let mut stream = msg[20..].to_vec(); // starts inside the MSH of a message
+    stream.extend_from_slice(msg);
+    let out = run(&meta(20, 45000, true), &[(Direction::ToServer, stream)]);
+    let n: u64 = out
+        .observations
+        .iter()
+        .filter(|o| o.key == "hl7.message")
+        .map(|o| o.count)
+        .sum();
+    assert_eq!(n, 1, "only the whole message counts");
+    assert_eq!(out.values("hl7.sending_application"), vec!["PUMP"]);
+}
