@@ -544,32 +544,44 @@ impl Hl7Parser {
                 }
                 continue;
             }
+            // In a frame: walk the segment terminators of this chunk with one iterator
+            // (no per-segment search setup), until the frame ends or the chunk does.
             let rest = &data[pos..];
-            let found = memchr3(b'\r', b'\n', MLLP_END, rest);
-            let end = found.unwrap_or(rest.len());
-            let piece = &rest[..end];
-            let limit = s.keep_limit();
-            if s.seg.len() < limit {
-                // Keep the id first, then decide how much more this segment deserves.
-                let first = (3usize.saturating_sub(s.seg.len())).min(piece.len());
-                s.seg.extend_from_slice(&piece[..first]);
-                let limit = s.keep_limit();
-                let more = limit.saturating_sub(s.seg.len()).min(piece.len() - first);
-                s.seg.extend_from_slice(&piece[first..first + more]);
+            let mut start = 0usize;
+            let mut left_frame = false;
+            for t in memchr::memchr3_iter(b'\r', b'\n', MLLP_END, rest) {
+                self.segment_piece(i, &rest[start..t]);
+                start = t + 1;
+                self.finish_segment(ctx, dir, side, out);
+                if rest[t] == MLLP_END {
+                    self.finish_message(ctx, dir, side, out);
+                    let s = &mut self.streams[i];
+                    s.in_frame = s.framing == Framing::Plain;
+                    s.in_batch = false;
+                    left_frame = true;
+                    break;
+                }
             }
-            s.seg_seen += piece.len();
-            pos += end;
-            let Some(_) = found else { break };
-            let term = data[pos];
-            pos += 1;
-            self.finish_segment(ctx, dir, side, out);
-            if term == MLLP_END {
-                self.finish_message(ctx, dir, side, out);
-                let s = &mut self.streams[i];
-                s.in_frame = s.framing == Framing::Plain;
-                s.in_batch = false;
+            if !left_frame {
+                self.segment_piece(i, &rest[start..]);
+                return;
             }
+            pos += start;
         }
+    }
+
+    /// Adds bytes of the current segment: its id always, more only for the segments
+    /// worth keeping (MSH/FHS/BHS, a little of MSA).
+    fn segment_piece(&mut self, i: usize, piece: &[u8]) {
+        let s = &mut self.streams[i];
+        if s.seg.len() < s.keep_limit() {
+            let first = (3usize.saturating_sub(s.seg.len())).min(piece.len());
+            s.seg.extend_from_slice(&piece[..first]);
+            let limit = s.keep_limit();
+            let more = limit.saturating_sub(s.seg.len()).min(piece.len() - first);
+            s.seg.extend_from_slice(&piece[first..first + more]);
+        }
+        s.seg_seen += piece.len();
     }
 
     fn finish_segment(
