@@ -78,19 +78,18 @@ impl<'a> Msh<'a> {
     /// Cheaper than calling [`Msh::field`] repeatedly on the hot path.
     pub fn fields<const N: usize>(&self) -> [&'a [u8]; N] {
         let mut out: [&'a [u8]; N] = [&[]; N];
-        let mut rest = self.seg;
-        // Field 0 of the split is the segment id, MSH-2 is split field 1, and so on.
-        let mut n = 1usize;
-        while let Some(at) = memchr(self.field_separator, rest) {
-            rest = &rest[at + 1..];
-            n += 1;
-            if n >= N {
-                break;
+        let seg = self.seg;
+        // Split field k (0 is the segment id) is MSH-(k+1); one iterator, one pass.
+        let mut prev = 0usize;
+        let ends = memchr::memchr_iter(self.field_separator, seg).chain(std::iter::once(seg.len()));
+        for (k, end) in ends.enumerate() {
+            if k >= 1 {
+                match (out.get_mut(k + 1), seg.get(prev..end)) {
+                    (Some(slot), Some(v)) => *slot = v,
+                    _ => break,
+                }
             }
-            let end = memchr(self.field_separator, rest).unwrap_or(rest.len());
-            if let Some(slot) = out.get_mut(n) {
-                *slot = &rest[..end];
-            }
+            prev = end + 1;
         }
         out
     }
