@@ -32,7 +32,7 @@ while read -r target seeds; do
     tail -30 "$tmp/$target.log" >&2
     fail=1
   else
-    echo "fuzz-smoke: $target ok ($(ls "$corpus" | wc -l) inputs after $runs runs)"
+    echo "fuzz-smoke: $target ok ($runs runs, $(ls "$corpus" | wc -l) seed inputs)"
   fi
 done < fuzz/smoke-seeds.txt
 exit $fail
