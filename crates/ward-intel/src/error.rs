@@ -100,18 +100,6 @@ pub(crate) fn from_json_slice<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// Same as [`from_json_slice`] from an already parsed value (no line numbers then).
-pub(crate) fn from_json_value<T: serde::de::DeserializeOwned>(
-    value: &serde_json::Value,
-    file: &str,
-) -> Result<T, IntelError> {
-    let result: Result<T, _> = serde_path_to_error::deserialize(value);
-    result.map_err(|e| {
-        let pointer = path_to_pointer(e.path());
-        json_error(file, &pointer, e.inner())
-    })
-}
-
 fn json_error(file: &str, pointer: &str, e: &serde_json::Error) -> IntelError {
     IntelError::Json {
         file: file.to_string(),

@@ -6,10 +6,24 @@
 //! can also be used alone. Readers never panic: errors name the file and the position.
 
 pub mod csaf;
+pub mod cve5;
 pub mod cyclonedx;
-pub mod spdx;
+pub mod detect;
+pub mod epss;
 pub mod error;
+pub mod import;
+pub mod kev;
 pub mod model;
+pub mod openvex;
+pub mod osv;
+pub mod signature;
+pub mod spdx;
 
+pub use detect::{detect, read_document};
 pub use error::IntelError;
+pub use import::{
+    import_paths, validate_paths, ImportOutcome, ImportReport, IntelDb, ShowItem,
+    ValidationReport,
+};
 pub use model::*;
+pub use signature::Keyring;
