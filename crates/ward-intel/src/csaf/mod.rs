@@ -39,6 +39,13 @@ pub fn parse_json(bytes: &[u8], file: &str) -> Result<CsafJson, IntelError> {
     from_json_slice(bytes, file)
 }
 
+/// Every finding of the implemented tests (empty = valid); errors only if the document
+/// does not parse.
+pub fn findings(bytes: &[u8], file: &str) -> Result<Vec<CsafFinding>, IntelError> {
+    let doc = parse_json(bytes, file)?;
+    Ok(validate(&doc, &ValidationOptions::default()))
+}
+
 /// Parse, validate strictly (every implemented test is an error) and flatten.
 pub fn read_strict(bytes: &[u8], file: &str) -> Result<Advisory, IntelError> {
     read_with(bytes, file, &ValidationOptions::default(), &[]).map(|i| i.advisory)

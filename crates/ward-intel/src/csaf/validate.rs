@@ -231,7 +231,8 @@ fn branch_schema(b: &BranchJ, ptr: &str, c: &mut Ctx) {
     }
 }
 
-/// 6.1.31: the strings the spec names as version-range indicators, as whole words.
+/// 6.1.31: the strings the spec names as version-range indicators: the operators
+/// anywhere, the words as whitespace-separated words ("after-eight" is a version name).
 fn version_range_indicator(name: &str) -> Option<&'static str> {
     for op in ["<=", ">=", "<", ">"] {
         if name.contains(op) {
@@ -239,7 +240,7 @@ fn version_range_indicator(name: &str) -> Option<&'static str> {
         }
     }
     let lower = name.to_ascii_lowercase();
-    for word in lower.split(|c: char| !c.is_ascii_alphanumeric()) {
+    for word in lower.split_whitespace() {
         for w in ["after", "all", "before", "earlier", "later", "prior", "versions"] {
             if word == w {
                 return Some(w);
@@ -587,6 +588,10 @@ pub(crate) fn purl_syntax(purl: &str) -> Result<(), String> {
         return Err(format!("purl type {ty:?} is not valid"));
     }
     let path = path.trim_end_matches('/');
+    // Type-specific rule of the purl spec (PURL-TYPES): OCI artifacts have no namespace.
+    if ty.eq_ignore_ascii_case("oci") && path.contains('/') {
+        return Err("purl type oci has no namespace".into());
+    }
     let name_part = path.rsplit('/').next().unwrap_or("");
     let name = name_part.split('@').next().unwrap_or("");
     if name.is_empty() {
@@ -727,11 +732,13 @@ fn cvss_consistency(key: &str, obj: &Value, ptr: &str, c: &mut Ctx) {
         let Some(prop) = obj.get(m.property).and_then(Value::as_str) else {
             continue;
         };
-        let expected = in_vector
-            .get(m.key)
-            .and_then(|code| m.values.iter().find(|(c2, _)| c2 == code))
-            .map(|(_, name)| *name)
-            .unwrap_or("NOT_DEFINED");
+        // A metric absent from the vector is not contradicted (OASIS 6.2.19 cases).
+        let Some(code) = in_vector.get(m.key) else {
+            continue;
+        };
+        let Some(expected) = m.values.iter().find(|(c2, _)| c2 == code).map(|(_, name)| *name) else {
+            continue;
+        };
         if prop != expected {
             c.fail("6.1.10", format!("{ptr}/{}", m.property), format!("{} is {prop} but the vector says {expected}", m.property));
         }
@@ -1031,6 +1038,8 @@ mod tests {
     fn range_words() {
         assert_eq!(version_range_indicator("<=4.1"), Some("<="));
         assert_eq!(version_range_indicator("All versions"), Some("all"));
+        assert_eq!(version_range_indicator("after-eight"), None);
+        assert_eq!(version_range_indicator("vers:all/*"), None);
         assert_eq!(version_range_indicator("Install 2.0"), None);
         assert_eq!(version_range_indicator("4.4.x"), None);
     }
