@@ -80,6 +80,8 @@ const METADATA_KEYS: &[&str] = &[
 struct Checker<'a> {
     file: &'a str,
     refs: HashSet<String>,
+    /// Before 1.7 an SPDX expression had to be the only entry of `licenses`.
+    lone_expression: bool,
 }
 
 impl Checker<'_> {
@@ -185,12 +187,14 @@ pub fn read_json_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError
     let mut c = Checker {
         file,
         refs: HashSet::new(),
+        lone_expression: true,
     };
     let root = v.as_object().ok_or_else(|| c.err("required", "/", "a BOM is a JSON object"))?;
     if s(v, "bomFormat") != Some("CycloneDX") {
         return Err(c.err("bomFormat", "/bomFormat", "bomFormat must be \"CycloneDX\""));
     }
     let spec = s(v, "specVersion").ok_or_else(|| c.err("required", "/specVersion", "specVersion is required"))?;
+    c.lone_expression = !matches!(spec, "1.7" | "1.8");
     let mut doc = SbomDocument {
         spec_version: spec.to_string(),
         ..Default::default()
@@ -304,7 +308,7 @@ fn json_licenses(c: &Checker, lic: Option<&Value>, at: &str) -> Result<(), Intel
             json_properties(c, lo.get("properties"), &format!("{lat}/license/properties"))?;
         }
     }
-    if expressions > 0 && list.len() > 1 {
+    if c.lone_expression && expressions > 0 && list.len() > 1 {
         return Err(c.err("license-choice", at, "an expression must be the only license entry"));
     }
     Ok(())
@@ -520,6 +524,7 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
     let mut c = Checker {
         file,
         refs: HashSet::new(),
+        lone_expression: true,
     };
     let at = |n: roxmltree::Node| format!("byte {}", n.range().start);
     let ns = root.tag_name().namespace().unwrap_or("");
@@ -528,6 +533,7 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
     if root.tag_name().name() != "bom" || !known.contains(&spec) {
         return Err(c.err("namespace", &at(root), format!("root is not a CycloneDX bom (namespace {ns:?})")));
     }
+    c.lone_expression = spec != "1.7";
     let mut doc = SbomDocument {
         spec_version: spec.to_string(),
         ..Default::default()
@@ -599,7 +605,7 @@ fn xml_licenses(c: &Checker, l: roxmltree::Node) -> Result<(), IntelError> {
     let at = format!("byte {}", l.range().start);
     let lics: Vec<_> = elements(l, "license").collect();
     let exprs = elements(l, "expression").count();
-    if exprs > 0 && (exprs + lics.len()) > 1 {
+    if c.lone_expression && exprs > 0 && (exprs + lics.len()) > 1 {
         return Err(c.err("license-choice", &at, "an expression must be the only license entry"));
     }
     for lic in lics {
