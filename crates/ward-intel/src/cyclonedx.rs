@@ -511,6 +511,13 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
         offset: e.valid_up_to(),
         message: "not UTF-8".into(),
     })?;
+    if let Some(offset) = xml_too_deep(text) {
+        return Err(IntelError::Xml {
+            file: file.to_string(),
+            offset,
+            message: format!("elements nested deeper than {MAX_XML_DEPTH} levels"),
+        });
+    }
     let opts = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: 5_000_000,
@@ -589,6 +596,44 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
         }
     }
     Ok(doc)
+}
+
+/// Deepest XML element nesting accepted (the XML parser recurses; real BOMs stay far
+/// below this).
+pub const MAX_XML_DEPTH: usize = 160;
+
+/// Byte offset where element nesting first exceeds [`MAX_XML_DEPTH`], if it does.
+/// A cheap scan: start tags open, end tags and `/>` close; comments, CDATA,
+/// processing instructions and declarations are skipped.
+fn xml_too_deep(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(off) = b.get(i..).and_then(|r| r.iter().position(|c| *c == b'<')) {
+        i += off;
+        let rest = &b[i..];
+        let skip_to = |pat: &[u8]| rest.windows(pat.len()).position(|w| w == pat).map(|p| p + pat.len());
+        if rest.starts_with(b"<!--") {
+            i += skip_to(b"-->")?;
+            continue;
+        }
+        if rest.starts_with(b"<![CDATA[") {
+            i += skip_to(b"]]>")?;
+            continue;
+        }
+        let end = rest.iter().position(|c| *c == b'>')?;
+        let tag = &rest[..=end];
+        if tag.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+        } else if !(tag.starts_with(b"<?") || tag.starts_with(b"<!") || tag.ends_with(b"/>")) {
+            depth += 1;
+            if depth > MAX_XML_DEPTH {
+                return Some(i);
+            }
+        }
+        i += end + 1;
+    }
+    None
 }
 
 fn text_of(n: roxmltree::Node, name: &str) -> Option<String> {
