@@ -71,7 +71,12 @@ impl IntelError {
         }
     }
 
-    pub(crate) fn invalid(file: &str, test: &str, pointer: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(
+        file: &str,
+        test: &str,
+        pointer: &str,
+        message: impl Into<String>,
+    ) -> Self {
         IntelError::Invalid {
             file: file.to_string(),
             test: test.to_string(),
@@ -95,16 +100,19 @@ pub(crate) fn from_json_slice<T: serde::de::DeserializeOwned>(
             message: format!("nesting deeper than {MAX_JSON_DEPTH} levels"),
         });
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
-    match result {
-        Ok(v) => {
-            de.end().map_err(|e| json_error(file, "", &e))?;
-            Ok(v)
-        }
-        Err(e) => {
-            let pointer = path_to_pointer(e.path());
-            Err(json_error(file, &pointer, e.inner()))
+    // Fast path without path tracking; on failure parse again to find the pointer.
+    match serde_json::from_slice::<T>(bytes) {
+        Ok(v) => Ok(v),
+        Err(plain) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+            match result {
+                Ok(_) => Err(json_error(file, "", &plain)),
+                Err(e) => {
+                    let pointer = path_to_pointer(e.path());
+                    Err(json_error(file, &pointer, e.inner()))
+                }
+            }
         }
     }
 }

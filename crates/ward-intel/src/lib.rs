@@ -22,8 +22,7 @@ pub mod spdx;
 pub use detect::{detect, read_document};
 pub use error::IntelError;
 pub use import::{
-    import_paths, validate_paths, ImportOutcome, ImportReport, IntelDb, ShowItem,
-    ValidationReport,
+    import_paths, validate_paths, ImportOutcome, ImportReport, IntelDb, ShowItem, ValidationReport,
 };
 pub use model::*;
 pub use signature::Keyring;

@@ -30,8 +30,14 @@ pub fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<ChecksumStatus, Inte
     let file = path.display().to_string();
     for (ext, alg) in [(".sha512", "SHA-512"), (".sha256", "SHA-256")] {
         let side = sidecar(path, ext);
-        let Ok(text) = std::fs::read_to_string(&side) else { continue };
-        let expected = text.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let Ok(text) = std::fs::read_to_string(&side) else {
+            continue;
+        };
+        let expected = text
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let actual = if alg == "SHA-512" {
             hex::encode(Sha512::digest(bytes))
         } else {
@@ -79,7 +85,9 @@ impl Keyring {
             message: format!("cannot read keyring: {e}"),
         };
         let mut keys = Vec::new();
-        let text = std::str::from_utf8(&bytes).ok().filter(|t| t.trim_start().starts_with("-----BEGIN"));
+        let text = std::str::from_utf8(&bytes)
+            .ok()
+            .filter(|t| t.trim_start().starts_with("-----BEGIN"));
         match text {
             Some(t) => {
                 let (iter, _) = SignedPublicKey::from_string_many(t).map_err(bad)?;
@@ -88,7 +96,9 @@ impl Keyring {
                 }
             }
             None => {
-                for k in SignedPublicKey::from_bytes_many(std::io::Cursor::new(&bytes[..])).map_err(bad)? {
+                for k in SignedPublicKey::from_bytes_many(std::io::Cursor::new(&bytes[..]))
+                    .map_err(bad)?
+                {
                     keys.push(k.map_err(bad)?);
                 }
             }
@@ -115,7 +125,11 @@ impl Keyring {
 }
 
 /// Check `<file>.asc` if present.
-pub fn verify_signature(path: &Path, bytes: &[u8], keyring: &Keyring) -> Result<SignatureStatus, IntelError> {
+pub fn verify_signature(
+    path: &Path,
+    bytes: &[u8],
+    keyring: &Keyring,
+) -> Result<SignatureStatus, IntelError> {
     let side = sidecar(path, ".asc");
     let Ok(armored) = std::fs::read_to_string(&side) else {
         return Ok(SignatureStatus::NotPresent);
@@ -125,19 +139,30 @@ pub fn verify_signature(path: &Path, bytes: &[u8], keyring: &Keyring) -> Result<
 
 /// Verify an armored detached signature over `data`.
 #[cfg(feature = "openpgp")]
-pub fn verify_detached(armored: &str, data: &[u8], keyring: &Keyring, file: &str) -> Result<SignatureStatus, IntelError> {
+pub fn verify_detached(
+    armored: &str,
+    data: &[u8],
+    keyring: &Keyring,
+    file: &str,
+) -> Result<SignatureStatus, IntelError> {
     use pgp::composed::{Deserializable, StandaloneSignature};
     let bad = |m: String| IntelError::Signature {
         file: file.to_string(),
         message: m,
     };
-    let (sig, _) = StandaloneSignature::from_string(armored).map_err(|e| bad(format!("not an OpenPGP signature: {e}")))?;
+    let (sig, _) = StandaloneSignature::from_string(armored)
+        .map_err(|e| bad(format!("not an OpenPGP signature: {e}")))?;
     let issuer = sig
         .signature
         .issuer_fingerprint()
         .first()
         .map(|f| f.to_string())
-        .or_else(|| sig.signature.issuer().first().map(|k| hex::encode(k.as_ref())))
+        .or_else(|| {
+            sig.signature
+                .issuer()
+                .first()
+                .map(|k| hex::encode(k.as_ref()))
+        })
         .unwrap_or_default();
     if keyring.keys.is_empty() {
         return Ok(SignatureStatus::SignaturePresentKeyUnknown { issuer });
@@ -152,17 +177,26 @@ pub fn verify_detached(armored: &str, data: &[u8], keyring: &Keyring, file: &str
             }
         }
     }
-    Err(bad(format!("signature by {issuer} does not verify with any key of the keyring")))
+    Err(bad(format!(
+        "signature by {issuer} does not verify with any key of the keyring"
+    )))
 }
 
 /// Without OpenPGP support only the armor is checked.
 #[cfg(not(feature = "openpgp"))]
-pub fn verify_detached(armored: &str, _data: &[u8], _keyring: &Keyring, file: &str) -> Result<SignatureStatus, IntelError> {
+pub fn verify_detached(
+    armored: &str,
+    _data: &[u8],
+    _keyring: &Keyring,
+    file: &str,
+) -> Result<SignatureStatus, IntelError> {
     if !armored.contains("-----BEGIN PGP SIGNATURE-----") {
         return Err(IntelError::Signature {
             file: file.to_string(),
             message: "not an armored OpenPGP signature".into(),
         });
     }
-    Ok(SignatureStatus::SignaturePresentKeyUnknown { issuer: String::new() })
+    Ok(SignatureStatus::SignaturePresentKeyUnknown {
+        issuer: String::new(),
+    })
 }

@@ -25,10 +25,17 @@ fn samples() -> Vec<(String, Vec<u8>)> {
         "osv-schema/dev/osv/CVE-2018-5407.json",
         "cvelistV5-records/dev/CVE-2024-1275.json",
     ];
-    let mut out: Vec<(String, Vec<u8>)> = list.iter().map(|p| (p.to_string(), read(&c.join(p)))).collect();
+    let mut out: Vec<(String, Vec<u8>)> = list
+        .iter()
+        .map(|p| (p.to_string(), read(&c.join(p))))
+        .collect();
     // The KEV catalog, cut to its first 40 KB at a line end, keeps the loop fast.
     let kev = read(&c.join("cisa-kev/dev/known_exploited_vulnerabilities_2025-01-24.csv"));
-    let cut = kev.iter().take(40_000).rposition(|b| *b == b'\n').unwrap_or(0);
+    let cut = kev
+        .iter()
+        .take(40_000)
+        .rposition(|b| *b == b'\n')
+        .unwrap_or(0);
     out.push(("kev-head.csv".into(), kev[..cut + 1].to_vec()));
     out.push((
         "epss.csv".into(),
@@ -47,7 +54,8 @@ fn check(name: &str, bytes: &[u8]) {
 #[test]
 fn every_sample_reads_whole() {
     for (name, bytes) in samples() {
-        ward_intel::read_document(&bytes, &name).unwrap_or_else(|e| panic!("{name} must read: {e}"));
+        ward_intel::read_document(&bytes, &name)
+            .unwrap_or_else(|e| panic!("{name} must read: {e}"));
     }
 }
 
@@ -55,15 +63,29 @@ fn every_sample_reads_whole() {
 fn truncated_files_fail_cleanly() {
     for (name, bytes) in samples() {
         let n = bytes.len();
-        let mut cuts: Vec<usize> = vec![0, 1, 2, n / 7, n / 3, n / 2, n * 2 / 3, n.saturating_sub(2), n.saturating_sub(1)];
+        let mut cuts: Vec<usize> = vec![
+            0,
+            1,
+            2,
+            n / 7,
+            n / 3,
+            n / 2,
+            n * 2 / 3,
+            n.saturating_sub(2),
+            n.saturating_sub(1),
+        ];
         cuts.extend((1..20).map(|i| n * i / 20));
         for cut in cuts {
             check(&name, &bytes[..cut.min(n)]);
         }
         // A truncated JSON document is an error with a line number, never a success.
         if bytes.first() == Some(&b'{') {
-            let e = ward_intel::read_document(&bytes[..n / 2], &name).expect_err("half a JSON document is an error");
-            assert!(matches!(e, ward_intel::IntelError::Json { line, .. } if line > 0), "{name}: {e}");
+            let e = ward_intel::read_document(&bytes[..n / 2], &name)
+                .expect_err("half a JSON document is an error");
+            assert!(
+                matches!(e, ward_intel::IntelError::Json { line, .. } if line > 0),
+                "{name}: {e}"
+            );
         }
     }
 }
@@ -71,7 +93,24 @@ fn truncated_files_fail_cleanly() {
 #[test]
 fn mutated_files_never_panic() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
-    let interesting: &[&[u8]] = &[b"\"", b"{", b"}", b"[", b"]", b",", b":", b"null", b"-1", b"1e999", b"\xff", b"<", b">", b"\n", b"\"\\u0000\"", b"[[[[[[[[[["];
+    let interesting: &[&[u8]] = &[
+        b"\"",
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b",",
+        b":",
+        b"null",
+        b"-1",
+        b"1e999",
+        b"\xff",
+        b"<",
+        b">",
+        b"\n",
+        b"\"\\u0000\"",
+        b"[[[[[[[[[[",
+    ];
     for (name, bytes) in samples() {
         for _ in 0..60 {
             let mut m = bytes.clone();
@@ -102,9 +141,17 @@ fn mutated_files_never_panic() {
 
 #[test]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
-    let deep = format!("{{\"document\":{{\"csaf_version\":\"2.0\"}},\"product_tree\":{}{}", "{\"branches\":[".repeat(5000), "]}".repeat(5000));
+    let deep = format!(
+        "{{\"document\":{{\"csaf_version\":\"2.0\"}},\"product_tree\":{}{}",
+        "{\"branches\":[".repeat(5000),
+        "]}".repeat(5000)
+    );
     assert!(ward_intel::read_document(deep.as_bytes(), "deep.json").is_err());
-    let xml = format!("<bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\"><components>{}{}</components></bom>", "<component type=\"library\"><name>a</name><components>".repeat(2000), "</components></component>".repeat(2000));
+    let xml = format!(
+        "<bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\"><components>{}{}</components></bom>",
+        "<component type=\"library\"><name>a</name><components>".repeat(2000),
+        "</components></component>".repeat(2000)
+    );
     assert!(ward_intel::read_document(xml.as_bytes(), "deep.xml").is_err());
 }
 

@@ -8,15 +8,15 @@
 //! with code that can fetch at run time. The serde types in [`types`] read only the fields
 //! Ward uses and tolerate unknown ones.
 
+pub mod revision;
 pub mod types;
 pub mod validate;
-pub mod revision;
 
 use crate::error::{from_json_slice, IntelError};
 use crate::model::{
-    Advisory, Cwe, CvssVersion, FileHashes, Flag, Hash, Note, Product, ProductGroup,
-    ProductIdentifiers, ProductRelationship, ProductStatus, Reference, Remediation, Score,
-    Threat, Vulnerability, VulnerabilityId,
+    Advisory, CvssVersion, Cwe, FileHashes, Flag, Hash, Note, Product, ProductGroup,
+    ProductIdentifiers, ProductRelationship, ProductStatus, Reference, Remediation, Score, Threat,
+    Vulnerability, VulnerabilityId,
 };
 use std::collections::HashMap;
 use types::*;
@@ -54,7 +54,12 @@ pub fn read_strict(bytes: &[u8], file: &str) -> Result<Advisory, IntelError> {
 /// Parse, validate and flatten, as import does: the tests in [`IMPORT_TOLERATED_TESTS`]
 /// become warnings.
 pub fn read(bytes: &[u8], file: &str) -> Result<CsafImport, IntelError> {
-    read_with(bytes, file, &ValidationOptions::default(), IMPORT_TOLERATED_TESTS)
+    read_with(
+        bytes,
+        file,
+        &ValidationOptions::default(),
+        IMPORT_TOLERATED_TESTS,
+    )
 }
 
 pub fn read_with(
@@ -109,7 +114,8 @@ pub fn flatten(doc: &CsafJson) -> Advisory {
             }
         }
         for fpn in tree.full_product_names.iter().flatten() {
-            adv.products.push(product_from_fpn(fpn, &BranchContext::default()));
+            adv.products
+                .push(product_from_fpn(fpn, &BranchContext::default()));
         }
         for rel in tree.relationships.iter().flatten() {
             let mut p = product_from_fpn(&rel.full_product_name, &BranchContext::default());
@@ -145,7 +151,8 @@ pub fn flatten(doc: &CsafJson) -> Advisory {
         }
     }
     for v in doc.vulnerabilities.iter().flatten() {
-        adv.vulnerabilities.push(flatten_vulnerability(v, &groups, &d.publisher.name));
+        adv.vulnerabilities
+            .push(flatten_vulnerability(v, &groups, &d.publisher.name));
     }
     adv
 }
