@@ -285,7 +285,7 @@ pub fn read_json_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError
             }
         }
         if let Some(ts) = md.get("timestamp") {
-            if !ts.as_str().is_some_and(|t| parse_datetime(t).is_some()) {
+            if ts.as_str().is_none_or(|t| parse_datetime(t).is_none()) {
                 return Err(c.err(
                     "date-time",
                     "/metadata/timestamp",

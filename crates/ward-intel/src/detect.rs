@@ -155,7 +155,7 @@ pub fn detect(bytes: &[u8], file: &str) -> Result<Format, IntelError> {
                 .find(|l| {
                     !l.is_empty()
                         && !l.starts_with("##")
-                        && !(l.starts_with('#') && !l.starts_with("#model_version"))
+                        && (!l.starts_with('#') || l.starts_with("#model_version"))
                 })
                 .unwrap_or("");
             if crate::kev::is_kev_csv_header(first) {

@@ -22,11 +22,14 @@ fn arr<'a>(v: &'a Value, k: &str) -> &'a [Value] {
         .unwrap_or(&[])
 }
 
+/// (ecosystem, name) -> does the package exist?
+pub type PackageExists<'a> = &'a dyn Fn(&str, &str) -> bool;
+
 /// Knowledge the reader cannot hold itself.
 #[derive(Default, Clone, Copy)]
 pub struct OsvOptions<'a> {
     /// (ecosystem, name) -> does the package exist?
-    pub package_exists: Option<&'a dyn Fn(&str, &str) -> bool>,
+    pub package_exists: Option<PackageExists<'a>>,
 }
 
 pub fn read(bytes: &[u8], file: &str) -> Result<OsvRecord, IntelError> {

@@ -37,10 +37,8 @@ fn sign(key: &SignedSecretKey, data: &[u8]) -> String {
         HashAlgorithm::Sha256,
     );
     cfg.hashed_subpackets = vec![
-        Subpacket::regular(SubpacketData::SignatureCreationTime(
-            chrono::Utc::now().into(),
-        ))
-        .expect("subpacket"),
+        Subpacket::regular(SubpacketData::SignatureCreationTime(chrono::Utc::now()))
+            .expect("subpacket"),
         Subpacket::regular(SubpacketData::IssuerFingerprint(key.fingerprint())).expect("subpacket"),
     ];
     let sig = cfg
