@@ -521,7 +521,7 @@ impl IntelDb {
                     .collect(),
             })
             .collect();
-        (!products.is_empty()).then_some(ShowItem::Products(products))
+        (!products.is_empty()).then_some(ShowItem::Products { products })
     }
 
     /// [`IntelDb::show_item`] as pretty JSON.
@@ -538,7 +538,10 @@ pub enum ShowItem<'a> {
     Advisory(&'a Advisory),
     Cve(Box<CveView<'a>>),
     Osv(&'a OsvRecord),
-    Products(Vec<ProductView<'a>>),
+    /// A struct variant: internally tagged enums cannot carry a bare list.
+    Products {
+        products: Vec<ProductView<'a>>,
+    },
 }
 
 #[derive(Debug, Serialize)]
