@@ -33,11 +33,7 @@ pub fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<ChecksumStatus, Inte
         let Ok(text) = std::fs::read_to_string(&side) else {
             continue;
         };
-        let expected = text
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let expected = expected_digest(&text);
         let actual = if alg == "SHA-512" {
             hex::encode(Sha512::digest(bytes))
         } else {
@@ -56,6 +52,21 @@ pub fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<ChecksumStatus, Inte
         });
     }
     Ok(ChecksumStatus::NotPresent)
+}
+
+/// The hex digest of a checksum file: the first word (`sha512sum` output), or, when
+/// that is not a digest, all hex digits of the first line (some files space them out).
+fn expected_digest(text: &str) -> String {
+    let first = text.split_whitespace().next().unwrap_or("");
+    if first.len() >= 64 && first.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return first.to_ascii_lowercase();
+    }
+    let line = text.lines().next().unwrap_or("");
+    line.chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == ' ')
+        .filter(char::is_ascii_hexdigit)
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 /// Public keys to verify signatures with.
@@ -199,4 +210,17 @@ pub fn verify_detached(
     Ok(SignatureStatus::SignaturePresentKeyUnknown {
         issuer: String::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_file_forms() {
+        let h = "ab".repeat(32);
+        assert_eq!(expected_digest(&format!("{h}  file.json\n")), h);
+        let spaced: String = h.chars().flat_map(|c| [c, ' ']).collect();
+        assert_eq!(expected_digest(&format!("{spaced}\n")), h);
+    }
 }

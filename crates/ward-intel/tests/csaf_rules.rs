@@ -404,3 +404,27 @@ fn cvss_computation_hook_runs_for_6_1_9() {
         "{e}"
     );
 }
+
+#[test]
+fn csaf_2_1_metrics_and_cwes_are_read() {
+    let mut d = base();
+    set(&mut d, "/document/csaf_version", json!("2.1"));
+    let v = d["vulnerabilities"][0].as_object_mut().expect("vuln");
+    v.remove("scores");
+    v.remove("cwe");
+    v.insert(
+        "cwes".into(),
+        json!([{"id": "CWE-798", "name": "Use of Hard-coded Credentials", "version": "4.13"}]),
+    );
+    v.insert(
+        "metrics".into(),
+        json!([{"products": ["P-41"], "content": {"cvss_v4": {"version": "4.0", "vectorString": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", "baseScore": 9.3, "baseSeverity": "CRITICAL"}}}]),
+    );
+    let adv = csaf::read_strict(&serde_json::to_vec(&d).expect("json"), "v21.json")
+        .expect("CSAF 2.1 document reads");
+    let vul = &adv.vulnerabilities[0];
+    assert_eq!(vul.cwe.as_ref().map(|c| c.id.as_str()), Some("CWE-798"));
+    assert_eq!(vul.scores.len(), 1);
+    assert_eq!(vul.scores[0].version, ward_intel::CvssVersion::V40);
+    assert_eq!(vul.scores[0].products, vec!["P-41".to_string()]);
+}

@@ -292,11 +292,25 @@ fn flatten_vulnerability(
         ps.and_then(|p| f(p).clone()).unwrap_or_default()
     };
     let mut scores = Vec::new();
-    for s in v.scores.iter().flatten() {
+    // CSAF 2.0 scores[] and CSAF 2.1 metrics[] carry the same CVSS objects.
+    let score_sets = v
+        .scores
+        .iter()
+        .flatten()
+        .map(|s| (&s.products, &s.cvss_v2, &s.cvss_v3, &s.cvss_v4))
+        .chain(v.metrics.iter().flatten().map(|m| {
+            (
+                &m.products,
+                &m.content.cvss_v2,
+                &m.content.cvss_v3,
+                &m.content.cvss_v4,
+            )
+        }));
+    for (products, v2, v3, v4) in score_sets {
         for (obj, default_version) in [
-            (&s.cvss_v2, Some(CvssVersion::V2)),
-            (&s.cvss_v3, None),
-            (&s.cvss_v4, Some(CvssVersion::V40)),
+            (v2, Some(CvssVersion::V2)),
+            (v3, None),
+            (v4, Some(CvssVersion::V40)),
         ] {
             let Some(obj) = obj else { continue };
             let version = obj
@@ -317,7 +331,7 @@ fn flatten_vulnerability(
                     .get("baseSeverity")
                     .and_then(|x| x.as_str())
                     .map(str::to_string),
-                products: s.products.clone(),
+                products: products.clone(),
                 source: Some(publisher.to_string()),
             });
         }
@@ -333,10 +347,14 @@ fn flatten_vulnerability(
                 text: i.text.clone(),
             })
             .collect(),
-        cwe: v.cwe.as_ref().map(|c| Cwe {
-            id: c.id.clone(),
-            name: Some(c.name.clone()),
-        }),
+        cwe: v
+            .cwe
+            .as_ref()
+            .or_else(|| v.cwes.as_ref().and_then(|c| c.first()))
+            .map(|c| Cwe {
+                id: c.id.clone(),
+                name: Some(c.name.clone()),
+            }),
         title: v.title.clone(),
         notes: notes(&v.notes),
         discovery_date: v.discovery_date.clone(),

@@ -372,6 +372,7 @@ enum RefLoc {
     Status(usize, &'static str, usize),
     Remediation(usize, usize, usize),
     Score(usize, usize, usize),
+    Metric(usize, usize, usize),
     Threat(usize, usize, usize),
     Flag(usize, usize, usize),
 }
@@ -391,6 +392,7 @@ impl RefLoc {
                 format!("/vulnerabilities/{v}/remediations/{i}/product_ids/{j}")
             }
             RefLoc::Score(v, i, j) => format!("/vulnerabilities/{v}/scores/{i}/products/{j}"),
+            RefLoc::Metric(v, i, j) => format!("/vulnerabilities/{v}/metrics/{i}/products/{j}"),
             RefLoc::Threat(v, i, j) => format!("/vulnerabilities/{v}/threats/{i}/product_ids/{j}"),
             RefLoc::Flag(v, i, j) => format!("/vulnerabilities/{v}/flags/{i}/product_ids/{j}"),
         }
@@ -430,6 +432,11 @@ fn references(doc: &CsafJson) -> Vec<(RefLoc, &str)> {
         for (i, s) in v.scores.iter().flatten().enumerate() {
             for (j, id) in s.products.iter().enumerate() {
                 refs.push((RefLoc::Score(vi, i, j), id));
+            }
+        }
+        for (i, m) in v.metrics.iter().flatten().enumerate() {
+            for (j, id) in m.products.iter().enumerate() {
+                refs.push((RefLoc::Metric(vi, i, j), id));
             }
         }
         for (i, t) in v.threats.iter().flatten().enumerate() {
