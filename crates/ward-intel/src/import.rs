@@ -715,6 +715,8 @@ pub struct FileValidation {
     /// The failed rule (CSAF test id, `cyclonedx:...`), if the error is a rule.
     pub test: Option<String>,
     pub warnings: Vec<String>,
+    /// Set for files found in a folder that are no intel format (not an error).
+    pub skipped: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -734,9 +736,10 @@ impl ValidationReport {
 impl fmt::Display for ValidationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for v in &self.files {
-            match &v.error {
-                Some(e) => writeln!(f, "INVALID {}: {e}", v.path.display())?,
-                None => writeln!(
+            match (&v.error, &v.skipped) {
+                (Some(e), _) => writeln!(f, "INVALID {}: {e}", v.path.display())?,
+                (None, Some(why)) => writeln!(f, "skipped {}: {why}", v.path.display())?,
+                (None, None) => writeln!(
                     f,
                     "ok      {} ({})",
                     v.path.display(),
@@ -760,7 +763,7 @@ impl fmt::Display for ValidationReport {
 /// beside the files are checked too (parsed only: no keyring).
 pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
     let mut report = ValidationReport::default();
-    for (path, _) in collect_files(paths) {
+    for (path, explicit) in collect_files(paths) {
         let name = path.display().to_string();
         let result = std::fs::read(&path)
             .map_err(|source| IntelError::Io {
@@ -779,6 +782,15 @@ pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
                 error: None,
                 test: None,
                 warnings,
+                skipped: None,
+            },
+            Err(IntelError::UnknownFormat { hint, .. }) if !explicit => FileValidation {
+                path,
+                format: None,
+                error: None,
+                test: None,
+                warnings: Vec::new(),
+                skipped: Some(format!("not an intel format ({hint})")),
             },
             Err(e) => FileValidation {
                 path,
@@ -786,6 +798,7 @@ pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
                 test: e.test_id().map(str::to_string),
                 error: Some(e.to_string()),
                 warnings: Vec::new(),
+                skipped: None,
             },
         });
     }

@@ -106,6 +106,14 @@ fn validate_paths_reports_invalid_files() {
     );
     assert!(report.files[1].error.is_none());
     assert!(report.to_string().ends_with("2 files, 1 invalid"));
+    // In a folder, a JSON file of no intel format is skipped, not invalid.
+    let kev = validate_paths(&[dir("cisa-kev/dev")]);
+    assert!(kev.is_ok(), "{kev}");
+    assert_eq!(
+        kev.files.iter().filter(|f| f.skipped.is_some()).count(),
+        1,
+        "the KEV JSON schema is skipped"
+    );
 }
 
 #[test]
