@@ -42,6 +42,7 @@ pub struct AuditEntry {
 /// The hash of an entry: hex SHA-256 over `ward-audit-v1`, then each field as an 8-byte
 /// big-endian length and its UTF-8 bytes (absent JSON as length `u64::MAX`), in the order
 /// seq, ts (decimal), actor, source, action, object, before, after, prev_hash.
+#[allow(clippy::too_many_arguments)]
 pub fn audit_hash(
     seq: i64,
     ts: i64,
@@ -307,8 +308,12 @@ impl Store {
     ) -> Result<AuditReport> {
         // Read the head and the entries in one read transaction so that a concurrent
         // append cannot look like a head mismatch.
+        let begin = match self.kind() {
+            crate::BackendKind::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            crate::BackendKind::Sqlite => "BEGIN",
+        };
         let (head_seq, head_hash, entries) = with_read_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(begin).await?;
             let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
                 .fetch_one(&mut *tx)
                 .await?;

@@ -122,8 +122,8 @@ where
 }
 
 /// A row ready to write.
-struct Prepared {
-    rec: DeviceRecord,
+struct Prepared<'a> {
+    rec: &'a DeviceRecord,
     eff: Effective,
     macs: String,
     ips: String,
@@ -223,6 +223,24 @@ impl Store {
         actor: &Actor,
     ) -> Result<()> {
         let now = now_micros();
+        // One statement may not update a row twice (PostgreSQL): the last record of an id
+        // wins.
+        let mut last_of: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+        for (k, r) in records.iter().enumerate() {
+            last_of.insert(r.id.as_str(), k);
+        }
+        let deduped: Vec<DeviceRecord>;
+        let records: &[DeviceRecord] = if last_of.len() == records.len() {
+            records
+        } else {
+            deduped = records
+                .iter()
+                .enumerate()
+                .filter(|(k, r)| last_of.get(r.id.as_str()) == Some(k))
+                .map(|(_, r)| r.clone())
+                .collect();
+            &deduped
+        };
         let mut sites: Vec<&str> = records.iter().map(|r| r.site.as_str()).collect();
         if let Some((site, _)) = inventory {
             sites.push(site);
@@ -283,7 +301,7 @@ impl Store {
                         let eff =
                             effective(&inferred, overrides.get(&rec.id), &macs, &ips, &rec.id);
                         Prepared {
-                            rec: rec.clone(),
+                            rec,
                             eff,
                             macs,
                             ips,

@@ -176,7 +176,7 @@ impl Store {
         }
         let mut sec: HashMap<SecKey, (Severity, Agg)> = HashMap::new();
         for s in &batch.security {
-            let peer = s.peer.unwrap_or_default();
+            let peer = s.peer.unwrap_or(EndpointAddr { mac: None, ip: None });
             let key = (
                 s.kind.as_str().to_string(),
                 mac_text(&s.subject),
@@ -256,10 +256,8 @@ impl Store {
         let files = serde_json::to_string(&batch.files).unwrap_or_else(|_| "[]".into());
         let (min, max) = (self.min_fn(), self.max_fn());
 
-        let obs_sql = format!(
-            "INSERT INTO observations (site, subject_mac, subject_ip, key, value, first_seen, \
-             last_seen, count, ev_batch, ev_file, ev_packet, ev_ts, ev_flow) "
-        );
+        let obs_sql = "INSERT INTO observations (site, subject_mac, subject_ip, key, value, \
+             first_seen, last_seen, count, ev_batch, ev_file, ev_packet, ev_ts, ev_flow) ";
         let obs_conflict = format!(
             " ON CONFLICT (site, subject_mac, subject_ip, key, value) DO UPDATE SET \
              count = observations.count + excluded.count, \
@@ -333,7 +331,7 @@ impl Store {
                 false
             } else {
                 for chunk in obs.chunks(CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::new(obs_sql.as_str());
+                    let mut qb = sqlx::QueryBuilder::new(obs_sql);
                     qb.push_values(chunk, |mut b, ((mac, ip, key, value), a)| {
                         b.push_bind(site)
                             .push_bind(mac.as_str())

@@ -54,8 +54,15 @@ use std::time::Duration;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+// `sqlx::migrate!` is a thin `macro_rules!` wrapper around exactly this proc macro, but it is
+// only compiled with sqlx's `macros` feature, which also builds the offline machinery of
+// the compile-time-checked `query!` macros that Ward does not use. Calling the proc macro
+// through sqlx's re-export (present with `derive` + `migrate`) embeds the same migrations
+// with less to compile.
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::sqlx_macros::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::sqlx_macros::migrate!("./migrations/postgres");
 
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +216,10 @@ impl Store {
                 .strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"))
                 .unwrap_or(url);
-            if path.is_empty() || path.starts_with(':') || url.contains("://") && !url.starts_with("sqlite://") {
+            if path.is_empty()
+                || path.starts_with(':')
+                || (url.contains("://") && !url.starts_with("sqlite://"))
+            {
                 return Err(StoreError::InvalidUrl {
                     url: redact_url(url),
                     reason: "expected sqlite:PATH, a file path or postgres://...".into(),
@@ -250,14 +260,8 @@ impl Store {
                 url: url.clone(),
                 source: e,
             })?;
-        let store = Store {
-            backend: Backend::Sqlite {
-                write: write.clone(),
-                read: write,
-            },
-        };
         if options.migrate {
-            store.migrate().await?;
+            SQLITE_MIGRATIONS.run(&write).await?;
         }
         // The read pool is opened after migrations so that its connections see the schema.
         let read = SqlitePoolOptions::new()
@@ -266,9 +270,6 @@ impl Store {
             .connect_with(connect)
             .await
             .map_err(|e| StoreError::Connect { url, source: e })?;
-        let Backend::Sqlite { write, .. } = store.backend else {
-            unreachable!("constructed as SQLite above")
-        };
         Ok(Store {
             backend: Backend::Sqlite { write, read },
         })
