@@ -10,7 +10,14 @@ fn observations(n: usize, round: u64) -> Vec<Observation> {
     (0..n)
         .map(|k| {
             let host = (k / 20) as u32;
-            let mac = MacAddr([0x00, 0x1b, 0x21, (host >> 16) as u8, (host >> 8) as u8, host as u8]);
+            let mac = MacAddr([
+                0x00,
+                0x1b,
+                0x21,
+                (host >> 16) as u8,
+                (host >> 8) as u8,
+                host as u8,
+            ]);
             let ip = std::net::Ipv4Addr::new(10, (host >> 16) as u8, (host >> 8) as u8, host as u8);
             let t = 1_700_000_000_000_000 + round * 1_000_000 + k as u64;
             Observation {
@@ -34,6 +41,23 @@ fn observations(n: usize, round: u64) -> Vec<Observation> {
         .collect()
 }
 
+/// CPU seconds (user + system, all threads) this process used so far, from
+/// `/proc/self/stat` (Linux); 0 elsewhere. On a shared machine the wall time depends on
+/// the other load, so the bench reports both.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses): utime is the 14th field,
+    // stime the 15th, in clock ticks (100 per second on Linux).
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -49,6 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let all = observations(total, 0);
     for round in 0..2u64 {
         let start = Instant::now();
+        let cpu0 = cpu_seconds();
         for (b, chunk) in all.chunks(batch_size.max(1)).enumerate() {
             let batch = Batch {
                 files: vec!["bench".into()],
@@ -60,13 +85,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .await?;
         }
         let secs = start.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu0;
         println!(
-            "{} {} observations in batches of {}: {:.2} s, {:.0} observations/s",
+            "{} {} observations in batches of {}: {:.2} s wall, {:.0} observations/s; \
+             {:.2} s CPU, {:.0} observations per CPU second",
             if round == 0 { "insert" } else { "upsert" },
             total,
             batch_size,
             secs,
-            total as f64 / secs
+            total as f64 / secs,
+            cpu,
+            total as f64 / cpu.max(0.001)
         );
     }
     store.close().await;

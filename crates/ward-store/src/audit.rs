@@ -103,10 +103,7 @@ pub enum AuditProblem {
     Gap { expected: i64, found: i64 },
     /// The chain does not end where the head says: the last entries were deleted, or
     /// entries were appended around the store.
-    HeadMismatch {
-        head_seq: i64,
-        last_seq: i64,
-    },
+    HeadMismatch { head_seq: i64, last_seq: i64 },
     /// The chain does not pass through the given anchor.
     AnchorMismatch { seq: i64 },
 }
@@ -166,11 +163,10 @@ macro_rules! audit_append {
             let before: Option<String> = $before;
             let after: Option<String> = $after;
             use sqlx::Row as _;
-            let row = sqlx::query(
-                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-            )
-            .fetch_one(&mut *$tx)
-            .await?;
+            let row =
+                sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                    .fetch_one(&mut *$tx)
+                    .await?;
             let seq: i64 = row.try_get("seq")?;
             let prev: String = row.try_get("hash")?;
             let ts = $crate::now_micros();
@@ -268,9 +264,8 @@ impl Store {
 
     /// Entries with `seq > after_seq`, oldest first, at most `limit`.
     pub async fn audit_entries(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEntry>> {
-        let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
-        );
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
         let out = with_read_pool!(self, |pool| {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(after_seq)

@@ -3,9 +3,8 @@
 
 use crate::audit::{audit_append, canonical_json};
 use crate::{
-    i, now_micros, u, with_read_pool, with_write_pool, Actor, BeginWrite, DevicePage,
-    DeviceQuery, DeviceRecord, DeviceSort, DeviceSummary, Result, Store, StoreError,
-    DEVICE_COLUMNS,
+    i, now_micros, u, with_read_pool, with_write_pool, Actor, BeginWrite, DevicePage, DeviceQuery,
+    DeviceRecord, DeviceSort, DeviceSummary, Result, Store, StoreError, DEVICE_COLUMNS,
 };
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
@@ -427,8 +426,18 @@ impl Store {
                     );
                     qb.push_values(chunk, |mut b, c| {
                         b.push_bind(site)
-                            .push_bind(c.client.endpoint.clone().unwrap_or(c.client.address.clone()))
-                            .push_bind(c.server.endpoint.clone().unwrap_or(c.server.address.clone()))
+                            .push_bind(
+                                c.client
+                                    .endpoint
+                                    .clone()
+                                    .unwrap_or(c.client.address.clone()),
+                            )
+                            .push_bind(
+                                c.server
+                                    .endpoint
+                                    .clone()
+                                    .unwrap_or(c.server.address.clone()),
+                            )
                             .push_bind(c.transport.to_string())
                             .push_bind(i64::from(c.server_port))
                             .push_bind(c.client.device.clone())
@@ -438,7 +447,9 @@ impl Store {
                             .push_bind(i(c.first_seen.0))
                             .push_bind(i(c.last_seen.0));
                     });
-                    qb.push(" ON CONFLICT (site, client, server, transport, server_port) DO NOTHING");
+                    qb.push(
+                        " ON CONFLICT (site, client, server, transport, server_port) DO NOTHING",
+                    );
                     qb.build().execute(&mut *tx).await?;
                 }
             }
@@ -529,10 +540,7 @@ impl Store {
                 qb.push(" OFFSET ").push_bind(offset);
             }
             let rows = qb.build().fetch_all(pool).await?;
-            let devices = rows
-                .iter()
-                .map(summary_of)
-                .collect::<Result<Vec<_>, _>>()?;
+            let devices = rows.iter().map(summary_of).collect::<Result<Vec<_>, _>>()?;
             let total = if q.with_total {
                 let mut cq = sqlx::QueryBuilder::new("SELECT count(*) FROM devices");
                 filters!(cq);
@@ -663,11 +671,10 @@ impl Store {
         let after = ov.and_then(canonical_json);
         with_write_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let Some(row) =
-                sqlx::query("SELECT inferred, macs, ips FROM devices WHERE id = $1")
-                    .bind(device_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
+            let Some(row) = sqlx::query("SELECT inferred, macs, ips FROM devices WHERE id = $1")
+                .bind(device_id)
+                .fetch_optional(&mut *tx)
+                .await?
             else {
                 return Err(StoreError::NotFound {
                     what: "device",
@@ -725,10 +732,11 @@ impl Store {
                 }
             }
             let mut current: HashMap<String, String> = HashMap::new();
-            for r in sqlx::query("SELECT attribute, value FROM device_overrides WHERE device_id = $1")
-                .bind(device_id)
-                .fetch_all(&mut *tx)
-                .await?
+            for r in
+                sqlx::query("SELECT attribute, value FROM device_overrides WHERE device_id = $1")
+                    .bind(device_id)
+                    .fetch_all(&mut *tx)
+                    .await?
             {
                 current.insert(r.try_get("attribute")?, r.try_get("value")?);
             }
@@ -779,7 +787,14 @@ impl Store {
                 .await?
                 .rows_affected();
             if n > 0 {
-                audit_append!(tx, actor, "devices.mark_stale", "devices", None, after.clone())?;
+                audit_append!(
+                    tx,
+                    actor,
+                    "devices.mark_stale",
+                    "devices",
+                    None,
+                    after.clone()
+                )?;
             }
             tx.commit().await?;
             n

@@ -9,7 +9,8 @@ use crate::{
 use sqlx::Row;
 
 fn status(s: &str) -> Result<FindingStatus, sqlx::Error> {
-    FindingStatus::parse(s).ok_or_else(|| sqlx::Error::Decode(format!("finding status {s:?}").into()))
+    FindingStatus::parse(s)
+        .ok_or_else(|| sqlx::Error::Decode(format!("finding status {s:?}").into()))
 }
 
 fn finding_of<R: Row>(r: &R) -> Result<Finding, sqlx::Error>
@@ -74,7 +75,14 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                     let after = canonical_json(f);
-                    audit_append!(tx, actor, "finding.create", &format!("finding:{}", f.id), None, after)?;
+                    audit_append!(
+                        tx,
+                        actor,
+                        "finding.create",
+                        &format!("finding:{}", f.id),
+                        None,
+                        after
+                    )?;
                 } else {
                     sqlx::query(
                         "UPDATE findings SET confidence = $1, explanation = $2, document = $3, \
@@ -119,10 +127,11 @@ impl Store {
         let object = format!("finding:{id}");
         with_write_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let Some(row) = sqlx::query("SELECT status, reason, accepted_until FROM findings WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?
+            let Some(row) =
+                sqlx::query("SELECT status, reason, accepted_until FROM findings WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
             else {
                 return Err(StoreError::NotFound {
                     what: "finding",
@@ -186,7 +195,8 @@ impl Store {
 
     /// Findings of a device, by vulnerability.
     pub async fn findings_of_device(&self, device_id: &str) -> Result<Vec<Finding>> {
-        let sql = format!("SELECT {COLUMNS} FROM findings WHERE device_id = $1 ORDER BY vulnerability");
+        let sql =
+            format!("SELECT {COLUMNS} FROM findings WHERE device_id = $1 ORDER BY vulnerability");
         let out = with_read_pool!(self, |pool| {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(device_id)
@@ -242,8 +252,14 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?
         });
         for id in &expired {
-            self.set_finding_status(id, FindingStatus::Open, "risk acceptance expired", None, actor)
-                .await?;
+            self.set_finding_status(
+                id,
+                FindingStatus::Open,
+                "risk acceptance expired",
+                None,
+                actor,
+            )
+            .await?;
         }
         Ok(expired.len() as u64)
     }

@@ -176,7 +176,10 @@ impl Store {
         }
         let mut sec: HashMap<SecKey, (Severity, Agg)> = HashMap::new();
         for s in &batch.security {
-            let peer = s.peer.unwrap_or(EndpointAddr { mac: None, ip: None });
+            let peer = s.peer.unwrap_or(EndpointAddr {
+                mac: None,
+                ip: None,
+            });
             let key = (
                 s.kind.as_str().to_string(),
                 mac_text(&s.subject),
@@ -407,7 +410,14 @@ impl Store {
                     qb.push(edge_conflict.as_str());
                     qb.build().execute(&mut *tx).await?;
                 }
-                audit_append!(tx, actor, "ingest.batch", &object, None, audit_after.clone())?;
+                audit_append!(
+                    tx,
+                    actor,
+                    "ingest.batch",
+                    &object,
+                    None,
+                    audit_after.clone()
+                )?;
                 tx.commit().await?;
                 true
             }

@@ -113,7 +113,14 @@ impl Store {
                     "publisher": d.publisher, "sha256": sha,
                     "products": d.products.len(), "vulnerabilities": d.vulnerabilities.len(),
                 }));
-                audit_append!(tx, actor, "intel.import", &format!("intel:{id}"), None, after)?;
+                audit_append!(
+                    tx,
+                    actor,
+                    "intel.import",
+                    &format!("intel:{id}"),
+                    None,
+                    after
+                )?;
                 out.imported.push(id);
             }
             tx.commit().await?;

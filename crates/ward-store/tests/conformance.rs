@@ -11,7 +11,7 @@ use ward_model::{
     Severity, Timestamp, Transport,
 };
 use ward_store::{
-    now_micros, Actor, AuditProblem, Batch, BackendKind, DeviceQuery, DeviceRecord, DeviceSort,
+    now_micros, Actor, AuditProblem, BackendKind, Batch, DeviceQuery, DeviceRecord, DeviceSort,
     FindingStatus, IngestOutcome, IntelDocument, IntelProduct, IntelVulnerability, JobSpec,
     NewFinding, Store,
 };
@@ -250,7 +250,12 @@ fn sample_batch() -> Batch {
 }
 
 fn device(i: u32, site: &str) -> DeviceRecord {
-    let categories = ["infusion_pump", "patient_monitor", "workstation", "ct_scanner"];
+    let categories = [
+        "infusion_pump",
+        "patient_monitor",
+        "workstation",
+        "ct_scanner",
+    ];
     let vendors = ["Baxter", "Philips", "Dell", "Siemens Healthineers"];
     let mut inferred = std::collections::BTreeMap::new();
     inferred.insert(
@@ -341,9 +346,16 @@ async fn migrations_are_idempotent(db: &TestDb) {
     // Opening again (as a restarted server or a second replica) applies nothing new.
     let again = Store::open(&db.url).await.expect("reopen");
     assert_eq!(again.applied_migrations().await.expect("versions"), vec![1]);
-    again.upsert_site("st-1", "St. Example").await.expect("site");
+    again
+        .upsert_site("st-1", "St. Example")
+        .await
+        .expect("site");
     let sites = store.sites().await.expect("sites");
-    assert_eq!(sites.len(), 1, "one site after writing through the second handle");
+    assert_eq!(
+        sites.len(),
+        1,
+        "one site after writing through the second handle"
+    );
     assert_eq!(sites[0].name, "St. Example");
     again.close().await;
 }
@@ -364,7 +376,10 @@ async fn ingest_is_idempotent_by_batch_id(db: &TestDb) {
         },
         "the two hostname sightings merge into one row"
     );
-    let before = store.observations("site-a", None).await.expect("observations");
+    let before = store
+        .observations("site-a", None)
+        .await
+        .expect("observations");
     let audit_before = store.audit_head().await.expect("head").0;
     for _ in 0..3 {
         let retry = store
@@ -373,7 +388,10 @@ async fn ingest_is_idempotent_by_batch_id(db: &TestDb) {
             .expect("retry");
         assert_eq!(retry, IngestOutcome::AlreadyApplied);
     }
-    let after = store.observations("site-a", None).await.expect("observations");
+    let after = store
+        .observations("site-a", None)
+        .await
+        .expect("observations");
     assert_eq!(before, after, "a retried batch changes nothing");
     assert_eq!(store.batch_count().await.expect("count"), 1);
     assert!(store.has_batch("sensor-a/0001").await.expect("has"));
@@ -423,8 +441,14 @@ async fn ingest_aggregates_like_the_engine(db: &TestDb) {
     b2.edges[0].first_seen = Timestamp(5);
     b2.edges[0].last_seen = Timestamp(90);
     b2.edges[0].evidence = ev(77, 5);
-    store.ingest_batch("b1", "s", &b1, &actor()).await.expect("b1");
-    store.ingest_batch("b2", "s", &b2, &actor()).await.expect("b2");
+    store
+        .ingest_batch("b1", "s", &b1, &actor())
+        .await
+        .expect("b1");
+    store
+        .ingest_batch("b2", "s", &b2, &actor())
+        .await
+        .expect("b2");
     let rows = store
         .observations("s", Some("http.user_agent"))
         .await
@@ -432,8 +456,16 @@ async fn ingest_aggregates_like_the_engine(db: &TestDb) {
     assert_eq!(rows.len(), 1);
     let o = &rows[0];
     assert_eq!(o.observation.count, 5, "counts add up");
-    assert_eq!(o.observation.first_seen, Timestamp(50), "first seen is the minimum");
-    assert_eq!(o.observation.last_seen, Timestamp(200), "last seen is the maximum");
+    assert_eq!(
+        o.observation.first_seen,
+        Timestamp(50),
+        "first seen is the minimum"
+    );
+    assert_eq!(
+        o.observation.last_seen,
+        Timestamp(200),
+        "last seen is the maximum"
+    );
     assert_eq!(o.evidence.batch, "b2", "evidence of the earliest sighting");
     assert_eq!(o.evidence.packet, 50);
     assert_eq!(o.observation.subject, a);
@@ -444,7 +476,11 @@ async fn ingest_aggregates_like_the_engine(db: &TestDb) {
     assert_eq!(e.bytes_to_server, 2000);
     assert_eq!(e.packets, 20);
     assert_eq!(e.sessions, 2);
-    assert_eq!(e.protocol.as_deref(), Some("dicom"), "a later batch fills the protocol");
+    assert_eq!(
+        e.protocol.as_deref(),
+        Some("dicom"),
+        "a later batch fills the protocol"
+    );
     assert_eq!(e.first_seen, Timestamp(5));
     assert_eq!(e.last_seen, Timestamp(90));
     assert_eq!(e.evidence.packet, 77);
@@ -456,7 +492,11 @@ async fn ingest_aggregates_like_the_engine(db: &TestDb) {
     assert_eq!(s.kind, SecurityKind::TelnetInUse);
     assert_eq!(s.severity, Severity::High);
     assert_eq!(s.peer, Some(a));
-    assert_eq!(facts.observations.len(), 1, "both batches carried only the user agent");
+    assert_eq!(
+        facts.observations.len(),
+        1,
+        "both batches carried only the user agent"
+    );
 }
 
 async fn device_filters_sort_and_pagination(db: &TestDb) {
@@ -464,7 +504,10 @@ async fn device_filters_sort_and_pagination(db: &TestDb) {
     let records: Vec<DeviceRecord> = (0..250)
         .map(|i| device(i, if i % 5 == 0 { "north" } else { "south" }))
         .collect();
-    store.upsert_devices(&records, &actor()).await.expect("devices");
+    store
+        .upsert_devices(&records, &actor())
+        .await
+        .expect("devices");
 
     let all = store
         .list_devices(&DeviceQuery {
@@ -475,7 +518,10 @@ async fn device_filters_sort_and_pagination(db: &TestDb) {
         .expect("all");
     assert_eq!(all.total, Some(250));
     assert_eq!(all.devices.len(), 250);
-    assert!(all.devices.windows(2).all(|w| w[0].name < w[1].name), "sorted by name");
+    assert!(
+        all.devices.windows(2).all(|w| w[0].name < w[1].name),
+        "sorted by name"
+    );
 
     let pumps = store
         .list_devices(&DeviceQuery {
@@ -486,8 +532,11 @@ async fn device_filters_sort_and_pagination(db: &TestDb) {
         .await
         .expect("pumps");
     assert_eq!(pumps.total, Some(63), "i % 4 == 0 for i < 250");
-    assert!(pumps.devices.iter().all(|d| d.category.as_deref() == Some("infusion_pump")
-        && d.criticality.as_deref() == Some("critical")));
+    assert!(pumps
+        .devices
+        .iter()
+        .all(|d| d.category.as_deref() == Some("infusion_pump")
+            && d.criticality.as_deref() == Some("critical")));
 
     let north_philips = store
         .list_devices(&DeviceQuery {
@@ -530,7 +579,11 @@ async fn device_filters_sort_and_pagination(db: &TestDb) {
         })
         .await
         .expect("wildcard");
-    assert_eq!(wildcard.total, Some(0), "LIKE wildcards in the search are literal");
+    assert_eq!(
+        wildcard.total,
+        Some(0),
+        "LIKE wildcards in the search are literal"
+    );
 
     // Keyset pagination visits every device once, in order, for each sort and direction.
     for sort in [
@@ -563,8 +616,16 @@ async fn device_filters_sort_and_pagination(db: &TestDb) {
             let mut unique = seen.clone();
             unique.sort();
             unique.dedup();
-            assert_eq!(seen.len(), 250, "{sort:?} desc={descending}: every device once");
-            assert_eq!(unique.len(), 250, "{sort:?} desc={descending}: no duplicates");
+            assert_eq!(
+                seen.len(),
+                250,
+                "{sort:?} desc={descending}: every device once"
+            );
+            assert_eq!(
+                unique.len(),
+                250,
+                "{sort:?} desc={descending}: no duplicates"
+            );
             // The same order as one big page.
             let one = store
                 .list_devices(&DeviceQuery {
@@ -617,7 +678,10 @@ async fn device_filters_sort_and_pagination(db: &TestDb) {
         .expect("stale list");
     assert_eq!(stale.total, Some(n));
     assert!(n > 0 && n < 250, "{n}");
-    store.upsert_devices(&records, &actor()).await.expect("seen again");
+    store
+        .upsert_devices(&records, &actor())
+        .await
+        .expect("seen again");
     let stale = store
         .list_devices(&DeviceQuery {
             stale: Some(true),
@@ -631,7 +695,10 @@ async fn device_filters_sort_and_pagination(db: &TestDb) {
 async fn manual_overrides_win_over_inference(db: &TestDb) {
     let store = &db.store;
     let mut rec = device(7, "north");
-    store.upsert_devices(&[rec.clone()], &actor()).await.expect("device");
+    store
+        .upsert_devices(&[rec.clone()], &actor())
+        .await
+        .expect("device");
     let ov = ManualOverride {
         device_id: rec.id.clone(),
         attribute: AttrKind::Vendor,
@@ -649,14 +716,28 @@ async fn manual_overrides_win_over_inference(db: &TestDb) {
         note: None,
         set_at: None,
     };
-    store.set_override(&cat, &actor()).await.expect("category override");
+    store
+        .set_override(&cat, &actor())
+        .await
+        .expect("category override");
     // Identification runs again and still says Dell / workstation.
     rec.inferred.insert("vendor".into(), "Dell".into());
-    store.upsert_devices(&[rec.clone()], &actor()).await.expect("re-identify");
+    store
+        .upsert_devices(&[rec.clone()], &actor())
+        .await
+        .expect("re-identify");
     let d = store.device(&rec.id).await.expect("get").expect("device");
-    assert_eq!(d.summary.vendor.as_deref(), Some("GE Healthcare"), "override wins");
+    assert_eq!(
+        d.summary.vendor.as_deref(),
+        Some("GE Healthcare"),
+        "override wins"
+    );
     assert_eq!(d.summary.category.as_deref(), Some("ventilator"));
-    assert_eq!(d.summary.criticality.as_deref(), Some("critical"), "from the category");
+    assert_eq!(
+        d.summary.criticality.as_deref(),
+        Some("critical"),
+        "from the category"
+    );
     assert_eq!(d.overrides.len(), 2);
     let v = d
         .overrides
@@ -678,7 +759,11 @@ async fn manual_overrides_win_over_inference(db: &TestDb) {
         .await
         .expect("clear");
     let d = store.device(&rec.id).await.expect("get").expect("device");
-    assert_eq!(d.summary.vendor.as_deref(), Some("Dell"), "inference applies again");
+    assert_eq!(
+        d.summary.vendor.as_deref(),
+        Some("Dell"),
+        "inference applies again"
+    );
     assert_eq!(d.summary.category.as_deref(), Some("ventilator"));
     assert!(store
         .set_override(
@@ -710,7 +795,11 @@ async fn manual_overrides_win_over_inference(db: &TestDb) {
         .find(|e| e.action == "device.override.clear")
         .expect("clear audited");
     assert_eq!(set, 2);
-    assert!(cleared.before.as_deref().unwrap_or("").contains("GE Healthcare"));
+    assert!(cleared
+        .before
+        .as_deref()
+        .unwrap_or("")
+        .contains("GE Healthcare"));
     assert_eq!(cleared.after, None);
     assert_eq!(cleared.source, "192.0.2.10");
 }
@@ -729,20 +818,38 @@ async fn finding_status_history(db: &TestDb) {
         confidence: 0.8,
         explanation: serde_json::json!({ "matched": "vendor+model" }),
     };
-    store.upsert_findings(&[f.clone()], &Actor::system()).await.expect("create");
-    store.upsert_findings(&[f.clone()], &Actor::system()).await.expect("refresh");
+    store
+        .upsert_findings(&[f.clone()], &Actor::system())
+        .await
+        .expect("create");
+    store
+        .upsert_findings(&[f.clone()], &Actor::system())
+        .await
+        .expect("refresh");
     let bob = Actor::new("bob", None);
     store
         .set_finding_status("fnd-1", FindingStatus::InTriage, "looking", None, &bob)
         .await
         .expect("triage");
     let err = store
-        .set_finding_status("fnd-1", FindingStatus::RiskAccepted, "no expiry", None, &bob)
+        .set_finding_status(
+            "fnd-1",
+            FindingStatus::RiskAccepted,
+            "no expiry",
+            None,
+            &bob,
+        )
         .await;
     assert!(err.is_err(), "risk acceptance needs an expiry");
     let soon = now_micros() + 2_000_000;
     store
-        .set_finding_status("fnd-1", FindingStatus::RiskAccepted, "segmented", Some(soon), &bob)
+        .set_finding_status(
+            "fnd-1",
+            FindingStatus::RiskAccepted,
+            "segmented",
+            Some(soon),
+            &bob,
+        )
         .await
         .expect("accept");
     let got = store.finding("fnd-1").await.expect("get").expect("finding");
@@ -764,10 +871,19 @@ async fn finding_status_history(db: &TestDb) {
     );
     // The matcher refreshing the finding keeps the status people gave it.
     store
-        .set_finding_status("fnd-1", FindingStatus::FalsePositive, "wrong model", None, &bob)
+        .set_finding_status(
+            "fnd-1",
+            FindingStatus::FalsePositive,
+            "wrong model",
+            None,
+            &bob,
+        )
         .await
         .expect("fp");
-    store.upsert_findings(&[f.clone()], &Actor::system()).await.expect("refresh");
+    store
+        .upsert_findings(&[f.clone()], &Actor::system())
+        .await
+        .expect("refresh");
     let got = store.finding("fnd-1").await.expect("get").expect("finding");
     assert_eq!(got.status, FindingStatus::FalsePositive);
     assert_eq!(got.reason, "wrong model");
@@ -781,7 +897,12 @@ async fn finding_status_history(db: &TestDb) {
         steps,
         vec![
             (None, FindingStatus::Open, "system", "created"),
-            (Some(FindingStatus::Open), FindingStatus::InTriage, "bob", "looking"),
+            (
+                Some(FindingStatus::Open),
+                FindingStatus::InTriage,
+                "bob",
+                "looking"
+            ),
             (
                 Some(FindingStatus::InTriage),
                 FindingStatus::RiskAccepted,
@@ -813,15 +934,26 @@ async fn finding_status_history(db: &TestDb) {
 
 async fn intel_import_is_all_or_nothing(db: &TestDb) {
     let store = &db.store;
-    let a = intel_doc(1, "CVE-2024-1111", vec![product("p1", "Baxter", "Sigma Spectrum")]);
-    let r = store.import_intel(&[a.clone()], &actor()).await.expect("import a");
+    let a = intel_doc(
+        1,
+        "CVE-2024-1111",
+        vec![product("p1", "Baxter", "Sigma Spectrum")],
+    );
+    let r = store
+        .import_intel(&[a.clone()], &actor())
+        .await
+        .expect("import a");
     assert_eq!(r.imported.len(), 1);
     let head = store.audit_head().await.expect("head");
 
     // A two-document import whose second document fails half-way (a duplicate product id
     // violates the primary key after the first document and the first product were
     // written): nothing of it may be visible.
-    let b = intel_doc(2, "CVE-2024-2222", vec![product("p1", "Philips", "IntelliVue")]);
+    let b = intel_doc(
+        2,
+        "CVE-2024-2222",
+        vec![product("p1", "Philips", "IntelliVue")],
+    );
     let c = intel_doc(
         3,
         "CVE-2024-3333",
@@ -831,16 +963,31 @@ async fn intel_import_is_all_or_nothing(db: &TestDb) {
         ],
     );
     let err = store.import_intel(&[b.clone(), c], &actor()).await;
-    assert!(err.is_err(), "the duplicate product id must fail the import");
+    assert!(
+        err.is_err(),
+        "the duplicate product id must fail the import"
+    );
     assert_eq!(store.intel_document_count().await.expect("count"), 1);
-    assert!(store.intel_by_cve("CVE-2024-2222").await.expect("lookup").is_empty());
-    assert!(store.intel_by_cve("CVE-2024-3333").await.expect("lookup").is_empty());
+    assert!(store
+        .intel_by_cve("CVE-2024-2222")
+        .await
+        .expect("lookup")
+        .is_empty());
+    assert!(store
+        .intel_by_cve("CVE-2024-3333")
+        .await
+        .expect("lookup")
+        .is_empty());
     assert!(store
         .intel_by_product("philips", "intellivue")
         .await
         .expect("lookup")
         .is_empty());
-    assert_eq!(store.audit_head().await.expect("head"), head, "no audit entry either");
+    assert_eq!(
+        store.audit_head().await.expect("head"),
+        head,
+        "no audit entry either"
+    );
 
     // The same bytes again: a no-op; the good document alone: imported.
     let r = store.import_intel(&[a, b], &actor()).await.expect("retry");
@@ -880,14 +1027,20 @@ async fn job_lease_is_exclusive(db: &TestDb) {
         interval_secs: Some(3600),
     };
     assert!(store.schedule_job(&spec, now).await.expect("schedule"));
-    assert!(!replica.schedule_job(&spec, now).await.expect("schedule again"));
+    assert!(!replica
+        .schedule_job(&spec, now)
+        .await
+        .expect("schedule again"));
 
     let (x, y) = tokio::join!(
         store.claim_job("replica-a", now, 60_000_000),
         replica.claim_job("replica-b", now, 60_000_000),
     );
     let (x, y) = (x.expect("claim a"), y.expect("claim b"));
-    assert!(x.is_some() != y.is_some(), "exactly one claimer wins: {x:?} {y:?}");
+    assert!(
+        x.is_some() != y.is_some(),
+        "exactly one claimer wins: {x:?} {y:?}"
+    );
     let lease = x.or(y).expect("a lease");
     assert_eq!(lease.kind, "mark_stale");
     assert_eq!(lease.payload["days"], 30);
@@ -898,7 +1051,11 @@ async fn job_lease_is_exclusive(db: &TestDb) {
         .await
         .expect("claim")
         .is_none());
-    let other = if lease.owner == "replica-a" { "replica-b" } else { "replica-a" };
+    let other = if lease.owner == "replica-a" {
+        "replica-b"
+    } else {
+        "replica-a"
+    };
     assert!(!store
         .finish_job(&lease.id, other, now + 1, None)
         .await
@@ -917,7 +1074,11 @@ async fn job_lease_is_exclusive(db: &TestDb) {
         .finish_job(&taken.id, "replica-c", now + 61_000_000, None)
         .await
         .expect("finish"));
-    let state = store.job("stale-devices").await.expect("job").expect("state");
+    let state = store
+        .job("stale-devices")
+        .await
+        .expect("job")
+        .expect("state");
     assert_eq!(state.state, "pending", "recurring");
     assert_eq!(state.run_after, now + 61_000_000 + 3_600_000_000);
     assert_eq!(state.lease_owner, None);
@@ -935,7 +1096,11 @@ async fn job_lease_is_exclusive(db: &TestDb) {
     }
     let t = now + 100;
     let claimers = (0..4).map(|w| {
-        let s = if w % 2 == 0 { store.clone() } else { replica.clone() };
+        let s = if w % 2 == 0 {
+            store.clone()
+        } else {
+            replica.clone()
+        };
         tokio::spawn(async move {
             let mut got = Vec::new();
             while let Some(l) = s
@@ -979,14 +1144,20 @@ async fn audit_chain_verifies_and_is_append_only(db: &TestDb) {
     let entries = store.audit_entries(0, 100).await.expect("entries");
     assert_eq!(entries[0].prev_hash, ward_store::GENESIS_HASH);
     assert_eq!(entries[1].prev_hash, entries[0].hash);
-    assert_eq!(entries[0].after.as_deref(), Some(r#"{"k":1,"note":"after"}"#));
+    assert_eq!(
+        entries[0].after.as_deref(),
+        Some(r#"{"k":1,"note":"after"}"#)
+    );
     assert_eq!(entries[5].action, "ingest.batch");
     // The database refuses plain edits and deletes (triggers).
     assert!(db
         .exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
         .await
         .is_err());
-    assert!(db.exec("DELETE FROM audit_log WHERE seq = 6").await.is_err());
+    assert!(db
+        .exec("DELETE FROM audit_log WHERE seq = 6")
+        .await
+        .is_err());
     assert!(store.verify_audit_chain().await.expect("verify").ok());
 }
 
@@ -1018,9 +1189,17 @@ async fn audit_detects_swapped_entries(db: &TestDb) {
 async fn audit_detects_a_deleted_middle_entry(db: &TestDb) {
     audit_some(&db.store, 5).await;
     drop_audit_triggers(db).await;
-    db.exec("DELETE FROM audit_log WHERE seq = 3").await.expect("tamper");
+    db.exec("DELETE FROM audit_log WHERE seq = 3")
+        .await
+        .expect("tamper");
     let r = db.store.verify_audit_chain().await.expect("verify");
-    assert_eq!(r.problem, Some(AuditProblem::Gap { expected: 3, found: 4 }));
+    assert_eq!(
+        r.problem,
+        Some(AuditProblem::Gap {
+            expected: 3,
+            found: 4
+        })
+    );
     // Renumbering to hide the gap breaks the hashes instead.
     db.exec("UPDATE audit_log SET seq = seq - 1 WHERE seq > 3")
         .await
@@ -1034,7 +1213,9 @@ async fn audit_detects_a_deleted_last_entry(db: &TestDb) {
     let (seq, hash) = db.store.audit_head().await.expect("head");
     assert_eq!(seq, 5);
     drop_audit_triggers(db).await;
-    db.exec("DELETE FROM audit_log WHERE seq = 5").await.expect("tamper");
+    db.exec("DELETE FROM audit_log WHERE seq = 5")
+        .await
+        .expect("tamper");
     let r = db.store.verify_audit_chain().await.expect("verify");
     assert_eq!(
         r.problem,
@@ -1045,7 +1226,9 @@ async fn audit_detects_a_deleted_last_entry(db: &TestDb) {
     );
     // The documented limit: rewinding the head too makes the chain consistent again, and
     // only an anchor kept outside the database catches it.
-    let prev = db.store.audit_entries(3, 1).await.expect("entry 4")[0].hash.clone();
+    let prev = db.store.audit_entries(3, 1).await.expect("entry 4")[0]
+        .hash
+        .clone();
     db.exec(&format!(
         "UPDATE audit_head SET seq = 4, hash = '{prev}' WHERE id = 1"
     ))
@@ -1064,7 +1247,11 @@ async fn audit_chain_stays_linear_under_concurrent_writers(db: &TestDb) {
     let replica = Store::open(&db.url).await.expect("replica");
     let tasks: Vec<_> = (0..4)
         .map(|w| {
-            let s = if w % 2 == 0 { db.store.clone() } else { replica.clone() };
+            let s = if w % 2 == 0 {
+                db.store.clone()
+            } else {
+                replica.clone()
+            };
             tokio::spawn(async move { audit_some(&s, 10).await })
         })
         .collect();

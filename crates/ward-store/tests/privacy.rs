@@ -33,13 +33,21 @@ async fn clinical_captures_leave_no_canary_in_the_database() {
         })
         .collect();
     files.sort();
-    assert!(files.len() >= 9, "expected the 9 clinical captures in {}", dir.display());
+    assert!(
+        files.len() >= 9,
+        "expected the 9 clinical captures in {}",
+        dir.display()
+    );
     // The test means something only if the input does carry the canary.
     let planted = files
         .iter()
         .filter(|f| contains(&std::fs::read(f).expect("read capture"), b"CANARY"))
         .count();
-    assert!(planted > 0, "no capture in {} carries the canary", dir.display());
+    assert!(
+        planted > 0,
+        "no capture in {} carries the canary",
+        dir.display()
+    );
 
     let (out, _stats) = ward_dissect::analyze_files(
         &files,
@@ -59,7 +67,11 @@ async fn clinical_captures_leave_no_canary_in_the_database() {
     let batch = Batch {
         files: files
             .iter()
-            .map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+            .map(|f| {
+                f.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
             .collect(),
         observations: out.observations.clone(),
         security: out.security.clone(),
@@ -73,8 +85,12 @@ async fn clinical_captures_leave_no_canary_in_the_database() {
     assert!(matches!(outcome, IngestOutcome::Applied { observations, .. } if observations > 0));
     let rules = ward_identify::Rules::builtin().expect("builtin rules");
     let facts = store.site_facts("lab").await.expect("facts");
-    let inventory = ward_identify::identify(&facts.observations, &facts.security, &facts.edges, &rules);
-    assert!(!inventory.devices.is_empty(), "identification found no devices");
+    let inventory =
+        ward_identify::identify(&facts.observations, &facts.security, &facts.edges, &rules);
+    assert!(
+        !inventory.devices.is_empty(),
+        "identification found no devices"
+    );
     store
         .replace_inventory("lab", &inventory, &sensor)
         .await
