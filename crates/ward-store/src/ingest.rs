@@ -50,7 +50,8 @@ impl Agg {
     }
 }
 
-type ObsKey = (String, String, String, String);
+/// Borrowed from the batch: no allocation per input row, only per distinct row.
+type ObsKey<'a> = (EndpointAddr, &'a str, &'a str);
 type SecKey = (String, String, String, String, String, bool, String);
 type EdgeKey = (String, String, String, String, String, u16, i64);
 
@@ -153,12 +154,7 @@ impl Store {
         // (PostgreSQL), and fewer rows are cheaper.
         let mut obs: HashMap<ObsKey, Agg> = HashMap::with_capacity(batch.observations.len());
         for o in &batch.observations {
-            let key = (
-                mac_text(&o.subject),
-                ip_text(&o.subject),
-                o.key.clone(),
-                o.value.clone(),
-            );
+            let key = (o.subject, o.key.as_str(), o.value.as_str());
             match obs.get_mut(&key) {
                 Some(a) => a.merge(o.first_seen, o.last_seen, o.count, o.evidence),
                 None => {
@@ -335,12 +331,12 @@ impl Store {
             } else {
                 for chunk in obs.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::new(obs_sql);
-                    qb.push_values(chunk, |mut b, ((mac, ip, key, value), a)| {
+                    qb.push_values(chunk, |mut b, ((subject, key, value), a)| {
                         b.push_bind(site)
-                            .push_bind(mac.as_str())
-                            .push_bind(ip.as_str())
-                            .push_bind(key.as_str())
-                            .push_bind(value.as_str())
+                            .push_bind(mac_text(subject))
+                            .push_bind(ip_text(subject))
+                            .push_bind(*key)
+                            .push_bind(*value)
                             .push_bind(i(a.first))
                             .push_bind(i(a.last))
                             .push_bind(i(a.count))
