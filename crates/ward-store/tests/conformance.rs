@@ -696,7 +696,7 @@ async fn manual_overrides_win_over_inference(db: &TestDb) {
     let store = &db.store;
     let mut rec = device(7, "north");
     store
-        .upsert_devices(&[rec.clone()], &actor())
+        .upsert_devices(std::slice::from_ref(&rec), &actor())
         .await
         .expect("device");
     let ov = ManualOverride {
@@ -723,7 +723,7 @@ async fn manual_overrides_win_over_inference(db: &TestDb) {
     // Identification runs again and still says Dell / workstation.
     rec.inferred.insert("vendor".into(), "Dell".into());
     store
-        .upsert_devices(&[rec.clone()], &actor())
+        .upsert_devices(std::slice::from_ref(&rec), &actor())
         .await
         .expect("re-identify");
     let d = store.device(&rec.id).await.expect("get").expect("device");
@@ -819,11 +819,11 @@ async fn finding_status_history(db: &TestDb) {
         explanation: serde_json::json!({ "matched": "vendor+model" }),
     };
     store
-        .upsert_findings(&[f.clone()], &Actor::system())
+        .upsert_findings(std::slice::from_ref(&f), &Actor::system())
         .await
         .expect("create");
     store
-        .upsert_findings(&[f.clone()], &Actor::system())
+        .upsert_findings(std::slice::from_ref(&f), &Actor::system())
         .await
         .expect("refresh");
     let bob = Actor::new("bob", None);
@@ -881,7 +881,7 @@ async fn finding_status_history(db: &TestDb) {
         .await
         .expect("fp");
     store
-        .upsert_findings(&[f.clone()], &Actor::system())
+        .upsert_findings(std::slice::from_ref(&f), &Actor::system())
         .await
         .expect("refresh");
     let got = store.finding("fnd-1").await.expect("get").expect("finding");
@@ -940,7 +940,7 @@ async fn intel_import_is_all_or_nothing(db: &TestDb) {
         vec![product("p1", "Baxter", "Sigma Spectrum")],
     );
     let r = store
-        .import_intel(&[a.clone()], &actor())
+        .import_intel(std::slice::from_ref(&a), &actor())
         .await
         .expect("import a");
     assert_eq!(r.imported.len(), 1);
