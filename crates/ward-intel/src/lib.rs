@@ -1,2 +1,29 @@
 //! Ward's vulnerability intelligence: readers for every advisory, SBOM and feed format
 //! Ward imports, normalised into one model with provenance. It knows nothing of devices.
+//!
+//! Start with [`IntelDb::import_file`] (format auto-detected) or [`import_paths`]; each
+//! reader module (`csaf`, `cyclonedx`, `spdx`, `openvex`, `kev`, `epss`, `osv`, `cve5`)
+//! can also be used alone. Readers never panic: errors name the file and the position.
+
+pub mod csaf;
+pub mod cve5;
+pub mod cyclonedx;
+pub mod detect;
+pub mod epss;
+pub mod error;
+pub mod import;
+pub mod kev;
+pub mod model;
+pub mod openvex;
+pub mod osv;
+pub mod signature;
+pub mod spdx;
+
+pub use detect::{detect, read_document};
+pub use error::IntelError;
+pub use import::{
+    import_paths, validate_paths, ImportOutcome, ImportReport, IntelDb, ShowItem,
+    ValidationReport,
+};
+pub use model::*;
+pub use signature::Keyring;

@@ -1,0 +1,146 @@
+//! Errors of the intel readers. Every variant names the file it came from and, where the
+//! format has one, the position: a JSON pointer, an XML byte offset or a line number.
+
+use std::path::PathBuf;
+
+/// Why a file could not be read, parsed or accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum IntelError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Malformed JSON or JSON of the wrong shape. `pointer` is a JSON pointer (`/a/0/b`).
+    #[error("{file}: JSON error at {pointer} (line {line}, column {column}): {message}")]
+    Json {
+        file: String,
+        pointer: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: XML error at byte {offset}: {message}")]
+    Xml {
+        file: String,
+        offset: usize,
+        message: String,
+    },
+    #[error("{file}: YAML error at line {line}: {message}")]
+    Yaml {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    /// CSV and tag-value documents: one record or tag per line.
+    #[error("{file}: line {line}: {message}")]
+    Line {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    /// The document parsed but breaks a rule of its format. `test` names the rule
+    /// (a CSAF test id such as `6.1.1`, or e.g. `cyclonedx:required`).
+    #[error("{file}: invalid ({test}) at {pointer}: {message}")]
+    Invalid {
+        file: String,
+        test: String,
+        pointer: String,
+        message: String,
+    },
+    #[error("{file}: format not recognised: {hint}")]
+    UnknownFormat { file: String, hint: String },
+    #[error("{file}: checksum mismatch ({algorithm}): expected {expected}, computed {actual}")]
+    Checksum {
+        file: String,
+        algorithm: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{file}: signature: {message}")]
+    Signature { file: String, message: String },
+}
+
+impl IntelError {
+    /// The rule id for [`IntelError::Invalid`], if this is one.
+    pub fn test_id(&self) -> Option<&str> {
+        match self {
+            IntelError::Invalid { test, .. } => Some(test),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(file: &str, test: &str, pointer: &str, message: impl Into<String>) -> Self {
+        IntelError::Invalid {
+            file: file.to_string(),
+            test: test.to_string(),
+            pointer: pointer.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Deserialize JSON into `T`, reporting the JSON pointer of the first error.
+pub(crate) fn from_json_slice<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    file: &str,
+) -> Result<T, IntelError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    match result {
+        Ok(v) => {
+            de.end().map_err(|e| json_error(file, "", &e))?;
+            Ok(v)
+        }
+        Err(e) => {
+            let pointer = path_to_pointer(e.path());
+            Err(json_error(file, &pointer, e.inner()))
+        }
+    }
+}
+
+fn json_error(file: &str, pointer: &str, e: &serde_json::Error) -> IntelError {
+    IntelError::Json {
+        file: file.to_string(),
+        pointer: if pointer.is_empty() {
+            "/".to_string()
+        } else {
+            pointer.to_string()
+        },
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    }
+}
+
+/// serde_json appends " at line L column C"; we report those separately.
+fn strip_position(s: &str) -> String {
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
+
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => {
+                out.push('/');
+                out.push_str(&index.to_string());
+            }
+            Segment::Map { key } => {
+                out.push('/');
+                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Enum { variant } => {
+                out.push('/');
+                out.push_str(variant);
+            }
+            Segment::Unknown => out.push_str("/?"),
+        }
+    }
+    out
+}

@@ -1,0 +1,136 @@
+//! OSV reader (schema 1.x): ranges of type SEMVER, ECOSYSTEM and GIT with
+//! introduced / fixed / last_affected / limit events, and explicit version lists.
+//!
+//! Checks the schema rules on ranges (an `introduced` event in every range, GIT ranges
+//! with a repo and full commit hashes, `fixed` and `last_affected` not mixed) and the
+//! required fields. The OSV linter's "package exists in its registry" rule needs the
+//! registry; it runs only when [`OsvOptions::package_exists`] is given (offline, e.g.
+//! from a registry's package list).
+
+use crate::csaf::revision::parse_datetime;
+use crate::error::{from_json_slice, IntelError};
+use crate::model::{OsvAffected, OsvEvent, OsvRange, OsvRecord, Reference};
+use serde_json::Value;
+
+fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str)
+}
+fn arr<'a>(v: &'a Value, k: &str) -> &'a [Value] {
+    v.get(k).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// Knowledge the reader cannot hold itself.
+#[derive(Default, Clone, Copy)]
+pub struct OsvOptions<'a> {
+    /// (ecosystem, name) -> does the package exist?
+    pub package_exists: Option<&'a dyn Fn(&str, &str) -> bool>,
+}
+
+pub fn read(bytes: &[u8], file: &str) -> Result<OsvRecord, IntelError> {
+    read_with(bytes, file, OsvOptions::default())
+}
+
+pub fn read_with(bytes: &[u8], file: &str, opts: OsvOptions) -> Result<OsvRecord, IntelError> {
+    let v: Value = from_json_slice(bytes, file)?;
+    read_value(&v, file, opts)
+}
+
+fn full_hash(h: &str) -> bool {
+    h == "0" || ((h.len() == 40 || h.len() == 64) && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+pub fn read_value(v: &Value, file: &str, opts: OsvOptions) -> Result<OsvRecord, IntelError> {
+    let bad = |rule: &str, at: &str, msg: &str| IntelError::invalid(file, &format!("osv:{rule}"), at, msg);
+    let id = s(v, "id").filter(|x| !x.is_empty()).ok_or_else(|| bad("required", "/id", "id is required"))?;
+    let modified = s(v, "modified").ok_or_else(|| bad("required", "/modified", "modified is required"))?;
+    if parse_datetime(modified).is_none() {
+        return Err(bad("date-time", "/modified", "modified is not an RFC 3339 date-time"));
+    }
+    let mut rec = OsvRecord {
+        id: id.to_string(),
+        schema_version: s(v, "schema_version").map(str::to_string),
+        modified: modified.to_string(),
+        published: s(v, "published").map(str::to_string),
+        withdrawn: s(v, "withdrawn").map(str::to_string),
+        aliases: arr(v, "aliases").iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        related: arr(v, "related").iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        summary: s(v, "summary").map(str::to_string),
+        details: s(v, "details").map(str::to_string),
+        ..Default::default()
+    };
+    for sev in arr(v, "severity") {
+        if let (Some(t), Some(sc)) = (s(sev, "type"), s(sev, "score")) {
+            rec.severity.push((t.to_string(), sc.to_string()));
+        }
+    }
+    for r in arr(v, "references") {
+        if let Some(url) = s(r, "url") {
+            rec.references.push(Reference {
+                url: url.to_string(),
+                summary: None,
+                category: s(r, "type").map(str::to_string),
+            });
+        }
+    }
+    for (i, a) in arr(v, "affected").iter().enumerate() {
+        let at = format!("/affected/{i}");
+        let mut aff = OsvAffected::default();
+        if let Some(p) = a.get("package") {
+            let eco = s(p, "ecosystem").ok_or_else(|| bad("required", &format!("{at}/package/ecosystem"), "package needs an ecosystem"))?;
+            let name = s(p, "name").ok_or_else(|| bad("required", &format!("{at}/package/name"), "package needs a name"))?;
+            if let Some(exists) = opts.package_exists {
+                if !exists(eco, name) {
+                    return Err(bad("package-exists", &format!("{at}/package/name"), &format!("package {name:?} is not known in {eco}")));
+                }
+            }
+            aff.ecosystem = Some(eco.to_string());
+            aff.name = Some(name.to_string());
+            aff.purl = s(p, "purl").map(str::to_string);
+        }
+        for (j, r) in arr(a, "ranges").iter().enumerate() {
+            let rat = format!("{at}/ranges/{j}");
+            let ty = s(r, "type").ok_or_else(|| bad("required", &format!("{rat}/type"), "range needs a type"))?;
+            if !["SEMVER", "ECOSYSTEM", "GIT"].contains(&ty) {
+                return Err(bad("range-type", &format!("{rat}/type"), "range type must be SEMVER, ECOSYSTEM or GIT"));
+            }
+            let repo = s(r, "repo").map(str::to_string);
+            if ty == "GIT" && repo.is_none() {
+                return Err(bad("git-repo", &rat, "GIT ranges need a repo"));
+            }
+            let events = r.get("events").and_then(Value::as_array).filter(|e| !e.is_empty()).ok_or_else(|| bad("required", &format!("{rat}/events"), "range needs events"))?;
+            let mut range = OsvRange {
+                range_type: ty.to_string(),
+                repo,
+                events: Vec::new(),
+            };
+            for (k, e) in events.iter().enumerate() {
+                let eat = format!("{rat}/events/{k}");
+                let obj = e.as_object().filter(|o| o.len() == 1).ok_or_else(|| bad("event", &eat, "an event has exactly one of introduced, fixed, last_affected, limit"))?;
+                let (key, val) = obj.iter().next().ok_or_else(|| bad("event", &eat, "empty event"))?;
+                let val = val.as_str().ok_or_else(|| bad("event", &eat, "event value is a string"))?.to_string();
+                if ty == "GIT" && !full_hash(&val) {
+                    return Err(bad("git-hash", &eat, "GIT events use full commit hashes"));
+                }
+                range.events.push(match key.as_str() {
+                    "introduced" => OsvEvent::Introduced(val),
+                    "fixed" => OsvEvent::Fixed(val),
+                    "last_affected" => OsvEvent::LastAffected(val),
+                    "limit" => OsvEvent::Limit(val),
+                    _ => return Err(bad("event", &eat, "unknown event")),
+                });
+            }
+            if !range.events.iter().any(|e| matches!(e, OsvEvent::Introduced(_))) {
+                return Err(bad("introduced", &format!("{rat}/events"), "events must contain an introduced event"));
+            }
+            let fixed = range.events.iter().any(|e| matches!(e, OsvEvent::Fixed(_)));
+            let last = range.events.iter().any(|e| matches!(e, OsvEvent::LastAffected(_)));
+            if fixed && last {
+                return Err(bad("fixed-last-affected", &format!("{rat}/events"), "fixed and last_affected are mutually exclusive"));
+            }
+            aff.ranges.push(range);
+        }
+        aff.versions = arr(a, "versions").iter().filter_map(Value::as_str).map(str::to_string).collect();
+        rec.affected.push(aff);
+    }
+    Ok(rec)
+}

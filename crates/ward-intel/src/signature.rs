@@ -1,0 +1,168 @@
+//! Integrity of imported files: the `.sha512` / `.sha256` checksum file and the OpenPGP
+//! `.asc` detached signature that CSAF providers publish beside each document.
+//!
+//! Without the publisher's public key a signature cannot be verified (an OpenPGP
+//! signature is checked with the signer's public key, which the signature itself does
+//! not carry; it only names the issuer's key id / fingerprint). Ward then parses the
+//! signature packet, records its issuer and reports `signature_present_key_unknown`,
+//! claiming nothing about authenticity. With a keyring ([`Keyring::from_file`]) the
+//! signature is verified fully, and a bad signature rejects the file.
+
+use crate::error::IntelError;
+use crate::model::{ChecksumStatus, SignatureStatus};
+use sha2::{Digest, Sha256, Sha512};
+use std::path::{Path, PathBuf};
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn sidecar(path: &Path, ext: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+/// Check `<file>.sha512` (or `.sha256`) if present. The checksum file holds the hex
+/// digest, optionally followed by the file name (`sha512sum` format).
+pub fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<ChecksumStatus, IntelError> {
+    let file = path.display().to_string();
+    for (ext, alg) in [(".sha512", "SHA-512"), (".sha256", "SHA-256")] {
+        let side = sidecar(path, ext);
+        let Ok(text) = std::fs::read_to_string(&side) else { continue };
+        let expected = text.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let actual = if alg == "SHA-512" {
+            hex::encode(Sha512::digest(bytes))
+        } else {
+            sha256_hex(bytes)
+        };
+        if expected != actual {
+            return Err(IntelError::Checksum {
+                file,
+                algorithm: alg.to_string(),
+                expected,
+                actual,
+            });
+        }
+        return Ok(ChecksumStatus::Verified {
+            algorithm: alg.to_string(),
+        });
+    }
+    Ok(ChecksumStatus::NotPresent)
+}
+
+/// Public keys to verify signatures with.
+#[derive(Default)]
+pub struct Keyring {
+    #[cfg(feature = "openpgp")]
+    keys: Vec<pgp::composed::SignedPublicKey>,
+}
+
+impl Keyring {
+    /// An empty keyring: signatures are parsed but not verified.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Load an armored or binary OpenPGP keyring (one or more public keys).
+    #[cfg(feature = "openpgp")]
+    pub fn from_file(path: &Path) -> Result<Self, IntelError> {
+        use pgp::composed::{Deserializable, SignedPublicKey};
+        let bytes = std::fs::read(path).map_err(|source| IntelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file = path.display().to_string();
+        let bad = |e: pgp::errors::Error| IntelError::Signature {
+            file: file.clone(),
+            message: format!("cannot read keyring: {e}"),
+        };
+        let mut keys = Vec::new();
+        let text = std::str::from_utf8(&bytes).ok().filter(|t| t.trim_start().starts_with("-----BEGIN"));
+        match text {
+            Some(t) => {
+                let (iter, _) = SignedPublicKey::from_string_many(t).map_err(bad)?;
+                for k in iter {
+                    keys.push(k.map_err(bad)?);
+                }
+            }
+            None => {
+                for k in SignedPublicKey::from_bytes_many(std::io::Cursor::new(&bytes[..])).map_err(bad)? {
+                    keys.push(k.map_err(bad)?);
+                }
+            }
+        }
+        if keys.is_empty() {
+            return Err(IntelError::Signature {
+                file,
+                message: "keyring holds no public key".into(),
+            });
+        }
+        Ok(Keyring { keys })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        #[cfg(feature = "openpgp")]
+        {
+            self.keys.is_empty()
+        }
+        #[cfg(not(feature = "openpgp"))]
+        {
+            true
+        }
+    }
+}
+
+/// Check `<file>.asc` if present.
+pub fn verify_signature(path: &Path, bytes: &[u8], keyring: &Keyring) -> Result<SignatureStatus, IntelError> {
+    let side = sidecar(path, ".asc");
+    let Ok(armored) = std::fs::read_to_string(&side) else {
+        return Ok(SignatureStatus::NotPresent);
+    };
+    verify_detached(&armored, bytes, keyring, &side.display().to_string())
+}
+
+/// Verify an armored detached signature over `data`.
+#[cfg(feature = "openpgp")]
+pub fn verify_detached(armored: &str, data: &[u8], keyring: &Keyring, file: &str) -> Result<SignatureStatus, IntelError> {
+    use pgp::composed::{Deserializable, StandaloneSignature};
+    let bad = |m: String| IntelError::Signature {
+        file: file.to_string(),
+        message: m,
+    };
+    let (sig, _) = StandaloneSignature::from_string(armored).map_err(|e| bad(format!("not an OpenPGP signature: {e}")))?;
+    let issuer = sig
+        .signature
+        .issuer_fingerprint()
+        .first()
+        .map(|f| f.to_string())
+        .or_else(|| sig.signature.issuer().first().map(|k| hex::encode(k.as_ref())))
+        .unwrap_or_default();
+    if keyring.keys.is_empty() {
+        return Ok(SignatureStatus::SignaturePresentKeyUnknown { issuer });
+    }
+    for key in &keyring.keys {
+        if sig.verify(&key.primary_key, data).is_ok() {
+            return Ok(SignatureStatus::Verified { issuer });
+        }
+        for sub in &key.public_subkeys {
+            if sig.verify(&sub.key, data).is_ok() {
+                return Ok(SignatureStatus::Verified { issuer });
+            }
+        }
+    }
+    Err(bad(format!("signature by {issuer} does not verify with any key of the keyring")))
+}
+
+/// Without OpenPGP support only the armor is checked.
+#[cfg(not(feature = "openpgp"))]
+pub fn verify_detached(armored: &str, _data: &[u8], _keyring: &Keyring, file: &str) -> Result<SignatureStatus, IntelError> {
+    if !armored.contains("-----BEGIN PGP SIGNATURE-----") {
+        return Err(IntelError::Signature {
+            file: file.to_string(),
+            message: "not an armored OpenPGP signature".into(),
+        });
+    }
+    Ok(SignatureStatus::SignaturePresentKeyUnknown { issuer: String::new() })
+}
