@@ -27,3 +27,8 @@ pub use import::{
 };
 pub use model::*;
 pub use signature::Keyring;
+
+pub mod cpe;
+pub mod cvss;
+pub mod purl;
+pub mod version;
