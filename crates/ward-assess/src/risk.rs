@@ -173,7 +173,7 @@ pub fn score_finding(
         points: round1(cvss * 4.0),
         reason: format!("{cvss_reason} x 4"),
     });
-    let mut ex = 0.0;
+    let mut ex: f64 = 0.0;
     let mut ex_reason = Vec::new();
     if exploitation.kev {
         ex += 40.0;
@@ -228,7 +228,7 @@ pub fn score_finding(
             None => format!("criticality {crit_name} {crit_pts}"),
         },
     });
-    let mut exp = 0.0;
+    let mut exp: f64 = 0.0;
     let mut exp_reason = Vec::new();
     for (on, pts, what) in [
         (exposure.internet_bound, 10.0, "internet-bound connections"),
@@ -251,7 +251,7 @@ pub fn score_finding(
             format!("{} (capped at 15)", exp_reason.join(", "))
         },
     });
-    let mut ctl = 0.0;
+    let mut ctl: f64 = 0.0;
     let mut ctl_reason = Vec::new();
     if exposure.segmented {
         ctl += 10.0;
