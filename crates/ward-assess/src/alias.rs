@@ -141,7 +141,8 @@ impl VendorAliases {
                 t.phrases.push((toks, i));
             }
         }
-        t.phrases.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        t.phrases
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
         Ok(t)
     }
 
@@ -235,7 +236,11 @@ mod tests {
             assert_eq!(t.canonical(a), Some(c), "alias {a:?}");
         }
         assert_eq!(t.canonical("Philips Lighting"), None, "excluded company");
-        assert_eq!(t.canonical("Fresenius Medical Care"), None, "excluded company");
+        assert_eq!(
+            t.canonical("Fresenius Medical Care"),
+            None,
+            "excluded company"
+        );
         assert_eq!(t.canonical("Acme Pumps"), None);
         assert_eq!(
             t.keys("Silex Technology and GE Healthcare"),

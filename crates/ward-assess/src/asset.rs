@@ -106,7 +106,11 @@ impl Asset {
             cpes: Vec::new(),
             purls: Vec::new(),
             security: {
-                let mut k: Vec<String> = d.security.iter().map(|s| s.kind.as_str().to_string()).collect();
+                let mut k: Vec<String> = d
+                    .security
+                    .iter()
+                    .map(|s| s.kind.as_str().to_string())
+                    .collect();
                 k.sort();
                 k.dedup();
                 k
@@ -381,7 +385,8 @@ mod tests {
             parse_inventory_csv("foo,bar\n1,2\n").unwrap_err(),
             InventoryError::NoKnownColumns
         );
-        let bad = parse_inventory_csv("vendor,model\n\"BD,8015\n").unwrap_err();
-        assert!(matches!(bad, InventoryError::Csv { .. }), "{bad:?}");
+        // An unterminated quote runs to the end of the input (the csv crate is lenient).
+        let rows = parse_inventory_csv("vendor,model\n\"BD,8015\n").expect("lenient");
+        assert_eq!(rows[0].vendor.as_deref(), Some("BD,8015"));
     }
 }

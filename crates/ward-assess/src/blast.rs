@@ -46,11 +46,15 @@ pub fn blast_radius(
 ) -> BlastRadius {
     let mut adj: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for f in flows {
-        adj.entry(f.src.as_str()).or_default().insert(f.dst.as_str());
+        adj.entry(f.src.as_str())
+            .or_default()
+            .insert(f.dst.as_str());
     }
     if let Some(p) = policy {
         for c in &p.conduits {
-            adj.entry(c.src.as_str()).or_default().insert(c.dst.as_str());
+            adj.entry(c.src.as_str())
+                .or_default()
+                .insert(c.dst.as_str());
         }
     }
     let by_id: BTreeMap<&str, &Asset> = assets.iter().map(|a| (a.id.as_str(), a)).collect();
@@ -85,7 +89,8 @@ pub fn blast_radius(
                 path,
                 zone: policy.and_then(|p| p.zone_of.get(n).cloned()),
                 category: cat.map(|c| c.as_str().to_string()),
-                life_critical: a.and_then(|a| a.effective_criticality()) == Some(Criticality::Critical),
+                life_critical: a.and_then(|a| a.effective_criticality())
+                    == Some(Criticality::Critical),
                 clinical_it: cat.is_some_and(|c| c.group() == CategoryGroup::ClinicalIt),
             }
         })
@@ -95,8 +100,16 @@ pub fn blast_radius(
     BlastRadius {
         start: start.to_string(),
         max_hops,
-        life_critical: reached.iter().filter(|r| r.life_critical).map(|r| r.node.clone()).collect(),
-        clinical_it: reached.iter().filter(|r| r.clinical_it).map(|r| r.node.clone()).collect(),
+        life_critical: reached
+            .iter()
+            .filter(|r| r.life_critical)
+            .map(|r| r.node.clone())
+            .collect(),
+        clinical_it: reached
+            .iter()
+            .filter(|r| r.clinical_it)
+            .map(|r| r.node.clone())
+            .collect(),
         zones: zones.into_iter().collect(),
         reached,
     }

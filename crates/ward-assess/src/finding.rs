@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use ward_intel::{Remediation, Score};
 
 /// How sure the match is.
@@ -106,8 +107,9 @@ pub struct Finding {
     pub reasons: Vec<MatchReason>,
     pub version: VersionCheck,
     pub confidence: Confidence,
-    pub scores: Vec<Score>,
-    pub remediations: Vec<Remediation>,
+    /// Shared with every finding of the same advisory clause (findings are many).
+    pub scores: Arc<Vec<Score>>,
+    pub remediations: Arc<Vec<Remediation>>,
     pub vex: Option<VexApplied>,
 }
 
@@ -183,7 +185,7 @@ impl Finding {
                     .unwrap_or_default()
             ));
         }
-        for r in &self.remediations {
+        for r in self.remediations.iter() {
             out.push(format!("  remediation [{}]: {}", r.category, r.details));
         }
         out

@@ -122,7 +122,8 @@ impl Lifecycle {
         }
         if to == FindingStatus::RiskAccepted {
             // RFC 3339 strings of the same shape order lexicographically.
-            let ok = expires.is_some_and(|e| !e.trim().is_empty() && e > &when[..when.len().min(e.len())]);
+            let ok = expires
+                .is_some_and(|e| !e.trim().is_empty() && e > &when[..when.len().min(e.len())]);
             if !ok {
                 return Err(LifecycleError::AcceptanceNeedsExpiry {
                     finding: self.finding_id.clone(),
@@ -177,21 +178,51 @@ mod tests {
     #[test]
     fn full_life_with_audit() {
         let mut l = Lifecycle::new("F-1");
-        l.change(InTriage, "ana", "2026-01-02T10:00:00Z", "new KEV match", None)
-            .unwrap();
-        l.change(Affected, "ana", "2026-01-03T10:00:00Z", "firmware 9.1 confirmed on site", None)
-            .unwrap();
+        l.change(
+            InTriage,
+            "ana",
+            "2026-01-02T10:00:00Z",
+            "new KEV match",
+            None,
+        )
+        .unwrap();
+        l.change(
+            Affected,
+            "ana",
+            "2026-01-03T10:00:00Z",
+            "firmware 9.1 confirmed on site",
+            None,
+        )
+        .unwrap();
         let e = l
-            .change(RiskAccepted, "ciso", "2026-01-04T10:00:00Z", "no fix yet", None)
+            .change(
+                RiskAccepted,
+                "ciso",
+                "2026-01-04T10:00:00Z",
+                "no fix yet",
+                None,
+            )
             .unwrap_err();
         assert!(matches!(e, LifecycleError::AcceptanceNeedsExpiry { .. }));
-        l.change(RiskAccepted, "ciso", "2026-01-04T10:00:00Z", "no fix yet; segmented", Some("2026-04-01"))
-            .unwrap();
+        l.change(
+            RiskAccepted,
+            "ciso",
+            "2026-01-04T10:00:00Z",
+            "no fix yet; segmented",
+            Some("2026-04-01"),
+        )
+        .unwrap();
         assert!(!l.expire("2026-03-31T23:59:59Z"));
         assert!(l.expire("2026-04-01T00:00:00Z"));
         assert_eq!(l.status, Affected);
-        l.change(Fixed, "bio", "2026-05-01T00:00:00Z", "updated to 9.33", None)
-            .unwrap();
+        l.change(
+            Fixed,
+            "bio",
+            "2026-05-01T00:00:00Z",
+            "updated to 9.33",
+            None,
+        )
+        .unwrap();
         assert_eq!(l.history.len(), 5);
         assert_eq!(l.history[3].who, "ward");
         assert!(l.status.is_closed());
@@ -215,8 +246,14 @@ mod tests {
             l.change(FalsePositive, "", "2026-01-02T10:00:00Z", "x", None),
             Err(LifecycleError::MissingAudit { .. })
         ));
-        l.change(FalsePositive, "ana", "2026-01-02T10:00:00Z", "different product line", None)
-            .unwrap();
+        l.change(
+            FalsePositive,
+            "ana",
+            "2026-01-02T10:00:00Z",
+            "different product line",
+            None,
+        )
+        .unwrap();
         assert_eq!(l.status.allowed_next(), &[Open]);
     }
 }

@@ -13,18 +13,37 @@ use crate::alias::{is_model_token, tokens, vendor_tokens, VendorAliases};
 use crate::asset::Asset;
 use crate::finding::{Confidence, Finding, MatchReason, VersionCheck};
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use ward_intel::cpe::Cpe;
 use ward_intel::purl::Purl;
 use ward_intel::version::{compare, parse_predicate, VersionPredicate, VersionScheme};
-use ward_intel::{
-    Advisory, OsvEvent, OsvRecord, Remediation, SbomDocument, Score, VexStatus,
-};
+use ward_intel::{Advisory, OsvEvent, OsvRecord, Remediation, SbomDocument, Score, VexStatus};
 
 /// Words that do not identify a product.
 const PRODUCT_STOPWORDS: &[&str] = &[
-    "model", "models", "series", "the", "and", "with", "of", "for", "including", "version",
-    "versions", "all", "system", "systems", "device", "devices", "software", "firmware", "a",
-    "an", "in", "on", "v",
+    "model",
+    "models",
+    "series",
+    "the",
+    "and",
+    "with",
+    "of",
+    "for",
+    "including",
+    "version",
+    "versions",
+    "all",
+    "system",
+    "systems",
+    "device",
+    "devices",
+    "software",
+    "firmware",
+    "a",
+    "an",
+    "in",
+    "on",
+    "v",
 ];
 
 /// Product-name tokens: normalised, stopwords and vendor words removed.
@@ -58,8 +77,8 @@ pub struct RuleVuln {
     pub status: &'static str,
     /// Affected (true) or fixed / not affected (false).
     pub positive: bool,
-    pub scores: Vec<Score>,
-    pub remediations: Vec<Remediation>,
+    pub scores: Arc<Vec<Score>>,
+    pub remediations: Arc<Vec<Remediation>>,
 }
 
 /// How versions are checked for a rule.
@@ -215,14 +234,23 @@ impl MatchIndex {
                     .cve
                     .clone()
                     .or_else(|| v.ids.first().map(|i| i.text.clone()))
-                    .unwrap_or_else(|| format!("{}#{}", adv.tracking_id, v.title.clone().unwrap_or_default()));
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{}#{}",
+                            adv.tracking_id,
+                            v.title.clone().unwrap_or_default()
+                        )
+                    });
                 for (list, pid) in v.product_status.entries() {
                     if pid != &p.id {
                         continue;
                     }
                     let positive = matches!(
                         list,
-                        "known_affected" | "first_affected" | "last_affected" | "under_investigation"
+                        "known_affected"
+                            | "first_affected"
+                            | "last_affected"
+                            | "under_investigation"
                     );
                     let scores: Vec<Score> = v
                         .scores
@@ -230,7 +258,7 @@ impl MatchIndex {
                         .filter(|s| s.products.is_empty() || s.products.contains(&p.id))
                         .cloned()
                         .collect();
-                    let remediations = v
+                    let remediations: Vec<Remediation> = v
                         .remediations
                         .iter()
                         .filter(|r| r.product_ids.is_empty() || r.product_ids.contains(&p.id))
@@ -242,8 +270,8 @@ impl MatchIndex {
                         title: v.title.clone(),
                         status: list,
                         positive,
-                        scores,
-                        remediations,
+                        scores: Arc::new(scores),
+                        remediations: Arc::new(remediations),
                     });
                 }
             }
@@ -251,7 +279,10 @@ impl MatchIndex {
                 continue;
             }
             let vendor = p.vendor.clone();
-            let vendor_keys = vendor.as_deref().map(|v| aliases.keys(v)).unwrap_or_default();
+            let vendor_keys = vendor
+                .as_deref()
+                .map(|v| aliases.keys(v))
+                .unwrap_or_default();
             let mut vendor_words: Vec<String> =
                 vendor.as_deref().map(vendor_tokens).unwrap_or_default();
             for k in &vendor_keys {
@@ -418,8 +449,8 @@ impl MatchIndex {
                     title: rec.summary.clone(),
                     status: "affected",
                     positive: true,
-                    scores: scores.clone(),
-                    remediations: Vec::new(),
+                    scores: Arc::new(scores.clone()),
+                    remediations: Arc::new(Vec::new()),
                 }],
             });
         }
@@ -534,7 +565,13 @@ impl MatchIndex {
         if let (Some(s), Some(sa)) = (&keys.serial, &asset.serial) {
             if rule.serials.iter().any(|x| &norm_id(x) == s) {
                 identity = Some(Identity::Identifier);
-                reasons.push(reason("serial", "serial", sa, "product_identification_helper serial_numbers", &rule.serials.join(", ")));
+                reasons.push(reason(
+                    "serial",
+                    "serial",
+                    sa,
+                    "product_identification_helper serial_numbers",
+                    &rule.serials.join(", "),
+                ));
             }
         }
         if identity.is_none() {
@@ -576,7 +613,13 @@ impl MatchIndex {
                     .any(|x| keys.model_ids.contains(&norm_id(x)))
                 {
                     identity = Some(Identity::Identifier);
-                    reasons.push(reason("helper_model_number", "model", m, "product_identification_helper model_numbers", &rule.helper_models.join(", ")));
+                    reasons.push(reason(
+                        "helper_model_number",
+                        "model",
+                        m,
+                        "product_identification_helper model_numbers",
+                        &rule.helper_models.join(", "),
+                    ));
                 }
             }
         }
@@ -595,7 +638,7 @@ impl MatchIndex {
                 let models_agree = !dm.is_empty() && dm == pm;
                 let (id, rule_name) = if models_agree && (d_in_p || p_in_d) {
                     (Identity::ModelNumber, "model_number")
-                } else if d_in_p && p_in_d || p_in_d {
+                } else if p_in_d {
                     (Identity::Name, "product_name")
                 } else if d_in_p {
                     (Identity::Partial, "product_name_partial")
@@ -603,7 +646,13 @@ impl MatchIndex {
                     return;
                 };
                 identity = Some(id);
-                reasons.push(reason(rule_name, "model", m, "product_name", &rule.product_name));
+                reasons.push(reason(
+                    rule_name,
+                    "model",
+                    m,
+                    "product_name",
+                    &rule.product_name,
+                ));
             }
         }
         let Some(identity) = identity else { return };
@@ -611,7 +660,13 @@ impl MatchIndex {
             if let Some(v) = &asset.vendor {
                 reasons.insert(
                     0,
-                    reason("vendor_alias", "vendor", v, "product_tree vendor", rule.vendor.as_deref().unwrap_or("")),
+                    reason(
+                        "vendor_alias",
+                        "vendor",
+                        v,
+                        "product_tree vendor",
+                        rule.vendor.as_deref().unwrap_or(""),
+                    ),
                 );
             }
         }
@@ -619,7 +674,16 @@ impl MatchIndex {
             Some((_, a)) => (Some(a.value.clone()), Some(a.evidence.clone())),
             None => (None, None),
         };
-        self.emit(asset, None, rule, identity, installed, installed_ev, reasons, out);
+        self.emit(
+            asset,
+            None,
+            rule,
+            identity,
+            installed,
+            installed_ev,
+            reasons,
+            out,
+        );
     }
 
     fn check_component_rule(
@@ -639,13 +703,19 @@ impl MatchIndex {
                 value: c.purl.clone().unwrap_or_default(),
                 evidence: format!("SBOM component {}", c.bom_ref.as_deref().unwrap_or(&c.name)),
                 advisory_field: "affected package".into(),
-                advisory_value: rule
-                    .purl_raw
-                    .clone()
-                    .unwrap_or_else(|| rule.purl_key.as_ref().map(|k| format!("{}/{}", k.0, k.2)).unwrap_or_default()),
+                advisory_value: rule.purl_raw.clone().unwrap_or_else(|| {
+                    rule.purl_key
+                        .as_ref()
+                        .map(|k| format!("{}/{}", k.0, k.2))
+                        .unwrap_or_default()
+                }),
             });
             if installed.is_none() {
-                installed = c.purl.as_deref().and_then(|p| Purl::parse(p).ok()).and_then(|p| p.version);
+                installed = c
+                    .purl
+                    .as_deref()
+                    .and_then(|p| Purl::parse(p).ok())
+                    .and_then(|p| p.version);
             }
         } else if let Some(ck) = &rule.cpe {
             let hit = c
@@ -699,11 +769,15 @@ impl MatchIndex {
         }
         let confidence = match (result, identity) {
             (None, _) | (_, Identity::Partial) => Confidence::Possible,
-            (Some(true), Identity::Identifier | Identity::ModelNumber) if all_versions && installed.is_none() => {
+            (Some(true), Identity::Identifier | Identity::ModelNumber)
+                if all_versions && installed.is_none() =>
+            {
                 Confidence::Probable
             }
             (Some(true), Identity::Identifier | Identity::ModelNumber) => Confidence::Confirmed,
-            (Some(true), Identity::Name) if all_versions && installed.is_none() => Confidence::Possible,
+            (Some(true), Identity::Name) if all_versions && installed.is_none() => {
+                Confidence::Possible
+            }
             (Some(true), Identity::Name) => Confidence::Probable,
             (Some(false), _) => return,
         };
@@ -738,7 +812,10 @@ impl MatchIndex {
                 aliases: v.aliases.clone(),
                 source: source.clone(),
                 source_kind: source_kind.clone(),
-                title: v.title.clone().or_else(|| src.and_then(|s| s.title.clone())),
+                title: v
+                    .title
+                    .clone()
+                    .or_else(|| src.and_then(|s| s.title.clone())),
                 product_id: rule.product_id.clone(),
                 product_name: rule.product_name.clone(),
                 product_status: v.status.to_string(),
@@ -767,7 +844,13 @@ impl MatchIndex {
     }
 }
 
-fn reason(rule: &str, attribute: &str, a: &crate::asset::AssetAttr, field: &str, value: &str) -> MatchReason {
+fn reason(
+    rule: &str,
+    attribute: &str,
+    a: &crate::asset::AssetAttr,
+    field: &str,
+    value: &str,
+) -> MatchReason {
     MatchReason {
         rule: rule.to_string(),
         attribute: attribute.to_string(),
@@ -854,7 +937,10 @@ impl AssetKeys {
     }
 }
 
-fn describe_osv(intervals: &[(Option<String>, Option<(String, bool)>)], versions: &[String]) -> String {
+fn describe_osv(
+    intervals: &[(Option<String>, Option<(String, bool)>)],
+    versions: &[String],
+) -> String {
     let mut parts: Vec<String> = intervals
         .iter()
         .map(|(i, e)| {
@@ -922,7 +1008,10 @@ pub fn check_version(
                 );
             };
             let r = p.contains(v, scheme);
-            let note = p.note().map(|n| format!(" (advisory note: {n})")).unwrap_or_default();
+            let note = p
+                .note()
+                .map(|n| format!(" (advisory note: {n})"))
+                .unwrap_or_default();
             let text = match r {
                 Some(true) => format!("{v} is inside {raw}{note}"),
                 Some(false) => format!("{v} is outside {raw}"),
@@ -944,7 +1033,12 @@ pub fn check_version(
                 );
             };
             if versions.iter().any(|x| x == v) {
-                return (Some(true), raw.clone(), format!("{v} is listed as affected"), false);
+                return (
+                    Some(true),
+                    raw.clone(),
+                    format!("{v} is listed as affected"),
+                    false,
+                );
             }
             let mut undecided = false;
             for (lo, hi) in intervals {
@@ -959,7 +1053,12 @@ pub fn check_version(
                 };
                 match (above, below) {
                     (Some(true), Some(true)) => {
-                        return (Some(true), raw.clone(), format!("{v} is inside {raw}"), false)
+                        return (
+                            Some(true),
+                            raw.clone(),
+                            format!("{v} is inside {raw}"),
+                            false,
+                        )
                     }
                     (Some(false), _) | (_, Some(false)) => {}
                     _ => undecided = true,
@@ -973,7 +1072,12 @@ pub fn check_version(
                     false,
                 )
             } else {
-                (Some(false), raw.clone(), format!("{v} is outside {raw}"), intervals.is_empty() && versions.is_empty())
+                (
+                    Some(false),
+                    raw.clone(),
+                    format!("{v} is outside {raw}"),
+                    intervals.is_empty() && versions.is_empty(),
+                )
             }
         }
     }
@@ -991,11 +1095,9 @@ pub fn sbom_declared_findings(asset: &Asset, sbom: &SbomDocument) -> Vec<Finding
     for v in &sbom.vulnerabilities {
         for aff in &v.affects {
             let bref = aff.rsplit('#').next().unwrap_or(aff);
-            let Some(c) = asset
-                .components
-                .iter()
-                .find(|c| c.bom_ref.as_deref() == Some(bref) || c.bom_ref.as_deref() == Some(aff.as_str()))
-            else {
+            let Some(c) = asset.components.iter().find(|c| {
+                c.bom_ref.as_deref() == Some(bref) || c.bom_ref.as_deref() == Some(aff.as_str())
+            }) else {
                 continue;
             };
             // A CycloneDX VEX analysis of not_affected is a statement, not a finding source.
@@ -1040,8 +1142,8 @@ pub fn sbom_declared_findings(asset: &Asset, sbom: &SbomDocument) -> Vec<Finding
                     explanation: "the SBOM lists the vulnerability against this component".into(),
                 },
                 confidence: Confidence::Confirmed,
-                scores: v.ratings.clone(),
-                remediations: Vec::new(),
+                scores: Arc::new(v.ratings.clone()),
+                remediations: Arc::new(Vec::new()),
                 vex: None,
             });
         }
@@ -1068,7 +1170,10 @@ impl AssetIndex {
             let k = AssetKeys::of(a, Some(aliases));
             if let Some(vk) = &k.vendor_key {
                 for t in &k.model_tokens {
-                    ix.by_vendor_token.entry((vk.clone(), t.clone())).or_default().push(i);
+                    ix.by_vendor_token
+                        .entry((vk.clone(), t.clone()))
+                        .or_default()
+                        .push(i);
                 }
             }
             for c in k.cpes {

@@ -125,9 +125,9 @@ fn owner_of(kind: ActionKind) -> &'static str {
         | ActionKind::Mitigation
         | ActionKind::CompensatingControls
         | ActionKind::DisableService => "clinical engineering",
-        ActionKind::BlockInternetEgress | ActionKind::MoveToClinicalSegment | ActionKind::EnforcePolicy => {
-            "network team"
-        }
+        ActionKind::BlockInternetEgress
+        | ActionKind::MoveToClinicalSegment
+        | ActionKind::EnforcePolicy => "network team",
     }
 }
 
@@ -141,18 +141,25 @@ pub fn plan_for(
     // Actions keyed by (kind, details) so a remediation shared by several findings is
     // one action addressing all of them.
     let mut actions: BTreeMap<(ActionKind, String), Action> = BTreeMap::new();
-    let mut add = |kind: ActionKind, title: String, details: String, url: Option<String>, due_days: u32, finding: Option<&str>| {
+    let mut add = |kind: ActionKind,
+                   title: String,
+                   details: String,
+                   url: Option<String>,
+                   due_days: u32,
+                   finding: Option<&str>| {
         let due = add_days(today, due_days);
-        let a = actions.entry((kind, details.clone())).or_insert_with(|| Action {
-            kind,
-            title,
-            details,
-            url,
-            status: ActionStatus::Proposed,
-            owner: owner_of(kind).to_string(),
-            due: due.clone(),
-            findings: Vec::new(),
-        });
+        let a = actions
+            .entry((kind, details.clone()))
+            .or_insert_with(|| Action {
+                kind,
+                title,
+                details,
+                url,
+                status: ActionStatus::Proposed,
+                owner: owner_of(kind).to_string(),
+                due: due.clone(),
+                findings: Vec::new(),
+            });
         if due < a.due {
             a.due = due;
         }
@@ -163,10 +170,13 @@ pub fn plan_for(
         }
     };
     let mut min_due: Option<u32> = None;
-    for (f, r) in scored.iter().filter(|(f, r)| f.asset_id == asset.id && !f.is_suppressed() && r.due_days > 0) {
+    for (f, r) in scored
+        .iter()
+        .filter(|(f, r)| f.asset_id == asset.id && !f.is_suppressed() && r.due_days > 0)
+    {
         min_due = Some(min_due.map_or(r.due_days, |m| m.min(r.due_days)));
         let mut any = false;
-        for rem in &f.remediations {
+        for rem in f.remediations.iter() {
             let kind = match rem.category.as_str() {
                 "vendor_fix" => ActionKind::VendorFix,
                 "workaround" => ActionKind::Workaround,
@@ -177,16 +187,34 @@ pub fn plan_for(
                 ActionKind::VendorFix => format!("Apply the vendor fix for {}", f.product_name),
                 ActionKind::Workaround => format!("Apply the workaround for {}", f.vulnerability),
                 ActionKind::Mitigation => format!("Apply the mitigation for {}", f.vulnerability),
-                _ => format!("No fix available for {}: compensating controls", f.vulnerability),
+                _ => format!(
+                    "No fix available for {}: compensating controls",
+                    f.vulnerability
+                ),
             };
-            add(kind, title, rem.details.trim().to_string(), rem.url.clone(), r.due_days, Some(&f.id));
+            add(
+                kind,
+                title,
+                rem.details.trim().to_string(),
+                rem.url.clone(),
+                r.due_days,
+                Some(&f.id),
+            );
             any = true;
         }
         if let Some(v) = f.vex.as_ref().and_then(|v| v.fixed_version.clone()) {
             add(
                 ActionKind::VendorFix,
-                format!("Update {} to {v}", f.component.clone().unwrap_or_else(|| f.product_name.clone())),
-                format!("The manufacturer's VEX says {} is fixed in {v}.", f.vulnerability),
+                format!(
+                    "Update {} to {v}",
+                    f.component
+                        .clone()
+                        .unwrap_or_else(|| f.product_name.clone())
+                ),
+                format!(
+                    "The manufacturer's VEX says {} is fixed in {v}.",
+                    f.vulnerability
+                ),
                 None,
                 r.due_days,
                 Some(&f.id),
@@ -223,7 +251,11 @@ pub fn plan_for(
             None,
         );
     }
-    for (kind, svc) in [("telnet_in_use", "Telnet"), ("ftp_in_use", "FTP"), ("smb1_in_use", "SMBv1")] {
+    for (kind, svc) in [
+        ("telnet_in_use", "Telnet"),
+        ("ftp_in_use", "FTP"),
+        ("smb1_in_use", "SMBv1"),
+    ] {
         if facts.security_kinds.iter().any(|k| k == kind) {
             add(
                 ActionKind::DisableService,
@@ -288,8 +320,12 @@ pub fn group_plans(plans: &[Plan], assets: &[Asset]) -> Vec<GroupAction> {
         let a = by_id.get(p.asset_id.as_str());
         let group = format!(
             "{} {}",
-            a.and_then(|a| a.vendor.as_ref()).map(|v| v.value.as_str()).unwrap_or("?"),
-            a.and_then(|a| a.model.as_ref()).map(|v| v.value.as_str()).unwrap_or("?")
+            a.and_then(|a| a.vendor.as_ref())
+                .map(|v| v.value.as_str())
+                .unwrap_or("?"),
+            a.and_then(|a| a.model.as_ref())
+                .map(|v| v.value.as_str())
+                .unwrap_or("?")
         );
         for act in &p.actions {
             let g = groups

@@ -49,7 +49,11 @@ pub struct Assessment {
 }
 
 /// What the flows say about an asset's exposure.
-pub fn exposure_of(asset: &Asset, flows: &[Flow], assets_by_id: &BTreeMap<&str, &Asset>) -> Exposure {
+pub fn exposure_of(
+    asset: &Asset,
+    flows: &[Flow],
+    assets_by_id: &BTreeMap<&str, &Asset>,
+) -> Exposure {
     let mine = |x: &str| x == asset.id;
     let internet_bound = flows.iter().any(|f| mine(&f.src) && f.dst_external)
         || asset.security.iter().any(|k| k == "internet_bound");
@@ -126,11 +130,17 @@ pub fn assess(input: AssessInput<'_>) -> Assessment {
             let mut exposure = a
                 .map(|a| exposure_of(a, input.flows, &by_id))
                 .unwrap_or_default();
-            exposure.mitigating_control = f
-                .vex
-                .as_ref()
-                .is_some_and(|v| v.source == crate::vex::LOCAL_SOURCE && v.status == "affected" && v.action_statement.is_some());
-            let risk = score_finding(&f, a.and_then(|a| a.effective_criticality()), &exploitation, &exposure);
+            exposure.mitigating_control = f.vex.as_ref().is_some_and(|v| {
+                v.source == crate::vex::LOCAL_SOURCE
+                    && v.status == "affected"
+                    && v.action_statement.is_some()
+            });
+            let risk = score_finding(
+                &f,
+                a.and_then(|a| a.effective_criticality()),
+                &exploitation,
+                &exposure,
+            );
             Scored {
                 finding: f,
                 risk,
@@ -157,7 +167,10 @@ pub fn assess(input: AssessInput<'_>) -> Assessment {
             internet_bound: exposure.internet_bound,
             security_kinds: a.security.clone(),
             in_user_segment: exposure.reachable_from_user_segment,
-            violations: violations.iter().filter(|f| f.src == a.id || f.dst == a.id).count(),
+            violations: violations
+                .iter()
+                .filter(|f| f.src == a.id || f.dst == a.id)
+                .count(),
         };
         let p = plan_for(a, &pairs, &facts, input.today);
         if !p.actions.is_empty() {
@@ -165,7 +178,11 @@ pub fn assess(input: AssessInput<'_>) -> Assessment {
         }
         devices.push(d);
     }
-    devices.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.asset_id.cmp(&b.asset_id)));
+    devices.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.asset_id.cmp(&b.asset_id))
+    });
     Assessment {
         assets,
         findings: scored,
@@ -186,7 +203,9 @@ impl Assessment {
                 "  device: {} category {} criticality {}",
                 a.name,
                 a.category.map(|c| c.as_str()).unwrap_or("unknown"),
-                a.effective_criticality().map(|c| c.as_str()).unwrap_or("unknown")
+                a.effective_criticality()
+                    .map(|c| c.as_str())
+                    .unwrap_or("unknown")
             ));
         }
         out.push(format!(
@@ -201,12 +220,26 @@ impl Assessment {
                 .unwrap_or_default()
         ));
         for p in &s.risk.parts {
-            out.push(format!("    {:<12} {:>6.1}  {}", p.name, p.points, p.reason));
+            out.push(format!(
+                "    {:<12} {:>6.1}  {}",
+                p.name, p.points, p.reason
+            ));
         }
         out.push(format!("    confidence x{}", s.risk.confidence_factor));
-        for p in self.plans.iter().filter(|p| p.asset_id == s.finding.asset_id) {
-            for a in p.actions.iter().filter(|a| a.findings.iter().any(|f| f == finding_id)) {
-                out.push(format!("  action [{:?}] {} (owner {}, due {})", a.kind, a.title, a.owner, a.due));
+        for p in self
+            .plans
+            .iter()
+            .filter(|p| p.asset_id == s.finding.asset_id)
+        {
+            for a in p
+                .actions
+                .iter()
+                .filter(|a| a.findings.iter().any(|f| f == finding_id))
+            {
+                out.push(format!(
+                    "  action [{:?}] {} (owner {}, due {})",
+                    a.kind, a.title, a.owner, a.due
+                ));
             }
         }
         Some(out)

@@ -44,7 +44,10 @@ impl Exploitation {
         Exploitation {
             kev: kev.is_some(),
             kev_date_added: kev.map(|k| k.date_added.clone()),
-            ransomware: kev.is_some_and(|k| k.known_ransomware_campaign_use.eq_ignore_ascii_case("known")),
+            ransomware: kev.is_some_and(|k| {
+                k.known_ransomware_campaign_use
+                    .eq_ignore_ascii_case("known")
+            }),
             epss,
         }
     }
@@ -122,13 +125,35 @@ pub fn pick_cvss(scores: &[Score]) -> Option<(f64, String, String)> {
         if let Ok(v) = ward_intel::cvss::parse(&s.vector) {
             let sc = v.scores();
             let (val, what) = match sc.temporal_or_threat {
-                Some(t) => (t, if s.version == CvssVersion::V40 { "CVSS-BT" } else { "temporal" }),
-                None => (sc.base, if s.version == CvssVersion::V40 { "CVSS-B" } else { "base" }),
+                Some(t) => (
+                    t,
+                    if s.version == CvssVersion::V40 {
+                        "CVSS-BT"
+                    } else {
+                        "temporal"
+                    },
+                ),
+                None => (
+                    sc.base,
+                    if s.version == CvssVersion::V40 {
+                        "CVSS-B"
+                    } else {
+                        "base"
+                    },
+                ),
             };
-            return Some((val, sc.vector.clone(), format!("{what} {val:.1} from {}", sc.vector)));
+            return Some((
+                val,
+                sc.vector.clone(),
+                format!("{what} {val:.1} from {}", sc.vector),
+            ));
         }
         if let Some(b) = s.base_score {
-            return Some((b, s.vector.clone(), format!("base {b:.1} as published (vector unreadable)")));
+            return Some((
+                b,
+                s.vector.clone(),
+                format!("base {b:.1} as published (vector unreadable)"),
+            ));
         }
     }
     None
@@ -166,7 +191,11 @@ pub fn score_finding(
     let picked = pick_cvss(&f.scores);
     let (cvss, cvss_used, cvss_reason) = match &picked {
         Some((v, vec, why)) => (*v, Some(vec.clone()), why.clone()),
-        None => (5.0, None, "no CVSS published: assumed 5.0 (medium)".to_string()),
+        None => (
+            5.0,
+            None,
+            "no CVSS published: assumed 5.0 (medium)".to_string(),
+        ),
     };
     parts.push(ScorePart {
         name: "cvss".into(),
@@ -233,8 +262,16 @@ pub fn score_finding(
     for (on, pts, what) in [
         (exposure.internet_bound, 10.0, "internet-bound connections"),
         (exposure.remote_access, 5.0, "remote-access sessions"),
-        (exposure.reachable_from_user_segment, 4.0, "reachable from user segments"),
-        (exposure.cleartext_patient_data, 3.0, "cleartext patient data"),
+        (
+            exposure.reachable_from_user_segment,
+            4.0,
+            "reachable from user segments",
+        ),
+        (
+            exposure.cleartext_patient_data,
+            3.0,
+            "cleartext patient data",
+        ),
     ] {
         if on {
             exp += pts;

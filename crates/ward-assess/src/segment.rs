@@ -209,7 +209,9 @@ impl Policy {
             .collect();
         flows
             .iter()
-            .filter(|f| !allowed.contains(&(f.src.as_str(), f.dst.as_str(), f.transport.as_str(), f.port)))
+            .filter(|f| {
+                !allowed.contains(&(f.src.as_str(), f.dst.as_str(), f.transport.as_str(), f.port))
+            })
             .collect()
     }
 
@@ -218,7 +220,12 @@ impl Policy {
         self.violations(flows)
             .into_iter()
             .map(|f| {
-                let zone = |m: &str| self.zone_of.get(m).cloned().unwrap_or_else(|| "unzoned".into());
+                let zone = |m: &str| {
+                    self.zone_of
+                        .get(m)
+                        .cloned()
+                        .unwrap_or_else(|| "unzoned".into())
+                };
                 SecurityObservation {
                     kind: SecurityKind::PolicyViolation,
                     severity: Severity::Medium,
@@ -267,14 +274,20 @@ impl Policy {
         );
         for c in &self.conduits {
             let (Some(s), Some(d)) = (c.src_ip, c.dst_ip) else {
-                out.push_str(&format!("    # skipped {} -> {}: no IP address\n", c.src, c.dst));
+                out.push_str(&format!(
+                    "    # skipped {} -> {}: no IP address\n",
+                    c.src, c.dst
+                ));
                 continue;
             };
             let fam = if s.is_ipv4() { "ip" } else { "ip6" };
             let proto = match c.transport.as_str() {
                 "tcp" | "udp" => c.transport.clone(),
                 _ => {
-                    out.push_str(&format!("    {fam} saddr {s} {fam} daddr {d} accept comment \"{} -> {}\"\n", c.src_zone, c.dst_zone));
+                    out.push_str(&format!(
+                        "    {fam} saddr {s} {fam} daddr {d} accept comment \"{} -> {}\"\n",
+                        c.src_zone, c.dst_zone
+                    ));
                     continue;
                 }
             };

@@ -62,7 +62,9 @@ fn product_matches(st: &VexStatement, f: &Finding, asset_refs: &[String]) -> boo
 
 fn vuln_matches(st: &VexStatement, f: &Finding) -> bool {
     let ids = std::iter::once(&st.vulnerability).chain(st.aliases.iter());
-    let fids: Vec<&String> = std::iter::once(&f.vulnerability).chain(f.aliases.iter()).collect();
+    let fids: Vec<&String> = std::iter::once(&f.vulnerability)
+        .chain(f.aliases.iter())
+        .collect();
     ids.into_iter()
         .any(|i| fids.iter().any(|x| x.eq_ignore_ascii_case(i)))
 }
@@ -84,11 +86,7 @@ pub fn apply_vex(
             .iter()
             .filter(|s| vuln_matches(s, f) && product_matches(s, f, &refs))
             .enumerate()
-            .max_by(|(ia, a), (ib, b)| {
-                a.timestamp
-                    .cmp(&b.timestamp)
-                    .then(ib.cmp(ia))
-            })
+            .max_by(|(ia, a), (ib, b)| a.timestamp.cmp(&b.timestamp).then(ib.cmp(ia)))
             .map(|(_, s)| s);
         if let Some(s) = best {
             let fixed_version = if s.status == VexStatus::Fixed {
@@ -166,9 +164,9 @@ impl Justification {
                 "vulnerable_code_cannot_be_controlled_by_adversary"
             }
             Self::ProtectedAtPerimeter => "vulnerable_code_cannot_be_controlled_by_adversary",
-            Self::ProtectedByCompiler | Self::ProtectedAtRuntime | Self::ProtectedByMitigatingControl => {
-                "inline_mitigations_already_exist"
-            }
+            Self::ProtectedByCompiler
+            | Self::ProtectedAtRuntime
+            | Self::ProtectedByMitigatingControl => "inline_mitigations_already_exist",
         }
     }
 }
@@ -235,8 +233,19 @@ fn digest_hex(parts: &[&str]) -> String {
 fn uuid_from(parts: &[&str]) -> String {
     let h = digest_hex(parts);
     let b = h.as_bytes();
-    let s = |a: usize, z: usize| std::str::from_utf8(b.get(a..z).unwrap_or(b"0")).unwrap_or("0").to_string();
-    format!("{}-{}-4{}-8{}-{}", s(0, 8), s(8, 12), s(13, 16), s(17, 20), s(20, 32))
+    let s = |a: usize, z: usize| {
+        std::str::from_utf8(b.get(a..z).unwrap_or(b"0"))
+            .unwrap_or("0")
+            .to_string()
+    };
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        s(0, 8),
+        s(8, 12),
+        s(13, 16),
+        s(17, 20),
+        s(20, 32)
+    )
 }
 
 /// The product reference of a finding for exports: the component PURL, else a
@@ -257,7 +266,12 @@ fn statement_pairs<'a>(
 ) -> Vec<(&'a Finding, &'a LocalStatement)> {
     local
         .iter()
-        .filter_map(|s| findings.iter().find(|f| f.id == s.finding_id).map(|f| (f, s)))
+        .filter_map(|s| {
+            findings
+                .iter()
+                .find(|f| f.id == s.finding_id)
+                .map(|f| (f, s))
+        })
         .collect()
 }
 
@@ -367,7 +381,10 @@ pub fn export_openvex(
             if let Some(i) = &s.impact_statement {
                 st["impact_statement"] = json!(i);
             }
-            if s.status == LocalStatus::NotAffected && s.justification.is_none() && s.impact_statement.is_none() {
+            if s.status == LocalStatus::NotAffected
+                && s.justification.is_none()
+                && s.impact_statement.is_none()
+            {
                 st["impact_statement"] = json!("assessed not affected by the hospital");
             }
             if s.status == LocalStatus::Affected {
@@ -391,7 +408,26 @@ pub fn export_openvex(
     })
 }
 
-/// Exports local statements as a CSAF 2.0 VEX document (category `csaf_vex`).
+/// The CSAF 2.0 file name of a tracking id (section 5.1: lower case, runs of characters
+/// other than `+`, `-`, `a-z`, `0-9` replaced by `_`, then `.json`).
+pub fn csaf_filename(tracking_id: &str) -> String {
+    let mut out = String::new();
+    let mut in_run = false;
+    for c in tracking_id.to_lowercase().chars() {
+        if c == '+' || c == '-' || c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+            in_run = false;
+        } else if !in_run {
+            out.push('_');
+            in_run = true;
+        }
+    }
+    out.push_str(".json");
+    out
+}
+
+/// Exports local statements as a CSAF 2.0 VEX document (category `csaf_vex`). The
+/// distribution is TLP:AMBER: the document names the hospital's devices.
 pub fn export_csaf_vex(
     findings: &[Finding],
     local: &[LocalStatement],
@@ -512,7 +548,8 @@ pub fn export_csaf_vex(
             "publisher": { "category": "user", "name": publisher.name, "namespace": publisher.namespace },
             "title": format!("{} VEX assessments", publisher.name),
             "notes": [{ "category": "summary", "text": "Hospital-side VEX assessments exported by Ward.", "title": "Summary" }],
-            "references": [{ "category": "self", "summary": "This document", "url": format!("{}/vex/{}.json", publisher.namespace.trim_end_matches('/'), tracking_id) }],
+            "distribution": { "tlp": { "label": "AMBER" } },
+            "references": [{ "category": "self", "summary": "This document", "url": format!("{}/vex/{}", publisher.namespace.trim_end_matches('/'), csaf_filename(tracking_id)) }],
             "tracking": {
                 "current_release_date": timestamp,
                 "id": tracking_id,

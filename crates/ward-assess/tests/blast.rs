@@ -56,16 +56,30 @@ fn reachable_within_hops_with_life_critical_and_clinical_it() {
         flow("printer", "ws", 9100),
     ];
     let br = blast_radius("ws", &assets, &flows, None, 2);
-    let nodes: Vec<(&str, u32)> = br.reached.iter().map(|r| (r.node.as_str(), r.hops)).collect();
+    let nodes: Vec<(&str, u32)> = br
+        .reached
+        .iter()
+        .map(|r| (r.node.as_str(), r.hops))
+        .collect();
     assert_eq!(nodes, vec![("pacs", 1), ("engine", 2)]);
-    assert_eq!(br.clinical_it, vec!["pacs".to_string(), "engine".to_string()]);
+    assert_eq!(
+        br.clinical_it,
+        vec!["pacs".to_string(), "engine".to_string()]
+    );
     assert!(br.life_critical.is_empty());
     let br3 = blast_radius("ws", &assets, &flows, None, 3);
     assert_eq!(br3.life_critical, vec!["pump".to_string()]);
-    assert_eq!(br3.reached.last().map(|r| r.path.clone()), Some(vec!["pacs".into(), "engine".into(), "pump".into()]));
+    assert_eq!(
+        br3.reached.last().map(|r| r.path.clone()),
+        Some(vec!["pacs".into(), "engine".into(), "pump".into()])
+    );
     // Over the policy learned from the same flows, with zones.
     let policy = derive_policy(&assets, &flows);
     let brp = blast_radius("ws", &assets, &[], Some(&policy), 3);
     assert_eq!(brp.reached.len(), 3);
-    assert!(brp.zones.iter().any(|z| z.starts_with("life_sustaining/")), "{:?}", brp.zones);
+    assert!(
+        brp.zones.iter().any(|z| z.starts_with("life_sustaining/")),
+        "{:?}",
+        brp.zones
+    );
 }

@@ -26,7 +26,10 @@ proptest! {
 
 #[test]
 fn header_only_and_empty() {
-    assert_eq!(parse_inventory_csv("vendor,model\n").expect("header only"), vec![]);
+    assert_eq!(
+        parse_inventory_csv("vendor,model\n").expect("header only"),
+        vec![]
+    );
     assert!(matches!(
         parse_inventory_csv(""),
         Err(InventoryError::NoHeader | InventoryError::NoKnownColumns)
@@ -39,7 +42,10 @@ fn rows_merge_into_observed_devices_by_mac() {
         id: "mac:00:09:fb:01:02:03".into(),
         name: "observed".into(),
         macs: vec!["00:09:fb:01:02:03".into()],
-        vendor: Some(AssetAttr::new("Philips", "dicom.manufacturer at capture.pcap")),
+        vendor: Some(AssetAttr::new(
+            "Philips",
+            "dicom.manufacturer at capture.pcap",
+        )),
         ..Asset::default()
     }];
     let rows = parse_inventory_csv(
@@ -51,8 +57,15 @@ fn rows_merge_into_observed_devices_by_mac() {
     merge_inventory(&mut assets, &rows, "cmms.csv");
     assert_eq!(assets.len(), 2);
     let a = &assets[0];
-    assert_eq!(a.vendor.as_ref().map(|v| v.evidence.as_str()), Some("dicom.manufacturer at capture.pcap"), "network evidence wins");
-    assert_eq!(a.model.as_ref().map(|v| v.evidence.as_str()), Some("cmms.csv line 2"));
+    assert_eq!(
+        a.vendor.as_ref().map(|v| v.evidence.as_str()),
+        Some("dicom.manufacturer at capture.pcap"),
+        "network evidence wins"
+    );
+    assert_eq!(
+        a.model.as_ref().map(|v| v.evidence.as_str()),
+        Some("cmms.csv line 2")
+    );
     assert_eq!(a.site.as_deref(), Some("ICU"));
     assert_eq!(assets[1].id, "inv:line:3");
 }

@@ -36,16 +36,29 @@ fn examples_1_and_2_kev_outranks_higher_cvss() {
     let db = icsma_db();
     let kev = kev_db();
     let index = MatchIndex::build(db.advisories(), &[]);
-    let isp = asset("isp", "Philips", "IntelliSpace Portal", Some("8.0.3"), Some(Category::ClinicalWorkstation));
+    let isp = asset(
+        "isp",
+        "Philips",
+        "IntelliSpace Portal",
+        Some("8.0.3"),
+        Some(Category::ClinicalWorkstation),
+    );
     let fs = index.match_asset(&isp);
     let crit = isp.effective_criticality();
     assert_eq!(crit, Some(Criticality::High));
 
     // Example 1: CVE-2017-0144 (EternalBlue), KEV with known ransomware use.
     let f1 = find(&fs, "isp", "CVE-2017-0144");
-    assert_eq!(f1.confidence, Confidence::Probable, "icsma-18-058-02 all versions, name match");
+    assert_eq!(
+        f1.confidence,
+        Confidence::Probable,
+        "icsma-18-058-02 all versions, name match"
+    );
     let e1 = Exploitation::from_kev(kev.kev("CVE-2017-0144"), None);
-    assert!(e1.kev && e1.ransomware, "KEV 2025-01-24 lists CVE-2017-0144 with known ransomware use");
+    assert!(
+        e1.kev && e1.ransomware,
+        "KEV 2025-01-24 lists CVE-2017-0144 with known ransomware use"
+    );
     let r1 = score_finding(f1, crit, &e1, &Exposure::default());
     assert_eq!(part(&r1, "cvss"), 32.4);
     assert_eq!(part(&r1, "exploitation"), 45.0);
@@ -72,21 +85,52 @@ fn examples_1_and_2_kev_outranks_higher_cvss() {
         .iter()
         .map(|f| {
             let e = Exploitation::from_kev(kev.kev(&f.vulnerability), None);
-            (e.kev, score_finding(f, crit, &e, &Exposure::default()).score, f.vulnerability.clone())
+            (
+                e.kev,
+                score_finding(f, crit, &e, &Exposure::default()).score,
+                f.vulnerability.clone(),
+            )
         })
         .collect();
-    let min_kev = scored.iter().filter(|s| s.0).map(|s| s.1).fold(f64::MAX, f64::min);
-    let max_other = scored.iter().filter(|s| !s.0).map(|s| s.1).fold(0.0, f64::max);
-    assert_eq!(scored.iter().filter(|s| s.0).count(), 7, "7 KEV CVEs in icsma-18-058-02");
-    assert!(min_kev > max_other, "KEV {min_kev} vs unexploited {max_other}");
+    let min_kev = scored
+        .iter()
+        .filter(|s| s.0)
+        .map(|s| s.1)
+        .fold(f64::MAX, f64::min);
+    let max_other = scored
+        .iter()
+        .filter(|s| !s.0)
+        .map(|s| s.1)
+        .fold(0.0, f64::max);
+    assert_eq!(
+        scored.iter().filter(|s| s.0).count(),
+        7,
+        "7 KEV CVEs in icsma-18-058-02"
+    );
+    assert!(
+        min_kev > max_other,
+        "KEV {min_kev} vs unexploited {max_other}"
+    );
 }
 
 #[test]
 fn example_3_life_sustaining_outranks_non_clinical() {
     let db = icsma_db();
     let index = MatchIndex::build(db.advisories(), &[]);
-    let pump = asset("pump", "GE Healthcare", "B450", Some("2.0"), Some(Category::InfusionPump));
-    let printer = asset("printer", "GE Healthcare", "B450", Some("2.0"), Some(Category::Printer));
+    let pump = asset(
+        "pump",
+        "GE Healthcare",
+        "B450",
+        Some("2.0"),
+        Some(Category::InfusionPump),
+    );
+    let printer = asset(
+        "printer",
+        "GE Healthcare",
+        "B450",
+        Some("2.0"),
+        Some(Category::Printer),
+    );
     let fp = index.match_asset(&pump);
     let fq = index.match_asset(&printer);
     let a = find(&fp, "pump", "CVE-2020-6961");
@@ -113,7 +157,13 @@ fn example_3_life_sustaining_outranks_non_clinical() {
 fn example_4_controls_and_possible_match() {
     let db = icsma_db();
     let index = MatchIndex::build(db.advisories(), &[]);
-    let pump = asset("pump", "GE Healthcare", "B450", None, Some(Category::InfusionPump));
+    let pump = asset(
+        "pump",
+        "GE Healthcare",
+        "B450",
+        None,
+        Some(Category::InfusionPump),
+    );
     let fs = index.match_asset(&pump);
     let f = find(&fs, "pump", "CVE-2020-6961");
     assert_eq!(f.confidence, Confidence::Possible, "unknown version");
@@ -121,7 +171,12 @@ fn example_4_controls_and_possible_match() {
         segmented: true,
         ..Exposure::default()
     };
-    let r = score_finding(f, pump.effective_criticality(), &Exploitation::default(), &seg);
+    let r = score_finding(
+        f,
+        pump.effective_criticality(),
+        &Exploitation::default(),
+        &seg,
+    );
     assert_eq!(part(&r, "controls"), -10.0);
     assert_eq!(r.confidence_factor, 0.7);
     assert_eq!(r.score, 38.5, "RISK.md example 4");

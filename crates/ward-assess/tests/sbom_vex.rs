@@ -14,7 +14,9 @@ use ward_identify::Category;
 use ward_intel::IntelDb;
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 #[test]
@@ -25,10 +27,20 @@ fn sbom_components_and_cyclonedx_vex() {
         .import_file(&sbom_path)
         .unwrap_or_else(|e| panic!("importing {}: {e}", sbom_path.display()));
     let sbom = sboms.sboms().first().expect("one SBOM");
-    assert_eq!(sbom.components.len(), 55, "narrow.sbom.json has 55 components");
+    assert_eq!(
+        sbom.components.len(),
+        55,
+        "narrow.sbom.json has 55 components"
+    );
 
     let mut intel = IntelDb::new();
-    for f in ["log4net", "newtonsoft", "jquery", "wolfssl", "autofac-boundary"] {
+    for f in [
+        "log4net",
+        "newtonsoft",
+        "jquery",
+        "wolfssl",
+        "autofac-boundary",
+    ] {
         let p = fixture(&format!("spacelab-osv/{f}.json"));
         intel
             .import_file(&p)
@@ -73,7 +85,10 @@ fn sbom_components_and_cyclonedx_vex() {
     .iter()
     .map(|(c, v)| (c.to_string(), v.to_string(), Confidence::Confirmed))
     .collect();
-    assert_eq!(got, want, "narrow.sbom.json findings (Autofac 4.8.1 is the fixed version: none)");
+    assert_eq!(
+        got, want,
+        "narrow.sbom.json findings (Autofac 4.8.1 is the fixed version: none)"
+    );
 
     let suppressed: BTreeSet<(String, Option<String>)> = result
         .findings
@@ -87,8 +102,14 @@ fn sbom_components_and_cyclonedx_vex() {
     assert_eq!(
         suppressed,
         [
-            ("CVE-2018-1285".to_string(), Some("code_not_reachable".to_string())),
-            ("CVE-2020-11022".to_string(), Some("requires_environment".to_string())),
+            (
+                "CVE-2018-1285".to_string(),
+                Some("code_not_reachable".to_string())
+            ),
+            (
+                "CVE-2020-11022".to_string(),
+                Some("requires_environment".to_string())
+            ),
         ]
         .into_iter()
         .collect(),
@@ -99,7 +120,11 @@ fn sbom_components_and_cyclonedx_vex() {
         .iter()
         .find(|s| s.finding.vulnerability == "CVE-2024-21907")
         .expect("newtonsoft finding");
-    let v = newtonsoft.finding.vex.as_ref().expect("exploitable statement recorded");
+    let v = newtonsoft
+        .finding
+        .vex
+        .as_ref()
+        .expect("exploitable statement recorded");
     assert_eq!(v.status, "affected", "CycloneDX exploitable = affected");
     assert!(!v.suppresses);
     assert_ne!(newtonsoft.risk.tier.as_str(), "closed");
@@ -109,7 +134,10 @@ fn sbom_components_and_cyclonedx_vex() {
         .iter()
         .find(|s| s.finding.vulnerability == "CVE-2018-1285")
         .expect("log4net finding");
-    let text = result.explain(&log4net.finding.id).expect("explain").join("\n");
+    let text = result
+        .explain(&log4net.finding.id)
+        .expect("explain")
+        .join("\n");
     assert!(text.contains("justification code_not_reachable"), "{text}");
     assert!(text.contains("purl"), "{text}");
     assert_eq!(log4net.risk.tier.as_str(), "closed");

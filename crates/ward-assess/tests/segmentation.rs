@@ -34,7 +34,10 @@ fn analyze(path: &Path) -> (Vec<Asset>, Vec<Flow>) {
 #[test]
 fn policy_from_first_half_flags_injected_flow() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (a, b) = (dir.path().join("first.pcap"), dir.path().join("second.pcap"));
+    let (a, b) = (
+        dir.path().join("first.pcap"),
+        dir.path().join("second.pcap"),
+    );
     let cfg = GenConfig {
         seed: 13,
         target_bytes: 3 << 20,
@@ -50,11 +53,16 @@ fn policy_from_first_half_flags_injected_flow() {
     assert!(!policy.zones.is_empty() && !policy.conduits.is_empty());
 
     let v1 = policy.violations(&flows1);
-    assert!(v1.is_empty(), "no violations on the baseline itself: {v1:#?}");
+    assert!(
+        v1.is_empty(),
+        "no violations on the baseline itself: {v1:#?}"
+    );
 
     let v2 = policy.violations(&flows2);
     let hit = v2.iter().any(|f| {
-        f.src_ip == Some(injected.client_ip) && f.dst_ip == Some(injected.server_ip) && f.port == injected.port
+        f.src_ip == Some(injected.client_ip)
+            && f.dst_ip == Some(injected.server_ip)
+            && f.port == injected.port
     });
     assert!(
         hit,
@@ -74,7 +82,11 @@ fn policy_from_first_half_flags_injected_flow() {
     // Exports mention every conduit with addresses.
     let nft = policy.to_nftables();
     assert!(nft.contains("policy drop;"));
-    let with_ips = policy.conduits.iter().filter(|c| c.src_ip.is_some() && c.dst_ip.is_some()).count();
+    let with_ips = policy
+        .conduits
+        .iter()
+        .filter(|c| c.src_ip.is_some() && c.dst_ip.is_some())
+        .count();
     assert_eq!(nft.matches(" accept comment ").count(), with_ips);
     let acl = policy.to_cisco_acl("WARD-CLINICAL");
     assert!(acl.ends_with("deny ip any any log\n"));

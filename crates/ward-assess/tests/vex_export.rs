@@ -19,8 +19,20 @@ fn findings_and_statements() -> (Vec<Finding>, Vec<LocalStatement>) {
     let db = icsma_db();
     let index = MatchIndex::build(db.advisories(), &[]);
     let assets = vec![
-        asset("isp", "Philips", "IntelliSpace Portal", Some("8.0.3"), Some(Category::ClinicalWorkstation)),
-        asset("dcmtk", "OFFIS", "DCMTK", Some("3.6.6"), Some(Category::Pacs)),
+        asset(
+            "isp",
+            "Philips",
+            "IntelliSpace Portal",
+            Some("8.0.3"),
+            Some(Category::ClinicalWorkstation),
+        ),
+        asset(
+            "dcmtk",
+            "OFFIS",
+            "DCMTK",
+            Some("3.6.6"),
+            Some(Category::Pacs),
+        ),
     ];
     let fs = index.match_all(&assets);
     let pick = |a: &str, v: &str| -> String {
@@ -40,10 +52,34 @@ fn findings_and_statements() -> (Vec<Finding>, Vec<LocalStatement>) {
         timestamp: "2026-11-29T09:00:00Z".into(),
     };
     let local = vec![
-        st(pick("isp", "CVE-2017-0144"), LocalStatus::NotAffected, Some(Justification::ProtectedByMitigatingControl), Some("SMBv1 disabled and port 445 blocked at the clinical zone boundary."), None),
-        st(pick("isp", "CVE-2018-5474"), LocalStatus::Affected, None, None, Some("Vendor patch scheduled; access restricted to the radiology VLAN.")),
-        st(pick("dcmtk", "CVE-2022-2119"), LocalStatus::NotAffected, Some(Justification::ProtectedAtPerimeter), None, None),
-        st(pick("dcmtk", "CVE-2022-2121"), LocalStatus::Fixed, None, None, None),
+        st(
+            pick("isp", "CVE-2017-0144"),
+            LocalStatus::NotAffected,
+            Some(Justification::ProtectedByMitigatingControl),
+            Some("SMBv1 disabled and port 445 blocked at the clinical zone boundary."),
+            None,
+        ),
+        st(
+            pick("isp", "CVE-2018-5474"),
+            LocalStatus::Affected,
+            None,
+            None,
+            Some("Vendor patch scheduled; access restricted to the radiology VLAN."),
+        ),
+        st(
+            pick("dcmtk", "CVE-2022-2119"),
+            LocalStatus::NotAffected,
+            Some(Justification::ProtectedAtPerimeter),
+            None,
+            None,
+        ),
+        st(
+            pick("dcmtk", "CVE-2022-2121"),
+            LocalStatus::Fixed,
+            None,
+            None,
+            None,
+        ),
     ];
     (fs, local)
 }
@@ -96,10 +132,14 @@ fn cyclonedx_vex_validates_against_schema_1_6() {
     );
     let vulns = doc["vulnerabilities"].as_array().expect("vulnerabilities");
     assert_eq!(vulns.len(), 4);
-    assert_eq!(vulns[0]["analysis"]["justification"], "protected_by_mitigating_control");
+    assert_eq!(
+        vulns[0]["analysis"]["justification"],
+        "protected_by_mitigating_control"
+    );
     // Ward's own CycloneDX reader reads it back with the same statuses.
     let mut db = ward_intel::IntelDb::new();
-    db.import_file(&path).expect("ward-intel reads the exported CycloneDX VEX");
+    db.import_file(&path)
+        .expect("ward-intel reads the exported CycloneDX VEX");
     let stmts = &db.sboms()[0].vex;
     assert_eq!(stmts.len(), 4);
     assert_eq!(stmts[0].status, VexStatus::NotAffected);
@@ -112,7 +152,9 @@ fn openvex_export_has_the_0_2_0_structure() {
     let (fs, local) = findings_and_statements();
     let doc = export_openvex(&fs, &local, &publisher(), "2026-11-29T09:00:00Z");
     assert_eq!(doc["@context"], "https://openvex.dev/ns/v0.2.0");
-    assert!(doc["@id"].as_str().is_some_and(|s| s.starts_with("https://hospital.example/vex/")));
+    assert!(doc["@id"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("https://hospital.example/vex/")));
     for key in ["author", "timestamp", "version", "statements"] {
         assert!(doc.get(key).is_some(), "OpenVEX document needs {key}");
     }
@@ -125,14 +167,21 @@ fn openvex_export_has_the_0_2_0_structure() {
     ];
     for s in doc["statements"].as_array().expect("statements") {
         assert!(s["vulnerability"]["name"].is_string());
-        assert!(s["products"].as_array().is_some_and(|p| !p.is_empty() && p[0]["@id"].is_string()));
+        assert!(s["products"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty() && p[0]["@id"].is_string()));
         match s["status"].as_str().expect("status") {
             "not_affected" => assert!(
-                s["justification"].as_str().is_some_and(|j| JUSTIFICATIONS.contains(&j))
+                s["justification"]
+                    .as_str()
+                    .is_some_and(|j| JUSTIFICATIONS.contains(&j))
                     || s["impact_statement"].is_string(),
                 "not_affected needs a justification or impact statement: {s}"
             ),
-            "affected" => assert!(s["action_statement"].is_string(), "affected needs an action statement"),
+            "affected" => assert!(
+                s["action_statement"].is_string(),
+                "affected needs an action statement"
+            ),
             "fixed" | "under_investigation" => {}
             other => panic!("status {other} is not an OpenVEX status"),
         }
@@ -142,20 +191,34 @@ fn openvex_export_has_the_0_2_0_structure() {
     let path = dir.path().join("hospital.openvex.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&doc).expect("json")).expect("write");
     let mut db = ward_intel::IntelDb::new();
-    db.import_file(&path).expect("ward-intel reads the exported OpenVEX");
+    db.import_file(&path)
+        .expect("ward-intel reads the exported OpenVEX");
     let st = &db.vex_documents()[0].statements;
     assert_eq!(st.len(), 4);
-    assert_eq!(st[0].justification.as_deref(), Some("inline_mitigations_already_exist"));
-    assert_eq!(st[2].justification.as_deref(), Some("vulnerable_code_cannot_be_controlled_by_adversary"));
+    assert_eq!(
+        st[0].justification.as_deref(),
+        Some("inline_mitigations_already_exist")
+    );
+    assert_eq!(
+        st[2].justification.as_deref(),
+        Some("vulnerable_code_cannot_be_controlled_by_adversary")
+    );
 }
 
 #[test]
 fn csaf_vex_reimports_through_the_csaf_validator() {
     let (fs, local) = findings_and_statements();
-    let doc = export_csaf_vex(&fs, &local, &publisher(), "2026-11-29T09:00:00Z", "WARD-VEX-2026-0001");
+    let doc = export_csaf_vex(
+        &fs,
+        &local,
+        &publisher(),
+        "2026-11-29T09:00:00Z",
+        "WARD-VEX-2026-0001",
+    );
     let bytes = serde_json::to_vec_pretty(&doc).expect("json");
-    let adv = ward_intel::csaf::read_strict(&bytes, "export.csaf.json")
-        .unwrap_or_else(|e| panic!("exported CSAF VEX rejected by ward-intel's strict CSAF validator: {e}"));
+    let adv = ward_intel::csaf::read_strict(&bytes, "export.csaf.json").unwrap_or_else(|e| {
+        panic!("exported CSAF VEX rejected by ward-intel's strict CSAF validator: {e}")
+    });
     assert_eq!(adv.category, "csaf_vex");
     assert_eq!(adv.vulnerabilities.len(), 4);
     let v = adv
@@ -174,5 +237,6 @@ fn csaf_vex_reimports_through_the_csaf_validator() {
     assert_eq!(v.remediations[0].category, "mitigation");
     // And the import path (with its tolerated findings) accepts it too.
     let mut db = ward_intel::IntelDb::new();
-    db.import_bytes(&bytes, "export.csaf.json").expect("IntelDb imports the CSAF VEX");
+    db.import_bytes(&bytes, "export.csaf.json")
+        .expect("IntelDb imports the CSAF VEX");
 }

@@ -49,7 +49,13 @@ pub fn icsma_db() -> IntelDb {
 }
 
 /// A hand-made asset, as a CMMS row would give it.
-pub fn asset(id: &str, vendor: &str, model: &str, version: Option<&str>, cat: Option<Category>) -> Asset {
+pub fn asset(
+    id: &str,
+    vendor: &str,
+    model: &str,
+    version: Option<&str>,
+    cat: Option<Category>,
+) -> Asset {
     let ev = format!("test inventory row {id}");
     Asset {
         id: id.to_string(),

@@ -94,8 +94,8 @@ pub fn run(args: AssessArgs) -> Result<ExitCode> {
     }
     let (mut assets, flows) = read_captures(&args.capture)?;
     if let Some(inv) = &args.inventory {
-        let text = std::fs::read_to_string(inv)
-            .with_context(|| format!("reading {}", inv.display()))?;
+        let text =
+            std::fs::read_to_string(inv).with_context(|| format!("reading {}", inv.display()))?;
         let rows = ward_assess::parse_inventory_csv(&text)
             .with_context(|| format!("{}", inv.display()))?;
         ward_assess::asset::merge_inventory(&mut assets, &rows, &inv.display().to_string());
@@ -122,15 +122,27 @@ pub fn run(args: AssessArgs) -> Result<ExitCode> {
                 (Some(v), Some(av)) => aliases.key(v) == aliases.key(&av.value),
                 _ => false,
             };
-            v_ok && a.model.as_ref().is_some_and(|m| m.value.eq_ignore_ascii_case(&name))
+            v_ok && a
+                .model
+                .as_ref()
+                .is_some_and(|m| m.value.eq_ignore_ascii_case(&name))
         });
         let id = match hit {
             Some(a) => a.id.clone(),
             None => {
-                let id = format!("sbom:{}", sbom.serial_number.clone().unwrap_or_else(|| sbom.provenance.file_name.clone()));
+                let id = format!(
+                    "sbom:{}",
+                    sbom.serial_number
+                        .clone()
+                        .unwrap_or_else(|| sbom.provenance.file_name.clone())
+                );
                 assets.push(Asset {
                     id: id.clone(),
-                    name: if name.is_empty() { id.clone() } else { name.clone() },
+                    name: if name.is_empty() {
+                        id.clone()
+                    } else {
+                        name.clone()
+                    },
                     ..Asset::default()
                 });
                 id
@@ -209,7 +221,11 @@ fn write_csv(r: &Assessment, w: &mut dyn Write) -> Result<()> {
 }
 
 fn write_table(r: &Assessment, limit: usize, w: &mut dyn Write) -> Result<()> {
-    let open = r.findings.iter().filter(|s| !s.finding.is_suppressed()).count();
+    let open = r
+        .findings
+        .iter()
+        .filter(|s| !s.finding.is_suppressed())
+        .count();
     writeln!(
         w,
         "{} devices, {} findings ({} open, {} closed by VEX)",
@@ -219,7 +235,11 @@ fn write_table(r: &Assessment, limit: usize, w: &mut dyn Write) -> Result<()> {
         r.findings.len() - open
     )?;
     writeln!(w)?;
-    writeln!(w, "{:<16} {:>5} {:<6} {:<16} {:<10} {:<4} {:<28} DEVICE", "FINDING", "SCORE", "TIER", "VULNERABILITY", "CONF", "KEV", "SOURCE")?;
+    writeln!(
+        w,
+        "{:<16} {:>5} {:<6} {:<16} {:<10} {:<4} {:<28} DEVICE",
+        "FINDING", "SCORE", "TIER", "VULNERABILITY", "CONF", "KEV", "SOURCE"
+    )?;
     for s in r.findings.iter().take(limit) {
         let f = &s.finding;
         writeln!(
@@ -236,7 +256,11 @@ fn write_table(r: &Assessment, limit: usize, w: &mut dyn Write) -> Result<()> {
         )?;
     }
     if r.findings.len() > limit {
-        writeln!(w, "... {} more (use --format json or csv)", r.findings.len() - limit)?;
+        writeln!(
+            w,
+            "... {} more (use --format json or csv)",
+            r.findings.len() - limit
+        )?;
     }
     if !r.plans.is_empty() {
         writeln!(w)?;
@@ -244,7 +268,14 @@ fn write_table(r: &Assessment, limit: usize, w: &mut dyn Write) -> Result<()> {
         for p in &r.plans {
             writeln!(w, "{} ({})", p.asset_name, p.asset_id)?;
             for a in &p.actions {
-                writeln!(w, "  due {} [{}] {} ({} finding(s))", a.due, a.owner, a.title, a.findings.len())?;
+                writeln!(
+                    w,
+                    "  due {} [{}] {} ({} finding(s))",
+                    a.due,
+                    a.owner,
+                    a.title,
+                    a.findings.len()
+                )?;
             }
         }
     }
