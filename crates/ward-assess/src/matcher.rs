@@ -92,7 +92,7 @@ pub enum VersionRule {
     /// OSV ranges and versions.
     Osv {
         raw: String,
-        intervals: Vec<(Option<String>, Option<(String, bool)>)>,
+        intervals: Vec<OsvInterval>,
         versions: Vec<String>,
     },
     /// The advisory names no version: the product as a whole.
@@ -121,6 +121,9 @@ pub struct ProductRule {
 }
 
 type PurlKey = (String, Option<String>, String);
+
+/// An OSV interval: (introduced, (bound, inclusive)); `None` for open ends.
+pub type OsvInterval = (Option<String>, Option<(String, bool)>);
 
 /// The index of compiled advisory products.
 #[derive(Debug, Default)]
@@ -938,7 +941,7 @@ impl AssetKeys {
 }
 
 fn describe_osv(
-    intervals: &[(Option<String>, Option<(String, bool)>)],
+    intervals: &[OsvInterval],
     versions: &[String],
 ) -> String {
     let mut parts: Vec<String> = intervals

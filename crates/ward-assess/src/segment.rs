@@ -51,7 +51,7 @@ pub fn flows_from_connections(conns: &[Connection]) -> Vec<Flow> {
             dst_external: c.server.scope == Scope::External,
             first_seen: c.first_seen,
             last_seen: c.last_seen,
-            evidence: c.evidence.clone(),
+            evidence: c.evidence,
         })
         .collect()
 }
@@ -249,7 +249,7 @@ impl Policy {
                     first_seen: f.first_seen,
                     last_seen: f.last_seen,
                     count: 1,
-                    evidence: f.evidence.clone(),
+                    evidence: f.evidence,
                 }
             })
             .collect()
