@@ -12,8 +12,8 @@
 use crate::csaf::revision::parse_datetime;
 use crate::error::IntelError;
 use crate::model::{
-    Component, CvssVersion, Hash, Property, Relationship, SbomDocument, SbomVulnerability,
-    Score, SupportInfo, VexStatement, VexStatus,
+    Component, CvssVersion, Hash, Property, Relationship, SbomDocument, SbomVulnerability, Score,
+    SupportInfo, VexStatement, VexStatus,
 };
 use serde_json::Value;
 use std::collections::HashSet;
@@ -35,8 +35,20 @@ const COMPONENT_TYPES: &[&str] = &[
 ];
 const SCOPES: &[&str] = &["required", "optional", "excluded"];
 const HASH_ALGS: &[&str] = &[
-    "MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512", "SHA3-256", "SHA3-384", "SHA3-512",
-    "BLAKE2b-256", "BLAKE2b-384", "BLAKE2b-512", "BLAKE3", "Streebog-256", "Streebog-512",
+    "MD5",
+    "SHA-1",
+    "SHA-256",
+    "SHA-384",
+    "SHA-512",
+    "SHA3-256",
+    "SHA3-384",
+    "SHA3-512",
+    "BLAKE2b-256",
+    "BLAKE2b-384",
+    "BLAKE2b-512",
+    "BLAKE3",
+    "Streebog-256",
+    "Streebog-512",
 ];
 const PATCH_TYPES: &[&str] = &["unofficial", "monkey", "backport", "cherry-pick"];
 const ISSUE_TYPES: &[&str] = &["defect", "enhancement", "security"];
@@ -60,7 +72,13 @@ const JUSTIFICATIONS: &[&str] = &[
     "protected_at_perimeter",
     "protected_by_mitigating_control",
 ];
-const RESPONSES: &[&str] = &["can_not_fix", "will_not_fix", "update", "rollback", "workaround_available"];
+const RESPONSES: &[&str] = &[
+    "can_not_fix",
+    "will_not_fix",
+    "update",
+    "rollback",
+    "workaround_available",
+];
 /// `metadata` keys of CycloneDX 1.2-1.7 (the schema forbids others).
 const METADATA_KEYS: &[&str] = &[
     "timestamp",
@@ -97,18 +115,32 @@ impl Checker<'_> {
         }
         Ok(())
     }
-    fn one_of(&self, rule: &str, at: &str, value: &str, allowed: &[&str]) -> Result<(), IntelError> {
+    fn one_of(
+        &self,
+        rule: &str,
+        at: &str,
+        value: &str,
+        allowed: &[&str],
+    ) -> Result<(), IntelError> {
         if allowed.contains(&value) {
             Ok(())
         } else {
-            Err(self.err(rule, at, format!("{value:?} is not one of the allowed values")))
+            Err(self.err(
+                rule,
+                at,
+                format!("{value:?} is not one of the allowed values"),
+            ))
         }
     }
     fn hash(&self, alg: &str, content: &str, at: &str) -> Result<(), IntelError> {
         self.one_of("hash-alg", at, alg, HASH_ALGS)?;
         let len_ok = [32, 40, 64, 96, 128].contains(&content.len());
         if !len_ok || !content.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(self.err("hash-content", at, format!("{alg} hash is not 32-128 hex digits")));
+            return Err(self.err(
+                "hash-content",
+                at,
+                format!("{alg} hash is not 32-128 hex digits"),
+            ));
         }
         Ok(())
     }
@@ -121,16 +153,27 @@ fn serial_ok(s: &str) -> bool {
     };
     let groups: Vec<&str> = u.split('-').collect();
     groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn support_from(props: &[Property]) -> SupportInfo {
     let mut s = SupportInfo::default();
     for p in props {
-        let key: String = p.name.chars().filter(|c| c.is_ascii_alphanumeric()).flat_map(|c| c.to_lowercase()).collect();
+        let key: String = p
+            .name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .flat_map(|c| c.to_lowercase())
+            .collect();
         if key.contains("levelofsupport") || key.ends_with("supportlevel") {
             s.level_of_support = Some(p.value.clone());
-        } else if key.contains("endofsupport") || key.ends_with("eosdate") || key.contains("endoflife") {
+        } else if key.contains("endofsupport")
+            || key.ends_with("eosdate")
+            || key.contains("endoflife")
+        {
             s.end_of_support = Some(p.value.clone());
         }
     }
@@ -148,7 +191,13 @@ fn vex_status(state: &str) -> VexStatus {
 }
 
 /// Score from a CycloneDX rating `method` and `vector`.
-fn rating_score(method: Option<&str>, vector: Option<&str>, score: Option<f64>, severity: Option<&str>, source: Option<String>) -> Option<Score> {
+fn rating_score(
+    method: Option<&str>,
+    vector: Option<&str>,
+    score: Option<f64>,
+    severity: Option<&str>,
+    source: Option<String>,
+) -> Option<Score> {
     let vector = vector?;
     let version = match method? {
         "CVSSv2" => CvssVersion::V2,
@@ -180,7 +229,10 @@ fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
 }
 
 fn arr<'a>(v: &'a Value, k: &str) -> &'a [Value] {
-    v.get(k).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+    v.get(k)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 pub fn read_json_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError> {
@@ -189,34 +241,56 @@ pub fn read_json_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError
         refs: HashSet::new(),
         lone_expression: true,
     };
-    let root = v.as_object().ok_or_else(|| c.err("required", "/", "a BOM is a JSON object"))?;
+    let root = v
+        .as_object()
+        .ok_or_else(|| c.err("required", "/", "a BOM is a JSON object"))?;
     if s(v, "bomFormat") != Some("CycloneDX") {
         return Err(c.err("bomFormat", "/bomFormat", "bomFormat must be \"CycloneDX\""));
     }
-    let spec = s(v, "specVersion").ok_or_else(|| c.err("required", "/specVersion", "specVersion is required"))?;
+    let spec = s(v, "specVersion")
+        .ok_or_else(|| c.err("required", "/specVersion", "specVersion is required"))?;
     c.lone_expression = !matches!(spec, "1.7" | "1.8");
     let mut doc = SbomDocument {
         spec_version: spec.to_string(),
         ..Default::default()
     };
     if let Some(sn) = root.get("serialNumber") {
-        let sn = sn.as_str().filter(|x| serial_ok(x)).ok_or_else(|| c.err("serialNumber", "/serialNumber", "serialNumber is not urn:uuid:<uuid>"))?;
+        let sn = sn.as_str().filter(|x| serial_ok(x)).ok_or_else(|| {
+            c.err(
+                "serialNumber",
+                "/serialNumber",
+                "serialNumber is not urn:uuid:<uuid>",
+            )
+        })?;
         doc.serial_number = Some(sn.to_string());
     }
     if let Some(ver) = root.get("version") {
-        let n = ver.as_u64().filter(|n| *n >= 1).ok_or_else(|| c.err("version", "/version", "version must be an integer >= 1"))?;
+        let n = ver
+            .as_u64()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| c.err("version", "/version", "version must be an integer >= 1"))?;
         doc.version = Some(n.to_string());
     }
     if let Some(md) = root.get("metadata") {
-        let mdo = md.as_object().ok_or_else(|| c.err("required", "/metadata", "metadata is an object"))?;
+        let mdo = md
+            .as_object()
+            .ok_or_else(|| c.err("required", "/metadata", "metadata is an object"))?;
         for k in mdo.keys() {
             if !METADATA_KEYS.contains(&k.as_str()) {
-                return Err(c.err("additionalProperties", &format!("/metadata/{k}"), format!("unknown metadata property {k:?}")));
+                return Err(c.err(
+                    "additionalProperties",
+                    &format!("/metadata/{k}"),
+                    format!("unknown metadata property {k:?}"),
+                ));
             }
         }
         if let Some(ts) = md.get("timestamp") {
-            if !ts.as_str().is_some_and(|t| parse_datetime(t).is_some()) {
-                return Err(c.err("date-time", "/metadata/timestamp", "timestamp is not an RFC 3339 date-time"));
+            if ts.as_str().is_none_or(|t| parse_datetime(t).is_none()) {
+                return Err(c.err(
+                    "date-time",
+                    "/metadata/timestamp",
+                    "timestamp is not an RFC 3339 date-time",
+                ));
             }
         }
         json_licenses(&c, md.get("licenses"), "/metadata/licenses")?;
@@ -231,16 +305,31 @@ pub fn read_json_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError
         }
     }
     for (i, comp) in arr(v, "components").iter().enumerate() {
-        json_component(&mut c, comp, &format!("/components/{i}"), None, &mut doc.components, 0)?;
+        json_component(
+            &mut c,
+            comp,
+            &format!("/components/{i}"),
+            None,
+            &mut doc.components,
+            0,
+        )?;
     }
     for (i, svc) in arr(v, "services").iter().enumerate() {
         json_service(&mut c, svc, &format!("/services/{i}"), 0)?;
     }
     for (i, d) in arr(v, "dependencies").iter().enumerate() {
         let at = format!("/dependencies/{i}");
-        let r = s(d, "ref").filter(|r| !r.is_empty()).ok_or_else(|| c.err("dependency", &at, "dependency needs a non-empty ref"))?;
+        let r = s(d, "ref")
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| c.err("dependency", &at, "dependency needs a non-empty ref"))?;
         for (j, t) in arr(d, "dependsOn").iter().enumerate() {
-            let t = t.as_str().filter(|t| !t.is_empty()).ok_or_else(|| c.err("dependency", &format!("{at}/dependsOn/{j}"), "dependsOn entries are non-empty strings"))?;
+            let t = t.as_str().filter(|t| !t.is_empty()).ok_or_else(|| {
+                c.err(
+                    "dependency",
+                    &format!("{at}/dependsOn/{j}"),
+                    "dependsOn entries are non-empty strings",
+                )
+            })?;
             doc.relationships.push(Relationship {
                 from: r.to_string(),
                 kind: "dependsOn".into(),
@@ -255,24 +344,42 @@ pub fn read_json_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError
             });
         }
     }
-    let source_doc = doc.serial_number.clone().unwrap_or_else(|| file.to_string());
+    let source_doc = doc
+        .serial_number
+        .clone()
+        .unwrap_or_else(|| file.to_string());
     for (i, vul) in arr(v, "vulnerabilities").iter().enumerate() {
-        json_vulnerability(&mut c, vul, &format!("/vulnerabilities/{i}"), &source_doc, &mut doc)?;
+        json_vulnerability(
+            &mut c,
+            vul,
+            &format!("/vulnerabilities/{i}"),
+            &source_doc,
+            &mut doc,
+        )?;
     }
     Ok(doc)
 }
 
-fn json_properties(c: &Checker, props: Option<&Value>, at: &str) -> Result<Vec<Property>, IntelError> {
+fn json_properties(
+    c: &Checker,
+    props: Option<&Value>,
+    at: &str,
+) -> Result<Vec<Property>, IntelError> {
     let mut out = Vec::new();
     let Some(props) = props else { return Ok(out) };
-    let list = props.as_array().ok_or_else(|| c.err("properties", at, "properties is an array"))?;
+    let list = props
+        .as_array()
+        .ok_or_else(|| c.err("properties", at, "properties is an array"))?;
     for (i, p) in list.iter().enumerate() {
         let pat = format!("{at}/{i}");
-        let obj = p.as_object().ok_or_else(|| c.err("properties", &pat, "a property is an object"))?;
+        let obj = p
+            .as_object()
+            .ok_or_else(|| c.err("properties", &pat, "a property is an object"))?;
         if obj.keys().any(|k| k != "name" && k != "value") {
             return Err(c.err("properties", &pat, "a property has only name and value"));
         }
-        let name = s(p, "name").ok_or_else(|| c.err("properties", &pat, "a property needs a name"))?;
+        let name =
+            s(p, "name").ok_or_else(|| c.err("properties", &pat, "a property needs a name"))?;
         out.push(Property {
             name: name.to_string(),
             value: s(p, "value").unwrap_or("").to_string(),
@@ -283,14 +390,20 @@ fn json_properties(c: &Checker, props: Option<&Value>, at: &str) -> Result<Vec<P
 
 fn json_licenses(c: &Checker, lic: Option<&Value>, at: &str) -> Result<(), IntelError> {
     let Some(lic) = lic else { return Ok(()) };
-    let list = lic.as_array().ok_or_else(|| c.err("license", at, "licenses is an array"))?;
+    let list = lic
+        .as_array()
+        .ok_or_else(|| c.err("license", at, "licenses is an array"))?;
     let mut expressions = 0;
     for (i, l) in list.iter().enumerate() {
         let lat = format!("{at}/{i}");
         let has_l = l.get("license").is_some();
         let has_e = l.get("expression").is_some();
         if has_l == has_e {
-            return Err(c.err("license-choice", &lat, "a license entry has exactly one of license or expression"));
+            return Err(c.err(
+                "license-choice",
+                &lat,
+                "a license entry has exactly one of license or expression",
+            ));
         }
         if has_e {
             expressions += 1;
@@ -298,18 +411,34 @@ fn json_licenses(c: &Checker, lic: Option<&Value>, at: &str) -> Result<(), Intel
         if let Some(lo) = l.get("license") {
             let (id, name) = (lo.get("id"), lo.get("name"));
             if id.is_some() == name.is_some() {
-                return Err(c.err("license", &format!("{lat}/license"), "a license has exactly one of id or name"));
+                return Err(c.err(
+                    "license",
+                    &format!("{lat}/license"),
+                    "a license has exactly one of id or name",
+                ));
             }
             if let Some(enc) = lo.get("text").and_then(|t| t.get("encoding")) {
                 if enc.as_str() != Some("base64") {
-                    return Err(c.err("license-encoding", &format!("{lat}/license/text/encoding"), "encoding must be base64"));
+                    return Err(c.err(
+                        "license-encoding",
+                        &format!("{lat}/license/text/encoding"),
+                        "encoding must be base64",
+                    ));
                 }
             }
-            json_properties(c, lo.get("properties"), &format!("{lat}/license/properties"))?;
+            json_properties(
+                c,
+                lo.get("properties"),
+                &format!("{lat}/license/properties"),
+            )?;
         }
     }
     if c.lone_expression && expressions > 0 && list.len() > 1 {
-        return Err(c.err("license-choice", at, "an expression must be the only license entry"));
+        return Err(c.err(
+            "license-choice",
+            at,
+            "an expression must be the only license entry",
+        ));
     }
     Ok(())
 }
@@ -319,7 +448,8 @@ fn json_hashes(c: &Checker, v: &Value, at: &str) -> Result<Vec<Hash>, IntelError
     for (i, h) in arr(v, "hashes").iter().enumerate() {
         let hat = format!("{at}/hashes/{i}");
         let alg = s(h, "alg").ok_or_else(|| c.err("required", &hat, "hash needs alg"))?;
-        let content = s(h, "content").ok_or_else(|| c.err("required", &hat, "hash needs content"))?;
+        let content =
+            s(h, "content").ok_or_else(|| c.err("required", &hat, "hash needs content"))?;
         c.hash(alg, content, &hat)?;
         out.push(Hash {
             algorithm: alg.to_string(),
@@ -345,12 +475,26 @@ fn json_component(
     if !v.is_object() {
         return Err(c.err("required", at, "a component is an object"));
     }
-    let ty = s(v, "type").ok_or_else(|| c.err("required", &format!("{at}/type"), "component type is required"))?;
+    let ty = s(v, "type").ok_or_else(|| {
+        c.err(
+            "required",
+            &format!("{at}/type"),
+            "component type is required",
+        )
+    })?;
     c.one_of("component-type", &format!("{at}/type"), ty, COMPONENT_TYPES)?;
-    let name = s(v, "name").ok_or_else(|| c.err("required", &format!("{at}/name"), "component name is required"))?;
+    let name = s(v, "name").ok_or_else(|| {
+        c.err(
+            "required",
+            &format!("{at}/name"),
+            "component name is required",
+        )
+    })?;
     let bom_ref = match v.get("bom-ref") {
         Some(r) => {
-            let r = r.as_str().ok_or_else(|| c.err("bom-ref", &format!("{at}/bom-ref"), "bom-ref is a string"))?;
+            let r = r
+                .as_str()
+                .ok_or_else(|| c.err("bom-ref", &format!("{at}/bom-ref"), "bom-ref is a string"))?;
             c.bom_ref(r, &format!("{at}/bom-ref"))?;
             Some(r.to_string())
         }
@@ -359,13 +503,24 @@ fn json_component(
     if let Some(scope) = s(v, "scope") {
         c.one_of("scope", &format!("{at}/scope"), scope, SCOPES)?;
     }
-    let external = v.get("isExternal").and_then(Value::as_bool).unwrap_or(false);
+    let external = v
+        .get("isExternal")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     if v.get("versionRange").is_some() {
         if !external {
-            return Err(c.err("versionRange", &format!("{at}/versionRange"), "versionRange is only allowed with isExternal true"));
+            return Err(c.err(
+                "versionRange",
+                &format!("{at}/versionRange"),
+                "versionRange is only allowed with isExternal true",
+            ));
         }
         if v.get("version").is_some() {
-            return Err(c.err("versionRange", at, "a component has version or versionRange, not both"));
+            return Err(c.err(
+                "versionRange",
+                at,
+                "a component has version or versionRange, not both",
+            ));
         }
     }
     if let Some(sw) = v.get("swid") {
@@ -377,15 +532,28 @@ fn json_component(
     if let Some(ped) = v.get("pedigree") {
         for (i, p) in arr(ped, "patches").iter().enumerate() {
             let pat = format!("{at}/pedigree/patches/{i}");
-            c.one_of("patch-type", &format!("{pat}/type"), s(p, "type").unwrap_or(""), PATCH_TYPES)?;
+            c.one_of(
+                "patch-type",
+                &format!("{pat}/type"),
+                s(p, "type").unwrap_or(""),
+                PATCH_TYPES,
+            )?;
             for (j, r) in arr(p, "resolves").iter().enumerate() {
-                c.one_of("issue-type", &format!("{pat}/resolves/{j}/type"), s(r, "type").unwrap_or(""), ISSUE_TYPES)?;
+                c.one_of(
+                    "issue-type",
+                    &format!("{pat}/resolves/{j}/type"),
+                    s(r, "type").unwrap_or(""),
+                    ISSUE_TYPES,
+                )?;
             }
         }
     }
     let hashes = json_hashes(c, v, at)?;
     let properties = json_properties(c, v.get("properties"), &format!("{at}/properties"))?;
-    let supplier = v.get("supplier").and_then(|x| s(x, "name")).map(str::to_string);
+    let supplier = v
+        .get("supplier")
+        .and_then(|x| s(x, "name"))
+        .map(str::to_string);
     let comp = Component {
         bom_ref: bom_ref.clone(),
         component_type: Some(ty.to_string()),
@@ -406,7 +574,14 @@ fn json_component(
     out.push(comp);
     let me = bom_ref.or_else(|| Some(name.to_string()));
     for (i, child) in arr(v, "components").iter().enumerate() {
-        json_component(c, child, &format!("{at}/components/{i}"), me.as_deref(), out, depth + 1)?;
+        json_component(
+            c,
+            child,
+            &format!("{at}/components/{i}"),
+            me.as_deref(),
+            out,
+            depth + 1,
+        )?;
     }
     Ok(())
 }
@@ -415,14 +590,25 @@ fn json_service(c: &mut Checker, v: &Value, at: &str, depth: usize) -> Result<()
     if depth > MAX_DEPTH {
         return Err(c.err("depth", at, "services nested too deeply"));
     }
-    s(v, "name").ok_or_else(|| c.err("required", &format!("{at}/name"), "service name is required"))?;
+    s(v, "name").ok_or_else(|| {
+        c.err(
+            "required",
+            &format!("{at}/name"),
+            "service name is required",
+        )
+    })?;
     if let Some(r) = v.get("bom-ref") {
         let r = r.as_str().unwrap_or("");
         c.bom_ref(r, &format!("{at}/bom-ref"))?;
     }
     for (i, d) in arr(v, "data").iter().enumerate() {
         if let Some(flow) = d.get("flow") {
-            c.one_of("data-flow", &format!("{at}/data/{i}/flow"), flow.as_str().unwrap_or(""), DATA_FLOWS)?;
+            c.one_of(
+                "data-flow",
+                &format!("{at}/data/{i}/flow"),
+                flow.as_str().unwrap_or(""),
+                DATA_FLOWS,
+            )?;
         }
     }
     json_properties(c, v.get("properties"), &format!("{at}/properties"))?;
@@ -432,12 +618,21 @@ fn json_service(c: &mut Checker, v: &Value, at: &str, depth: usize) -> Result<()
     Ok(())
 }
 
-fn json_vulnerability(c: &mut Checker, v: &Value, at: &str, source_doc: &str, doc: &mut SbomDocument) -> Result<(), IntelError> {
+fn json_vulnerability(
+    c: &mut Checker,
+    v: &Value,
+    at: &str,
+    source_doc: &str,
+    doc: &mut SbomDocument,
+) -> Result<(), IntelError> {
     if let Some(r) = v.get("bom-ref") {
         c.bom_ref(r.as_str().unwrap_or(""), &format!("{at}/bom-ref"))?;
     }
     let id = s(v, "id").unwrap_or("").to_string();
-    let source = v.get("source").and_then(|x| s(x, "name")).map(str::to_string);
+    let source = v
+        .get("source")
+        .and_then(|x| s(x, "name"))
+        .map(str::to_string);
     let mut vul = SbomVulnerability {
         id: id.clone(),
         source: source.clone(),
@@ -445,8 +640,18 @@ fn json_vulnerability(c: &mut Checker, v: &Value, at: &str, source_doc: &str, do
         ..Default::default()
     };
     for r in arr(v, "ratings") {
-        let rsource = r.get("source").and_then(|x| s(x, "name")).map(str::to_string).or_else(|| source.clone());
-        match rating_score(s(r, "method"), s(r, "vector"), r.get("score").and_then(Value::as_f64), s(r, "severity"), rsource) {
+        let rsource = r
+            .get("source")
+            .and_then(|x| s(x, "name"))
+            .map(str::to_string)
+            .or_else(|| source.clone());
+        match rating_score(
+            s(r, "method"),
+            s(r, "vector"),
+            r.get("score").and_then(Value::as_f64),
+            s(r, "severity"),
+            rsource,
+        ) {
             Some(score) => vul.ratings.push(score),
             None => {
                 if let Some(sev) = s(r, "severity") {
@@ -455,32 +660,67 @@ fn json_vulnerability(c: &mut Checker, v: &Value, at: &str, source_doc: &str, do
             }
         }
     }
-    vul.cwes = arr(v, "cwes").iter().filter_map(Value::as_u64).filter_map(|n| u32::try_from(n).ok()).collect();
-    let aliases: Vec<String> = arr(v, "references").iter().filter_map(|r| s(r, "id")).map(str::to_string).collect();
+    vul.cwes = arr(v, "cwes")
+        .iter()
+        .filter_map(Value::as_u64)
+        .filter_map(|n| u32::try_from(n).ok())
+        .collect();
+    let aliases: Vec<String> = arr(v, "references")
+        .iter()
+        .filter_map(|r| s(r, "id"))
+        .map(str::to_string)
+        .collect();
     let analysis = v.get("analysis");
     let mut state = None;
     if let Some(a) = analysis {
         if let Some(st) = a.get("state") {
             let st = st.as_str().unwrap_or("");
-            c.one_of("analysis-state", &format!("{at}/analysis/state"), st, IMPACT_STATES)?;
+            c.one_of(
+                "analysis-state",
+                &format!("{at}/analysis/state"),
+                st,
+                IMPACT_STATES,
+            )?;
             state = Some(st.to_string());
         }
         if let Some(j) = a.get("justification") {
-            c.one_of("analysis-justification", &format!("{at}/analysis/justification"), j.as_str().unwrap_or(""), JUSTIFICATIONS)?;
+            c.one_of(
+                "analysis-justification",
+                &format!("{at}/analysis/justification"),
+                j.as_str().unwrap_or(""),
+                JUSTIFICATIONS,
+            )?;
         }
         for (i, r) in arr(a, "response").iter().enumerate() {
-            c.one_of("analysis-response", &format!("{at}/analysis/response/{i}"), r.as_str().unwrap_or(""), RESPONSES)?;
+            c.one_of(
+                "analysis-response",
+                &format!("{at}/analysis/response/{i}"),
+                r.as_str().unwrap_or(""),
+                RESPONSES,
+            )?;
         }
     }
     for (i, aff) in arr(v, "affects").iter().enumerate() {
-        let r = s(aff, "ref").ok_or_else(|| c.err("required", &format!("{at}/affects/{i}/ref"), "affects needs ref"))?;
+        let r = s(aff, "ref").ok_or_else(|| {
+            c.err(
+                "required",
+                &format!("{at}/affects/{i}/ref"),
+                "affects needs ref",
+            )
+        })?;
         vul.affects.push(r.to_string());
         let versions: Vec<String> = arr(aff, "versions")
             .iter()
-            .filter_map(|x| s(x, "version").or_else(|| s(x, "range")).map(str::to_string))
+            .filter_map(|x| {
+                s(x, "version")
+                    .or_else(|| s(x, "range"))
+                    .map(str::to_string)
+            })
             .collect();
         if let (Some(st), Some(a)) = (&state, analysis) {
-            let justification = s(a, "justification").map(str::to_string).or_else(|| (st == "false_positive").then(|| "false_positive".to_string()));
+            let justification = s(a, "justification")
+                .map(str::to_string)
+                .or_else(|| (st == "false_positive").then(|| "false_positive".to_string()));
             doc.vex.push(VexStatement {
                 vulnerability: id.clone(),
                 aliases: aliases.clone(),
@@ -489,10 +729,18 @@ fn json_vulnerability(c: &mut Checker, v: &Value, at: &str, source_doc: &str, do
                 status: vex_status(st),
                 justification,
                 impact_statement: s(a, "detail").map(str::to_string),
-                action_statement: s(v, "recommendation").or_else(|| s(v, "workaround")).map(str::to_string),
-                responses: arr(a, "response").iter().filter_map(Value::as_str).map(str::to_string).collect(),
+                action_statement: s(v, "recommendation")
+                    .or_else(|| s(v, "workaround"))
+                    .map(str::to_string),
+                responses: arr(a, "response")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
                 detail: s(a, "detail").map(str::to_string),
-                timestamp: s(a, "lastUpdated").or_else(|| s(v, "updated")).map(str::to_string),
+                timestamp: s(a, "lastUpdated")
+                    .or_else(|| s(v, "updated"))
+                    .map(str::to_string),
                 source_document: source_doc.to_string(),
                 versions,
             });
@@ -511,6 +759,13 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
         offset: e.valid_up_to(),
         message: "not UTF-8".into(),
     })?;
+    if let Some(offset) = xml_too_deep(text) {
+        return Err(IntelError::Xml {
+            file: file.to_string(),
+            offset,
+            message: format!("elements nested deeper than {MAX_XML_DEPTH} levels"),
+        });
+    }
     let opts = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: 5_000_000,
@@ -528,10 +783,16 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
     };
     let at = |n: roxmltree::Node| format!("byte {}", n.range().start);
     let ns = root.tag_name().namespace().unwrap_or("");
-    let spec = ns.strip_prefix("http://cyclonedx.org/schema/bom/").unwrap_or("");
+    let spec = ns
+        .strip_prefix("http://cyclonedx.org/schema/bom/")
+        .unwrap_or("");
     let known = ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7"];
     if root.tag_name().name() != "bom" || !known.contains(&spec) {
-        return Err(c.err("namespace", &at(root), format!("root is not a CycloneDX bom (namespace {ns:?})")));
+        return Err(c.err(
+            "namespace",
+            &at(root),
+            format!("root is not a CycloneDX bom (namespace {ns:?})"),
+        ));
     }
     c.lone_expression = spec != "1.7";
     let mut doc = SbomDocument {
@@ -540,7 +801,11 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
     };
     if let Some(sn) = root.attribute("serialNumber") {
         if !serial_ok(sn) {
-            return Err(c.err("serialNumber", &at(root), "serialNumber is not urn:uuid:<uuid>"));
+            return Err(c.err(
+                "serialNumber",
+                &at(root),
+                "serialNumber is not urn:uuid:<uuid>",
+            ));
         }
         doc.serial_number = Some(sn.to_string());
     }
@@ -549,7 +814,11 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
     if let Some(md) = child(root, "metadata") {
         if let Some(ts) = child(md, "timestamp") {
             if parse_datetime(ts.text().unwrap_or("").trim()).is_none() {
-                return Err(c.err("date-time", &at(ts), "timestamp is not an RFC 3339 date-time"));
+                return Err(c.err(
+                    "date-time",
+                    &at(ts),
+                    "timestamp is not an RFC 3339 date-time",
+                ));
             }
         }
         if let Some(l) = child(md, "licenses") {
@@ -564,14 +833,26 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
         }
     }
     if let Some(comps) = child(root, "components") {
-        for comp in comps.children().filter(|n| n.is_element() && n.tag_name().name() == "component") {
+        for comp in comps
+            .children()
+            .filter(|n| n.is_element() && n.tag_name().name() == "component")
+        {
             xml_component(&mut c, comp, None, &mut doc.components, 0)?;
         }
     }
     if let Some(deps) = child(root, "dependencies") {
-        for d in deps.descendants().filter(|n| n.is_element() && n.tag_name().name() == "dependency") {
-            let r = d.attribute("ref").filter(|r| !r.is_empty()).ok_or_else(|| c.err("dependency", &at(d), "dependency needs a non-empty ref"))?;
-            for t in d.children().filter(|n| n.is_element() && n.tag_name().name() == "dependency") {
+        for d in deps
+            .descendants()
+            .filter(|n| n.is_element() && n.tag_name().name() == "dependency")
+        {
+            let r = d
+                .attribute("ref")
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| c.err("dependency", &at(d), "dependency needs a non-empty ref"))?;
+            for t in d
+                .children()
+                .filter(|n| n.is_element() && n.tag_name().name() == "dependency")
+            {
                 if let Some(to) = t.attribute("ref") {
                     doc.relationships.push(Relationship {
                         from: r.to_string(),
@@ -582,13 +863,61 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
             }
         }
     }
-    let source_doc = doc.serial_number.clone().unwrap_or_else(|| file.to_string());
+    let source_doc = doc
+        .serial_number
+        .clone()
+        .unwrap_or_else(|| file.to_string());
     if let Some(vulns) = child(root, "vulnerabilities") {
-        for v in vulns.children().filter(|n| n.is_element() && n.tag_name().name() == "vulnerability") {
+        for v in vulns
+            .children()
+            .filter(|n| n.is_element() && n.tag_name().name() == "vulnerability")
+        {
             xml_vulnerability(&mut c, v, &source_doc, &mut doc)?;
         }
     }
     Ok(doc)
+}
+
+/// Deepest XML element nesting accepted (the XML parser recurses; real BOMs stay far
+/// below this).
+pub const MAX_XML_DEPTH: usize = 160;
+
+/// Byte offset where element nesting first exceeds [`MAX_XML_DEPTH`], if it does.
+/// A cheap scan: start tags open, end tags and `/>` close; comments, CDATA,
+/// processing instructions and declarations are skipped.
+fn xml_too_deep(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(off) = b.get(i..).and_then(|r| r.iter().position(|c| *c == b'<')) {
+        i += off;
+        let rest = &b[i..];
+        let skip_to = |pat: &[u8]| {
+            rest.windows(pat.len())
+                .position(|w| w == pat)
+                .map(|p| p + pat.len())
+        };
+        if rest.starts_with(b"<!--") {
+            i += skip_to(b"-->")?;
+            continue;
+        }
+        if rest.starts_with(b"<![CDATA[") {
+            i += skip_to(b"]]>")?;
+            continue;
+        }
+        let end = rest.iter().position(|c| *c == b'>')?;
+        let tag = &rest[..=end];
+        if tag.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+        } else if !(tag.starts_with(b"<?") || tag.starts_with(b"<!") || tag.ends_with(b"/>")) {
+            depth += 1;
+            if depth > MAX_XML_DEPTH {
+                return Some(i);
+            }
+        }
+        i += end + 1;
+    }
+    None
 }
 
 fn text_of(n: roxmltree::Node, name: &str) -> Option<String> {
@@ -597,8 +926,12 @@ fn text_of(n: roxmltree::Node, name: &str) -> Option<String> {
         .map(|c| c.text().unwrap_or("").trim().to_string())
 }
 
-fn elements<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> + 'a {
-    n.children().filter(move |c| c.is_element() && c.tag_name().name() == name)
+fn elements<'a, 'i>(
+    n: roxmltree::Node<'a, 'i>,
+    name: &'a str,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> + 'a {
+    n.children()
+        .filter(move |c| c.is_element() && c.tag_name().name() == name)
 }
 
 fn xml_licenses(c: &Checker, l: roxmltree::Node) -> Result<(), IntelError> {
@@ -606,7 +939,11 @@ fn xml_licenses(c: &Checker, l: roxmltree::Node) -> Result<(), IntelError> {
     let lics: Vec<_> = elements(l, "license").collect();
     let exprs = elements(l, "expression").count();
     if c.lone_expression && exprs > 0 && (exprs + lics.len()) > 1 {
-        return Err(c.err("license-choice", &at, "an expression must be the only license entry"));
+        return Err(c.err(
+            "license-choice",
+            &at,
+            "an expression must be the only license entry",
+        ));
     }
     for lic in lics {
         let at = format!("byte {}", lic.range().start);
@@ -626,14 +963,23 @@ fn xml_licenses(c: &Checker, l: roxmltree::Node) -> Result<(), IntelError> {
     Ok(())
 }
 
-fn xml_component(c: &mut Checker, n: roxmltree::Node, parent: Option<&str>, out: &mut Vec<Component>, depth: usize) -> Result<(), IntelError> {
+fn xml_component(
+    c: &mut Checker,
+    n: roxmltree::Node,
+    parent: Option<&str>,
+    out: &mut Vec<Component>,
+    depth: usize,
+) -> Result<(), IntelError> {
     let at = format!("byte {}", n.range().start);
     if depth > MAX_DEPTH {
         return Err(c.err("depth", &at, "components nested too deeply"));
     }
-    let ty = n.attribute("type").ok_or_else(|| c.err("required", &at, "component type is required"))?;
+    let ty = n
+        .attribute("type")
+        .ok_or_else(|| c.err("required", &at, "component type is required"))?;
     c.one_of("component-type", &at, ty, COMPONENT_TYPES)?;
-    let name = text_of(n, "name").ok_or_else(|| c.err("required", &at, "component name is required"))?;
+    let name =
+        text_of(n, "name").ok_or_else(|| c.err("required", &at, "component name is required"))?;
     let bom_ref = match n.attribute("bom-ref") {
         Some(r) => {
             c.bom_ref(r, &at)?;
@@ -655,10 +1001,20 @@ fn xml_component(c: &mut Checker, n: roxmltree::Node, parent: Option<&str>, out:
     if let Some(ped) = elements(n, "pedigree").next() {
         for patches in elements(ped, "patches") {
             for p in elements(patches, "patch") {
-                c.one_of("patch-type", &at, p.attribute("type").unwrap_or(""), PATCH_TYPES)?;
+                c.one_of(
+                    "patch-type",
+                    &at,
+                    p.attribute("type").unwrap_or(""),
+                    PATCH_TYPES,
+                )?;
                 for res in elements(p, "resolves") {
                     for issue in elements(res, "issue") {
-                        c.one_of("issue-type", &at, issue.attribute("type").unwrap_or(""), ISSUE_TYPES)?;
+                        c.one_of(
+                            "issue-type",
+                            &at,
+                            issue.attribute("type").unwrap_or(""),
+                            ISSUE_TYPES,
+                        )?;
                     }
                 }
             }
@@ -679,14 +1035,18 @@ fn xml_component(c: &mut Checker, n: roxmltree::Node, parent: Option<&str>, out:
     let mut properties = Vec::new();
     for ps in elements(n, "properties") {
         for p in elements(ps, "property") {
-            let pname = p.attribute("name").ok_or_else(|| c.err("properties", &at, "a property needs a name"))?;
+            let pname = p
+                .attribute("name")
+                .ok_or_else(|| c.err("properties", &at, "a property needs a name"))?;
             properties.push(Property {
                 name: pname.to_string(),
                 value: p.text().unwrap_or("").trim().to_string(),
             });
         }
     }
-    let supplier = elements(n, "supplier").next().and_then(|s| text_of(s, "name"));
+    let supplier = elements(n, "supplier")
+        .next()
+        .and_then(|s| text_of(s, "name"));
     out.push(Component {
         bom_ref: bom_ref.clone(),
         component_type: Some(ty.to_string()),
@@ -713,13 +1073,20 @@ fn xml_component(c: &mut Checker, n: roxmltree::Node, parent: Option<&str>, out:
     Ok(())
 }
 
-fn xml_vulnerability(c: &mut Checker, v: roxmltree::Node, source_doc: &str, doc: &mut SbomDocument) -> Result<(), IntelError> {
+fn xml_vulnerability(
+    c: &mut Checker,
+    v: roxmltree::Node,
+    source_doc: &str,
+    doc: &mut SbomDocument,
+) -> Result<(), IntelError> {
     let at = format!("byte {}", v.range().start);
     if let Some(r) = v.attribute("bom-ref") {
         c.bom_ref(r, &at)?;
     }
     let id = text_of(v, "id").unwrap_or_default();
-    let source = elements(v, "source").next().and_then(|s| text_of(s, "name"));
+    let source = elements(v, "source")
+        .next()
+        .and_then(|s| text_of(s, "name"));
     let mut vul = SbomVulnerability {
         id: id.clone(),
         source: source.clone(),
@@ -732,14 +1099,22 @@ fn xml_vulnerability(c: &mut Checker, v: roxmltree::Node, source_doc: &str, doc:
             let method = text_of(r, "method");
             let vector = text_of(r, "vector");
             let sev = text_of(r, "severity");
-            match rating_score(method.as_deref(), vector.as_deref(), score, sev.as_deref(), source.clone()) {
+            match rating_score(
+                method.as_deref(),
+                vector.as_deref(),
+                score,
+                sev.as_deref(),
+                source.clone(),
+            ) {
                 Some(sc) => vul.ratings.push(sc),
                 None => vul.severities.extend(sev),
             }
         }
     }
     for cw in elements(v, "cwes") {
-        vul.cwes.extend(elements(cw, "cwe").filter_map(|x| x.text().and_then(|t| t.trim().parse::<u32>().ok())));
+        vul.cwes.extend(
+            elements(cw, "cwe").filter_map(|x| x.text().and_then(|t| t.trim().parse::<u32>().ok())),
+        );
     }
     let analysis = elements(v, "analysis").next();
     let state = analysis.and_then(|a| text_of(a, "state"));
@@ -761,7 +1136,8 @@ fn xml_vulnerability(c: &mut Checker, v: roxmltree::Node, source_doc: &str, doc:
     }
     for affs in elements(v, "affects") {
         for t in elements(affs, "target") {
-            let r = text_of(t, "ref").ok_or_else(|| c.err("required", &at, "affects target needs ref"))?;
+            let r = text_of(t, "ref")
+                .ok_or_else(|| c.err("required", &at, "affects target needs ref"))?;
             vul.affects.push(r.clone());
             let versions: Vec<String> = elements(t, "versions")
                 .flat_map(|vs| elements(vs, "version"))
@@ -775,7 +1151,9 @@ fn xml_vulnerability(c: &mut Checker, v: roxmltree::Node, source_doc: &str, doc:
                     product: r,
                     subcomponents: Vec::new(),
                     status: vex_status(st),
-                    justification: justification.clone().or_else(|| (st == "false_positive").then(|| "false_positive".to_string())),
+                    justification: justification
+                        .clone()
+                        .or_else(|| (st == "false_positive").then(|| "false_positive".to_string())),
                     impact_statement: detail.clone(),
                     action_statement: text_of(v, "recommendation"),
                     responses: responses.clone(),

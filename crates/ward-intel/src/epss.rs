@@ -7,7 +7,11 @@ use crate::model::{EpssScore, EpssSnapshot};
 
 /// Is this the start of an EPSS file?
 pub fn looks_like_epss(text: &str) -> bool {
-    let first = text.trim_start_matches('\u{feff}').lines().next().unwrap_or("");
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
     first.starts_with("#model_version:") || first.trim() == "cve,epss,percentile"
 }
 
@@ -50,14 +54,20 @@ pub fn read(bytes: &[u8], file: &str) -> Result<EpssSnapshot, IntelError> {
             continue;
         }
         let mut parts = line.split(',');
-        let (Some(cve), Some(score), Some(pct), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(cve), Some(score), Some(pct), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(err(n, "expected three columns".into()));
         };
         if !crate::csaf::validate::cve_pattern_ok(cve) {
             return Err(err(n, format!("{cve:?} is not a CVE id")));
         }
         let p = |s: &str, what: &str| -> Result<f64, IntelError> {
-            s.trim().parse::<f64>().ok().filter(|x| (0.0..=1.0).contains(x)).ok_or_else(|| err(n, format!("{what} {s:?} is not a probability")))
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| (0.0..=1.0).contains(x))
+                .ok_or_else(|| err(n, format!("{what} {s:?} is not a probability")))
         };
         snap.scores.push(EpssScore {
             cve: cve.to_string(),
@@ -78,7 +88,12 @@ pub fn read(bytes: &[u8], file: &str) -> Result<EpssSnapshot, IntelError> {
 
 fn is_date(d: &str) -> bool {
     let b = d.as_bytes();
-    b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -71,7 +71,12 @@ impl IntelError {
         }
     }
 
-    pub(crate) fn invalid(file: &str, test: &str, pointer: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(
+        file: &str,
+        test: &str,
+        pointer: &str,
+        message: impl Into<String>,
+    ) -> Self {
         IntelError::Invalid {
             file: file.to_string(),
             test: test.to_string(),
@@ -86,18 +91,68 @@ pub(crate) fn from_json_slice<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
     file: &str,
 ) -> Result<T, IntelError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
-    match result {
-        Ok(v) => {
-            de.end().map_err(|e| json_error(file, "", &e))?;
-            Ok(v)
-        }
-        Err(e) => {
-            let pointer = path_to_pointer(e.path());
-            Err(json_error(file, &pointer, e.inner()))
+    if let Some((line, column)) = too_deep(bytes) {
+        return Err(IntelError::Json {
+            file: file.to_string(),
+            pointer: "/".into(),
+            line,
+            column,
+            message: format!("nesting deeper than {MAX_JSON_DEPTH} levels"),
+        });
+    }
+    // Fast path without path tracking; on failure parse again to find the pointer.
+    match serde_json::from_slice::<T>(bytes) {
+        Ok(v) => Ok(v),
+        Err(plain) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+            match result {
+                Ok(_) => Err(json_error(file, "", &plain)),
+                Err(e) => {
+                    let pointer = path_to_pointer(e.path());
+                    Err(json_error(file, &pointer, e.inner()))
+                }
+            }
         }
     }
+}
+
+/// Deepest JSON nesting accepted. Real documents stay far below; the limit keeps the
+/// recursive deserializers within a 2 MiB thread stack even in debug builds.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// Position (line, column) where nesting first exceeds [`MAX_JSON_DEPTH`], if it does.
+fn too_deep(bytes: &[u8]) -> Option<(usize, usize)> {
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    let (mut line, mut col) = (1usize, 0usize);
+    for &b in bytes {
+        col += 1;
+        if in_str {
+            match (esc, b) {
+                (true, _) => esc = false,
+                (false, b'\\') => esc = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return Some((line, col));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'\n' => {
+                line += 1;
+                col = 0;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn json_error(file: &str, pointer: &str, e: &serde_json::Error) -> IntelError {

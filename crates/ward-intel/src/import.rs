@@ -49,7 +49,10 @@ pub enum ImportOutcome {
 
 impl ImportOutcome {
     pub fn changed(&self) -> bool {
-        matches!(self, ImportOutcome::Imported { .. } | ImportOutcome::Superseded { .. })
+        matches!(
+            self,
+            ImportOutcome::Imported { .. } | ImportOutcome::Superseded { .. }
+        )
     }
 }
 
@@ -131,12 +134,22 @@ impl IntelDb {
     }
 
     /// Import bytes that did not come from a file (no checksum or signature beside them).
-    pub fn import_bytes(&mut self, bytes: &[u8], file_name: &str) -> Result<ImportOutcome, IntelError> {
+    pub fn import_bytes(
+        &mut self,
+        bytes: &[u8],
+        file_name: &str,
+    ) -> Result<ImportOutcome, IntelError> {
         let sha = signature::sha256_hex(bytes);
         if self.seen.contains(&sha) {
             return Ok(ImportOutcome::Duplicate { sha256: sha });
         }
-        self.import_checked(bytes, file_name, sha, ChecksumStatus::NotPresent, SignatureStatus::NotPresent)
+        self.import_checked(
+            bytes,
+            file_name,
+            sha,
+            ChecksumStatus::NotPresent,
+            SignatureStatus::NotPresent,
+        )
     }
 
     fn import_checked(
@@ -164,7 +177,12 @@ impl IntelDb {
         Ok(outcome)
     }
 
-    fn insert(&mut self, format: Format, doc: IntelDocument, warnings: Vec<String>) -> ImportOutcome {
+    fn insert(
+        &mut self,
+        format: Format,
+        doc: IntelDocument,
+        warnings: Vec<String>,
+    ) -> ImportOutcome {
         let kind = doc.kind().to_string();
         let id = doc.id();
         let imported = |warnings| ImportOutcome::Imported {
@@ -178,10 +196,9 @@ impl IntelDb {
                 a.provenance.publisher = Some(a.publisher.clone());
                 a.provenance.tracking_id = Some(a.tracking_id.clone());
                 a.provenance.version = Some(a.version.clone());
-                let pos = self
-                    .advisories
-                    .iter()
-                    .position(|x| x.tracking_id == a.tracking_id && x.publisher_namespace == a.publisher_namespace);
+                let pos = self.advisories.iter().position(|x| {
+                    x.tracking_id == a.tracking_id && x.publisher_namespace == a.publisher_namespace
+                });
                 match pos {
                     None => {
                         self.advisories.push(*a);
@@ -189,7 +206,12 @@ impl IntelDb {
                     }
                     Some(i) => {
                         let old = &self.advisories[i];
-                        if newer(&a.version, &a.current_release_date, &old.version, &old.current_release_date) {
+                        if newer(
+                            &a.version,
+                            &a.current_release_date,
+                            &old.version,
+                            &old.current_release_date,
+                        ) {
                             let previous_version = old.version.clone();
                             let version = a.version.clone();
                             self.advisories[i] = *a;
@@ -212,7 +234,11 @@ impl IntelDb {
             }
             IntelDocument::Sbom(s) => {
                 let key = s.serial_number.clone();
-                let pos = key.as_ref().and_then(|k| self.sboms.iter().position(|x| x.serial_number.as_ref() == Some(k)));
+                let pos = key.as_ref().and_then(|k| {
+                    self.sboms
+                        .iter()
+                        .position(|x| x.serial_number.as_ref() == Some(k))
+                });
                 match pos {
                     Some(i) => {
                         let old_v = self.sboms[i].version.clone().unwrap_or_default();
@@ -240,36 +266,39 @@ impl IntelDb {
                     }
                 }
             }
-            IntelDocument::Vex(v) => {
-                match self.vex.iter().position(|x| x.id == v.id) {
-                    Some(i) => {
-                        let old = &self.vex[i];
-                        let (ov, nv) = (old.version.clone().unwrap_or_default(), v.version.clone().unwrap_or_default());
-                        let later = nv.parse::<u64>().unwrap_or(0) > ov.parse::<u64>().unwrap_or(0)
-                            || (nv == ov && v.timestamp.as_deref().and_then(parse_datetime) > old.timestamp.as_deref().and_then(parse_datetime));
-                        if later {
-                            self.vex[i] = *v;
-                            ImportOutcome::Superseded {
-                                format,
-                                id,
-                                previous_version: ov,
-                                version: nv,
-                                warnings,
-                            }
-                        } else {
-                            ImportOutcome::Outdated {
-                                id,
-                                version: nv,
-                                current_version: ov,
-                            }
+            IntelDocument::Vex(v) => match self.vex.iter().position(|x| x.id == v.id) {
+                Some(i) => {
+                    let old = &self.vex[i];
+                    let (ov, nv) = (
+                        old.version.clone().unwrap_or_default(),
+                        v.version.clone().unwrap_or_default(),
+                    );
+                    let later = nv.parse::<u64>().unwrap_or(0) > ov.parse::<u64>().unwrap_or(0)
+                        || (nv == ov
+                            && v.timestamp.as_deref().and_then(parse_datetime)
+                                > old.timestamp.as_deref().and_then(parse_datetime));
+                    if later {
+                        self.vex[i] = *v;
+                        ImportOutcome::Superseded {
+                            format,
+                            id,
+                            previous_version: ov,
+                            version: nv,
+                            warnings,
+                        }
+                    } else {
+                        ImportOutcome::Outdated {
+                            id,
+                            version: nv,
+                            current_version: ov,
                         }
                     }
-                    None => {
-                        self.vex.push(*v);
-                        imported(warnings)
-                    }
                 }
-            }
+                None => {
+                    self.vex.push(*v);
+                    imported(warnings)
+                }
+            },
             IntelDocument::Kev(k) => {
                 for e in &k.entries {
                     self.kev.insert(e.cve.clone(), e.clone());
@@ -281,7 +310,10 @@ impl IntelDb {
             }
             IntelDocument::Epss(e) => {
                 for s in &e.scores {
-                    self.epss.entry(s.cve.clone()).or_default().insert(s.date.clone(), s.clone());
+                    self.epss
+                        .entry(s.cve.clone())
+                        .or_default()
+                        .insert(s.date.clone(), s.clone());
                 }
                 self.epss_files.push(e.provenance.clone());
                 imported(warnings)
@@ -310,7 +342,12 @@ impl IntelDb {
                 imported(warnings)
             }
             IntelDocument::Cve(c) => {
-                let date = |r: &CveRecord| r.date_updated.clone().or_else(|| r.date_published.clone()).unwrap_or_default();
+                let date = |r: &CveRecord| {
+                    r.date_updated
+                        .clone()
+                        .or_else(|| r.date_published.clone())
+                        .unwrap_or_default()
+                };
                 if let Some(old) = self.cves.get(&c.id) {
                     if !newer("", &date(&c), "", &date(old)) {
                         return ImportOutcome::Outdated {
@@ -359,7 +396,9 @@ impl IntelDb {
 
     /// The current revision of an advisory, by tracking id (case-insensitive).
     pub fn advisory(&self, tracking_id: &str) -> Option<&Advisory> {
-        self.advisories.iter().find(|a| a.tracking_id.eq_ignore_ascii_case(tracking_id))
+        self.advisories
+            .iter()
+            .find(|a| a.tracking_id.eq_ignore_ascii_case(tracking_id))
     }
 
     /// Advisories that describe a CVE (in `cve` or `ids`).
@@ -368,7 +407,10 @@ impl IntelDb {
             .iter()
             .filter(|a| {
                 a.vulnerabilities.iter().any(|v| {
-                    v.cve.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(cve)) || v.ids.iter().any(|i| i.text.eq_ignore_ascii_case(cve))
+                    v.cve
+                        .as_deref()
+                        .is_some_and(|c| c.eq_ignore_ascii_case(cve))
+                        || v.ids.iter().any(|i| i.text.eq_ignore_ascii_case(cve))
                 })
             })
             .collect()
@@ -381,7 +423,11 @@ impl IntelDb {
         self.advisories
             .iter()
             .flat_map(|a| a.products.iter().map(move |p| (a, p)))
-            .filter(|(_, p)| hit(&p.name) || p.product_name.as_deref().is_some_and(hit) || p.aliases.iter().any(|x| hit(x)))
+            .filter(|(_, p)| {
+                hit(&p.name)
+                    || p.product_name.as_deref().is_some_and(hit)
+                    || p.aliases.iter().any(|x| hit(x))
+            })
             .collect()
     }
 
@@ -401,7 +447,10 @@ impl IntelDb {
     }
     /// OSV records whose id or aliases name `id`.
     pub fn osv_for(&self, id: &str) -> Vec<&OsvRecord> {
-        self.osv.values().filter(|o| o.id == id || o.aliases.iter().any(|a| a == id)).collect()
+        self.osv
+            .values()
+            .filter(|o| o.id == id || o.aliases.iter().any(|a| a == id))
+            .collect()
     }
     pub fn cve_record(&self, id: &str) -> Option<&CveRecord> {
         self.cves.get(id)
@@ -412,7 +461,9 @@ impl IntelDb {
             .iter()
             .flat_map(|d| d.statements.iter())
             .chain(self.sboms.iter().flat_map(|s| s.vex.iter()))
-            .filter(|s| s.vulnerability == vulnerability || s.aliases.iter().any(|a| a == vulnerability))
+            .filter(|s| {
+                s.vulnerability == vulnerability || s.aliases.iter().any(|a| a == vulnerability)
+            })
             .collect()
     }
 
@@ -424,7 +475,11 @@ impl IntelDb {
         }
         let upper = id.to_ascii_uppercase();
         if upper.starts_with("CVE-") {
-            let advisories: Vec<&str> = self.advisories_for_cve(&upper).iter().map(|a| a.tracking_id.as_str()).collect();
+            let advisories: Vec<&str> = self
+                .advisories_for_cve(&upper)
+                .iter()
+                .map(|a| a.tracking_id.as_str())
+                .collect();
             let item = CveView {
                 cve: upper.clone(),
                 record: self.cve_record(&upper),
@@ -434,7 +489,12 @@ impl IntelDb {
                 osv: self.osv_for(&upper).iter().map(|o| o.id.as_str()).collect(),
                 vex: self.vex_statements_for(&upper),
             };
-            let empty = item.record.is_none() && item.kev.is_none() && item.epss.is_none() && item.advisories.is_empty() && item.osv.is_empty() && item.vex.is_empty();
+            let empty = item.record.is_none()
+                && item.kev.is_none()
+                && item.epss.is_none()
+                && item.advisories.is_empty()
+                && item.osv.is_empty()
+                && item.vex.is_empty();
             return (!empty).then_some(ShowItem::Cve(Box::new(item)));
         }
         if let Some(o) = self.osv(id) {
@@ -451,17 +511,23 @@ impl IntelDb {
                     .iter()
                     .filter_map(|v| {
                         let st = v.product_status.entries().find(|(_, pid)| **pid == p.id)?.0;
-                        Some((v.cve.clone().unwrap_or_else(|| v.title.clone().unwrap_or_default()), st))
+                        Some((
+                            v.cve
+                                .clone()
+                                .unwrap_or_else(|| v.title.clone().unwrap_or_default()),
+                            st,
+                        ))
                     })
                     .collect(),
             })
             .collect();
-        (!products.is_empty()).then_some(ShowItem::Products(products))
+        (!products.is_empty()).then_some(ShowItem::Products { products })
     }
 
     /// [`IntelDb::show_item`] as pretty JSON.
     pub fn show(&self, id: &str) -> Option<String> {
-        self.show_item(id).and_then(|i| serde_json::to_string_pretty(&i).ok())
+        self.show_item(id)
+            .and_then(|i| serde_json::to_string_pretty(&i).ok())
     }
 }
 
@@ -472,7 +538,10 @@ pub enum ShowItem<'a> {
     Advisory(&'a Advisory),
     Cve(Box<CveView<'a>>),
     Osv(&'a OsvRecord),
-    Products(Vec<ProductView<'a>>),
+    /// A struct variant: internally tagged enums cannot carry a bare list.
+    Products {
+        products: Vec<ProductView<'a>>,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -535,7 +604,10 @@ impl fmt::Display for ImportReport {
 
 /// Sidecar files that belong to a document rather than being one.
 fn is_sidecar(p: &Path) -> bool {
-    matches!(p.extension().and_then(|e| e.to_str()), Some("asc" | "sha512" | "sha256" | "sig" | "md"))
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("asc" | "sha512" | "sha256" | "sig" | "md")
+    )
 }
 
 const MAX_DEPTH: usize = 32;
@@ -546,11 +618,16 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<(PathBuf, bool)> {
         if depth > MAX_DEPTH {
             return;
         }
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for p in entries {
-            if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')) {
+            if p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+            {
                 continue;
             }
             if p.is_dir() {
@@ -578,19 +655,51 @@ pub fn import_paths(db: &mut IntelDb, paths: &[PathBuf], progress: &dyn Fn(&Path
     for (path, explicit) in collect_files(paths) {
         progress(&path);
         match db.import_file(&path) {
-            Ok(ImportOutcome::Imported { kind, id, warnings, format }) => {
-                report.warnings.extend(warnings.into_iter().map(|w| (path.clone(), w)));
-                report.imported.push((path, format!("{} {kind} {id}", format.name())));
+            Ok(ImportOutcome::Imported {
+                kind,
+                id,
+                warnings,
+                format,
+            }) => {
+                report
+                    .warnings
+                    .extend(warnings.into_iter().map(|w| (path.clone(), w)));
+                report
+                    .imported
+                    .push((path, format!("{} {kind} {id}", format.name())));
             }
-            Ok(ImportOutcome::Superseded { id, previous_version, version, warnings, format }) => {
-                report.warnings.extend(warnings.into_iter().map(|w| (path.clone(), w)));
-                report.imported.push((path, format!("{} {id} version {version} supersedes {previous_version}", format.name())));
+            Ok(ImportOutcome::Superseded {
+                id,
+                previous_version,
+                version,
+                warnings,
+                format,
+            }) => {
+                report
+                    .warnings
+                    .extend(warnings.into_iter().map(|w| (path.clone(), w)));
+                report.imported.push((
+                    path,
+                    format!(
+                        "{} {id} version {version} supersedes {previous_version}",
+                        format.name()
+                    ),
+                ));
             }
-            Ok(ImportOutcome::Duplicate { .. }) => report.skipped.push((path, "already imported (same SHA-256)".into())),
-            Ok(ImportOutcome::Outdated { id, version, current_version }) => {
-                report.skipped.push((path, format!("{id} version {version} is not newer than {current_version}")))
-            }
-            Err(IntelError::UnknownFormat { hint, .. }) if !explicit => report.skipped.push((path, format!("not an intel format ({hint})"))),
+            Ok(ImportOutcome::Duplicate { .. }) => report
+                .skipped
+                .push((path, "already imported (same SHA-256)".into())),
+            Ok(ImportOutcome::Outdated {
+                id,
+                version,
+                current_version,
+            }) => report.skipped.push((
+                path,
+                format!("{id} version {version} is not newer than {current_version}"),
+            )),
+            Err(IntelError::UnknownFormat { hint, .. }) if !explicit => report
+                .skipped
+                .push((path, format!("not an intel format ({hint})"))),
             Err(e) => report.rejected.push((path, e.to_string())),
         }
     }
@@ -606,6 +715,8 @@ pub struct FileValidation {
     /// The failed rule (CSAF test id, `cyclonedx:...`), if the error is a rule.
     pub test: Option<String>,
     pub warnings: Vec<String>,
+    /// Set for files found in a folder that are no intel format (not an error).
+    pub skipped: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -625,15 +736,26 @@ impl ValidationReport {
 impl fmt::Display for ValidationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for v in &self.files {
-            match &v.error {
-                Some(e) => writeln!(f, "INVALID {}: {e}", v.path.display())?,
-                None => writeln!(f, "ok      {} ({})", v.path.display(), v.format.map(Format::name).unwrap_or("?"))?,
+            match (&v.error, &v.skipped) {
+                (Some(e), _) => writeln!(f, "INVALID {}: {e}", v.path.display())?,
+                (None, Some(why)) => writeln!(f, "skipped {}: {why}", v.path.display())?,
+                (None, None) => writeln!(
+                    f,
+                    "ok      {} ({})",
+                    v.path.display(),
+                    v.format.map(Format::name).unwrap_or("?")
+                )?,
             }
             for w in &v.warnings {
                 writeln!(f, "        warning: {w}")?;
             }
         }
-        write!(f, "{} files, {} invalid", self.files.len(), self.invalid_count())
+        write!(
+            f,
+            "{} files, {} invalid",
+            self.files.len(),
+            self.invalid_count()
+        )
     }
 }
 
@@ -641,10 +763,13 @@ impl fmt::Display for ValidationReport {
 /// beside the files are checked too (parsed only: no keyring).
 pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
     let mut report = ValidationReport::default();
-    for (path, _) in collect_files(paths) {
+    for (path, explicit) in collect_files(paths) {
         let name = path.display().to_string();
         let result = std::fs::read(&path)
-            .map_err(|source| IntelError::Io { path: path.clone(), source })
+            .map_err(|source| IntelError::Io {
+                path: path.clone(),
+                source,
+            })
             .and_then(|bytes| {
                 signature::verify_checksum(&path, &bytes)?;
                 signature::verify_signature(&path, &bytes, &Keyring::empty())?;
@@ -657,6 +782,15 @@ pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
                 error: None,
                 test: None,
                 warnings,
+                skipped: None,
+            },
+            Err(IntelError::UnknownFormat { hint, .. }) if !explicit => FileValidation {
+                path,
+                format: None,
+                error: None,
+                test: None,
+                warnings: Vec::new(),
+                skipped: Some(format!("not an intel format ({hint})")),
             },
             Err(e) => FileValidation {
                 path,
@@ -664,6 +798,7 @@ pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
                 test: e.test_id().map(str::to_string),
                 error: Some(e.to_string()),
                 warnings: Vec::new(),
+                skipped: None,
             },
         });
     }

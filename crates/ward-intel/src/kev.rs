@@ -38,12 +38,25 @@ pub fn read_json(bytes: &[u8], file: &str) -> Result<KevCatalog, IntelError> {
     let c: CatalogJ = from_json_slice(bytes, file)?;
     if let Some(n) = c.count {
         if n != c.vulnerabilities.len() {
-            return Err(IntelError::invalid(file, "kev:count", "/count", format!("count says {n} but {} entries are listed", c.vulnerabilities.len())));
+            return Err(IntelError::invalid(
+                file,
+                "kev:count",
+                "/count",
+                format!(
+                    "count says {n} but {} entries are listed",
+                    c.vulnerabilities.len()
+                ),
+            ));
         }
     }
     for (i, e) in c.vulnerabilities.iter().enumerate() {
         if !crate::csaf::validate::cve_pattern_ok(&e.cve_id) {
-            return Err(IntelError::invalid(file, "kev:cveID", &format!("/vulnerabilities/{i}/cveID"), "not a CVE id"));
+            return Err(IntelError::invalid(
+                file,
+                "kev:cveID",
+                &format!("/vulnerabilities/{i}/cveID"),
+                "not a CVE id",
+            ));
         }
     }
     Ok(KevCatalog {
@@ -86,18 +99,26 @@ const HEADER: &[&str] = &[
 
 /// The CSV header starts with these columns (`cwes` follows in newer catalogs).
 pub fn is_kev_csv_header(line: &str) -> bool {
-    line.trim_start_matches('\u{feff}').starts_with("cveID,vendorProject,product")
+    line.trim_start_matches('\u{feff}')
+        .starts_with("cveID,vendorProject,product")
 }
 
 pub fn read_csv(bytes: &[u8], file: &str) -> Result<KevCatalog, IntelError> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(bytes);
     let err = |line: u64, msg: String| IntelError::Line {
         file: file.to_string(),
         line: usize::try_from(line).unwrap_or(usize::MAX),
         message: msg,
     };
     let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
-    let idx = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
+    let idx = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == name)
+    };
     let mut cols = Vec::new();
     for h in HEADER {
         cols.push(idx(h).ok_or_else(|| err(1, format!("missing column {h}")))?);
@@ -105,7 +126,8 @@ pub fn read_csv(bytes: &[u8], file: &str) -> Result<KevCatalog, IntelError> {
     let cwe_col = idx("cwes");
     let mut out = KevCatalog::default();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| err(e.position().map(|p| p.line()).unwrap_or(0), e.to_string()))?;
+        let rec =
+            rec.map_err(|e| err(e.position().map(|p| p.line()).unwrap_or(0), e.to_string()))?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let f = |i: usize| rec.get(cols[i]).unwrap_or("").to_string();
         let cve = f(0);
@@ -125,7 +147,13 @@ pub fn read_csv(bytes: &[u8], file: &str) -> Result<KevCatalog, IntelError> {
             notes: f(9),
             cwes: cwe_col
                 .and_then(|c| rec.get(c))
-                .map(|s| s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect())
+                .map(|s| {
+                    s.split(',')
+                        .map(str::trim)
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default(),
         });
     }

@@ -345,6 +345,84 @@ impl Advisory {
     pub fn product(&self, id: &str) -> Option<&Product> {
         self.products.iter().find(|p| p.id == id)
     }
+
+    /// The advisory's product statuses as VEX statements (CSAF VEX profile semantics):
+    /// known_affected -> affected (action: remediations for the product), known_not_affected
+    /// -> not_affected (justification: flag label; impact: `impact` threats), fixed and
+    /// first_fixed -> fixed, under_investigation -> under_investigation. `product` is the
+    /// CSAF product id; the first/last_affected and recommended lists are not VEX statuses.
+    pub fn vex_statements(&self) -> Vec<VexStatement> {
+        let mut out = Vec::new();
+        for v in &self.vulnerabilities {
+            let vuln = v
+                .cve
+                .clone()
+                .or_else(|| v.ids.first().map(|i| i.text.clone()))
+                .unwrap_or_default();
+            let aliases: Vec<String> = v
+                .ids
+                .iter()
+                .map(|i| i.text.clone())
+                .filter(|t| *t != vuln)
+                .collect();
+            let lists: [(&Vec<String>, VexStatus); 5] = [
+                (&v.product_status.known_affected, VexStatus::Affected),
+                (&v.product_status.known_not_affected, VexStatus::NotAffected),
+                (&v.product_status.fixed, VexStatus::Fixed),
+                (&v.product_status.first_fixed, VexStatus::Fixed),
+                (
+                    &v.product_status.under_investigation,
+                    VexStatus::UnderInvestigation,
+                ),
+            ];
+            for (ids, status) in lists {
+                for pid in ids {
+                    let about = |list: &[String]| list.iter().any(|p| p == pid);
+                    let justification = v
+                        .flags
+                        .iter()
+                        .find(|f| about(&f.product_ids))
+                        .map(|f| f.label.clone());
+                    let impact = v
+                        .threats
+                        .iter()
+                        .filter(|t| t.category == "impact" && about(&t.product_ids))
+                        .map(|t| t.details.clone())
+                        .collect::<Vec<_>>();
+                    let action = v
+                        .remediations
+                        .iter()
+                        .filter(|r| about(&r.product_ids))
+                        .map(|r| r.details.clone())
+                        .collect::<Vec<_>>();
+                    let not_affected = status == VexStatus::NotAffected;
+                    out.push(VexStatement {
+                        vulnerability: vuln.clone(),
+                        aliases: aliases.clone(),
+                        product: pid.clone(),
+                        subcomponents: Vec::new(),
+                        status: status.clone(),
+                        justification: if not_affected { justification } else { None },
+                        impact_statement: (not_affected && !impact.is_empty())
+                            .then(|| impact.join("\n")),
+                        action_statement: (status == VexStatus::Affected && !action.is_empty())
+                            .then(|| action.join("\n")),
+                        responses: v
+                            .remediations
+                            .iter()
+                            .filter(|r| about(&r.product_ids))
+                            .map(|r| r.category.clone())
+                            .collect(),
+                        detail: None,
+                        timestamp: Some(self.current_release_date.clone()),
+                        source_document: self.tracking_id.clone(),
+                        versions: Vec::new(),
+                    });
+                }
+            }
+        }
+        out
+    }
 }
 
 /// A key/value property of a component (CycloneDX `properties`, SPDX annotations).
@@ -674,10 +752,14 @@ impl IntelDocument {
                 .or_else(|| d.name.clone())
                 .unwrap_or_else(|| d.provenance.file_name.clone()),
             IntelDocument::Vex(d) => d.id.clone(),
-            IntelDocument::Kev(d) => format!(
-                "KEV {}",
-                d.catalog_version.clone().unwrap_or_else(|| "?".into())
-            ),
+            IntelDocument::Kev(d) => match &d.catalog_version {
+                Some(v) => format!("KEV {v}"),
+                None => format!(
+                    "KEV {} ({} entries)",
+                    d.provenance.file_name,
+                    d.entries.len()
+                ),
+            },
             IntelDocument::Epss(d) => format!("EPSS {}", d.score_date),
             IntelDocument::Osv(d) => d.id.clone(),
             IntelDocument::Cve(d) => d.id.clone(),

@@ -10,7 +10,10 @@ fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
 }
 fn arr<'a>(v: &'a Value, k: &str) -> &'a [Value] {
-    v.get(k).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+    v.get(k)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 const JUSTIFICATIONS: &[&str] = &[
@@ -34,7 +37,9 @@ pub fn read_value(v: &Value, file: &str) -> Result<VexDocument, IntelError> {
         .ok_or_else(|| bad("/@context", "not an OpenVEX context"))?
         .trim_start_matches('/')
         .to_string();
-    let id = s(v, "@id").ok_or_else(|| bad("/@id", "@id is required"))?.to_string();
+    let id = s(v, "@id")
+        .ok_or_else(|| bad("/@id", "@id is required"))?
+        .to_string();
     let mut doc = VexDocument {
         id: id.clone(),
         author: s(v, "author").map(str::to_string),
@@ -43,27 +48,54 @@ pub fn read_value(v: &Value, file: &str) -> Result<VexDocument, IntelError> {
             other => other.to_string(),
         }),
         timestamp: s(v, "timestamp").map(str::to_string),
-        spec_version: if spec.is_empty() { "v0.0.1".into() } else { spec },
+        spec_version: if spec.is_empty() {
+            "v0.0.1".into()
+        } else {
+            spec
+        },
         ..Default::default()
     };
-    let statements = v.get("statements").and_then(Value::as_array).ok_or_else(|| bad("/statements", "statements is required"))?;
+    let statements = v
+        .get("statements")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("/statements", "statements is required"))?;
     for (i, st) in statements.iter().enumerate() {
         let at = format!("/statements/{i}");
         let (vuln, aliases) = match st.get("vulnerability") {
             Some(Value::String(name)) => (name.clone(), Vec::new()),
             Some(obj @ Value::Object(_)) => (
-                s(obj, "name").or_else(|| s(obj, "@id")).ok_or_else(|| bad(&format!("{at}/vulnerability"), "vulnerability needs a name"))?.to_string(),
-                arr(obj, "aliases").iter().filter_map(Value::as_str).map(str::to_string).collect(),
+                s(obj, "name")
+                    .or_else(|| s(obj, "@id"))
+                    .ok_or_else(|| {
+                        bad(&format!("{at}/vulnerability"), "vulnerability needs a name")
+                    })?
+                    .to_string(),
+                arr(obj, "aliases")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
             ),
-            _ => return Err(bad(&format!("{at}/vulnerability"), "vulnerability is required")),
+            _ => {
+                return Err(bad(
+                    &format!("{at}/vulnerability"),
+                    "vulnerability is required",
+                ))
+            }
         };
-        let status_word = s(st, "status").ok_or_else(|| bad(&format!("{at}/status"), "status is required"))?;
+        let status_word =
+            s(st, "status").ok_or_else(|| bad(&format!("{at}/status"), "status is required"))?;
         let status = match status_word {
             "not_affected" => VexStatus::NotAffected,
             "affected" => VexStatus::Affected,
             "fixed" => VexStatus::Fixed,
             "under_investigation" => VexStatus::UnderInvestigation,
-            _ => return Err(bad(&format!("{at}/status"), "status must be not_affected, affected, fixed or under_investigation")),
+            _ => {
+                return Err(bad(
+                    &format!("{at}/status"),
+                    "status must be not_affected, affected, fixed or under_investigation",
+                ))
+            }
         };
         let justification = s(st, "justification").map(str::to_string);
         if let Some(j) = &justification {
@@ -73,15 +105,25 @@ pub fn read_value(v: &Value, file: &str) -> Result<VexDocument, IntelError> {
         }
         let impact = s(st, "impact_statement").map(str::to_string);
         if status == VexStatus::NotAffected && justification.is_none() && impact.is_none() {
-            return Err(bad(&at, "not_affected needs a justification or an impact statement"));
+            return Err(bad(
+                &at,
+                "not_affected needs a justification or an impact statement",
+            ));
         }
         let action = s(st, "action_statement").map(str::to_string);
         let products = arr(st, "products");
         if products.is_empty() {
-            return Err(bad(&format!("{at}/products"), "a statement names at least one product"));
+            return Err(bad(
+                &format!("{at}/products"),
+                "a statement names at least one product",
+            ));
         }
         // 0.0.1 lists subcomponents beside products.
-        let outer_subs: Vec<String> = arr(st, "subcomponents").iter().filter_map(|x| x.as_str().or_else(|| s(x, "@id"))).map(str::to_string).collect();
+        let outer_subs: Vec<String> = arr(st, "subcomponents")
+            .iter()
+            .filter_map(|x| x.as_str().or_else(|| s(x, "@id")))
+            .map(str::to_string)
+            .collect();
         for (j, p) in products.iter().enumerate() {
             let (product, subs) = match p {
                 Value::String(id) => (id.clone(), outer_subs.clone()),
@@ -89,10 +131,19 @@ pub fn read_value(v: &Value, file: &str) -> Result<VexDocument, IntelError> {
                     let pid = s(obj, "@id")
                         .or_else(|| obj.get("identifiers").and_then(|x| s(x, "purl")))
                         .ok_or_else(|| bad(&format!("{at}/products/{j}"), "product needs @id"))?;
-                    let subs = arr(obj, "subcomponents").iter().filter_map(|x| x.as_str().or_else(|| s(x, "@id"))).map(str::to_string).collect();
+                    let subs = arr(obj, "subcomponents")
+                        .iter()
+                        .filter_map(|x| x.as_str().or_else(|| s(x, "@id")))
+                        .map(str::to_string)
+                        .collect();
                     (pid.to_string(), subs)
                 }
-                _ => return Err(bad(&format!("{at}/products/{j}"), "product is a string or object")),
+                _ => {
+                    return Err(bad(
+                        &format!("{at}/products/{j}"),
+                        "product is a string or object",
+                    ))
+                }
             };
             doc.statements.push(VexStatement {
                 vulnerability: vuln.clone(),
@@ -105,7 +156,9 @@ pub fn read_value(v: &Value, file: &str) -> Result<VexDocument, IntelError> {
                 action_statement: action.clone(),
                 responses: Vec::new(),
                 detail: s(st, "status_notes").map(str::to_string),
-                timestamp: s(st, "timestamp").or(doc.timestamp.as_deref()).map(str::to_string),
+                timestamp: s(st, "timestamp")
+                    .or(doc.timestamp.as_deref())
+                    .map(str::to_string),
                 source_document: id.clone(),
                 versions: Vec::new(),
             });

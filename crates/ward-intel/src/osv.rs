@@ -16,14 +16,20 @@ fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
 }
 fn arr<'a>(v: &'a Value, k: &str) -> &'a [Value] {
-    v.get(k).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+    v.get(k)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
+
+/// (ecosystem, name) -> does the package exist?
+pub type PackageExists<'a> = &'a dyn Fn(&str, &str) -> bool;
 
 /// Knowledge the reader cannot hold itself.
 #[derive(Default, Clone, Copy)]
 pub struct OsvOptions<'a> {
     /// (ecosystem, name) -> does the package exist?
-    pub package_exists: Option<&'a dyn Fn(&str, &str) -> bool>,
+    pub package_exists: Option<PackageExists<'a>>,
 }
 
 pub fn read(bytes: &[u8], file: &str) -> Result<OsvRecord, IntelError> {
@@ -36,15 +42,26 @@ pub fn read_with(bytes: &[u8], file: &str, opts: OsvOptions) -> Result<OsvRecord
 }
 
 fn full_hash(h: &str) -> bool {
-    h == "0" || ((h.len() == 40 || h.len() == 64) && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    h == "0"
+        || ((h.len() == 40 || h.len() == 64)
+            && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 pub fn read_value(v: &Value, file: &str, opts: OsvOptions) -> Result<OsvRecord, IntelError> {
-    let bad = |rule: &str, at: &str, msg: &str| IntelError::invalid(file, &format!("osv:{rule}"), at, msg);
-    let id = s(v, "id").filter(|x| !x.is_empty()).ok_or_else(|| bad("required", "/id", "id is required"))?;
-    let modified = s(v, "modified").ok_or_else(|| bad("required", "/modified", "modified is required"))?;
+    let bad = |rule: &str, at: &str, msg: &str| {
+        IntelError::invalid(file, &format!("osv:{rule}"), at, msg)
+    };
+    let id = s(v, "id")
+        .filter(|x| !x.is_empty())
+        .ok_or_else(|| bad("required", "/id", "id is required"))?;
+    let modified =
+        s(v, "modified").ok_or_else(|| bad("required", "/modified", "modified is required"))?;
     if parse_datetime(modified).is_none() {
-        return Err(bad("date-time", "/modified", "modified is not an RFC 3339 date-time"));
+        return Err(bad(
+            "date-time",
+            "/modified",
+            "modified is not an RFC 3339 date-time",
+        ));
     }
     let mut rec = OsvRecord {
         id: id.to_string(),
@@ -52,8 +69,16 @@ pub fn read_value(v: &Value, file: &str, opts: OsvOptions) -> Result<OsvRecord, 
         modified: modified.to_string(),
         published: s(v, "published").map(str::to_string),
         withdrawn: s(v, "withdrawn").map(str::to_string),
-        aliases: arr(v, "aliases").iter().filter_map(Value::as_str).map(str::to_string).collect(),
-        related: arr(v, "related").iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        aliases: arr(v, "aliases")
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        related: arr(v, "related")
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         summary: s(v, "summary").map(str::to_string),
         details: s(v, "details").map(str::to_string),
         ..Default::default()
@@ -76,11 +101,27 @@ pub fn read_value(v: &Value, file: &str, opts: OsvOptions) -> Result<OsvRecord, 
         let at = format!("/affected/{i}");
         let mut aff = OsvAffected::default();
         if let Some(p) = a.get("package") {
-            let eco = s(p, "ecosystem").ok_or_else(|| bad("required", &format!("{at}/package/ecosystem"), "package needs an ecosystem"))?;
-            let name = s(p, "name").ok_or_else(|| bad("required", &format!("{at}/package/name"), "package needs a name"))?;
+            let eco = s(p, "ecosystem").ok_or_else(|| {
+                bad(
+                    "required",
+                    &format!("{at}/package/ecosystem"),
+                    "package needs an ecosystem",
+                )
+            })?;
+            let name = s(p, "name").ok_or_else(|| {
+                bad(
+                    "required",
+                    &format!("{at}/package/name"),
+                    "package needs a name",
+                )
+            })?;
             if let Some(exists) = opts.package_exists {
                 if !exists(eco, name) {
-                    return Err(bad("package-exists", &format!("{at}/package/name"), &format!("package {name:?} is not known in {eco}")));
+                    return Err(bad(
+                        "package-exists",
+                        &format!("{at}/package/name"),
+                        &format!("package {name:?} is not known in {eco}"),
+                    ));
                 }
             }
             aff.ecosystem = Some(eco.to_string());
@@ -89,15 +130,24 @@ pub fn read_value(v: &Value, file: &str, opts: OsvOptions) -> Result<OsvRecord, 
         }
         for (j, r) in arr(a, "ranges").iter().enumerate() {
             let rat = format!("{at}/ranges/{j}");
-            let ty = s(r, "type").ok_or_else(|| bad("required", &format!("{rat}/type"), "range needs a type"))?;
+            let ty = s(r, "type")
+                .ok_or_else(|| bad("required", &format!("{rat}/type"), "range needs a type"))?;
             if !["SEMVER", "ECOSYSTEM", "GIT"].contains(&ty) {
-                return Err(bad("range-type", &format!("{rat}/type"), "range type must be SEMVER, ECOSYSTEM or GIT"));
+                return Err(bad(
+                    "range-type",
+                    &format!("{rat}/type"),
+                    "range type must be SEMVER, ECOSYSTEM or GIT",
+                ));
             }
             let repo = s(r, "repo").map(str::to_string);
             if ty == "GIT" && repo.is_none() {
                 return Err(bad("git-repo", &rat, "GIT ranges need a repo"));
             }
-            let events = r.get("events").and_then(Value::as_array).filter(|e| !e.is_empty()).ok_or_else(|| bad("required", &format!("{rat}/events"), "range needs events"))?;
+            let events = r
+                .get("events")
+                .and_then(Value::as_array)
+                .filter(|e| !e.is_empty())
+                .ok_or_else(|| bad("required", &format!("{rat}/events"), "range needs events"))?;
             let mut range = OsvRange {
                 range_type: ty.to_string(),
                 repo,
@@ -105,9 +155,21 @@ pub fn read_value(v: &Value, file: &str, opts: OsvOptions) -> Result<OsvRecord, 
             };
             for (k, e) in events.iter().enumerate() {
                 let eat = format!("{rat}/events/{k}");
-                let obj = e.as_object().filter(|o| o.len() == 1).ok_or_else(|| bad("event", &eat, "an event has exactly one of introduced, fixed, last_affected, limit"))?;
-                let (key, val) = obj.iter().next().ok_or_else(|| bad("event", &eat, "empty event"))?;
-                let val = val.as_str().ok_or_else(|| bad("event", &eat, "event value is a string"))?.to_string();
+                let obj = e.as_object().filter(|o| o.len() == 1).ok_or_else(|| {
+                    bad(
+                        "event",
+                        &eat,
+                        "an event has exactly one of introduced, fixed, last_affected, limit",
+                    )
+                })?;
+                let (key, val) = obj
+                    .iter()
+                    .next()
+                    .ok_or_else(|| bad("event", &eat, "empty event"))?;
+                let val = val
+                    .as_str()
+                    .ok_or_else(|| bad("event", &eat, "event value is a string"))?
+                    .to_string();
                 if ty == "GIT" && !full_hash(&val) {
                     return Err(bad("git-hash", &eat, "GIT events use full commit hashes"));
                 }
@@ -119,17 +181,36 @@ pub fn read_value(v: &Value, file: &str, opts: OsvOptions) -> Result<OsvRecord, 
                     _ => return Err(bad("event", &eat, "unknown event")),
                 });
             }
-            if !range.events.iter().any(|e| matches!(e, OsvEvent::Introduced(_))) {
-                return Err(bad("introduced", &format!("{rat}/events"), "events must contain an introduced event"));
+            if !range
+                .events
+                .iter()
+                .any(|e| matches!(e, OsvEvent::Introduced(_)))
+            {
+                return Err(bad(
+                    "introduced",
+                    &format!("{rat}/events"),
+                    "events must contain an introduced event",
+                ));
             }
             let fixed = range.events.iter().any(|e| matches!(e, OsvEvent::Fixed(_)));
-            let last = range.events.iter().any(|e| matches!(e, OsvEvent::LastAffected(_)));
+            let last = range
+                .events
+                .iter()
+                .any(|e| matches!(e, OsvEvent::LastAffected(_)));
             if fixed && last {
-                return Err(bad("fixed-last-affected", &format!("{rat}/events"), "fixed and last_affected are mutually exclusive"));
+                return Err(bad(
+                    "fixed-last-affected",
+                    &format!("{rat}/events"),
+                    "fixed and last_affected are mutually exclusive",
+                ));
             }
             aff.ranges.push(range);
         }
-        aff.versions = arr(a, "versions").iter().filter_map(Value::as_str).map(str::to_string).collect();
+        aff.versions = arr(a, "versions")
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
         rec.affected.push(aff);
     }
     Ok(rec)

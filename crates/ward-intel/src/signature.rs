@@ -30,8 +30,10 @@ pub fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<ChecksumStatus, Inte
     let file = path.display().to_string();
     for (ext, alg) in [(".sha512", "SHA-512"), (".sha256", "SHA-256")] {
         let side = sidecar(path, ext);
-        let Ok(text) = std::fs::read_to_string(&side) else { continue };
-        let expected = text.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let Ok(text) = std::fs::read_to_string(&side) else {
+            continue;
+        };
+        let expected = expected_digest(&text);
         let actual = if alg == "SHA-512" {
             hex::encode(Sha512::digest(bytes))
         } else {
@@ -50,6 +52,21 @@ pub fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<ChecksumStatus, Inte
         });
     }
     Ok(ChecksumStatus::NotPresent)
+}
+
+/// The hex digest of a checksum file: the first word (`sha512sum` output), or, when
+/// that is not a digest, all hex digits of the first line (some files space them out).
+fn expected_digest(text: &str) -> String {
+    let first = text.split_whitespace().next().unwrap_or("");
+    if first.len() >= 64 && first.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return first.to_ascii_lowercase();
+    }
+    let line = text.lines().next().unwrap_or("");
+    line.chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == ' ')
+        .filter(char::is_ascii_hexdigit)
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 /// Public keys to verify signatures with.
@@ -79,7 +96,9 @@ impl Keyring {
             message: format!("cannot read keyring: {e}"),
         };
         let mut keys = Vec::new();
-        let text = std::str::from_utf8(&bytes).ok().filter(|t| t.trim_start().starts_with("-----BEGIN"));
+        let text = std::str::from_utf8(&bytes)
+            .ok()
+            .filter(|t| t.trim_start().starts_with("-----BEGIN"));
         match text {
             Some(t) => {
                 let (iter, _) = SignedPublicKey::from_string_many(t).map_err(bad)?;
@@ -88,7 +107,9 @@ impl Keyring {
                 }
             }
             None => {
-                for k in SignedPublicKey::from_bytes_many(std::io::Cursor::new(&bytes[..])).map_err(bad)? {
+                for k in SignedPublicKey::from_bytes_many(std::io::Cursor::new(&bytes[..]))
+                    .map_err(bad)?
+                {
                     keys.push(k.map_err(bad)?);
                 }
             }
@@ -115,7 +136,11 @@ impl Keyring {
 }
 
 /// Check `<file>.asc` if present.
-pub fn verify_signature(path: &Path, bytes: &[u8], keyring: &Keyring) -> Result<SignatureStatus, IntelError> {
+pub fn verify_signature(
+    path: &Path,
+    bytes: &[u8],
+    keyring: &Keyring,
+) -> Result<SignatureStatus, IntelError> {
     let side = sidecar(path, ".asc");
     let Ok(armored) = std::fs::read_to_string(&side) else {
         return Ok(SignatureStatus::NotPresent);
@@ -125,19 +150,30 @@ pub fn verify_signature(path: &Path, bytes: &[u8], keyring: &Keyring) -> Result<
 
 /// Verify an armored detached signature over `data`.
 #[cfg(feature = "openpgp")]
-pub fn verify_detached(armored: &str, data: &[u8], keyring: &Keyring, file: &str) -> Result<SignatureStatus, IntelError> {
+pub fn verify_detached(
+    armored: &str,
+    data: &[u8],
+    keyring: &Keyring,
+    file: &str,
+) -> Result<SignatureStatus, IntelError> {
     use pgp::composed::{Deserializable, StandaloneSignature};
     let bad = |m: String| IntelError::Signature {
         file: file.to_string(),
         message: m,
     };
-    let (sig, _) = StandaloneSignature::from_string(armored).map_err(|e| bad(format!("not an OpenPGP signature: {e}")))?;
+    let (sig, _) = StandaloneSignature::from_string(armored)
+        .map_err(|e| bad(format!("not an OpenPGP signature: {e}")))?;
     let issuer = sig
         .signature
         .issuer_fingerprint()
         .first()
         .map(|f| f.to_string())
-        .or_else(|| sig.signature.issuer().first().map(|k| hex::encode(k.as_ref())))
+        .or_else(|| {
+            sig.signature
+                .issuer()
+                .first()
+                .map(|k| hex::encode(k.as_ref()))
+        })
         .unwrap_or_default();
     if keyring.keys.is_empty() {
         return Ok(SignatureStatus::SignaturePresentKeyUnknown { issuer });
@@ -152,17 +188,39 @@ pub fn verify_detached(armored: &str, data: &[u8], keyring: &Keyring, file: &str
             }
         }
     }
-    Err(bad(format!("signature by {issuer} does not verify with any key of the keyring")))
+    Err(bad(format!(
+        "signature by {issuer} does not verify with any key of the keyring"
+    )))
 }
 
 /// Without OpenPGP support only the armor is checked.
 #[cfg(not(feature = "openpgp"))]
-pub fn verify_detached(armored: &str, _data: &[u8], _keyring: &Keyring, file: &str) -> Result<SignatureStatus, IntelError> {
+pub fn verify_detached(
+    armored: &str,
+    _data: &[u8],
+    _keyring: &Keyring,
+    file: &str,
+) -> Result<SignatureStatus, IntelError> {
     if !armored.contains("-----BEGIN PGP SIGNATURE-----") {
         return Err(IntelError::Signature {
             file: file.to_string(),
             message: "not an armored OpenPGP signature".into(),
         });
     }
-    Ok(SignatureStatus::SignaturePresentKeyUnknown { issuer: String::new() })
+    Ok(SignatureStatus::SignaturePresentKeyUnknown {
+        issuer: String::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_file_forms() {
+        let h = "ab".repeat(32);
+        assert_eq!(expected_digest(&format!("{h}  file.json\n")), h);
+        let spaced: String = h.chars().flat_map(|c| [c, ' ']).collect();
+        assert_eq!(expected_digest(&format!("{spaced}\n")), h);
+    }
 }

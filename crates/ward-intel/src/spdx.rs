@@ -11,7 +11,10 @@ fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
 }
 fn arr<'a>(v: &'a Value, k: &str) -> &'a [Value] {
-    v.get(k).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+    v.get(k)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 /// SPDX 2.x JSON.
@@ -36,7 +39,8 @@ fn invalid(file: &str, at: &str, msg: &str) -> IntelError {
 
 /// SPDX 2.x in its JSON shape (from JSON or YAML).
 pub fn read_v2_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError> {
-    let version = s(v, "spdxVersion").ok_or_else(|| invalid(file, "/spdxVersion", "spdxVersion is required"))?;
+    let version = s(v, "spdxVersion")
+        .ok_or_else(|| invalid(file, "/spdxVersion", "spdxVersion is required"))?;
     if !version.starts_with("SPDX-2.") {
         return Err(invalid(file, "/spdxVersion", "not an SPDX 2.x document"));
     }
@@ -49,8 +53,10 @@ pub fn read_v2_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError> 
     let doc_id = s(v, "SPDXID").unwrap_or("SPDXRef-DOCUMENT").to_string();
     for (i, p) in arr(v, "packages").iter().enumerate() {
         let at = format!("/packages/{i}");
-        let name = s(p, "name").ok_or_else(|| invalid(file, &format!("{at}/name"), "package name is required"))?;
-        let id = s(p, "SPDXID").ok_or_else(|| invalid(file, &format!("{at}/SPDXID"), "package SPDXID is required"))?;
+        let name = s(p, "name")
+            .ok_or_else(|| invalid(file, &format!("{at}/name"), "package name is required"))?;
+        let id = s(p, "SPDXID")
+            .ok_or_else(|| invalid(file, &format!("{at}/SPDXID"), "package SPDXID is required"))?;
         let mut c = Component {
             bom_ref: Some(id.to_string()),
             component_type: s(p, "primaryPackagePurpose").map(str::to_string),
@@ -84,8 +90,16 @@ pub fn read_v2_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError> 
     }
     for (i, r) in arr(v, "relationships").iter().enumerate() {
         let at = format!("/relationships/{i}");
-        let (Some(a), Some(t), Some(b)) = (s(r, "spdxElementId"), s(r, "relationshipType"), s(r, "relatedSpdxElement")) else {
-            return Err(invalid(file, &at, "a relationship needs spdxElementId, relationshipType and relatedSpdxElement"));
+        let (Some(a), Some(t), Some(b)) = (
+            s(r, "spdxElementId"),
+            s(r, "relationshipType"),
+            s(r, "relatedSpdxElement"),
+        ) else {
+            return Err(invalid(
+                file,
+                &at,
+                "a relationship needs spdxElementId, relationshipType and relatedSpdxElement",
+            ));
         };
         doc.relationships.push(Relationship {
             from: a.to_string(),
@@ -132,7 +146,11 @@ fn set_subject(doc: &mut SbomDocument, doc_id: &str) {
         .find(|r| r.from == doc_id && r.kind.eq_ignore_ascii_case("DESCRIBES"))
         .map(|r| r.to.clone());
     if let Some(d) = described {
-        doc.subject = doc.components.iter().find(|c| c.bom_ref.as_deref() == Some(&d)).cloned();
+        doc.subject = doc
+            .components
+            .iter()
+            .find(|c| c.bom_ref.as_deref() == Some(&d))
+            .cloned();
     }
 }
 
@@ -140,7 +158,10 @@ fn set_subject(doc: &mut SbomDocument, doc_id: &str) {
 pub fn read_tag_value(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
     let text = std::str::from_utf8(bytes).map_err(|e| IntelError::Line {
         file: file.to_string(),
-        line: bytes.get(..e.valid_up_to()).map(|b| b.iter().filter(|c| **c == b'\n').count() + 1).unwrap_or(1),
+        line: bytes
+            .get(..e.valid_up_to())
+            .map(|b| b.iter().filter(|c| **c == b'\n').count() + 1)
+            .unwrap_or(1),
         message: "not UTF-8".into(),
     })?;
     let err = |line: usize, msg: &str| IntelError::Line {
@@ -220,7 +241,9 @@ pub fn read_tag_value(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelErr
                 });
             }
             _ if section == Section::Package => {
-                let Some(c) = doc.components.last_mut() else { continue };
+                let Some(c) = doc.components.last_mut() else {
+                    continue;
+                };
                 match tag {
                     "PackageVersion" => c.version = Some(value),
                     "PackageSupplier" => c.supplier = Some(strip_agent(&value)),
@@ -237,7 +260,10 @@ pub fn read_tag_value(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelErr
                     "ExternalRef" => {
                         let parts: Vec<&str> = value.split_whitespace().collect();
                         let [_cat, ty, loc] = parts.as_slice() else {
-                            return Err(err(lineno, "ExternalRef needs category, type and locator"));
+                            return Err(err(
+                                lineno,
+                                "ExternalRef needs category, type and locator",
+                            ));
                         };
                         add_ref(c, ty, loc);
                     }
@@ -251,7 +277,12 @@ pub fn read_tag_value(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelErr
         return Err(err(1, "no SPDXVersion: SPDX-2.x tag"));
     }
     if let Some(i) = doc.components.iter().position(|c| c.bom_ref.is_none()) {
-        return Err(IntelError::invalid(file, "spdx:required", &format!("package {i}"), "package without SPDXID"));
+        return Err(IntelError::invalid(
+            file,
+            "spdx:required",
+            &format!("package {i}"),
+            "package without SPDXID",
+        ));
     }
     set_subject(&mut doc, &doc_id);
     Ok(doc)
@@ -270,7 +301,10 @@ fn element_type(e: &Value) -> &str {
 }
 
 pub fn read_v3_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError> {
-    let graph = v.get("@graph").and_then(Value::as_array).ok_or_else(|| invalid(file, "/@graph", "SPDX 3 JSON-LD needs an @graph array"))?;
+    let graph = v
+        .get("@graph")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid(file, "/@graph", "SPDX 3 JSON-LD needs an @graph array"))?;
     let mut doc = SbomDocument {
         spec_version: "SPDX-3.0".into(),
         ..Default::default()
@@ -288,10 +322,16 @@ pub fn read_v3_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError> 
             "SpdxDocument" => {
                 doc.serial_number = id.map(str::to_string);
                 doc.name = s(e, "name").map(str::to_string);
-                doc_root = arr(e, "rootElement").iter().filter_map(Value::as_str).map(str::to_string).collect();
+                doc_root = arr(e, "rootElement")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect();
             }
             "Package" => {
-                let name = s(e, "name").ok_or_else(|| invalid(file, &format!("{at}/name"), "package name is required"))?;
+                let name = s(e, "name").ok_or_else(|| {
+                    invalid(file, &format!("{at}/name"), "package name is required")
+                })?;
                 let mut c = Component {
                     bom_ref: id.map(str::to_string),
                     component_type: s(e, "software_primaryPurpose").map(str::to_string),
@@ -310,7 +350,9 @@ pub fn read_v3_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError> 
                     }
                 }
                 for x in arr(e, "externalIdentifier") {
-                    if let (Some(t), Some(val)) = (s(x, "externalIdentifierType"), s(x, "identifier")) {
+                    if let (Some(t), Some(val)) =
+                        (s(x, "externalIdentifierType"), s(x, "identifier"))
+                    {
                         let t = match t {
                             "packageUrl" => "purl",
                             other => other,
@@ -321,7 +363,9 @@ pub fn read_v3_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError> 
                 doc.components.push(c);
             }
             "Relationship" | "LifecycleScopedRelationship" => {
-                let from = s(e, "from").ok_or_else(|| invalid(file, &format!("{at}/from"), "relationship needs from"))?;
+                let from = s(e, "from").ok_or_else(|| {
+                    invalid(file, &format!("{at}/from"), "relationship needs from")
+                })?;
                 let kind = s(e, "relationshipType").unwrap_or("other");
                 for t in arr(e, "to").iter().filter_map(Value::as_str) {
                     doc.relationships.push(Relationship {
@@ -344,7 +388,11 @@ pub fn read_v3_value(v: &Value, file: &str) -> Result<SbomDocument, IntelError> 
         .collect();
     doc.subject = described
         .iter()
-        .find_map(|d| doc.components.iter().find(|c| c.bom_ref.as_deref() == Some(d)))
+        .find_map(|d| {
+            doc.components
+                .iter()
+                .find(|c| c.bom_ref.as_deref() == Some(d))
+        })
         .cloned();
     Ok(doc)
 }

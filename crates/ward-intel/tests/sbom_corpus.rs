@@ -5,10 +5,15 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::path::Path;
-use ward_intel::{cyclonedx, detect, openvex, spdx, Format, IntelDb, IntelDocument, SbomDocument, VexStatus};
+use ward_intel::{
+    cyclonedx, detect, openvex, spdx, Format, IntelDb, IntelDocument, SbomDocument, VexStatus,
+};
 
 fn arr<'a>(v: &'a Value, k: &str) -> &'a [Value] {
-    v.get(k).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+    v.get(k)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 /// CycloneDX spec tests Ward cannot reject without the SPDX license list (the license
@@ -29,7 +34,10 @@ fn cyclonedx_spec_tests_valid_accepted_invalid_rejected() {
     let root = dir("cyclonedx-spec-tests/dev");
     let mut problems = Vec::new();
     let (mut valid, mut invalid, mut gaps) = (0, 0, 0);
-    for f in files(&root, "").into_iter().filter(|f| f.extension().is_some_and(|e| e == "json" || e == "xml")) {
+    for f in files(&root, "")
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "json" || e == "xml"))
+    {
         let n = name(&f);
         let result = read_cdx(&f);
         if n.starts_with("valid-") {
@@ -39,17 +47,30 @@ fn cyclonedx_spec_tests_valid_accepted_invalid_rejected() {
             }
         } else if n.starts_with("invalid-") {
             invalid += 1;
-            let gap = CDX_KNOWN_GAPS.iter().any(|g| n.starts_with(&format!("{g}-")));
+            let gap = CDX_KNOWN_GAPS
+                .iter()
+                .any(|g| n.starts_with(&format!("{g}-")));
             match (result, gap) {
                 (Err(_), false) => {}
                 (Ok(_), true) => gaps += 1,
                 (Ok(_), false) => problems.push(format!("{} must be rejected", f.display())),
-                (Err(e), true) => problems.push(format!("{} is a listed gap but was rejected ({e}): update CDX_KNOWN_GAPS", f.display())),
+                (Err(e), true) => problems.push(format!(
+                    "{} is a listed gap but was rejected ({e}): update CDX_KNOWN_GAPS",
+                    f.display()
+                )),
             }
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
-    assert!(valid > 100 && invalid > 50, "valid {valid}, invalid {invalid}");
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(
+        valid > 100 && invalid > 50,
+        "valid {valid}, invalid {invalid}"
+    );
     assert!(gaps <= 10, "gaps {gaps}");
 }
 
@@ -60,13 +81,21 @@ fn cdx_json_components(v: &Value) -> usize {
         arr(c, "components").iter().map(|x| 1 + nested(x)).sum()
     }
     let top: usize = arr(v, "components").iter().map(|x| 1 + nested(x)).sum();
-    top + v.get("metadata").and_then(|m| m.get("component")).map(nested).unwrap_or(0)
+    top + v
+        .get("metadata")
+        .and_then(|m| m.get("component"))
+        .map(nested)
+        .unwrap_or(0)
 }
 
 fn cdx_xml_components(text: &str) -> usize {
     let doc = roxmltree::Document::parse(text).expect("corpus XML parses");
     doc.descendants()
-        .filter(|n| n.tag_name().name() == "component" && n.parent_element().is_some_and(|p| p.tag_name().name() == "components"))
+        .filter(|n| {
+            n.tag_name().name() == "component"
+                && n.parent_element()
+                    .is_some_and(|p| p.tag_name().name() == "components")
+        })
         .count()
 }
 
@@ -82,23 +111,50 @@ fn cyclonedx_examples_exact_counts() {
         let doc = read_cdx(&f).unwrap_or_else(|e| panic!("{} must import: {e}", f.display()));
         if ext == "json" {
             let v = json(&f);
-            assert_eq!(doc.components.len(), cdx_json_components(&v), "{}: components", f.display());
+            assert_eq!(
+                doc.components.len(),
+                cdx_json_components(&v),
+                "{}: components",
+                f.display()
+            );
             let vulns = arr(&v, "vulnerabilities");
-            assert_eq!(doc.vulnerabilities.len(), vulns.len(), "{}: vulnerabilities", f.display());
+            assert_eq!(
+                doc.vulnerabilities.len(),
+                vulns.len(),
+                "{}: vulnerabilities",
+                f.display()
+            );
             let statements: usize = vulns
                 .iter()
                 .filter(|x| x.get("analysis").and_then(|a| a.get("state")).is_some())
                 .map(|x| arr(x, "affects").len())
                 .sum();
             assert_eq!(doc.vex.len(), statements, "{}: VEX statements", f.display());
-            assert_eq!(doc.relationships.len(), arr(&v, "dependencies").iter().map(|d| arr(d, "dependsOn").len() + arr(d, "provides").len()).sum::<usize>(), "{}: dependency edges", f.display());
+            assert_eq!(
+                doc.relationships.len(),
+                arr(&v, "dependencies")
+                    .iter()
+                    .map(|d| arr(d, "dependsOn").len() + arr(d, "provides").len())
+                    .sum::<usize>(),
+                "{}: dependency edges",
+                f.display()
+            );
         } else {
             let text = String::from_utf8(read(&f)).expect("UTF-8");
-            assert_eq!(doc.components.len(), cdx_xml_components(&text), "{}: components", f.display());
+            assert_eq!(
+                doc.components.len(),
+                cdx_xml_components(&text),
+                "{}: components",
+                f.display()
+            );
         }
         // Auto-detection agrees.
         let fmt = detect(&read(&f), &name(&f)).expect("detected");
-        assert!(matches!(fmt, Format::CycloneDxJson | Format::CycloneDxXml), "{}: {fmt:?}", f.display());
+        assert!(
+            matches!(fmt, Format::CycloneDxJson | Format::CycloneDxXml),
+            "{}: {fmt:?}",
+            f.display()
+        );
         checked += 1;
     }
     assert!(checked >= 35, "checked {checked}");
@@ -106,13 +162,22 @@ fn cyclonedx_examples_exact_counts() {
 
 #[test]
 fn cyclonedx_vex_use_case_statuses() {
-    let f = dir("cyclonedx-bom-examples/dev").join("VEX/CISA-Use-Cases/Case-1/vex-not_affected.json");
+    let f =
+        dir("cyclonedx-bom-examples/dev").join("VEX/CISA-Use-Cases/Case-1/vex-not_affected.json");
     let doc = read_cdx(&f).expect("CISA VEX case 1 imports");
     assert!(!doc.vex.is_empty(), "vex-not_affected.json has statements");
-    assert!(doc.vex.iter().all(|s| s.status == VexStatus::NotAffected), "{:?}", doc.vex);
+    assert!(
+        doc.vex.iter().all(|s| s.status == VexStatus::NotAffected),
+        "{:?}",
+        doc.vex
+    );
     let f = dir("cyclonedx-bom-examples/dev").join("VEX/CISA-Use-Cases/Case-1/vex-affected.json");
     let doc = read_cdx(&f).expect("CISA VEX case 1 affected imports");
-    assert!(doc.vex.iter().all(|s| s.status == VexStatus::Affected), "{:?}", doc.vex);
+    assert!(
+        doc.vex.iter().all(|s| s.status == VexStatus::Affected),
+        "{:?}",
+        doc.vex
+    );
 }
 
 #[test]
@@ -122,23 +187,55 @@ fn medical_device_sbom_55_components_with_identifiers() {
     let mut db = IntelDb::new();
     db.import_file(&f).expect("narrow.sbom.json imports");
     let doc = &db.sboms()[0];
-    assert_eq!(doc.components.len(), 55, "narrow.sbom.json has 55 components");
-    assert_eq!(doc.subject.as_ref().and_then(|s| s.component_type.as_deref()), Some("device"), "metadata.component.type is device");
+    assert_eq!(
+        doc.components.len(),
+        55,
+        "narrow.sbom.json has 55 components"
+    );
+    assert_eq!(
+        doc.subject
+            .as_ref()
+            .and_then(|s| s.component_type.as_deref()),
+        Some("device"),
+        "metadata.component.type is device"
+    );
     for (c, j) in doc.components.iter().zip(arr(&v, "components")) {
         assert_eq!(c.name, j["name"].as_str().unwrap_or(""), "name");
         assert_eq!(c.purl.as_deref(), j["purl"].as_str(), "purl of {}", c.name);
         assert_eq!(c.cpe.as_deref(), j["cpe"].as_str(), "cpe of {}", c.name);
-        assert_eq!(c.bom_ref.as_deref(), j["bom-ref"].as_str(), "bom-ref of {}", c.name);
-        assert!(c.support.level_of_support.is_some() && c.support.end_of_support.is_some(), "FDA support properties of {}", c.name);
+        assert_eq!(
+            c.bom_ref.as_deref(),
+            j["bom-ref"].as_str(),
+            "bom-ref of {}",
+            c.name
+        );
+        assert!(
+            c.support.level_of_support.is_some() && c.support.end_of_support.is_some(),
+            "FDA support properties of {}",
+            c.name
+        );
     }
-    assert!(doc.components.iter().any(|c| c.name == "WolfSSL" && c.version.as_deref() == Some("4.8.1")));
-    let types: std::collections::BTreeSet<&str> = doc.components.iter().filter_map(|c| c.component_type.as_deref()).collect();
-    assert!(types.contains("device") && types.contains("firmware"), "{types:?}");
+    assert!(doc
+        .components
+        .iter()
+        .any(|c| c.name == "WolfSSL" && c.version.as_deref() == Some("4.8.1")));
+    let types: std::collections::BTreeSet<&str> = doc
+        .components
+        .iter()
+        .filter_map(|c| c.component_type.as_deref())
+        .collect();
+    assert!(
+        types.contains("device") && types.contains("firmware"),
+        "{types:?}"
+    );
 }
 
 /// SPDX 2 JSON/YAML: packages and relationships (+ documentDescribes) counted from JSON.
 fn spdx2_counts(v: &Value) -> (usize, usize) {
-    (arr(v, "packages").len(), arr(v, "relationships").len() + arr(v, "documentDescribes").len())
+    (
+        arr(v, "packages").len(),
+        arr(v, "relationships").len() + arr(v, "documentDescribes").len(),
+    )
 }
 
 #[test]
@@ -151,33 +248,81 @@ fn spdx_examples_exact_counts() {
             if n.ends_with(".sha256") {
                 continue;
             }
-            let (format, doc, _) = ward_intel::read_document(&bytes, &n).unwrap_or_else(|e| panic!("{} must import: {e}", f.display()));
-            let IntelDocument::Sbom(doc) = doc else { panic!("{} is not an SBOM", f.display()) };
+            let (format, doc, _) = ward_intel::read_document(&bytes, &n)
+                .unwrap_or_else(|e| panic!("{} must import: {e}", f.display()));
+            let IntelDocument::Sbom(doc) = doc else {
+                panic!("{} is not an SBOM", f.display())
+            };
             match format {
                 Format::SpdxJson => {
                     let v = json(&f);
                     let (p, r) = spdx2_counts(&v);
-                    assert_eq!((doc.components.len(), doc.relationships.len()), (p, r), "{}: packages, relationships", f.display());
-                    let purls = arr(&v, "packages").iter().flat_map(|p| arr(p, "externalRefs")).filter(|r| r["referenceType"] == "purl").count();
-                    assert_eq!(doc.components.iter().filter(|c| c.purl.is_some()).count(), purls, "{}: purls", f.display());
+                    assert_eq!(
+                        (doc.components.len(), doc.relationships.len()),
+                        (p, r),
+                        "{}: packages, relationships",
+                        f.display()
+                    );
+                    let purls = arr(&v, "packages")
+                        .iter()
+                        .flat_map(|p| arr(p, "externalRefs"))
+                        .filter(|r| r["referenceType"] == "purl")
+                        .count();
+                    assert_eq!(
+                        doc.components.iter().filter(|c| c.purl.is_some()).count(),
+                        purls,
+                        "{}: purls",
+                        f.display()
+                    );
                 }
                 Format::SpdxYaml => {
                     let v: Value = serde_yaml::from_slice(&bytes).expect("YAML");
                     let (p, r) = spdx2_counts(&v);
-                    assert_eq!((doc.components.len(), doc.relationships.len()), (p, r), "{}: packages, relationships", f.display());
+                    assert_eq!(
+                        (doc.components.len(), doc.relationships.len()),
+                        (p, r),
+                        "{}: packages, relationships",
+                        f.display()
+                    );
                 }
                 Format::SpdxTagValue => {
                     let text = String::from_utf8_lossy(&bytes);
-                    let packages = text.lines().filter(|l| l.starts_with("PackageName:")).count();
-                    let rels = text.lines().filter(|l| l.starts_with("Relationship:")).count();
-                    assert_eq!((doc.components.len(), doc.relationships.len()), (packages, rels), "{}: packages, relationships", f.display());
+                    let packages = text
+                        .lines()
+                        .filter(|l| l.starts_with("PackageName:"))
+                        .count();
+                    let rels = text
+                        .lines()
+                        .filter(|l| l.starts_with("Relationship:"))
+                        .count();
+                    assert_eq!(
+                        (doc.components.len(), doc.relationships.len()),
+                        (packages, rels),
+                        "{}: packages, relationships",
+                        f.display()
+                    );
                 }
                 Format::Spdx3JsonLd => {
                     let v = json(&f);
                     let graph = arr(&v, "@graph");
-                    let packages = graph.iter().filter(|e| e["type"] == "software_Package").count();
-                    let edges: usize = graph.iter().filter(|e| e["type"] == "Relationship" || e["type"] == "LifecycleScopedRelationship").map(|e| arr(e, "to").len()).sum();
-                    assert_eq!((doc.components.len(), doc.relationships.len()), (packages, edges), "{}: packages, relationship edges", f.display());
+                    let packages = graph
+                        .iter()
+                        .filter(|e| e["type"] == "software_Package")
+                        .count();
+                    let edges: usize = graph
+                        .iter()
+                        .filter(|e| {
+                            e["type"] == "Relationship"
+                                || e["type"] == "LifecycleScopedRelationship"
+                        })
+                        .map(|e| arr(e, "to").len())
+                        .sum();
+                    assert_eq!(
+                        (doc.components.len(), doc.relationships.len()),
+                        (packages, edges),
+                        "{}: packages, relationship edges",
+                        f.display()
+                    );
                 }
                 other => panic!("{}: unexpected format {other:?}", f.display()),
             }
@@ -190,18 +335,29 @@ fn spdx_examples_exact_counts() {
 #[test]
 fn spdx_spec_example_details() {
     let d = dir("spdx-spec-examples/dev");
-    let json_doc = spdx::read_json(&read(&d.join("SPDXJSONExample-v2.3.spdx.json")), "json").expect("JSON example");
-    let tv = spdx::read_tag_value(&read(&d.join("SPDXTagExample-v2.3.spdx")), "tv").expect("tag-value example");
-    let yaml = spdx::read_yaml(&read(&d.join("SPDXYAMLExample-2.3.spdx.yaml")), "yaml").expect("YAML example");
+    let json_doc = spdx::read_json(&read(&d.join("SPDXJSONExample-v2.3.spdx.json")), "json")
+        .expect("JSON example");
+    let tv = spdx::read_tag_value(&read(&d.join("SPDXTagExample-v2.3.spdx")), "tv")
+        .expect("tag-value example");
+    let yaml = spdx::read_yaml(&read(&d.join("SPDXYAMLExample-2.3.spdx.yaml")), "yaml")
+        .expect("YAML example");
     // The three encodings of the canonical example describe the same packages.
     let names = |d: &SbomDocument| {
-        let mut v: Vec<(String, Option<String>)> = d.components.iter().map(|c| (c.name.clone(), c.version.clone())).collect();
+        let mut v: Vec<(String, Option<String>)> = d
+            .components
+            .iter()
+            .map(|c| (c.name.clone(), c.version.clone()))
+            .collect();
         v.sort();
         v
     };
     assert_eq!(names(&json_doc), names(&yaml));
     assert_eq!(names(&json_doc), names(&tv));
-    let cpes: usize = json_doc.components.iter().map(|c| usize::from(c.cpe.is_some()) + c.other_cpes.len()).sum();
+    let cpes: usize = json_doc
+        .components
+        .iter()
+        .map(|c| usize::from(c.cpe.is_some()) + c.other_cpes.len())
+        .sum();
     assert!(cpes >= 1, "the canonical example has a cpe23Type reference");
 }
 
@@ -214,9 +370,18 @@ fn openvex_documents_statement_counts() {
         if v.get("@context").is_none() {
             continue; // the CSAF files of this folder
         }
-        let doc = openvex::read(&read(&f), &name(&f)).unwrap_or_else(|e| panic!("{} must import: {e}", f.display()));
-        let expected: usize = arr(&v, "statements").iter().map(|s| arr(s, "products").len()).sum();
-        assert_eq!(doc.statements.len(), expected, "{}: statements x products", f.display());
+        let doc = openvex::read(&read(&f), &name(&f))
+            .unwrap_or_else(|e| panic!("{} must import: {e}", f.display()));
+        let expected: usize = arr(&v, "statements")
+            .iter()
+            .map(|s| arr(s, "products").len())
+            .sum();
+        assert_eq!(
+            doc.statements.len(),
+            expected,
+            "{}: statements x products",
+            f.display()
+        );
         checked += 1;
     }
     assert!(checked >= 4, "checked {checked}");
@@ -226,7 +391,10 @@ fn openvex_documents_statement_counts() {
 fn go_vex_folder_formats_are_detected_by_content() {
     // Names mislead: csaf__openvex.json is OpenVEX, vex__csaf.json is CSAF VEX.
     let root = dir("openvex-go-vex/dev");
-    for (n, f) in [("csaf__openvex.json", Format::OpenVex), ("vex__csaf.json", Format::Csaf)] {
+    for (n, f) in [
+        ("csaf__openvex.json", Format::OpenVex),
+        ("vex__csaf.json", Format::Csaf),
+    ] {
         let bytes = read(&root.join(n));
         assert_eq!(detect(&bytes, n).expect("detected"), f, "{n}");
         ward_intel::read_document(&bytes, n).unwrap_or_else(|e| panic!("{n} must import: {e}"));

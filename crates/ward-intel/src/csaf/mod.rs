@@ -8,15 +8,15 @@
 //! with code that can fetch at run time. The serde types in [`types`] read only the fields
 //! Ward uses and tolerate unknown ones.
 
+pub mod revision;
 pub mod types;
 pub mod validate;
-pub mod revision;
 
 use crate::error::{from_json_slice, IntelError};
 use crate::model::{
-    Advisory, Cwe, CvssVersion, FileHashes, Flag, Hash, Note, Product, ProductGroup,
-    ProductIdentifiers, ProductRelationship, ProductStatus, Reference, Remediation, Score,
-    Threat, Vulnerability, VulnerabilityId,
+    Advisory, CvssVersion, Cwe, FileHashes, Flag, Hash, Note, Product, ProductGroup,
+    ProductIdentifiers, ProductRelationship, ProductStatus, Reference, Remediation, Score, Threat,
+    Vulnerability, VulnerabilityId,
 };
 use std::collections::HashMap;
 use types::*;
@@ -54,7 +54,12 @@ pub fn read_strict(bytes: &[u8], file: &str) -> Result<Advisory, IntelError> {
 /// Parse, validate and flatten, as import does: the tests in [`IMPORT_TOLERATED_TESTS`]
 /// become warnings.
 pub fn read(bytes: &[u8], file: &str) -> Result<CsafImport, IntelError> {
-    read_with(bytes, file, &ValidationOptions::default(), IMPORT_TOLERATED_TESTS)
+    read_with(
+        bytes,
+        file,
+        &ValidationOptions::default(),
+        IMPORT_TOLERATED_TESTS,
+    )
 }
 
 pub fn read_with(
@@ -109,7 +114,8 @@ pub fn flatten(doc: &CsafJson) -> Advisory {
             }
         }
         for fpn in tree.full_product_names.iter().flatten() {
-            adv.products.push(product_from_fpn(fpn, &BranchContext::default()));
+            adv.products
+                .push(product_from_fpn(fpn, &BranchContext::default()));
         }
         for rel in tree.relationships.iter().flatten() {
             let mut p = product_from_fpn(&rel.full_product_name, &BranchContext::default());
@@ -145,7 +151,8 @@ pub fn flatten(doc: &CsafJson) -> Advisory {
         }
     }
     for v in doc.vulnerabilities.iter().flatten() {
-        adv.vulnerabilities.push(flatten_vulnerability(v, &groups, &d.publisher.name));
+        adv.vulnerabilities
+            .push(flatten_vulnerability(v, &groups, &d.publisher.name));
     }
     adv
 }
@@ -285,11 +292,25 @@ fn flatten_vulnerability(
         ps.and_then(|p| f(p).clone()).unwrap_or_default()
     };
     let mut scores = Vec::new();
-    for s in v.scores.iter().flatten() {
+    // CSAF 2.0 scores[] and CSAF 2.1 metrics[] carry the same CVSS objects.
+    let score_sets = v
+        .scores
+        .iter()
+        .flatten()
+        .map(|s| (&s.products, &s.cvss_v2, &s.cvss_v3, &s.cvss_v4))
+        .chain(v.metrics.iter().flatten().map(|m| {
+            (
+                &m.products,
+                &m.content.cvss_v2,
+                &m.content.cvss_v3,
+                &m.content.cvss_v4,
+            )
+        }));
+    for (products, v2, v3, v4) in score_sets {
         for (obj, default_version) in [
-            (&s.cvss_v2, Some(CvssVersion::V2)),
-            (&s.cvss_v3, None),
-            (&s.cvss_v4, Some(CvssVersion::V40)),
+            (v2, Some(CvssVersion::V2)),
+            (v3, None),
+            (v4, Some(CvssVersion::V40)),
         ] {
             let Some(obj) = obj else { continue };
             let version = obj
@@ -310,7 +331,7 @@ fn flatten_vulnerability(
                     .get("baseSeverity")
                     .and_then(|x| x.as_str())
                     .map(str::to_string),
-                products: s.products.clone(),
+                products: products.clone(),
                 source: Some(publisher.to_string()),
             });
         }
@@ -326,10 +347,14 @@ fn flatten_vulnerability(
                 text: i.text.clone(),
             })
             .collect(),
-        cwe: v.cwe.as_ref().map(|c| Cwe {
-            id: c.id.clone(),
-            name: Some(c.name.clone()),
-        }),
+        cwe: v
+            .cwe
+            .as_ref()
+            .or_else(|| v.cwes.as_ref().and_then(|c| c.first()))
+            .map(|c| Cwe {
+                id: c.id.clone(),
+                name: Some(c.name.clone()),
+            }),
         title: v.title.clone(),
         notes: notes(&v.notes),
         discovery_date: v.discovery_date.clone(),

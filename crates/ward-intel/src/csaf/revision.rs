@@ -47,7 +47,10 @@ impl DocVersion {
         let mut parts = core.split('.');
         let mut num = || -> Option<u64> {
             let p = parts.next()?;
-            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || (p.len() > 1 && p.starts_with('0')) {
+            if p.is_empty()
+                || !p.bytes().all(|b| b.is_ascii_digit())
+                || (p.len() > 1 && p.starts_with('0'))
+            {
                 return None;
             }
             p.parse().ok()
@@ -138,7 +141,9 @@ impl Ord for DocVersion {
                     pre: bp,
                     ..
                 },
-            ) => (a1, a2, a3).cmp(&(b1, b2, b3)).then_with(|| cmp_pre(ap, bp)),
+            ) => (a1, a2, a3)
+                .cmp(&(b1, b2, b3))
+                .then_with(|| cmp_pre(ap, bp)),
         }
     }
 }
@@ -178,7 +183,10 @@ pub fn parse_datetime(s: &str) -> Option<(i64, u32)> {
         std::str::from_utf8(part).ok()?.parse().ok()
     };
     let (y, mo, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+    if b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || !matches!(b.get(10), Some(b'T' | b't' | b' '))
+    {
         return None;
     }
     let (h, mi, se) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
@@ -260,7 +268,10 @@ mod tests {
     fn datetimes() {
         assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Some((0, 0)));
         assert_eq!(parse_datetime("1970-01-01T01:00:00+01:00"), Some((0, 0)));
-        assert_eq!(parse_datetime("2019-10-01T00:00:00.000000Z").map(|x| x.0), Some(1_569_888_000));
+        assert_eq!(
+            parse_datetime("2019-10-01T00:00:00.000000Z").map(|x| x.0),
+            Some(1_569_888_000)
+        );
         assert!(parse_datetime("2019-10-01").is_none());
         assert!(parse_datetime("2019-13-01T00:00:00Z").is_none());
     }

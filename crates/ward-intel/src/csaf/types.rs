@@ -149,6 +149,24 @@ pub struct VulnerabilityJ {
     pub flags: Option<Vec<FlagJ>>,
     pub references: Option<Vec<ReferenceJ>>,
     pub involvements: Option<Vec<InvolvementJ>>,
+    /// CSAF 2.1: several CWEs.
+    pub cwes: Option<Vec<CweJ>>,
+    /// CSAF 2.1: `metrics[]` replaces `scores[]`.
+    pub metrics: Option<Vec<MetricJ>>,
+}
+
+/// A CSAF 2.1 metric: the scores of one set of products.
+#[derive(Debug, Deserialize)]
+pub struct MetricJ {
+    pub products: Vec<String>,
+    pub content: MetricContentJ,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MetricContentJ {
+    pub cvss_v2: Option<Value>,
+    pub cvss_v3: Option<Value>,
+    pub cvss_v4: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -77,39 +77,85 @@ pub fn validate(doc: &CsafJson, opts: &ValidationOptions) -> Vec<CsafFinding> {
 fn schema_checks(doc: &CsafJson, c: &mut Ctx) {
     let d = &doc.document;
     if d.csaf_version != "2.0" && d.csaf_version != "2.1" {
-        c.fail("schema", "/document/csaf_version", format!("unsupported CSAF version {:?}", d.csaf_version));
+        c.fail(
+            "schema",
+            "/document/csaf_version",
+            format!("unsupported CSAF version {:?}", d.csaf_version),
+        );
     }
     if !category_pattern_ok(&d.category) {
-        c.fail("schema", "/document/category", "category does not match the schema pattern");
+        c.fail(
+            "schema",
+            "/document/category",
+            "category does not match the schema pattern",
+        );
     }
     if !["draft", "final", "interim"].contains(&d.tracking.status.as_str()) {
-        c.fail("schema", "/document/tracking/status", format!("unknown status {:?}", d.tracking.status));
+        c.fail(
+            "schema",
+            "/document/tracking/status",
+            format!("unknown status {:?}", d.tracking.status),
+        );
     }
-    if !["coordinator", "discoverer", "other", "translator", "user", "vendor", "multiplier"]
-        .contains(&d.publisher.category.as_str())
+    if ![
+        "coordinator",
+        "discoverer",
+        "other",
+        "translator",
+        "user",
+        "vendor",
+        "multiplier",
+    ]
+    .contains(&d.publisher.category.as_str())
     {
-        c.fail("schema", "/document/publisher/category", "unknown publisher category");
+        c.fail(
+            "schema",
+            "/document/publisher/category",
+            "unknown publisher category",
+        );
     }
     for (p, s) in [
-        ("/document/tracking/initial_release_date", &d.tracking.initial_release_date),
-        ("/document/tracking/current_release_date", &d.tracking.current_release_date),
+        (
+            "/document/tracking/initial_release_date",
+            &d.tracking.initial_release_date,
+        ),
+        (
+            "/document/tracking/current_release_date",
+            &d.tracking.current_release_date,
+        ),
     ] {
         if parse_datetime(s).is_none() {
             c.fail("schema", p, format!("not an RFC 3339 date-time: {s:?}"));
         }
     }
     if DocVersion::parse(&d.tracking.version).is_none() {
-        c.fail("schema", "/document/tracking/version", "version is neither an integer nor semver");
+        c.fail(
+            "schema",
+            "/document/tracking/version",
+            "version is neither an integer nor semver",
+        );
     }
     if d.tracking.revision_history.is_empty() {
-        c.fail("schema", "/document/tracking/revision_history", "revision history is empty");
+        c.fail(
+            "schema",
+            "/document/tracking/revision_history",
+            "revision history is empty",
+        );
     }
     for (i, r) in d.tracking.revision_history.iter().enumerate() {
         if DocVersion::parse(&r.number).is_none() {
-            c.fail("schema", format!("/document/tracking/revision_history/{i}/number"), "number is neither an integer nor semver");
+            c.fail(
+                "schema",
+                format!("/document/tracking/revision_history/{i}/number"),
+                "number is neither an integer nor semver",
+            );
         }
         if parse_datetime(&r.date).is_none() {
-            c.fail("schema", format!("/document/tracking/revision_history/{i}/date"), "not an RFC 3339 date-time");
+            c.fail(
+                "schema",
+                format!("/document/tracking/revision_history/{i}/date"),
+                "not an RFC 3339 date-time",
+            );
         }
     }
     if let Some(tree) = &doc.product_tree {
@@ -126,7 +172,11 @@ fn schema_checks(doc: &CsafJson, c: &mut Ctx) {
             ]
             .contains(&r.category.as_str())
             {
-                c.fail("schema", format!("/product_tree/relationships/{i}/category"), "unknown relationship category");
+                c.fail(
+                    "schema",
+                    format!("/product_tree/relationships/{i}/category"),
+                    "unknown relationship category",
+                );
             }
         }
     }
@@ -143,12 +193,20 @@ fn schema_checks(doc: &CsafJson, c: &mut Ctx) {
             ]
             .contains(&r.category.as_str())
             {
-                c.fail("schema", format!("/vulnerabilities/{vi}/remediations/{i}/category"), "unknown remediation category");
+                c.fail(
+                    "schema",
+                    format!("/vulnerabilities/{vi}/remediations/{i}/category"),
+                    "unknown remediation category",
+                );
             }
         }
         for (i, t) in v.threats.iter().flatten().enumerate() {
             if !["exploit_status", "impact", "target_set"].contains(&t.category.as_str()) {
-                c.fail("schema", format!("/vulnerabilities/{vi}/threats/{i}/category"), "unknown threat category");
+                c.fail(
+                    "schema",
+                    format!("/vulnerabilities/{vi}/threats/{i}/category"),
+                    "unknown threat category",
+                );
             }
         }
         for (i, f) in v.flags.iter().flatten().enumerate() {
@@ -161,12 +219,20 @@ fn schema_checks(doc: &CsafJson, c: &mut Ctx) {
             ]
             .contains(&f.label.as_str())
             {
-                c.fail("schema", format!("/vulnerabilities/{vi}/flags/{i}/label"), "unknown flag label");
+                c.fail(
+                    "schema",
+                    format!("/vulnerabilities/{vi}/flags/{i}/label"),
+                    "unknown flag label",
+                );
             }
         }
         if let Some(cve) = &v.cve {
             if !cve_pattern_ok(cve) {
-                c.fail("schema", format!("/vulnerabilities/{vi}/cve"), "not a CVE id");
+                c.fail(
+                    "schema",
+                    format!("/vulnerabilities/{vi}/cve"),
+                    "not a CVE id",
+                );
             }
         }
     }
@@ -212,17 +278,28 @@ fn branch_schema(b: &BranchJ, ptr: &str, c: &mut Ctx) {
         "platform",
     ];
     if !CATS.contains(&b.category.as_str()) {
-        c.fail("schema", format!("{ptr}/category"), format!("unknown branch category {:?}", b.category));
+        c.fail(
+            "schema",
+            format!("{ptr}/category"),
+            format!("unknown branch category {:?}", b.category),
+        );
     }
     if b.branches.is_none() && b.product.is_none() {
-        c.fail("schema", ptr.to_string(), "branch has neither branches nor product");
+        c.fail(
+            "schema",
+            ptr.to_string(),
+            "branch has neither branches nor product",
+        );
     }
     if b.category == "product_version" {
         if let Some(word) = version_range_indicator(&b.name) {
             c.fail(
                 "6.1.31",
                 format!("{ptr}/name"),
-                format!("product_version {:?} contains the range indicator {word:?}", b.name),
+                format!(
+                    "product_version {:?} contains the range indicator {word:?}",
+                    b.name
+                ),
             );
         }
     }
@@ -241,7 +318,9 @@ fn version_range_indicator(name: &str) -> Option<&'static str> {
     }
     let lower = name.to_ascii_lowercase();
     for word in lower.split_whitespace() {
-        for w in ["after", "all", "before", "earlier", "later", "prior", "versions"] {
+        for w in [
+            "after", "all", "before", "earlier", "later", "prior", "versions",
+        ] {
             if word == w {
                 return Some(w);
             }
@@ -268,7 +347,10 @@ fn definitions(doc: &CsafJson) -> Vec<(String, &str)> {
             walk(b, format!("/product_tree/branches/{i}"), &mut defs);
         }
         for (i, f) in t.full_product_names.iter().flatten().enumerate() {
-            defs.push((format!("/product_tree/full_product_names/{i}/product_id"), &f.product_id));
+            defs.push((
+                format!("/product_tree/full_product_names/{i}/product_id"),
+                &f.product_id,
+            ));
         }
         for (i, r) in t.relationships.iter().flatten().enumerate() {
             defs.push((
@@ -280,50 +362,91 @@ fn definitions(doc: &CsafJson) -> Vec<(String, &str)> {
     defs
 }
 
-/// Every product id reference with its pointer.
-fn references(doc: &CsafJson) -> Vec<(String, &str)> {
-    let mut refs: Vec<(String, &str)> = Vec::new();
+/// Where a product id is referenced; formatted into a JSON pointer only on failure
+/// (large advisories hold thousands of references).
+#[derive(Clone, Copy)]
+enum RefLoc {
+    Group(usize, usize),
+    RelationshipProduct(usize),
+    RelationshipRelatesTo(usize),
+    Status(usize, &'static str, usize),
+    Remediation(usize, usize, usize),
+    Score(usize, usize, usize),
+    Metric(usize, usize, usize),
+    Threat(usize, usize, usize),
+    Flag(usize, usize, usize),
+}
+
+impl RefLoc {
+    fn pointer(self) -> String {
+        match self {
+            RefLoc::Group(i, j) => format!("/product_tree/product_groups/{i}/product_ids/{j}"),
+            RefLoc::RelationshipProduct(i) => {
+                format!("/product_tree/relationships/{i}/product_reference")
+            }
+            RefLoc::RelationshipRelatesTo(i) => {
+                format!("/product_tree/relationships/{i}/relates_to_product_reference")
+            }
+            RefLoc::Status(v, list, j) => format!("/vulnerabilities/{v}/product_status/{list}/{j}"),
+            RefLoc::Remediation(v, i, j) => {
+                format!("/vulnerabilities/{v}/remediations/{i}/product_ids/{j}")
+            }
+            RefLoc::Score(v, i, j) => format!("/vulnerabilities/{v}/scores/{i}/products/{j}"),
+            RefLoc::Metric(v, i, j) => format!("/vulnerabilities/{v}/metrics/{i}/products/{j}"),
+            RefLoc::Threat(v, i, j) => format!("/vulnerabilities/{v}/threats/{i}/product_ids/{j}"),
+            RefLoc::Flag(v, i, j) => format!("/vulnerabilities/{v}/flags/{i}/product_ids/{j}"),
+        }
+    }
+}
+
+/// Every product id reference with its location.
+fn references(doc: &CsafJson) -> Vec<(RefLoc, &str)> {
+    let mut refs: Vec<(RefLoc, &str)> = Vec::new();
     if let Some(t) = &doc.product_tree {
         for (i, g) in t.product_groups.iter().flatten().enumerate() {
             for (j, id) in g.product_ids.iter().enumerate() {
-                refs.push((format!("/product_tree/product_groups/{i}/product_ids/{j}"), id));
+                refs.push((RefLoc::Group(i, j), id));
             }
         }
         for (i, r) in t.relationships.iter().flatten().enumerate() {
-            refs.push((format!("/product_tree/relationships/{i}/product_reference"), &r.product_reference));
+            refs.push((RefLoc::RelationshipProduct(i), &r.product_reference));
             refs.push((
-                format!("/product_tree/relationships/{i}/relates_to_product_reference"),
+                RefLoc::RelationshipRelatesTo(i),
                 &r.relates_to_product_reference,
             ));
         }
     }
     for (vi, v) in doc.vulnerabilities.iter().flatten().enumerate() {
-        let base = format!("/vulnerabilities/{vi}");
         if let Some(ps) = &v.product_status {
             for (name, ids) in ps.lists() {
                 for (j, id) in ids.iter().enumerate() {
-                    refs.push((format!("{base}/product_status/{name}/{j}"), id));
+                    refs.push((RefLoc::Status(vi, name, j), id));
                 }
             }
         }
         for (i, r) in v.remediations.iter().flatten().enumerate() {
             for (j, id) in r.product_ids.iter().flatten().enumerate() {
-                refs.push((format!("{base}/remediations/{i}/product_ids/{j}"), id));
+                refs.push((RefLoc::Remediation(vi, i, j), id));
             }
         }
         for (i, s) in v.scores.iter().flatten().enumerate() {
             for (j, id) in s.products.iter().enumerate() {
-                refs.push((format!("{base}/scores/{i}/products/{j}"), id));
+                refs.push((RefLoc::Score(vi, i, j), id));
+            }
+        }
+        for (i, m) in v.metrics.iter().flatten().enumerate() {
+            for (j, id) in m.products.iter().enumerate() {
+                refs.push((RefLoc::Metric(vi, i, j), id));
             }
         }
         for (i, t) in v.threats.iter().flatten().enumerate() {
             for (j, id) in t.product_ids.iter().flatten().enumerate() {
-                refs.push((format!("{base}/threats/{i}/product_ids/{j}"), id));
+                refs.push((RefLoc::Threat(vi, i, j), id));
             }
         }
         for (i, f) in v.flags.iter().flatten().enumerate() {
             for (j, id) in f.product_ids.iter().flatten().enumerate() {
-                refs.push((format!("{base}/flags/{i}/product_ids/{j}"), id));
+                refs.push((RefLoc::Flag(vi, i, j), id));
             }
         }
     }
@@ -335,12 +458,20 @@ fn product_ids(doc: &CsafJson, c: &mut Ctx) {
     let mut seen: HashSet<&str> = HashSet::new();
     for (ptr, id) in &defs {
         if !seen.insert(id) {
-            c.fail("6.1.2", ptr.clone(), format!("product id {id:?} is defined more than once"));
+            c.fail(
+                "6.1.2",
+                ptr.clone(),
+                format!("product id {id:?} is defined more than once"),
+            );
         }
     }
-    for (ptr, id) in references(doc) {
+    for (loc, id) in references(doc) {
         if !seen.contains(id) {
-            c.fail("6.1.1", ptr, format!("product id {id:?} is not defined in the product tree"));
+            c.fail(
+                "6.1.1",
+                loc.pointer(),
+                format!("product id {id:?} is not defined in the product tree"),
+            );
         }
     }
     // 6.1.3: a relationship must not define a product in terms of itself, directly or
@@ -352,7 +483,10 @@ fn product_ids(doc: &CsafJson, c: &mut Ctx) {
             edges
                 .entry(r.full_product_name.product_id.as_str())
                 .or_default()
-                .extend([r.product_reference.as_str(), r.relates_to_product_reference.as_str()]);
+                .extend([
+                    r.product_reference.as_str(),
+                    r.relates_to_product_reference.as_str(),
+                ]);
         }
         for (i, r) in rels.iter().enumerate() {
             let start = r.full_product_name.product_id.as_str();
@@ -384,7 +518,11 @@ fn groups(doc: &CsafJson, c: &mut Ctx) {
     if let Some(t) = &doc.product_tree {
         for (i, g) in t.product_groups.iter().flatten().enumerate() {
             if !defined.insert(&g.group_id) {
-                c.fail("6.1.5", format!("/product_tree/product_groups/{i}/group_id"), format!("group id {:?} is defined more than once", g.group_id));
+                c.fail(
+                    "6.1.5",
+                    format!("/product_tree/product_groups/{i}/group_id"),
+                    format!("group id {:?} is defined more than once", g.group_id),
+                );
             }
         }
     }
@@ -393,7 +531,11 @@ fn groups(doc: &CsafJson, c: &mut Ctx) {
         let mut check = |kind: &str, i: usize, ids: &Option<Vec<String>>| {
             for (j, g) in ids.iter().flatten().enumerate() {
                 if !defined.contains(g.as_str()) {
-                    c.fail("6.1.4", format!("{base}/{kind}/{i}/group_ids/{j}"), format!("group id {g:?} is not defined"));
+                    c.fail(
+                        "6.1.4",
+                        format!("{base}/{kind}/{i}/group_ids/{j}"),
+                        format!("group id {g:?} is not defined"),
+                    );
                 }
             }
         };
@@ -440,7 +582,11 @@ fn vulnerabilities(doc: &CsafJson, opts: &ValidationOptions, c: &mut Ctx) {
         let base = format!("/vulnerabilities/{vi}");
         if let Some(cve) = &v.cve {
             if let Some(first) = cves.insert(cve, vi) {
-                c.fail("6.1.23", format!("{base}/cve"), format!("{cve} is also used by /vulnerabilities/{first}"));
+                c.fail(
+                    "6.1.23",
+                    format!("{base}/cve"),
+                    format!("{cve} is also used by /vulnerabilities/{first}"),
+                );
             }
         }
         // 6.1.6 contradicting product status.
@@ -457,32 +603,43 @@ fn vulnerabilities(doc: &CsafJson, opts: &ValidationOptions, c: &mut Ctx) {
                 for (j, id) in ids.iter().enumerate() {
                     if let Some(prev) = group_of.insert(id, g) {
                         if prev != g {
-                            c.fail("6.1.6", format!("{base}/product_status/{name}/{j}"), format!("product {id:?} is both {prev} and {g}"));
+                            c.fail(
+                                "6.1.6",
+                                format!("{base}/product_status/{name}/{j}"),
+                                format!("product {id:?} is both {prev} and {g}"),
+                            );
                         }
                     }
                 }
             }
         }
         // 6.1.7, 6.1.8, 6.1.9, 6.1.10 scores.
-        let mut seen: HashSet<(&str, String)> = HashSet::new();
+        let mut seen: HashSet<(&str, &str, &str)> = HashSet::new();
         for (si, s) in v.scores.iter().flatten().enumerate() {
             let sp = format!("{base}/scores/{si}");
             for (key, obj) in [("cvss_v2", &s.cvss_v2), ("cvss_v3", &s.cvss_v3)] {
                 let Some(obj) = obj else { continue };
-                let version = obj.get("version").and_then(Value::as_str).unwrap_or("").to_string();
+                let version = obj.get("version").and_then(Value::as_str).unwrap_or("");
                 for p in &s.products {
-                    if !seen.insert((p.as_str(), format!("{key}/{version}"))) {
-                        c.fail("6.1.7", format!("{sp}/products"), format!("product {p:?} has more than one {key} score of version {version}"));
+                    if !seen.insert((p.as_str(), key, version)) {
+                        c.fail(
+                            "6.1.7",
+                            format!("{sp}/products"),
+                            format!(
+                                "product {p:?} has more than one {key} score of version {version}"
+                            ),
+                        );
                     }
                 }
                 let op = format!("{sp}/{key}");
                 let shape_ok = cvss_shape(key, obj, &op, c);
                 if shape_ok {
                     cvss_consistency(key, obj, &op, c);
-                    if let (Some(check), Some(vector)) =
-                        (opts.cvss_check, obj.get("vectorString").and_then(Value::as_str))
-                    {
-                        if let Err(e) = check(&version, vector, obj) {
+                    if let (Some(check), Some(vector)) = (
+                        opts.cvss_check,
+                        obj.get("vectorString").and_then(Value::as_str),
+                    ) {
+                        if let Err(e) = check(version, vector, obj) {
                             c.fail("6.1.9", op.clone(), e);
                         }
                     }
@@ -491,17 +648,31 @@ fn vulnerabilities(doc: &CsafJson, opts: &ValidationOptions, c: &mut Ctx) {
         }
         // 6.1.11 CWE.
         if let Some(cwe) = &v.cwe {
-            let ok = cwe
-                .id
-                .strip_prefix("CWE-")
-                .is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0'));
+            let ok = cwe.id.strip_prefix("CWE-").is_some_and(|n| {
+                !n.is_empty()
+                    && n.len() <= 6
+                    && n.bytes().all(|b| b.is_ascii_digit())
+                    && !n.starts_with('0')
+            });
             if !ok {
-                c.fail("6.1.11", format!("{base}/cwe/id"), format!("{:?} is not a CWE id", cwe.id));
+                c.fail(
+                    "6.1.11",
+                    format!("{base}/cwe/id"),
+                    format!("{:?} is not a CWE id", cwe.id),
+                );
             } else if let Some(lookup) = opts.cwe_name {
                 match lookup(&cwe.id) {
                     Some(name) if name == cwe.name => {}
-                    Some(name) => c.fail("6.1.11", format!("{base}/cwe/name"), format!("{} is named {name:?}", cwe.id)),
-                    None => c.fail("6.1.11", format!("{base}/cwe/id"), format!("{} is not in the CWE catalog", cwe.id)),
+                    Some(name) => c.fail(
+                        "6.1.11",
+                        format!("{base}/cwe/name"),
+                        format!("{} is named {name:?}", cwe.id),
+                    ),
+                    None => c.fail(
+                        "6.1.11",
+                        format!("{base}/cwe/id"),
+                        format!("{} is not in the CWE catalog", cwe.id),
+                    ),
                 }
             }
         }
@@ -510,23 +681,39 @@ fn vulnerabilities(doc: &CsafJson, opts: &ValidationOptions, c: &mut Ctx) {
         for (i, x) in v.involvements.iter().flatten().enumerate() {
             let date = x.date.as_deref().and_then(parse_datetime).map(|d| d.0);
             if !inv.insert((&x.party, date)) {
-                c.fail("6.1.24", format!("{base}/involvements/{i}"), "two involvements with the same party and date");
+                c.fail(
+                    "6.1.24",
+                    format!("{base}/involvements/{i}"),
+                    "two involvements with the same party and date",
+                );
             }
         }
         // 6.1.29 / 6.1.32 product references.
         for (i, r) in v.remediations.iter().flatten().enumerate() {
             if r.product_ids.is_none() && r.group_ids.is_none() {
-                c.fail("6.1.29", format!("{base}/remediations/{i}"), "remediation names no product_ids or group_ids");
+                c.fail(
+                    "6.1.29",
+                    format!("{base}/remediations/{i}"),
+                    "remediation names no product_ids or group_ids",
+                );
             }
         }
         let mut flagged: HashSet<&str> = HashSet::new();
         for (i, f) in v.flags.iter().flatten().enumerate() {
             if f.product_ids.is_none() && f.group_ids.is_none() {
-                c.fail("6.1.32", format!("{base}/flags/{i}"), "flag names no product_ids or group_ids");
+                c.fail(
+                    "6.1.32",
+                    format!("{base}/flags/{i}"),
+                    "flag names no product_ids or group_ids",
+                );
             }
             for p in resolved(&f.product_ids, &f.group_ids, &groups) {
                 if !flagged.insert(p) {
-                    c.fail("6.1.33", format!("{base}/flags/{i}"), format!("product {p:?} has more than one VEX justification flag"));
+                    c.fail(
+                        "6.1.33",
+                        format!("{base}/flags/{i}"),
+                        format!("product {p:?} has more than one VEX justification flag"),
+                    );
                 }
             }
         }
@@ -535,7 +722,11 @@ fn vulnerabilities(doc: &CsafJson, opts: &ValidationOptions, c: &mut Ctx) {
     if let Some(t) = &doc.product_tree {
         let mut helpers: Vec<(String, &HelperJ)> = Vec::new();
         fn walk<'a>(b: &'a BranchJ, ptr: String, out: &mut Vec<(String, &'a HelperJ)>) {
-            if let Some(h) = b.product.as_ref().and_then(|p| p.product_identification_helper.as_ref()) {
+            if let Some(h) = b
+                .product
+                .as_ref()
+                .and_then(|p| p.product_identification_helper.as_ref())
+            {
                 out.push((format!("{ptr}/product/product_identification_helper"), h));
             }
             for (i, ch) in b.branches.iter().flatten().enumerate() {
@@ -547,7 +738,10 @@ fn vulnerabilities(doc: &CsafJson, opts: &ValidationOptions, c: &mut Ctx) {
         }
         for (i, f) in t.full_product_names.iter().flatten().enumerate() {
             if let Some(h) = &f.product_identification_helper {
-                helpers.push((format!("/product_tree/full_product_names/{i}/product_identification_helper"), h));
+                helpers.push((
+                    format!("/product_tree/full_product_names/{i}/product_identification_helper"),
+                    h,
+                ));
             }
         }
         for (i, r) in t.relationships.iter().flatten().enumerate() {
@@ -560,7 +754,11 @@ fn vulnerabilities(doc: &CsafJson, opts: &ValidationOptions, c: &mut Ctx) {
                 let mut algs: HashSet<String> = HashSet::new();
                 for (j, x) in fh.file_hashes.iter().enumerate() {
                     if !algs.insert(x.algorithm.to_ascii_lowercase()) {
-                        c.fail("6.1.25", format!("{ptr}/hashes/{i}/file_hashes/{j}"), format!("hash algorithm {:?} used twice for one file", x.algorithm));
+                        c.fail(
+                            "6.1.25",
+                            format!("{ptr}/hashes/{i}/file_hashes/{j}"),
+                            format!("hash algorithm {:?} used twice for one file", x.algorithm),
+                        );
                     }
                 }
             }
@@ -576,7 +774,9 @@ fn vulnerabilities(doc: &CsafJson, opts: &ValidationOptions, c: &mut Ctx) {
 /// A minimal package-URL syntax check (scheme, type, name); the full parser is the
 /// `purl` module's job.
 pub(crate) fn purl_syntax(purl: &str) -> Result<(), String> {
-    let rest = purl.strip_prefix("pkg:").ok_or("purl does not start with \"pkg:\"")?;
+    let rest = purl
+        .strip_prefix("pkg:")
+        .ok_or("purl does not start with \"pkg:\"")?;
     let rest = rest.trim_start_matches('/');
     let rest = rest.split('#').next().unwrap_or("");
     let rest = rest.split('?').next().unwrap_or("");
@@ -610,20 +810,36 @@ fn cvss_shape(key: &str, obj: &Value, ptr: &str, c: &mut Ctx) -> bool {
     let vector = map.get("vectorString").and_then(Value::as_str);
     let score = map.get("baseScore").and_then(Value::as_f64);
     if score.is_none_or(|s| !(0.0..=10.0).contains(&s)) {
-        c.fail("6.1.8", format!("{ptr}/baseScore"), "baseScore missing or outside 0-10");
+        c.fail(
+            "6.1.8",
+            format!("{ptr}/baseScore"),
+            "baseScore missing or outside 0-10",
+        );
     }
     match key {
         "cvss_v2" => {
             if version != Some("2.0") {
-                c.fail("6.1.8", format!("{ptr}/version"), "cvss_v2 needs version \"2.0\"");
+                c.fail(
+                    "6.1.8",
+                    format!("{ptr}/version"),
+                    "cvss_v2 needs version \"2.0\"",
+                );
             }
             if !vector.is_some_and(|v| vector_tokens_ok(v, V2_METRICS)) {
-                c.fail("6.1.8", format!("{ptr}/vectorString"), "not a CVSS v2 vector");
+                c.fail(
+                    "6.1.8",
+                    format!("{ptr}/vectorString"),
+                    "not a CVSS v2 vector",
+                );
             }
         }
         _ => {
             let Some(ver @ ("3.0" | "3.1")) = version else {
-                c.fail("6.1.8", format!("{ptr}/version"), "cvss_v3 needs version \"3.0\" or \"3.1\"");
+                c.fail(
+                    "6.1.8",
+                    format!("{ptr}/version"),
+                    "cvss_v3 needs version \"3.0\" or \"3.1\"",
+                );
                 return false;
             };
             let ok = vector
@@ -632,23 +848,42 @@ fn cvss_shape(key: &str, obj: &Value, ptr: &str, c: &mut Ctx) -> bool {
                 .and_then(|v| v.strip_prefix('/'))
                 .is_some_and(|v| vector_tokens_ok(v, V3_METRICS));
             if !ok {
-                c.fail("6.1.8", format!("{ptr}/vectorString"), format!("not a CVSS {ver} vector"));
+                c.fail(
+                    "6.1.8",
+                    format!("{ptr}/vectorString"),
+                    format!("not a CVSS {ver} vector"),
+                );
             }
             if !map
                 .get("baseSeverity")
                 .and_then(Value::as_str)
                 .is_some_and(|s| ["NONE", "LOW", "MEDIUM", "HIGH", "CRITICAL"].contains(&s))
             {
-                c.fail("6.1.8", format!("{ptr}/baseSeverity"), "baseSeverity missing or unknown");
+                c.fail(
+                    "6.1.8",
+                    format!("{ptr}/baseSeverity"),
+                    "baseSeverity missing or unknown",
+                );
             }
         }
     }
     // Optional properties must hold allowed values.
-    let table = if key == "cvss_v2" { V2_METRICS } else { V3_METRICS };
+    let table = if key == "cvss_v2" {
+        V2_METRICS
+    } else {
+        V3_METRICS
+    };
     for m in table {
         if let Some(val) = map.get(m.property) {
-            if !val.as_str().is_some_and(|s| m.values.iter().any(|(_, name)| *name == s)) {
-                c.fail("6.1.8", format!("{ptr}/{}", m.property), "value not allowed by the CVSS schema");
+            if !val
+                .as_str()
+                .is_some_and(|s| m.values.iter().any(|(_, name)| *name == s))
+            {
+                c.fail(
+                    "6.1.8",
+                    format!("{ptr}/{}", m.property),
+                    "value not allowed by the CVSS schema",
+                );
             }
         }
     }
@@ -662,50 +897,267 @@ struct Metric {
 }
 
 const V3_IMPACT: &[(&str, &str)] = &[("N", "NONE"), ("L", "LOW"), ("H", "HIGH")];
-const V3_IMPACT_M: &[(&str, &str)] = &[("X", "NOT_DEFINED"), ("N", "NONE"), ("L", "LOW"), ("H", "HIGH")];
-const V3_REQ: &[(&str, &str)] = &[("X", "NOT_DEFINED"), ("L", "LOW"), ("M", "MEDIUM"), ("H", "HIGH")];
+const V3_IMPACT_M: &[(&str, &str)] = &[
+    ("X", "NOT_DEFINED"),
+    ("N", "NONE"),
+    ("L", "LOW"),
+    ("H", "HIGH"),
+];
+const V3_REQ: &[(&str, &str)] = &[
+    ("X", "NOT_DEFINED"),
+    ("L", "LOW"),
+    ("M", "MEDIUM"),
+    ("H", "HIGH"),
+];
 const V3_METRICS: &[Metric] = &[
-    Metric { key: "AV", property: "attackVector", values: &[("N", "NETWORK"), ("A", "ADJACENT_NETWORK"), ("L", "LOCAL"), ("P", "PHYSICAL")] },
-    Metric { key: "AC", property: "attackComplexity", values: &[("L", "LOW"), ("H", "HIGH")] },
-    Metric { key: "PR", property: "privilegesRequired", values: V3_IMPACT },
-    Metric { key: "UI", property: "userInteraction", values: &[("N", "NONE"), ("R", "REQUIRED")] },
-    Metric { key: "S", property: "scope", values: &[("U", "UNCHANGED"), ("C", "CHANGED")] },
-    Metric { key: "C", property: "confidentialityImpact", values: V3_IMPACT },
-    Metric { key: "I", property: "integrityImpact", values: V3_IMPACT },
-    Metric { key: "A", property: "availabilityImpact", values: V3_IMPACT },
-    Metric { key: "E", property: "exploitCodeMaturity", values: &[("X", "NOT_DEFINED"), ("U", "UNPROVEN"), ("P", "PROOF_OF_CONCEPT"), ("F", "FUNCTIONAL"), ("H", "HIGH")] },
-    Metric { key: "RL", property: "remediationLevel", values: &[("X", "NOT_DEFINED"), ("O", "OFFICIAL_FIX"), ("T", "TEMPORARY_FIX"), ("W", "WORKAROUND"), ("U", "UNAVAILABLE")] },
-    Metric { key: "RC", property: "reportConfidence", values: &[("X", "NOT_DEFINED"), ("U", "UNKNOWN"), ("R", "REASONABLE"), ("C", "CONFIRMED")] },
-    Metric { key: "CR", property: "confidentialityRequirement", values: V3_REQ },
-    Metric { key: "IR", property: "integrityRequirement", values: V3_REQ },
-    Metric { key: "AR", property: "availabilityRequirement", values: V3_REQ },
-    Metric { key: "MAV", property: "modifiedAttackVector", values: &[("X", "NOT_DEFINED"), ("N", "NETWORK"), ("A", "ADJACENT_NETWORK"), ("L", "LOCAL"), ("P", "PHYSICAL")] },
-    Metric { key: "MAC", property: "modifiedAttackComplexity", values: &[("X", "NOT_DEFINED"), ("L", "LOW"), ("H", "HIGH")] },
-    Metric { key: "MPR", property: "modifiedPrivilegesRequired", values: V3_IMPACT_M },
-    Metric { key: "MUI", property: "modifiedUserInteraction", values: &[("X", "NOT_DEFINED"), ("N", "NONE"), ("R", "REQUIRED")] },
-    Metric { key: "MS", property: "modifiedScope", values: &[("X", "NOT_DEFINED"), ("U", "UNCHANGED"), ("C", "CHANGED")] },
-    Metric { key: "MC", property: "modifiedConfidentialityImpact", values: V3_IMPACT_M },
-    Metric { key: "MI", property: "modifiedIntegrityImpact", values: V3_IMPACT_M },
-    Metric { key: "MA", property: "modifiedAvailabilityImpact", values: V3_IMPACT_M },
+    Metric {
+        key: "AV",
+        property: "attackVector",
+        values: &[
+            ("N", "NETWORK"),
+            ("A", "ADJACENT_NETWORK"),
+            ("L", "LOCAL"),
+            ("P", "PHYSICAL"),
+        ],
+    },
+    Metric {
+        key: "AC",
+        property: "attackComplexity",
+        values: &[("L", "LOW"), ("H", "HIGH")],
+    },
+    Metric {
+        key: "PR",
+        property: "privilegesRequired",
+        values: V3_IMPACT,
+    },
+    Metric {
+        key: "UI",
+        property: "userInteraction",
+        values: &[("N", "NONE"), ("R", "REQUIRED")],
+    },
+    Metric {
+        key: "S",
+        property: "scope",
+        values: &[("U", "UNCHANGED"), ("C", "CHANGED")],
+    },
+    Metric {
+        key: "C",
+        property: "confidentialityImpact",
+        values: V3_IMPACT,
+    },
+    Metric {
+        key: "I",
+        property: "integrityImpact",
+        values: V3_IMPACT,
+    },
+    Metric {
+        key: "A",
+        property: "availabilityImpact",
+        values: V3_IMPACT,
+    },
+    Metric {
+        key: "E",
+        property: "exploitCodeMaturity",
+        values: &[
+            ("X", "NOT_DEFINED"),
+            ("U", "UNPROVEN"),
+            ("P", "PROOF_OF_CONCEPT"),
+            ("F", "FUNCTIONAL"),
+            ("H", "HIGH"),
+        ],
+    },
+    Metric {
+        key: "RL",
+        property: "remediationLevel",
+        values: &[
+            ("X", "NOT_DEFINED"),
+            ("O", "OFFICIAL_FIX"),
+            ("T", "TEMPORARY_FIX"),
+            ("W", "WORKAROUND"),
+            ("U", "UNAVAILABLE"),
+        ],
+    },
+    Metric {
+        key: "RC",
+        property: "reportConfidence",
+        values: &[
+            ("X", "NOT_DEFINED"),
+            ("U", "UNKNOWN"),
+            ("R", "REASONABLE"),
+            ("C", "CONFIRMED"),
+        ],
+    },
+    Metric {
+        key: "CR",
+        property: "confidentialityRequirement",
+        values: V3_REQ,
+    },
+    Metric {
+        key: "IR",
+        property: "integrityRequirement",
+        values: V3_REQ,
+    },
+    Metric {
+        key: "AR",
+        property: "availabilityRequirement",
+        values: V3_REQ,
+    },
+    Metric {
+        key: "MAV",
+        property: "modifiedAttackVector",
+        values: &[
+            ("X", "NOT_DEFINED"),
+            ("N", "NETWORK"),
+            ("A", "ADJACENT_NETWORK"),
+            ("L", "LOCAL"),
+            ("P", "PHYSICAL"),
+        ],
+    },
+    Metric {
+        key: "MAC",
+        property: "modifiedAttackComplexity",
+        values: &[("X", "NOT_DEFINED"), ("L", "LOW"), ("H", "HIGH")],
+    },
+    Metric {
+        key: "MPR",
+        property: "modifiedPrivilegesRequired",
+        values: V3_IMPACT_M,
+    },
+    Metric {
+        key: "MUI",
+        property: "modifiedUserInteraction",
+        values: &[("X", "NOT_DEFINED"), ("N", "NONE"), ("R", "REQUIRED")],
+    },
+    Metric {
+        key: "MS",
+        property: "modifiedScope",
+        values: &[("X", "NOT_DEFINED"), ("U", "UNCHANGED"), ("C", "CHANGED")],
+    },
+    Metric {
+        key: "MC",
+        property: "modifiedConfidentialityImpact",
+        values: V3_IMPACT_M,
+    },
+    Metric {
+        key: "MI",
+        property: "modifiedIntegrityImpact",
+        values: V3_IMPACT_M,
+    },
+    Metric {
+        key: "MA",
+        property: "modifiedAvailabilityImpact",
+        values: V3_IMPACT_M,
+    },
 ];
 
 const V2_IMPACT: &[(&str, &str)] = &[("N", "NONE"), ("P", "PARTIAL"), ("C", "COMPLETE")];
-const V2_REQ: &[(&str, &str)] = &[("L", "LOW"), ("M", "MEDIUM"), ("H", "HIGH"), ("ND", "NOT_DEFINED")];
+const V2_REQ: &[(&str, &str)] = &[
+    ("L", "LOW"),
+    ("M", "MEDIUM"),
+    ("H", "HIGH"),
+    ("ND", "NOT_DEFINED"),
+];
 const V2_METRICS: &[Metric] = &[
-    Metric { key: "AV", property: "accessVector", values: &[("L", "LOCAL"), ("A", "ADJACENT_NETWORK"), ("N", "NETWORK")] },
-    Metric { key: "AC", property: "accessComplexity", values: &[("H", "HIGH"), ("M", "MEDIUM"), ("L", "LOW")] },
-    Metric { key: "Au", property: "authentication", values: &[("M", "MULTIPLE"), ("S", "SINGLE"), ("N", "NONE")] },
-    Metric { key: "C", property: "confidentialityImpact", values: V2_IMPACT },
-    Metric { key: "I", property: "integrityImpact", values: V2_IMPACT },
-    Metric { key: "A", property: "availabilityImpact", values: V2_IMPACT },
-    Metric { key: "E", property: "exploitability", values: &[("U", "UNPROVEN"), ("POC", "PROOF_OF_CONCEPT"), ("F", "FUNCTIONAL"), ("H", "HIGH"), ("ND", "NOT_DEFINED")] },
-    Metric { key: "RL", property: "remediationLevel", values: &[("OF", "OFFICIAL_FIX"), ("TF", "TEMPORARY_FIX"), ("W", "WORKAROUND"), ("U", "UNAVAILABLE"), ("ND", "NOT_DEFINED")] },
-    Metric { key: "RC", property: "reportConfidence", values: &[("UC", "UNCONFIRMED"), ("UR", "UNCORROBORATED"), ("C", "CONFIRMED"), ("ND", "NOT_DEFINED")] },
-    Metric { key: "CDP", property: "collateralDamagePotential", values: &[("N", "NONE"), ("L", "LOW"), ("LM", "LOW_MEDIUM"), ("MH", "MEDIUM_HIGH"), ("H", "HIGH"), ("ND", "NOT_DEFINED")] },
-    Metric { key: "TD", property: "targetDistribution", values: &[("N", "NONE"), ("L", "LOW"), ("M", "MEDIUM"), ("H", "HIGH"), ("ND", "NOT_DEFINED")] },
-    Metric { key: "CR", property: "confidentialityRequirement", values: V2_REQ },
-    Metric { key: "IR", property: "integrityRequirement", values: V2_REQ },
-    Metric { key: "AR", property: "availabilityRequirement", values: V2_REQ },
+    Metric {
+        key: "AV",
+        property: "accessVector",
+        values: &[("L", "LOCAL"), ("A", "ADJACENT_NETWORK"), ("N", "NETWORK")],
+    },
+    Metric {
+        key: "AC",
+        property: "accessComplexity",
+        values: &[("H", "HIGH"), ("M", "MEDIUM"), ("L", "LOW")],
+    },
+    Metric {
+        key: "Au",
+        property: "authentication",
+        values: &[("M", "MULTIPLE"), ("S", "SINGLE"), ("N", "NONE")],
+    },
+    Metric {
+        key: "C",
+        property: "confidentialityImpact",
+        values: V2_IMPACT,
+    },
+    Metric {
+        key: "I",
+        property: "integrityImpact",
+        values: V2_IMPACT,
+    },
+    Metric {
+        key: "A",
+        property: "availabilityImpact",
+        values: V2_IMPACT,
+    },
+    Metric {
+        key: "E",
+        property: "exploitability",
+        values: &[
+            ("U", "UNPROVEN"),
+            ("POC", "PROOF_OF_CONCEPT"),
+            ("F", "FUNCTIONAL"),
+            ("H", "HIGH"),
+            ("ND", "NOT_DEFINED"),
+        ],
+    },
+    Metric {
+        key: "RL",
+        property: "remediationLevel",
+        values: &[
+            ("OF", "OFFICIAL_FIX"),
+            ("TF", "TEMPORARY_FIX"),
+            ("W", "WORKAROUND"),
+            ("U", "UNAVAILABLE"),
+            ("ND", "NOT_DEFINED"),
+        ],
+    },
+    Metric {
+        key: "RC",
+        property: "reportConfidence",
+        values: &[
+            ("UC", "UNCONFIRMED"),
+            ("UR", "UNCORROBORATED"),
+            ("C", "CONFIRMED"),
+            ("ND", "NOT_DEFINED"),
+        ],
+    },
+    Metric {
+        key: "CDP",
+        property: "collateralDamagePotential",
+        values: &[
+            ("N", "NONE"),
+            ("L", "LOW"),
+            ("LM", "LOW_MEDIUM"),
+            ("MH", "MEDIUM_HIGH"),
+            ("H", "HIGH"),
+            ("ND", "NOT_DEFINED"),
+        ],
+    },
+    Metric {
+        key: "TD",
+        property: "targetDistribution",
+        values: &[
+            ("N", "NONE"),
+            ("L", "LOW"),
+            ("M", "MEDIUM"),
+            ("H", "HIGH"),
+            ("ND", "NOT_DEFINED"),
+        ],
+    },
+    Metric {
+        key: "CR",
+        property: "confidentialityRequirement",
+        values: V2_REQ,
+    },
+    Metric {
+        key: "IR",
+        property: "integrityRequirement",
+        values: V2_REQ,
+    },
+    Metric {
+        key: "AR",
+        property: "availabilityRequirement",
+        values: V2_REQ,
+    },
 ];
 
 /// The schemas' vector patterns: `/`-separated `KEY:VALUE` tokens from the table.
@@ -725,9 +1177,18 @@ fn cvss_consistency(key: &str, obj: &Value, ptr: &str, c: &mut Ctx) {
     let Some(vector) = obj.get("vectorString").and_then(Value::as_str) else {
         return;
     };
-    let table = if key == "cvss_v2" { V2_METRICS } else { V3_METRICS };
-    let body = vector.split_once('/').map(|x| x.1).filter(|_| key != "cvss_v2").unwrap_or(vector);
-    let in_vector: HashMap<&str, &str> = body.split('/').filter_map(|t| t.split_once(':')).collect();
+    let table = if key == "cvss_v2" {
+        V2_METRICS
+    } else {
+        V3_METRICS
+    };
+    let body = vector
+        .split_once('/')
+        .map(|x| x.1)
+        .filter(|_| key != "cvss_v2")
+        .unwrap_or(vector);
+    let in_vector: HashMap<&str, &str> =
+        body.split('/').filter_map(|t| t.split_once(':')).collect();
     for m in table {
         let Some(prop) = obj.get(m.property).and_then(Value::as_str) else {
             continue;
@@ -736,11 +1197,20 @@ fn cvss_consistency(key: &str, obj: &Value, ptr: &str, c: &mut Ctx) {
         let Some(code) = in_vector.get(m.key) else {
             continue;
         };
-        let Some(expected) = m.values.iter().find(|(c2, _)| c2 == code).map(|(_, name)| *name) else {
+        let Some(expected) = m
+            .values
+            .iter()
+            .find(|(c2, _)| c2 == code)
+            .map(|(_, name)| *name)
+        else {
             continue;
         };
         if prop != expected {
-            c.fail("6.1.10", format!("{ptr}/{}", m.property), format!("{} is {prop} but the vector says {expected}", m.property));
+            c.fail(
+                "6.1.10",
+                format!("{ptr}/{}", m.property),
+                format!("{} is {prop} but the vector says {expected}", m.property),
+            );
         }
     }
 }
@@ -764,7 +1234,8 @@ fn revisions(doc: &CsafJson, c: &mut Ctx) {
         return; // already reported as schema errors
     }
     // 6.1.30 mixed versioning.
-    let ints = items.iter().filter(|x| x.1.is_integer()).count() + usize::from(version.is_integer());
+    let ints =
+        items.iter().filter(|x| x.1.is_integer()).count() + usize::from(version.is_integer());
     if ints != 0 && ints != items.len() + 1 {
         c.fail("6.1.30", rh, "integer and semantic versioning are mixed");
         return;
@@ -774,7 +1245,11 @@ fn revisions(doc: &CsafJson, c: &mut Ctx) {
     by_date.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.1.cmp(&b.1)));
     for w in by_date.windows(2) {
         if w[0].1.stripped(false) > w[1].1.stripped(false) {
-            c.fail("6.1.14", format!("{rh}/{}/number", w[1].0), "revision numbers do not ascend with their dates");
+            c.fail(
+                "6.1.14",
+                format!("{rh}/{}/number", w[1].0),
+                "revision numbers do not ascend with their dates",
+            );
             break;
         }
     }
@@ -782,23 +1257,50 @@ fn revisions(doc: &CsafJson, c: &mut Ctx) {
     if let Some(latest) = by_date.last() {
         let draft = status == "draft";
         if latest.1.stripped(draft) != version.stripped(draft) {
-            c.fail("6.1.16", "/document/tracking/version", format!("version {} is not the latest revision number {}", t.version, t.revision_history.get(latest.0).map(|r| r.number.as_str()).unwrap_or("")));
+            c.fail(
+                "6.1.16",
+                "/document/tracking/version",
+                format!(
+                    "version {} is not the latest revision number {}",
+                    t.version,
+                    t.revision_history
+                        .get(latest.0)
+                        .map(|r| r.number.as_str())
+                        .unwrap_or("")
+                ),
+            );
         }
     }
     // 6.1.17 status draft for 0.y.z / pre-release.
     if (version.is_zero() || version.has_pre_release()) && status != "draft" {
-        c.fail("6.1.17", "/document/tracking/status", format!("version {} requires status draft", t.version));
+        c.fail(
+            "6.1.17",
+            "/document/tracking/status",
+            format!("version {} requires status draft", t.version),
+        );
     }
     // 6.1.20 non-draft version.
     if (status == "final" || status == "interim") && version.has_pre_release() {
-        c.fail("6.1.20", "/document/tracking/version", "a final or interim document has a pre-release version");
+        c.fail(
+            "6.1.20",
+            "/document/tracking/version",
+            "a final or interim document has a pre-release version",
+        );
     }
     for (i, n, _) in &items {
         if (status == "final" || status == "interim") && n.is_zero() {
-            c.fail("6.1.18", format!("{rh}/{i}/number"), "a released document lists version 0 in its history");
+            c.fail(
+                "6.1.18",
+                format!("{rh}/{i}/number"),
+                "a released document lists version 0 in its history",
+            );
         }
         if n.has_pre_release() {
-            c.fail("6.1.19", format!("{rh}/{i}/number"), "revision history lists a pre-release version");
+            c.fail(
+                "6.1.19",
+                format!("{rh}/{i}/number"),
+                "revision history lists a pre-release version",
+            );
         }
     }
     // 6.1.21 missing item; 6.1.22 duplicates.
@@ -807,17 +1309,29 @@ fn revisions(doc: &CsafJson, c: &mut Ctx) {
     let mut seen: HashSet<DocVersion> = HashSet::new();
     for (i, n, _) in &items {
         if !seen.insert(n.stripped(false)) {
-            c.fail("6.1.22", format!("{rh}/{i}/number"), "revision number used twice");
+            c.fail(
+                "6.1.22",
+                format!("{rh}/{i}/number"),
+                "revision number used twice",
+            );
         }
     }
     if let Some(first) = by_number.first() {
         if first.1.major() > 1 {
-            c.fail("6.1.21", format!("{rh}/{}/number", first.0), "revision history does not start at version 0 or 1");
+            c.fail(
+                "6.1.21",
+                format!("{rh}/{}/number", first.0),
+                "revision history does not start at version 0 or 1",
+            );
         }
     }
     for w in by_number.windows(2) {
         if w[1].1.major() > w[0].1.major() + 1 {
-            c.fail("6.1.21", format!("{rh}/{}/number", w[1].0), "a version is missing from the revision history");
+            c.fail(
+                "6.1.21",
+                format!("{rh}/{}/number", w[1].0),
+                "a version is missing from the revision history",
+            );
             break;
         }
     }
@@ -827,7 +1341,13 @@ impl std::hash::Hash for DocVersion {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         match self {
             DocVersion::Integer(n) => (0u8, *n).hash(state),
-            DocVersion::Semver { major, minor, patch, pre, .. } => (1u8, major, minor, patch, pre).hash(state),
+            DocVersion::Semver {
+                major,
+                minor,
+                patch,
+                pre,
+                ..
+            } => (1u8, major, minor, patch, pre).hash(state),
         }
     }
 }
@@ -836,7 +1356,10 @@ impl std::hash::Hash for DocVersion {
 
 fn document(doc: &CsafJson, c: &mut Ctx) {
     let d = &doc.document;
-    for (p, l) in [("/document/lang", &d.lang), ("/document/source_lang", &d.source_lang)] {
+    for (p, l) in [
+        ("/document/lang", &d.lang),
+        ("/document/source_lang", &d.source_lang),
+    ] {
         if let Some(l) = l {
             if !language_tag_ok(l) {
                 c.fail("6.1.12", p, format!("{l:?} is not a valid language tag"));
@@ -844,11 +1367,19 @@ fn document(doc: &CsafJson, c: &mut Ctx) {
         }
     }
     if d.publisher.category == "translator" && d.source_lang.is_none() {
-        c.fail("6.1.15", "/document/source_lang", "a translator's document needs source_lang");
+        c.fail(
+            "6.1.15",
+            "/document/source_lang",
+            "a translator's document needs source_lang",
+        );
     }
     if let (Some(a), Some(b)) = (&d.lang, &d.source_lang) {
         if a.eq_ignore_ascii_case(b) {
-            c.fail("6.1.28", "/document/source_lang", "lang and source_lang are the same");
+            c.fail(
+                "6.1.28",
+                "/document/source_lang",
+                "lang and source_lang are the same",
+            );
         }
     }
     // 6.1.26 prohibited category names.
@@ -872,19 +1403,33 @@ fn document(doc: &CsafJson, c: &mut Ctx) {
             "csafvex",
         ];
         if prohibited.contains(&n.as_str()) {
-            c.fail("6.1.26", "/document/category", format!("{cat:?} is too close to a profile name"));
+            c.fail(
+                "6.1.26",
+                "/document/category",
+                format!("{cat:?} is too close to a profile name"),
+            );
         } else if cat.to_ascii_lowercase().starts_with("csaf_") {
-            c.fail("6.1.26", "/document/category", "the prefix csaf_ is reserved");
+            c.fail(
+                "6.1.26",
+                "/document/category",
+                "the prefix csaf_ is reserved",
+            );
         }
     }
 }
 
 /// Well-formedness of a BCP 47 language tag (RFC 5646 syntax, not the registry).
 pub(crate) fn language_tag_ok(tag: &str) -> bool {
-    let alpha = |s: &str, a: usize, b: usize| (a..=b).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphabetic());
-    let alnum = |s: &str, a: usize, b: usize| (a..=b).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric());
+    let alpha = |s: &str, a: usize, b: usize| {
+        (a..=b).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphabetic())
+    };
+    let alnum = |s: &str, a: usize, b: usize| {
+        (a..=b).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric())
+    };
     let parts: Vec<&str> = tag.split('-').collect();
-    let Some(first) = parts.first() else { return false };
+    let Some(first) = parts.first() else {
+        return false;
+    };
     if first.eq_ignore_ascii_case("x") {
         return parts.len() > 1 && parts[1..].iter().all(|p| alnum(p, 1, 8));
     }
@@ -904,16 +1449,24 @@ pub(crate) fn language_tag_ok(tag: &str) -> bool {
         i += 1;
     }
     if i < parts.len()
-        && (alpha(parts[i], 2, 2) || (parts[i].len() == 3 && parts[i].bytes().all(|c| c.is_ascii_digit())))
+        && (alpha(parts[i], 2, 2)
+            || (parts[i].len() == 3 && parts[i].bytes().all(|c| c.is_ascii_digit())))
     {
         i += 1;
     }
     while i < parts.len()
-        && (alnum(parts[i], 5, 8) || (parts[i].len() == 4 && parts[i].as_bytes()[0].is_ascii_digit() && alnum(parts[i], 4, 4)))
+        && (alnum(parts[i], 5, 8)
+            || (parts[i].len() == 4
+                && parts[i].as_bytes()[0].is_ascii_digit()
+                && alnum(parts[i], 4, 4)))
     {
         i += 1;
     }
-    while i < parts.len() && parts[i].len() == 1 && !parts[i].eq_ignore_ascii_case("x") && alnum(parts[i], 1, 1) {
+    while i < parts.len()
+        && parts[i].len() == 1
+        && !parts[i].eq_ignore_ascii_case("x")
+        && alnum(parts[i], 1, 1)
+    {
         i += 1;
         let start = i;
         while i < parts.len() && alnum(parts[i], 2, 8) {
@@ -943,35 +1496,69 @@ fn profiles(doc: &CsafJson, c: &mut Ctx) {
     let cat = d.category.as_str();
     let vulns: &[VulnerabilityJ] = doc.vulnerabilities.as_deref().unwrap_or(&[]);
     if cat == "csaf_informational_advisory" || cat == "csaf_security_incident_response" {
-        let has_note = d.notes.iter().flatten().any(|n| ["description", "details", "general", "summary"].contains(&n.category.as_str()));
+        let has_note = d.notes.iter().flatten().any(|n| {
+            ["description", "details", "general", "summary"].contains(&n.category.as_str())
+        });
         if !has_note {
-            c.fail("6.1.27.1", "/document/notes", "needs a note of category description, details, general or summary");
+            c.fail(
+                "6.1.27.1",
+                "/document/notes",
+                "needs a note of category description, details, general or summary",
+            );
         }
-        let has_ref = d.references.iter().flatten().any(|r| r.category.as_deref().unwrap_or("external") == "external");
+        let has_ref = d
+            .references
+            .iter()
+            .flatten()
+            .any(|r| r.category.as_deref().unwrap_or("external") == "external");
         if !has_ref {
-            c.fail("6.1.27.2", "/document/references", "needs an external reference");
+            c.fail(
+                "6.1.27.2",
+                "/document/references",
+                "needs an external reference",
+            );
         }
     }
     if cat == "csaf_informational_advisory" && doc.vulnerabilities.is_some() {
-        c.fail("6.1.27.3", "/vulnerabilities", "an informational advisory has no vulnerabilities");
+        c.fail(
+            "6.1.27.3",
+            "/vulnerabilities",
+            "an informational advisory has no vulnerabilities",
+        );
     }
     if cat == "csaf_security_advisory" || cat == "csaf_vex" {
         if doc.product_tree.is_none() {
-            c.fail("6.1.27.4", "/product_tree", "the profile requires a product tree");
+            c.fail(
+                "6.1.27.4",
+                "/product_tree",
+                "the profile requires a product tree",
+            );
         }
         if doc.vulnerabilities.is_none() {
-            c.fail("6.1.27.11", "/vulnerabilities", "the profile requires vulnerabilities");
+            c.fail(
+                "6.1.27.11",
+                "/vulnerabilities",
+                "the profile requires vulnerabilities",
+            );
         }
         for (i, v) in vulns.iter().enumerate() {
             if v.notes.is_none() {
-                c.fail("6.1.27.5", format!("/vulnerabilities/{i}/notes"), "each vulnerability needs notes");
+                c.fail(
+                    "6.1.27.5",
+                    format!("/vulnerabilities/{i}/notes"),
+                    "each vulnerability needs notes",
+                );
             }
         }
     }
     if cat == "csaf_security_advisory" {
         for (i, v) in vulns.iter().enumerate() {
             if v.product_status.is_none() {
-                c.fail("6.1.27.6", format!("/vulnerabilities/{i}/product_status"), "each vulnerability needs a product status");
+                c.fail(
+                    "6.1.27.6",
+                    format!("/vulnerabilities/{i}/product_status"),
+                    "each vulnerability needs a product status",
+                );
             }
         }
     }
@@ -980,24 +1567,46 @@ fn profiles(doc: &CsafJson, c: &mut Ctx) {
         for (i, v) in vulns.iter().enumerate() {
             let base = format!("/vulnerabilities/{i}");
             let ps = v.product_status.as_ref();
-            let has = ps.is_some_and(|p| p.fixed.is_some() || p.known_affected.is_some() || p.known_not_affected.is_some() || p.under_investigation.is_some());
+            let has = ps.is_some_and(|p| {
+                p.fixed.is_some()
+                    || p.known_affected.is_some()
+                    || p.known_not_affected.is_some()
+                    || p.under_investigation.is_some()
+            });
             if !has {
-                c.fail("6.1.27.7", format!("{base}/product_status"), "needs fixed, known_affected, known_not_affected or under_investigation");
+                c.fail(
+                    "6.1.27.7",
+                    format!("{base}/product_status"),
+                    "needs fixed, known_affected, known_not_affected or under_investigation",
+                );
             }
             if v.cve.is_none() && v.ids.is_none() {
-                c.fail("6.1.27.8", base.clone(), "a VEX vulnerability needs cve or ids");
+                c.fail(
+                    "6.1.27.8",
+                    base.clone(),
+                    "a VEX vulnerability needs cve or ids",
+                );
             }
             let Some(ps) = ps else { continue };
             let mut impact: HashSet<&str> = HashSet::new();
             for f in v.flags.iter().flatten() {
                 impact.extend(resolved(&f.product_ids, &f.group_ids, &groups));
             }
-            for t in v.threats.iter().flatten().filter(|t| t.category == "impact") {
+            for t in v
+                .threats
+                .iter()
+                .flatten()
+                .filter(|t| t.category == "impact")
+            {
                 impact.extend(resolved(&t.product_ids, &t.group_ids, &groups));
             }
             for (j, p) in ps.known_not_affected.iter().flatten().enumerate() {
                 if !impact.contains(p.as_str()) {
-                    c.fail("6.1.27.9", format!("{base}/product_status/known_not_affected/{j}"), format!("product {p:?} has no impact statement"));
+                    c.fail(
+                        "6.1.27.9",
+                        format!("{base}/product_status/known_not_affected/{j}"),
+                        format!("product {p:?} has no impact statement"),
+                    );
                 }
             }
             let mut action: HashSet<&str> = HashSet::new();
@@ -1006,7 +1615,11 @@ fn profiles(doc: &CsafJson, c: &mut Ctx) {
             }
             for (j, p) in ps.known_affected.iter().flatten().enumerate() {
                 if !action.contains(p.as_str()) {
-                    c.fail("6.1.27.10", format!("{base}/product_status/known_affected/{j}"), format!("product {p:?} has no action statement"));
+                    c.fail(
+                        "6.1.27.10",
+                        format!("{base}/product_status/known_affected/{j}"),
+                        format!("product {p:?} has no action statement"),
+                    );
                 }
             }
         }
@@ -1019,7 +1632,15 @@ mod tests {
 
     #[test]
     fn language_tags() {
-        for ok in ["en", "en-US", "de-CH-1996", "zh-Hant-TW", "x-private", "sr-Latn-RS", "en-a-bbb-x-a-ccc"] {
+        for ok in [
+            "en",
+            "en-US",
+            "de-CH-1996",
+            "zh-Hant-TW",
+            "x-private",
+            "sr-Latn-RS",
+            "en-a-bbb-x-a-ccc",
+        ] {
             assert!(language_tag_ok(ok), "{ok}");
         }
         for bad in ["", "e", "english-", "EZ-123456789", "en--US", "1a"] {
