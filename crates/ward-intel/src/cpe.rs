@@ -50,6 +50,34 @@ pub enum AttrValue {
 }
 
 impl AttrValue {
+    /// A value from plain text (a vendor, product or version as a device reports it):
+    /// every character other than a letter, digit or `_` is quoted, so `*` and `?` are
+    /// literal. Letters are lower-cased and spaces become `_`, as NVD names are written;
+    /// empty text gives ANY.
+    pub fn literal(text: &str) -> Self {
+        let t = text.trim();
+        if t.is_empty() {
+            return Self::Any;
+        }
+        let mut out = String::with_capacity(t.len() + 4);
+        for c in t.chars() {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                out.push(c.to_ascii_lowercase());
+            } else if c.is_whitespace() {
+                out.push('_');
+            } else if c.is_ascii_graphic() {
+                out.push('\\');
+                out.push(c);
+            }
+            // Non-ASCII characters have no CPE 2.3 representation and are dropped.
+        }
+        if out.is_empty() {
+            Self::Any
+        } else {
+            Self::Value(out)
+        }
+    }
+
     /// The value with quoting removed, for people ("3.6.7", "windows_10"); `None` for
     /// ANY/NA.
     pub fn unquoted(&self) -> Option<String> {
@@ -196,6 +224,24 @@ impl Cpe {
             target_hw,
             other,
         }
+    }
+
+    /// A name from plain text: `part` is 'a', 'o' or 'h'; the other attributes are ANY.
+    /// ```
+    /// use ward_intel::cpe::Cpe;
+    /// let c = Cpe::from_parts('a', "OFFIS", "DCMTK", "3.6.7");
+    /// assert_eq!(c.to_string(), "cpe:2.3:a:offis:dcmtk:3.6.7:*:*:*:*:*:*:*");
+    /// ```
+    pub fn from_parts(part: char, vendor: &str, product: &str, version: &str) -> Self {
+        let mut c = Self::any();
+        c.part = match part.to_ascii_lowercase() {
+            p @ ('a' | 'o' | 'h') => AttrValue::Value(p.to_string()),
+            _ => AttrValue::Any,
+        };
+        c.vendor = AttrValue::literal(vendor);
+        c.product = AttrValue::literal(product);
+        c.version = AttrValue::literal(version);
+        c
     }
 
     /// The eleven attributes in WFN order (see [`ATTRIBUTE_NAMES`]).
@@ -997,6 +1043,18 @@ mod tests {
         assert_eq!(a.compare(&b), NameRelation::Subset);
         assert_eq!(b.compare(&a), NameRelation::Superset);
         assert!(Cpe::any().matches(&a));
+    }
+
+    #[test]
+    fn from_plain_text() {
+        let c = Cpe::from_parts('h', "GE Healthcare", "CARESCAPE B450", "2.0*");
+        assert_eq!(c.vendor, v("ge_healthcare"));
+        assert_eq!(c.version, v("2\\.0\\*"));
+        assert!(!c.version.has_wildcards());
+        assert_eq!(Cpe::parse(&c.to_string()), Ok(c.clone()));
+        let pattern = Cpe::parse("cpe:2.3:h:ge_healthcare:carescape_b450:*:*:*:*:*:*:*:*").unwrap();
+        assert!(pattern.matches(&c));
+        assert_eq!(AttrValue::literal("  "), AttrValue::Any);
     }
 
     #[test]

@@ -118,13 +118,11 @@ impl<'a> Semver<'a> {
             None => (s, None),
         };
         let mut core = [0u64; 3];
-        let mut n = 0;
-        for part in core_str.split('.') {
+        for (n, part) in core_str.split('.').enumerate() {
             if n >= 3 || part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
             core[n] = part.parse().ok()?;
-            n += 1;
         }
         let mut pre = Vec::new();
         if let Some(p) = pre_str {
@@ -532,6 +530,9 @@ fn trim_zeros(s: &[u8]) -> &[u8] {
 // ---------------------------------------------------------------------------------------
 // PEP 440
 
+/// (epoch, release, pre, post, dev) as `packaging.version` orders them.
+type Pep440Key<'a> = (u64, &'a [u64], (i8, u8, u64), (i8, u64), (i8, u64));
+
 #[derive(Debug, PartialEq, Eq)]
 struct Pep440 {
     epoch: u64,
@@ -627,7 +628,7 @@ impl Pep440 {
 
     /// The sort key of `packaging.version` (`_cmpkey`), with `None` mapped to the
     /// infinities it uses.
-    fn key(&self) -> (u64, &[u64], (i8, u8, u64), (i8, u64), (i8, u64)) {
+    fn key(&self) -> Pep440Key<'_> {
         let pre = match (self.pre, self.post, self.dev) {
             (None, None, Some(_)) => (-1, 0, 0),
             (None, _, _) => (1, 0, 0),
@@ -1356,8 +1357,31 @@ fn parse_free(s: &str, whole: &str) -> Result<VersionPredicate, VersionError> {
     }
 }
 
-/// One "|"-free part: a phrase, a comparator and version, a series or a version.
+/// One "|"-free part: a phrase, a comparator and version, a series or a version, or a
+/// comma-separated conjunction of comparators as GitHub advisories write them
+/// (">= 12.10.0, < 12.10.2").
 fn parse_one(s: &str, whole: &str) -> Result<VersionPredicate, VersionError> {
+    let pieces: Vec<&str> = s.split(',').map(str::trim).collect();
+    if pieces.len() > 1
+        && pieces
+            .iter()
+            .all(|p| matches!(Comparator::split(p).0, Some(c) if c != Comparator::Eq))
+    {
+        let mut constraints = Vec::new();
+        for p in pieces {
+            let (c, v) = Comparator::split(p);
+            constraints.push(Constraint {
+                comparator: c.unwrap_or(Comparator::Eq),
+                version: check_version(v, whole)?,
+            });
+        }
+        return Ok(VersionPredicate::Range {
+            range: VersRange {
+                scheme: None,
+                constraints,
+            },
+        });
+    }
     let mut s = s.trim();
     if s.is_empty() {
         return Err(VersionError::Empty);
@@ -1445,6 +1469,145 @@ fn parse_one(s: &str, whole: &str) -> Result<VersionPredicate, VersionError> {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// CVE JSON 5 and OSV range forms
+
+/// Lower bounds CVE records write for "from the beginning".
+fn is_unbounded_lower(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "" | "0" | "*" | "unspecified" | "n/a" | "unknown"
+    )
+}
+
+/// The predicate of one CVE JSON 5 `affected[].versions[]` entry: `version` with an
+/// optional `lessThan` or `lessThanOrEqual` ("0"/"unspecified" as `version` means no lower
+/// bound, "*" as the upper bound means none). Without either, `version` alone is read
+/// with [`parse_predicate`] ("n/a" then stays an exact, undecidable version).
+pub fn cve5_predicate(
+    version: &str,
+    less_than: Option<&str>,
+    less_than_or_equal: Option<&str>,
+) -> Result<VersionPredicate, VersionError> {
+    let (upper, comparator) = match (less_than, less_than_or_equal) {
+        (Some(lt), _) => (lt, Comparator::Lt),
+        (None, Some(le)) => (le, Comparator::Le),
+        (None, None) => return parse_predicate(version),
+    };
+    let mut constraints = Vec::new();
+    if !is_unbounded_lower(version) {
+        constraints.push(Constraint {
+            comparator: Comparator::Ge,
+            version: check_version(version, version)?,
+        });
+    }
+    if upper.trim() != "*" {
+        constraints.push(Constraint {
+            comparator,
+            version: check_version(upper, upper)?,
+        });
+    }
+    Ok(if constraints.is_empty() {
+        VersionPredicate::Any
+    } else {
+        VersionPredicate::Range {
+            range: VersRange {
+                scheme: None,
+                constraints,
+            },
+        }
+    })
+}
+
+/// One event of an OSV `ranges[].events` list; serde reads and writes the OSV JSON shape
+/// (`{"introduced": "1.0"}`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OsvEvent {
+    Introduced(String),
+    Fixed(String),
+    LastAffected(String),
+    Limit(String),
+}
+
+impl OsvEvent {
+    fn version(&self) -> &str {
+        match self {
+            Self::Introduced(v) | Self::Fixed(v) | Self::LastAffected(v) | Self::Limit(v) => v,
+        }
+    }
+}
+
+/// The version scheme of an OSV ecosystem name ("npm", "PyPI", "Maven", "Debian:11",
+/// "Red Hat:rhel_aus:8.6::appstream", "Alpine:v3.18", ...).
+pub fn osv_ecosystem_scheme(ecosystem: &str) -> VersionScheme {
+    let base = ecosystem.split(':').next().unwrap_or("").trim();
+    match base.to_ascii_lowercase().as_str() {
+        "npm" | "go" | "crates.io" | "hex" | "pub" | "packagist" | "swifturl" => {
+            VersionScheme::Semver
+        }
+        "pypi" => VersionScheme::Pypi,
+        "maven" => VersionScheme::Maven,
+        "debian" | "ubuntu" => VersionScheme::Debian,
+        "red hat" | "rocky linux" | "almalinux" | "suse" | "opensuse" | "mageia" => {
+            VersionScheme::Rpm
+        }
+        _ => VersionScheme::Generic,
+    }
+}
+
+/// The OSV evaluation of an ECOSYSTEM or SEMVER range (OSV schema, "Evaluation"): events
+/// sorted by version, "introduced" switches affected on, "fixed" (at or above) and
+/// "last_affected" (above) switch it off; `limit` does not apply to these types. `None`
+/// when the version or an event version cannot be ordered under `scheme`.
+pub fn osv_affected(events: &[OsvEvent], version: &str, scheme: VersionScheme) -> Option<bool> {
+    if !is_valid(scheme, version) {
+        return None;
+    }
+    let mut sorted: Vec<&OsvEvent> = events
+        .iter()
+        .filter(|e| !matches!(e, OsvEvent::Limit(_)))
+        .collect();
+    let mut sortable = true;
+    sorted.sort_by(|a, b| {
+        let (av, bv) = (a.version(), b.version());
+        match (av == "0", bv == "0") {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            (false, false) => compare(scheme, av, bv).unwrap_or_else(|| {
+                sortable = false;
+                Ordering::Equal
+            }),
+        }
+    });
+    if !sortable {
+        return None;
+    }
+    let mut affected = false;
+    for e in sorted {
+        match e {
+            OsvEvent::Introduced(v) => {
+                if v == "0" || compare(scheme, version, v)? != Ordering::Less {
+                    affected = true;
+                }
+            }
+            OsvEvent::Fixed(v) => {
+                if compare(scheme, version, v)? != Ordering::Less {
+                    affected = false;
+                }
+            }
+            OsvEvent::LastAffected(v) => {
+                if compare(scheme, version, v)? == Ordering::Greater {
+                    affected = false;
+                }
+            }
+            OsvEvent::Limit(_) => {}
+        }
+    }
+    Some(affected)
+}
+
 /// All schemes, for exhaustive checks.
 pub const ALL_SCHEMES: [VersionScheme; 6] = [
     VersionScheme::Semver,
@@ -1472,6 +1635,17 @@ pub fn check_invariants(input: &str) {
         if let Some(o) = compare(scheme, a, a) {
             assert_eq!(o, Ordering::Equal, "{scheme} {a:?} not equal to itself");
         }
+    }
+    let events = [
+        OsvEvent::Introduced(a.to_string()),
+        OsvEvent::Fixed(b.to_string()),
+        OsvEvent::LastAffected(pred.to_string()),
+    ];
+    for scheme in ALL_SCHEMES {
+        let _ = osv_affected(&events, pred, scheme);
+    }
+    if let Ok(p) = cve5_predicate(a, Some(b), None) {
+        let _ = p.contains(pred, VersionScheme::Generic);
     }
     if let Ok(p) = parse_predicate(pred) {
         for scheme in ALL_SCHEMES {
@@ -1746,6 +1920,72 @@ mod tests {
             Err(VersionError::NotAVersion { .. })
         ));
         assert!(parse_predicate("vers:").is_err());
+    }
+
+    #[test]
+    fn cve5_forms() {
+        let g = Generic;
+        // CVE-2022-2119 (DCMTK): version "unspecified", lessThan "3.6.7".
+        let p = cve5_predicate("unspecified", Some("3.6.7"), None).unwrap();
+        assert_eq!(p.contains("3.6.6", g), Some(true));
+        assert_eq!(p.contains("3.6.7", g), Some(false));
+        // CVE-2024-1275 (Baxter): version "0", lessThanOrEqual "1.52".
+        let p = cve5_predicate("0", None, Some("1.52")).unwrap();
+        assert_eq!(p.contains("1.52", g), Some(true));
+        assert_eq!(p.contains("1.53", g), Some(false));
+        let p = cve5_predicate("2.0", Some("*"), None).unwrap();
+        assert_eq!(p.contains("1.9", g), Some(false));
+        assert_eq!(p.contains("9.0", g), Some(true));
+        assert_eq!(
+            cve5_predicate("0", Some("*"), None),
+            Ok(VersionPredicate::Any)
+        );
+        // CVE-2019-12255: version "n/a" alone cannot decide anything.
+        assert_eq!(
+            cve5_predicate("n/a", None, None)
+                .unwrap()
+                .contains("6.9", g),
+            None
+        );
+    }
+
+    #[test]
+    fn osv_events() {
+        use OsvEvent::*;
+        let ev = |v: &[(&str, &str)]| -> Vec<OsvEvent> {
+            v.iter()
+                .map(|(k, x)| match *k {
+                    "i" => Introduced(x.to_string()),
+                    "f" => Fixed(x.to_string()),
+                    "l" => LastAffected(x.to_string()),
+                    _ => Limit(x.to_string()),
+                })
+                .collect()
+        };
+        // Unsorted, as ghsa-to-osv writes them.
+        let e = ev(&[("i", "0"), ("i", "2.0.0"), ("f", "2.0.1"), ("f", "1.3.2")]);
+        assert_eq!(osv_affected(&e, "1.3.1", Semver), Some(true));
+        assert_eq!(osv_affected(&e, "1.3.2", Semver), Some(false));
+        assert_eq!(osv_affected(&e, "2.0.0", Semver), Some(true));
+        assert_eq!(osv_affected(&e, "2.0.1", Semver), Some(false));
+        assert_eq!(osv_affected(&e, "garbage", Semver), None);
+        let e = ev(&[("i", "1.0"), ("l", "1.5")]);
+        assert_eq!(osv_affected(&e, "1.5", Generic), Some(true));
+        assert_eq!(osv_affected(&e, "1.5.1", Generic), Some(false));
+        let j: Vec<OsvEvent> =
+            serde_json::from_str(r#"[{"introduced":"0"},{"fixed":"1.6.0"}]"#).unwrap();
+        assert_eq!(j, ev(&[("i", "0"), ("f", "1.6.0")]));
+        assert_eq!(osv_ecosystem_scheme("Red Hat:rhel_aus:8.6::appstream"), Rpm);
+        assert_eq!(osv_ecosystem_scheme("PyPI"), Pypi);
+        assert_eq!(osv_ecosystem_scheme("Alpine:v3.3"), Generic);
+    }
+
+    #[test]
+    fn ghsa_comma_conjunction() {
+        let p = p(">= 12.10.0, < 12.10.2");
+        assert_eq!(p.contains("12.10.1", Maven), Some(true));
+        assert_eq!(p.contains("12.10.2", Maven), Some(false));
+        assert_eq!(p.contains("12.9", Maven), Some(false));
     }
 
     #[test]

@@ -50,6 +50,19 @@ fn check_file(name: &str) -> usize {
     let path = corpus_dir().join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read corpus file {}: {e}", path.display()));
+    let (checked, mismatches) = check_text(name, &text);
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches in {name} ({checked} vectors checked):\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    assert!(checked > 0, "no vector checked in {}", path.display());
+    checked
+}
+
+/// Checks the lines of a vector file: (vectors checked, mismatch descriptions).
+fn check_text(name: &str, text: &str) -> (usize, Vec<String>) {
     let mut checked = 0;
     let mut mismatches = Vec::new();
     for (idx, line) in text.lines().enumerate() {
@@ -140,14 +153,24 @@ fn check_file(name: &str) -> usize {
             }
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches in {name} ({checked} vectors checked):\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
-    assert!(checked > 0, "no vector checked in {}", path.display());
-    checked
+    (checked, mismatches)
+}
+
+/// The checker itself reports wrong expectations, with file and line.
+#[test]
+fn checker_reports_mismatches() {
+    let text = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H - (9.8, 9.8, 9.8)\n\
+                CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H - (9.7, 9.8, 9.8)\n\
+                AV:N/AC:L/Au:N/C:P/I:P/A:P/E:U - (7.5, None, None)\n\
+                CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N - 9.2\n\
+                CVSS:3.1/AV:N/AC:Q - (1.0, 1.0, 1.0)\n";
+    let (checked, mismatches) = check_text("crafted", text);
+    assert_eq!(checked, 4, "{mismatches:?}");
+    assert_eq!(mismatches.len(), 4, "{mismatches:#?}");
+    assert!(mismatches[0].starts_with("crafted:2:"), "{}", mismatches[0]);
+    assert!(mismatches[1].starts_with("crafted:3:"), "{}", mismatches[1]);
+    assert!(mismatches[2].starts_with("crafted:4:"), "{}", mismatches[2]);
+    assert!(mismatches[3].starts_with("crafted:5:"), "{}", mismatches[3]);
 }
 
 macro_rules! file_test {

@@ -29,6 +29,9 @@ const SEEDS: &[&str] = &[
     "versions prior to 2.0\n1.9.9\n2.0",
     "<= 3.5 SP1\n3.5 SP2\n9.1.1",
     "1.0.0-alpha.1\n1.0.0-alpha.beta\n1.0~rc1-1",
+    ">= 12.10.0, < 12.10.2\n12.10.1\n12.9",
+    "2.1 and prior\n0:2.13.3-3.el8_6.1\n1!2.0.post1.dev3+local.7",
+    "1.0 through 2.0\nunspecified\n3.6.7",
 ];
 
 fn check_all(s: &str) {

@@ -437,6 +437,20 @@ impl CvssVector {
         }
     }
 
+    /// The metrics as (key, value) pairs in canonical order, e.g. `("AV", "N")`, for
+    /// showing the evidence behind a score.
+    pub fn metrics(&self) -> Vec<(String, String)> {
+        let s = self.to_string();
+        let body = match s.strip_prefix("CVSS:") {
+            Some(rest) => rest.split_once('/').map_or("", |(_, m)| m).to_string(),
+            None => s,
+        };
+        body.split('/')
+            .filter_map(|c| c.split_once(':'))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     /// Base score (v4: CVSS-B, the base metrics alone).
     pub fn base_score(&self) -> f64 {
         match self {
@@ -659,6 +673,22 @@ mod tests {
             Err(CvssError::UnknownMetric { position: 14, .. })
         ));
         assert_eq!(parse("  "), Err(CvssError::Empty));
+    }
+
+    #[test]
+    fn v4_any_order_and_metrics() {
+        let v =
+            parse("CVSS:4.0/E:A/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N").unwrap();
+        assert_eq!(
+            v.to_string(),
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:A"
+        );
+        let m = v.metrics();
+        assert_eq!(m.len(), 12);
+        assert_eq!(m[0], ("AV".to_string(), "N".to_string()));
+        assert_eq!(m[11], ("E".to_string(), "A".to_string()));
+        let v2 = parse("AV:N/AC:L/Au:N/C:P/I:P/A:P").unwrap();
+        assert_eq!(v2.metrics()[2], ("Au".to_string(), "N".to_string()));
     }
 
     #[test]
