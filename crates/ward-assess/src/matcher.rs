@@ -940,10 +940,7 @@ impl AssetKeys {
     }
 }
 
-fn describe_osv(
-    intervals: &[OsvInterval],
-    versions: &[String],
-) -> String {
+fn describe_osv(intervals: &[OsvInterval], versions: &[String]) -> String {
     let mut parts: Vec<String> = intervals
         .iter()
         .map(|(i, e)| {

@@ -185,8 +185,12 @@ pub fn plan_for(
             };
             let title = match kind {
                 ActionKind::VendorFix => format!("Apply the vendor fix for {}", f.product_name),
-                ActionKind::Workaround => format!("Apply the workaround for {}", f.vulnerability),
-                ActionKind::Mitigation => format!("Apply the mitigation for {}", f.vulnerability),
+                ActionKind::Workaround => {
+                    format!("Apply the {} workaround for {}", f.source, f.product_name)
+                }
+                ActionKind::Mitigation => {
+                    format!("Apply the {} mitigation for {}", f.source, f.product_name)
+                }
                 _ => format!(
                     "No fix available for {}: compensating controls",
                     f.vulnerability

@@ -300,7 +300,7 @@ pub fn score_finding(
     }
     parts.push(ScorePart {
         name: "controls".into(),
-        points: -ctl,
+        points: if ctl > 0.0 { -ctl } else { 0.0 },
         reason: if ctl_reason.is_empty() {
             "none".into()
         } else {
