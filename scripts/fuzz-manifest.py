@@ -25,6 +25,7 @@ ward-dissect = { path = "../crates/ward-dissect" }
 ward-identify = { path = "../crates/ward-identify" }
 ward-intel = { path = "../crates/ward-intel" }
 ward-bench = { path = "../crates/ward-bench" }
+ward-assess = { path = "../crates/ward-assess" }
 
 [profile.dev]
 opt-level = 1

@@ -31,6 +31,8 @@ enum Command {
     Sensor(cmd::sensor::SensorArgs),
     /// Generate a synthetic hospital capture (for benchmarks and tests).
     Generate(cmd::generate::GenerateArgs),
+    /// Match devices against advisories, score clinical risk, plan mitigations.
+    Assess(cmd::assess::AssessArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Analyze(a) => cmd::analyze::run(a),
         Command::Sensor(a) => cmd::sensor::run(a),
         Command::Generate(a) => cmd::generate::run(a),
+        Command::Assess(a) => cmd::assess::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 pub mod analyze;
+pub mod assess;
 pub mod demo;
 pub mod generate;
 pub mod sensor;

@@ -1,0 +1,566 @@
+//! VEX: manufacturer statements (CSAF VEX, CycloneDX VEX, OpenVEX, all read by
+//! `ward-intel` into [`VexStatement`]s) applied to findings, and the hospital's own
+//! assessments recorded as local statements and exported as CycloneDX VEX 1.6,
+//! OpenVEX 0.2.0 and CSAF 2.0 VEX.
+//!
+//! Precedence: a local (hospital) statement beats a manufacturer one; among manufacturer
+//! statements the most recent `timestamp` wins, then the first given.
+
+use crate::finding::{Finding, VexApplied};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use ward_intel::purl::Purl;
+use ward_intel::{VexStatement, VexStatus};
+
+/// The status words Ward uses (the four VEX statuses).
+pub fn status_word(s: &VexStatus) -> String {
+    match s {
+        VexStatus::Affected => "affected".into(),
+        VexStatus::NotAffected => "not_affected".into(),
+        VexStatus::Fixed => "fixed".into(),
+        VexStatus::UnderInvestigation => "under_investigation".into(),
+        VexStatus::Other(o) => o.clone(),
+    }
+}
+
+fn suppressing(s: &VexStatus) -> bool {
+    match s {
+        VexStatus::NotAffected | VexStatus::Fixed => true,
+        // CycloneDX false_positive: the manufacturer says the match is wrong.
+        VexStatus::Other(o) => o == "false_positive" || o == "resolved",
+        _ => false,
+    }
+}
+
+/// Does the statement's product reference name this finding's target?
+fn product_matches(st: &VexStatement, f: &Finding, asset_refs: &[String]) -> bool {
+    let refs = std::iter::once(&st.product).chain(st.subcomponents.iter());
+    for r in refs {
+        let frag = r.rsplit('#').next().unwrap_or(r);
+        if let Some(b) = &f.component_ref {
+            if b == r || b == frag {
+                return true;
+            }
+        }
+        if let (Some(fp), Ok(sp)) = (&f.component_purl, Purl::parse(r)) {
+            if let Ok(fp) = Purl::parse(fp) {
+                if fp.same_package(&sp) && (sp.version.is_none() || sp.version == fp.version) {
+                    return true;
+                }
+            }
+        }
+        if st.source_document == f.source && f.product_id.as_deref() == Some(r.as_str()) {
+            return true;
+        }
+        if f.component.is_none() && asset_refs.iter().any(|a| a == r) {
+            return true;
+        }
+    }
+    false
+}
+
+fn vuln_matches(st: &VexStatement, f: &Finding) -> bool {
+    let ids = std::iter::once(&st.vulnerability).chain(st.aliases.iter());
+    let fids: Vec<&String> = std::iter::once(&f.vulnerability)
+        .chain(f.aliases.iter())
+        .collect();
+    ids.into_iter()
+        .any(|i| fids.iter().any(|x| x.eq_ignore_ascii_case(i)))
+}
+
+/// Applies manufacturer statements. `asset_refs(finding)` gives the identifiers the
+/// finding's asset is known by (its id, CPEs, PURLs) for device-level statements.
+pub fn apply_vex(
+    findings: &mut [Finding],
+    statements: &[VexStatement],
+    asset_refs: &dyn Fn(&Finding) -> Vec<String>,
+) -> usize {
+    let mut applied = 0;
+    for f in findings.iter_mut() {
+        if f.vex.as_ref().is_some_and(|v| v.source == LOCAL_SOURCE) {
+            continue;
+        }
+        let refs = asset_refs(f);
+        let best = statements
+            .iter()
+            .filter(|s| vuln_matches(s, f) && product_matches(s, f, &refs))
+            .enumerate()
+            .max_by(|(ia, a), (ib, b)| a.timestamp.cmp(&b.timestamp).then(ib.cmp(ia)))
+            .map(|(_, s)| s);
+        if let Some(s) = best {
+            let fixed_version = if s.status == VexStatus::Fixed {
+                Purl::parse(&s.product)
+                    .ok()
+                    .and_then(|p| p.version)
+                    .or_else(|| s.versions.first().cloned())
+            } else {
+                None
+            };
+            f.vex = Some(VexApplied {
+                status: status_word(&s.status),
+                justification: s.justification.clone(),
+                impact_statement: s.impact_statement.clone(),
+                action_statement: s.action_statement.clone(),
+                source: s.source_document.clone(),
+                fixed_version,
+                suppresses: suppressing(&s.status),
+            });
+            applied += 1;
+        }
+    }
+    applied
+}
+
+/// The source name of hospital-side statements.
+pub const LOCAL_SOURCE: &str = "local";
+
+/// A hospital-side status for a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalStatus {
+    Affected,
+    NotAffected,
+    Fixed,
+    UnderInvestigation,
+}
+
+/// Justifications (CycloneDX 1.6 `impactAnalysisJustification` values); each maps to the
+/// nearest OpenVEX / CSAF label on export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Justification {
+    CodeNotPresent,
+    CodeNotReachable,
+    RequiresConfiguration,
+    RequiresDependency,
+    RequiresEnvironment,
+    ProtectedByCompiler,
+    ProtectedAtRuntime,
+    ProtectedAtPerimeter,
+    ProtectedByMitigatingControl,
+}
+
+impl Justification {
+    pub fn cyclonedx(&self) -> &'static str {
+        match self {
+            Self::CodeNotPresent => "code_not_present",
+            Self::CodeNotReachable => "code_not_reachable",
+            Self::RequiresConfiguration => "requires_configuration",
+            Self::RequiresDependency => "requires_dependency",
+            Self::RequiresEnvironment => "requires_environment",
+            Self::ProtectedByCompiler => "protected_by_compiler",
+            Self::ProtectedAtRuntime => "protected_at_runtime",
+            Self::ProtectedAtPerimeter => "protected_at_perimeter",
+            Self::ProtectedByMitigatingControl => "protected_by_mitigating_control",
+        }
+    }
+    /// OpenVEX 0.2.0 justification (also the CSAF 2.0 flag label).
+    pub fn openvex(&self) -> &'static str {
+        match self {
+            Self::CodeNotPresent => "vulnerable_code_not_present",
+            Self::CodeNotReachable => "vulnerable_code_not_in_execute_path",
+            Self::RequiresConfiguration | Self::RequiresDependency | Self::RequiresEnvironment => {
+                "vulnerable_code_cannot_be_controlled_by_adversary"
+            }
+            Self::ProtectedAtPerimeter => "vulnerable_code_cannot_be_controlled_by_adversary",
+            Self::ProtectedByCompiler
+            | Self::ProtectedAtRuntime
+            | Self::ProtectedByMitigatingControl => "inline_mitigations_already_exist",
+        }
+    }
+}
+
+/// A hospital's assessment of one finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalStatement {
+    pub finding_id: String,
+    pub status: LocalStatus,
+    pub justification: Option<Justification>,
+    /// Why (required for not_affected without justification, shown everywhere).
+    pub impact_statement: Option<String>,
+    /// What is being done (required for affected).
+    pub action_statement: Option<String>,
+    pub author: String,
+    /// RFC 3339.
+    pub timestamp: String,
+}
+
+/// Records local statements on findings (they take precedence over manufacturer VEX).
+pub fn apply_local(findings: &mut [Finding], local: &[LocalStatement]) {
+    for f in findings.iter_mut() {
+        if let Some(s) = local.iter().rev().find(|s| s.finding_id == f.id) {
+            f.vex = Some(VexApplied {
+                status: local_word(s.status).into(),
+                justification: s.justification.map(|j| j.cyclonedx().to_string()),
+                impact_statement: s.impact_statement.clone(),
+                action_statement: s.action_statement.clone(),
+                source: LOCAL_SOURCE.into(),
+                fixed_version: None,
+                suppresses: matches!(s.status, LocalStatus::NotAffected | LocalStatus::Fixed),
+            });
+        }
+    }
+}
+
+fn local_word(s: LocalStatus) -> &'static str {
+    match s {
+        LocalStatus::Affected => "affected",
+        LocalStatus::NotAffected => "not_affected",
+        LocalStatus::Fixed => "fixed",
+        LocalStatus::UnderInvestigation => "under_investigation",
+    }
+}
+
+/// Who publishes an export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publisher {
+    pub name: String,
+    /// A URL identifying the organisation (CSAF publisher namespace).
+    pub namespace: String,
+}
+
+fn digest_hex(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// A deterministic RFC 4122 version-4-shaped UUID from content.
+fn uuid_from(parts: &[&str]) -> String {
+    let h = digest_hex(parts);
+    let b = h.as_bytes();
+    let s = |a: usize, z: usize| {
+        std::str::from_utf8(b.get(a..z).unwrap_or(b"0"))
+            .unwrap_or("0")
+            .to_string()
+    };
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        s(0, 8),
+        s(8, 12),
+        s(13, 16),
+        s(17, 20),
+        s(20, 32)
+    )
+}
+
+/// The product reference of a finding for exports: the component PURL, else a
+/// `urn:ward:` reference to the component or device.
+pub fn product_ref(f: &Finding) -> String {
+    if let Some(p) = &f.component_purl {
+        return p.clone();
+    }
+    match &f.component_ref {
+        Some(b) => format!("urn:ward:component:{}:{}", f.asset_id, b),
+        None => format!("urn:ward:device:{}", f.asset_id),
+    }
+}
+
+fn statement_pairs<'a>(
+    findings: &'a [Finding],
+    local: &'a [LocalStatement],
+) -> Vec<(&'a Finding, &'a LocalStatement)> {
+    local
+        .iter()
+        .filter_map(|s| {
+            findings
+                .iter()
+                .find(|f| f.id == s.finding_id)
+                .map(|f| (f, s))
+        })
+        .collect()
+}
+
+/// Exports local statements as a CycloneDX 1.6 VEX BOM (JSON).
+pub fn export_cyclonedx(
+    findings: &[Finding],
+    local: &[LocalStatement],
+    publisher: &Publisher,
+    timestamp: &str,
+) -> Value {
+    let pairs = statement_pairs(findings, local);
+    let ids: Vec<&str> = pairs.iter().map(|(f, _)| f.id.as_str()).collect();
+    let serial = format!("urn:uuid:{}", uuid_from(&[&ids.join(","), timestamp]));
+    let mut components: Vec<Value> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut vulns = Vec::new();
+    for (f, s) in &pairs {
+        let bref = product_ref(f);
+        if seen.insert(bref.clone()) {
+            let mut c = json!({
+                "type": if f.component.is_some() { "library" } else { "device" },
+                "bom-ref": bref,
+                "name": f.component.clone().unwrap_or_else(|| f.asset_name.clone()),
+            });
+            if let Some(p) = &f.component_purl {
+                c["purl"] = json!(p);
+            }
+            components.push(c);
+        }
+        let state = match s.status {
+            LocalStatus::Affected => "exploitable",
+            LocalStatus::NotAffected => "not_affected",
+            LocalStatus::Fixed => "resolved",
+            LocalStatus::UnderInvestigation => "in_triage",
+        };
+        let mut analysis = json!({ "state": state });
+        if let Some(j) = s.justification {
+            analysis["justification"] = json!(j.cyclonedx());
+        }
+        let detail = [s.impact_statement.as_deref(), s.action_statement.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !detail.is_empty() {
+            analysis["detail"] = json!(detail);
+        }
+        if s.status == LocalStatus::Affected {
+            analysis["response"] = json!(["workaround_available"]);
+        }
+        analysis["lastUpdated"] = json!(s.timestamp);
+        vulns.push(json!({
+            "bom-ref": format!("vuln-{}", f.id),
+            "id": f.vulnerability,
+            "analysis": analysis,
+            "affects": [{ "ref": bref }],
+        }));
+    }
+    json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "serialNumber": serial,
+        "version": 1,
+        "metadata": {
+            "timestamp": timestamp,
+            "tools": { "components": [{ "type": "application", "name": "ward", "version": env!("CARGO_PKG_VERSION") }] },
+            "supplier": { "name": publisher.name, "url": [publisher.namespace] },
+        },
+        "components": components,
+        "vulnerabilities": vulns,
+    })
+}
+
+/// Exports local statements as an OpenVEX 0.2.0 document.
+pub fn export_openvex(
+    findings: &[Finding],
+    local: &[LocalStatement],
+    publisher: &Publisher,
+    timestamp: &str,
+) -> Value {
+    let pairs = statement_pairs(findings, local);
+    let ids: Vec<&str> = pairs.iter().map(|(f, _)| f.id.as_str()).collect();
+    let id = format!(
+        "{}/vex/{}",
+        publisher.namespace.trim_end_matches('/'),
+        &digest_hex(&[&ids.join(","), timestamp])[..16]
+    );
+    let statements: Vec<Value> = pairs
+        .iter()
+        .map(|(f, s)| {
+            let mut product = json!({ "@id": match &f.component_purl {
+                Some(_) => format!("urn:ward:device:{}", f.asset_id),
+                None => product_ref(f),
+            }});
+            if f.component_purl.is_some() {
+                product["subcomponents"] = json!([{ "@id": product_ref(f) }]);
+            }
+            let mut st = json!({
+                "vulnerability": { "name": f.vulnerability },
+                "products": [product],
+                "status": local_word(s.status),
+                "timestamp": s.timestamp,
+            });
+            if let Some(j) = s.justification {
+                st["justification"] = json!(j.openvex());
+            }
+            if let Some(i) = &s.impact_statement {
+                st["impact_statement"] = json!(i);
+            }
+            if s.status == LocalStatus::NotAffected
+                && s.justification.is_none()
+                && s.impact_statement.is_none()
+            {
+                st["impact_statement"] = json!("assessed not affected by the hospital");
+            }
+            if s.status == LocalStatus::Affected {
+                st["action_statement"] = json!(s
+                    .action_statement
+                    .clone()
+                    .unwrap_or_else(|| "follow the Ward mitigation plan".to_string()));
+            }
+            st
+        })
+        .collect();
+    json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": id,
+        "author": publisher.name,
+        "role": "Healthcare delivery organisation",
+        "timestamp": timestamp,
+        "version": 1,
+        "tooling": "ward",
+        "statements": statements,
+    })
+}
+
+/// The CSAF 2.0 file name of a tracking id (section 5.1: lower case, runs of characters
+/// other than `+`, `-`, `a-z`, `0-9` replaced by `_`, then `.json`).
+pub fn csaf_filename(tracking_id: &str) -> String {
+    let mut out = String::new();
+    let mut in_run = false;
+    for c in tracking_id.to_lowercase().chars() {
+        if c == '+' || c == '-' || c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+            in_run = false;
+        } else if !in_run {
+            out.push('_');
+            in_run = true;
+        }
+    }
+    out.push_str(".json");
+    out
+}
+
+/// Exports local statements as a CSAF 2.0 VEX document (category `csaf_vex`). The
+/// distribution is TLP:AMBER: the document names the hospital's devices.
+pub fn export_csaf_vex(
+    findings: &[Finding],
+    local: &[LocalStatement],
+    publisher: &Publisher,
+    timestamp: &str,
+    tracking_id: &str,
+) -> Value {
+    let pairs = statement_pairs(findings, local);
+    // One product per distinct product reference.
+    let mut products: Vec<(String, String, String)> = Vec::new(); // (ref, pid, name)
+    for (f, _) in &pairs {
+        let r = product_ref(f);
+        if !products.iter().any(|(x, _, _)| x == &r) {
+            let pid = format!("WARD-{:04}", products.len() + 1);
+            let name = match &f.component {
+                Some(c) => format!("{} on {}", c, f.asset_name),
+                None => f.asset_name.clone(),
+            };
+            products.push((r, pid, name));
+        }
+    }
+    let pid_of = |f: &Finding| -> String {
+        let r = product_ref(f);
+        products
+            .iter()
+            .find(|(x, _, _)| x == &r)
+            .map(|(_, p, _)| p.clone())
+            .unwrap_or_default()
+    };
+    let full_names: Vec<Value> = products
+        .iter()
+        .map(|(r, pid, name)| {
+            let mut p = json!({ "name": name, "product_id": pid });
+            if r.starts_with("pkg:") {
+                p["product_identification_helper"] = json!({ "purl": r });
+            }
+            p
+        })
+        .collect();
+    // Group statements by vulnerability.
+    let mut vulns: Vec<(String, Vec<(&Finding, &LocalStatement)>)> = Vec::new();
+    for (f, s) in &pairs {
+        match vulns.iter_mut().find(|(v, _)| v == &f.vulnerability) {
+            Some((_, v)) => v.push((f, s)),
+            None => vulns.push((f.vulnerability.clone(), vec![(f, s)])),
+        }
+    }
+    let vulnerabilities: Vec<Value> = vulns
+        .iter()
+        .map(|(id, items)| {
+            let mut status: serde_json::Map<String, Value> = serde_json::Map::new();
+            let mut flags = Vec::new();
+            let mut threats = Vec::new();
+            let mut remediations = Vec::new();
+            for (f, s) in items {
+                let pid = pid_of(f);
+                let list = match s.status {
+                    LocalStatus::Affected => "known_affected",
+                    LocalStatus::NotAffected => "known_not_affected",
+                    LocalStatus::Fixed => "fixed",
+                    LocalStatus::UnderInvestigation => "under_investigation",
+                };
+                let entry = status.entry(list.to_string()).or_insert_with(|| json!([]));
+                if let Some(a) = entry.as_array_mut() {
+                    if !a.iter().any(|x| x == &json!(pid)) {
+                        a.push(json!(pid));
+                    }
+                }
+                match s.status {
+                    LocalStatus::NotAffected => {
+                        if let Some(j) = s.justification {
+                            flags.push(json!({ "label": j.openvex(), "product_ids": [pid] }));
+                        }
+                        threats.push(json!({
+                            "category": "impact",
+                            "details": s.impact_statement.clone().unwrap_or_else(|| format!(
+                                "Not affected: {}",
+                                s.justification.map(|j| j.cyclonedx()).unwrap_or("assessed by the hospital")
+                            )),
+                            "product_ids": [pid],
+                        }));
+                    }
+                    LocalStatus::Affected => {
+                        remediations.push(json!({
+                            "category": "mitigation",
+                            "details": s.action_statement.clone().unwrap_or_else(|| "Follow the Ward mitigation plan.".into()),
+                            "product_ids": [pid],
+                        }));
+                    }
+                    _ => {}
+                }
+            }
+            let mut v = json!({
+                "notes": [{ "category": "description", "text": format!("Hospital assessment of {id}."), "title": "Assessment" }],
+                "product_status": status,
+            });
+            if id.starts_with("CVE-") {
+                v["cve"] = json!(id);
+            } else {
+                v["ids"] = json!([{ "system_name": "ward", "text": id }]);
+            }
+            if !flags.is_empty() {
+                v["flags"] = json!(flags);
+            }
+            if !threats.is_empty() {
+                v["threats"] = json!(threats);
+            }
+            if !remediations.is_empty() {
+                v["remediations"] = json!(remediations);
+            }
+            v
+        })
+        .collect();
+    json!({
+        "document": {
+            "category": "csaf_vex",
+            "csaf_version": "2.0",
+            "publisher": { "category": "user", "name": publisher.name, "namespace": publisher.namespace },
+            "title": format!("{} VEX assessments", publisher.name),
+            "notes": [{ "category": "summary", "text": "Hospital-side VEX assessments exported by Ward.", "title": "Summary" }],
+            "distribution": { "tlp": { "label": "AMBER" } },
+            "references": [{ "category": "self", "summary": "This document", "url": format!("{}/vex/{}", publisher.namespace.trim_end_matches('/'), csaf_filename(tracking_id)) }],
+            "tracking": {
+                "current_release_date": timestamp,
+                "id": tracking_id,
+                "initial_release_date": timestamp,
+                "revision_history": [{ "date": timestamp, "number": "1", "summary": "Initial version." }],
+                "status": "final",
+                "version": "1",
+                "generator": { "engine": { "name": "ward", "version": env!("CARGO_PKG_VERSION") } },
+            },
+        },
+        "product_tree": { "full_product_names": full_names },
+        "vulnerabilities": vulnerabilities,
+    })
+}
