@@ -18,3 +18,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# The CycloneDX VEX export test validates against the official JSON schema with Python's
+# jsonschema (no offline Rust validator for draft-07 with $refs was available).
+python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema

@@ -1,10 +1,5 @@
 //! Ward's vulnerability intelligence: readers for every advisory, SBOM and feed format
 //! Ward imports, normalised into one model with provenance. It knows nothing of devices.
-
-pub mod cpe;
-pub mod cvss;
-pub mod purl;
-pub mod version;
 //!
 //! Start with [`IntelDb::import_file`] (format auto-detected) or [`import_paths`]; each
 //! reader module (`csaf`, `cyclonedx`, `spdx`, `openvex`, `kev`, `epss`, `osv`, `cve5`)
@@ -25,7 +20,12 @@ pub mod version;
 //! OpenPGP), one module per format. CVSS vectors, CPEs, PURLs and version ranges are
 //! kept as raw strings here; their interpretation lives in separate modules.
 
+pub mod cpe;
 pub mod csaf;
+pub mod cvss;
+pub mod purl;
+pub mod version;
+
 pub mod cve5;
 pub mod cyclonedx;
 pub mod detect;

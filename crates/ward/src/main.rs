@@ -33,6 +33,8 @@ enum Command {
     Generate(cmd::generate::GenerateArgs),
     /// Match devices against advisories, score clinical risk, plan mitigations.
     Assess(cmd::assess::AssessArgs),
+    /// Vulnerability intelligence: import, show, validate; CVSS scoring.
+    Intel(cmd::intel::IntelArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Sensor(a) => cmd::sensor::run(a),
         Command::Generate(a) => cmd::generate::run(a),
         Command::Assess(a) => cmd::assess::run(a),
+        Command::Intel(a) => cmd::intel::run(a),
     };
     match result {
         Ok(code) => code,

@@ -211,3 +211,72 @@ fn demo_generates_and_analyses_a_hospital() {
         "the demo capture's planted patient data must not come out"
     );
 }
+
+#[test]
+fn intel_import_show_and_cvss() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path().to_str().unwrap();
+    let icsma = corpus().join("cisa-csaf-icsma/dev/icsma-18-058-02.json");
+    let kev = corpus().join("cisa-kev");
+    let out = ward(&[
+        "intel",
+        "--data",
+        d,
+        "import",
+        icsma.to_str().unwrap(),
+        kev.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("0 rejected"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A second invocation sees what the first imported.
+    let out = ward(&["intel", "--data", d, "show", "CVE-2017-0144", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["kev"]["cve"], "CVE-2017-0144",
+        "EternalBlue is in KEV: {v}"
+    );
+    let adv = v["advisories"].to_string();
+    assert!(
+        adv.contains("ICSMA-18-058-02"),
+        "CVE-2017-0144 is in icsma-18-058-02: {adv}"
+    );
+    let out = ward(&["intel", "--data", d, "show", "CVE-1999-99999"]);
+    assert!(!out.status.success(), "unknown ids exit non-zero");
+
+    let out = ward(&[
+        "intel",
+        "cvss",
+        "--format",
+        "json",
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "AV:N/AC:L/Au:N/C:P/I:P/A:P",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["base"], 9.8);
+    assert_eq!(v[1]["base"], 7.5);
+    let out = ward(&["intel", "cvss", "CVSS:3.1/AV:X"]);
+    assert!(!out.status.success(), "an invalid vector exits non-zero");
+}
+
+#[test]
+fn intel_validate_reports_invalid_csaf_with_nonzero_exit() {
+    // OASIS test 6.1.1 (missing definition of product id): its -01 document must fail.
+    let bad = corpus()
+        .join("oasis-csaf/dev/testcases/mandatory/oasis_csaf_tc-csaf_2_0-2021-6-1-01-01.json");
+    let out = ward(&["intel", "validate", bad.to_str().unwrap()]);
+    assert!(!out.status.success(), "{} must be invalid", bad.display());
+    assert!(
+        text(&out.stdout).contains("INVALID"),
+        "{}",
+        text(&out.stdout)
+    );
+    let good = corpus().join("cisa-csaf-icsma/dev/icsma-18-058-02.json");
+    let out = ward(&["intel", "validate", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+}

@@ -122,7 +122,11 @@ pub fn run(args: IntelArgs) -> Result<ExitCode> {
             } else {
                 println!("{report}");
             }
-            Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         IntelCommand::Show { id, json } => {
             let db = load_db(&args.data)?;
@@ -153,7 +157,11 @@ pub fn run(args: IntelArgs) -> Result<ExitCode> {
             } else {
                 println!("{report}");
             }
-            Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         IntelCommand::Cvss { vectors, format } => {
             let mut failed = false;
@@ -174,12 +182,18 @@ pub fn run(args: IntelArgs) -> Result<ExitCode> {
                 serde_json::to_writer_pretty(std::io::stdout().lock(), &all)?;
                 println!();
             }
-            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }
 
 fn not_found(id: &str) -> Result<ExitCode> {
-    eprintln!("ward: {id:?}: no advisory, CVE or product by that name in the imported intelligence");
+    eprintln!(
+        "ward: {id:?}: no advisory, CVE or product by that name in the imported intelligence"
+    );
     Ok(ExitCode::from(1))
 }

@@ -3,4 +3,5 @@ pub mod analyze;
 pub mod assess;
 pub mod demo;
 pub mod generate;
+pub mod intel;
 pub mod sensor;
