@@ -20,6 +20,12 @@ pub fn dissectors() -> Vec<Box<dyn Dissector>> {
         Box::new(crate::proto::modbus::Modbus),
         Box::new(crate::proto::bacnet::Bacnet),
         // clinical dissectors
+        Box::new(crate::proto::dicom::DicomDissector),
+        Box::new(crate::proto::hl7::Hl7Dissector),
+        Box::new(crate::proto::astm::AstmDissector),
+        Box::new(crate::proto::poct1::Poct1Dissector),
+        Box::new(crate::proto::sdc::SdcDissector),
+        Box::new(crate::proto::fhir::FhirDissector),
     ]
 }
 

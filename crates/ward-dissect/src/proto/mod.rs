@@ -27,3 +27,12 @@ pub mod snmp;
 pub mod ssdp;
 pub mod telnet;
 pub mod tls;
+
+// clinical protocols
+pub mod astm;
+pub mod dicom;
+pub mod fhir;
+pub mod hl7;
+pub mod poct1;
+pub mod sdc;
+pub mod xml;
