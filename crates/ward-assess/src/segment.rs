@@ -207,10 +207,31 @@ impl Policy {
             .iter()
             .map(|c| (c.src.as_str(), c.dst.as_str(), c.transport.as_str(), c.port))
             .collect();
+        // Enforcement points (firewalls, NAC) see addresses, not Ward's device ids, and a
+        // routed peer's device id can differ between two observation windows (with or
+        // without its ARP/DHCP bindings in view): a flow whose addresses match a conduit's
+        // is inside the policy too.
+        let allowed_ips: BTreeSet<(IpAddr, IpAddr, &str, u16)> = self
+            .conduits
+            .iter()
+            .filter_map(|c| Some((c.src_ip?, c.dst_ip?, c.transport.as_str(), c.port)))
+            .collect();
         flows
             .iter()
             .filter(|f| {
-                !allowed.contains(&(f.src.as_str(), f.dst.as_str(), f.transport.as_str(), f.port))
+                let by_id = allowed.contains(&(
+                    f.src.as_str(),
+                    f.dst.as_str(),
+                    f.transport.as_str(),
+                    f.port,
+                ));
+                let by_ip = match (f.src_ip, f.dst_ip) {
+                    (Some(s), Some(d)) => {
+                        allowed_ips.contains(&(s, d, f.transport.as_str(), f.port))
+                    }
+                    _ => false,
+                };
+                !(by_id || by_ip)
             })
             .collect()
     }
