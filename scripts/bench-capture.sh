@@ -37,7 +37,7 @@ run "record walk (floor)" $ward analyze --walk-only "$pcap"
 run "ward analyze, 1 worker" $ward analyze -j 1 --no-progress --format json "$pcap"
 run "ward analyze, 2 workers" $ward analyze -j 2 --no-progress --format json "$pcap"
 run "tshark -q -z conv,tcp" tshark -n -r "$pcap" -q -z conv,tcp
-run "tshark -T fields (same facts)" tshark -n -r "$pcap" -d tcp.port==104,dicom -d tcp.port==2575,hl7 -T fields \
-  -e frame.number -e dhcp.option.hostname -e dhcp.option.vendor_class_id -e http.user_agent -e http.server \
-  -e tls.handshake.extensions_server_name -e tls.handshake.ja4 -e lldp.tlv.system.name -e cdp.deviceid \
-  -e smb2.dialect -e dicom.assoc.item.type -e dicom.calling -e dicom.called -e hl7.raw.segment
+run "tshark -T fields (same facts)" tshark -n -r "$pcap" -d tcp.port==104,dicom -d tcp.port==11112,dicom \
+  -d tcp.port==2575,hl7 -d tcp.port==6661,hl7 -T fields -e frame.number -e dhcp.option.hostname \
+  -e dhcp.option.vendor_class_id -e http.user_agent -e http.server -e tls.handshake.extensions_server_name \
+  -e lldp.tlv.system.name -e cdp.deviceid -e smb2.dialect -e dicom.assoc.item.type -e hl7.raw.segment
