@@ -12,9 +12,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use etherparse::PacketBuilder;
-use ward_capture::{
-    analyze_files, CaptureConfig, CaptureReader, Direction, FlowMeta, FlowSink, PacketCtx,
-};
+use ward_capture::{analyze_files, CaptureConfig, Direction, FlowMeta, FlowSink, PacketCtx};
 
 #[derive(Default)]
 struct Touch {
@@ -189,19 +187,9 @@ fn main() {
         }
         Some("walk") => {
             let t = Instant::now();
-            let (mut packets, mut bytes, mut sum) = (0u64, 0u64, 0u64);
-            for f in &args[1..] {
-                let mut r = CaptureReader::open(f.as_ref()).expect("open");
-                while r.advance() {
-                    if let Some(p) = r.current() {
-                        packets += 1;
-                        sum = sum.wrapping_add(p.data.len() as u64);
-                    }
-                }
-                bytes += r.offset();
-            }
+            let files: Vec<PathBuf> = args[1..].iter().map(PathBuf::from).collect();
+            let (packets, bytes) = ward_capture::walk_files(&files).expect("walk");
             report("record walk", t.elapsed().as_secs_f64(), packets, bytes);
-            eprintln!("(checksum {sum})");
         }
         Some("analyze") if args.len() >= 3 => {
             let workers: usize = args[1].parse().expect("workers");

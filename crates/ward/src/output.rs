@@ -48,7 +48,6 @@ pub struct Report {
 
 impl Report {
     pub fn build(
-        _files: &[PathBuf],
         out: DissectOutput,
         stats: CaptureStats,
         elapsed: Duration,

@@ -76,7 +76,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
             eprintln!("ward: warning: {}: {w}", f.path.display());
         }
     }
-    let report = output::Report::build(&files, dissected, stats, elapsed, args.rules.as_deref())?;
+    let report = output::Report::build(dissected, stats, elapsed, args.rules.as_deref())?;
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
     output::write(&report, args.format, &mut lock).context("writing to standard output")?;
