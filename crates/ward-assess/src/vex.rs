@@ -98,10 +98,21 @@ pub fn apply_vex(
             .max_by(|(ia, a), (ib, b)| a.timestamp.cmp(&b.timestamp).then(ib.cmp(ia)))
             .map(|(_, s)| s);
         if let Some(s) = best {
+            // The fixed version is the version of the reference that named the finding's
+            // target: with OpenVEX subcomponents, the subcomponent's (the product is the
+            // image or device around it).
             let fixed_version = if s.status == VexStatus::Fixed {
-                Purl::parse(&s.product)
-                    .ok()
-                    .and_then(|p| p.version)
+                let named: Vec<&String> = if s.subcomponents.is_empty() {
+                    vec![&s.product]
+                } else {
+                    s.subcomponents
+                        .iter()
+                        .filter(|r| ref_matches(s, r, f, &refs))
+                        .collect()
+                };
+                named
+                    .iter()
+                    .find_map(|r| Purl::parse(r).ok().and_then(|p| p.version))
                     .or_else(|| s.versions.first().cloned())
             } else {
                 None
