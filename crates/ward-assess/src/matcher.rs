@@ -1094,9 +1094,7 @@ fn apply_negatives(out: &mut Vec<Finding>) {
                 n.component_ref == f.component_ref
                     && n.confidence != Confidence::Possible
                     && n.confidence >= f.confidence
-                    && ids
-                        .iter()
-                        .any(|i| i.eq_ignore_ascii_case(&n.vulnerability))
+                    && ids.iter().any(|i| i.eq_ignore_ascii_case(&n.vulnerability))
             })
             .max_by_key(|n| n.confidence);
         if let Some(n) = best {

@@ -45,7 +45,8 @@ fn corpus_cve5_records_exact_findings_at_boundaries() {
         Some("1.40"),
         Some(Category::PatientMonitor),
     );
-    cpe_dev.cpes = vec!["cpe:2.3:o:baxter:welch_allyn_connex_spot_monitor:1.40:*:*:*:*:*:*:*".into()];
+    cpe_dev.cpes =
+        vec!["cpe:2.3:o:baxter:welch_allyn_connex_spot_monitor:1.40:*:*:*:*:*:*:*".into()];
     let assets = vec![
         // lessThanOrEqual 1.52: the bound itself is affected...
         asset(
@@ -121,7 +122,9 @@ fn corpus_cve5_records_exact_findings_at_boundaries() {
     assert_eq!(f152.source_kind, "cve5");
     assert_eq!(f152.version.result, Some(true));
     assert!(
-        f152.version.explanation.contains("1.52 is inside 0 to <= 1.52"),
+        f152.version
+            .explanation
+            .contains("1.52 is inside 0 to <= 1.52"),
         "{}",
         f152.version.explanation
     );
@@ -212,10 +215,16 @@ fn crafted_cve5_changes_unknown_and_git() {
     });
     let mut db = IntelDb::new();
     db.import_bytes(&serde_json::to_vec(&rec).expect("json"), "crafted-cve.json")
-    .expect("crafted CVE 5 record imports");
+        .expect("crafted CVE 5 record imports");
     let index = cve_index(&db);
     let dev = |id: &str, model: &str, v: &str| {
-        asset(id, "Acme Medical", model, Some(v), Some(Category::InfusionPump))
+        asset(
+            id,
+            "Acme Medical",
+            model,
+            Some(v),
+            Some(Category::InfusionPump),
+        )
     };
     let assets = vec![
         dev("v199", "InfuCare 300", "1.9.9"),

@@ -153,13 +153,7 @@ fn hospital_vex_in_three_formats_round_trips() {
         ),
         (
             "hospital-csaf-vex.json",
-            export_csaf_vex(
-                &list,
-                &local,
-                &publisher,
-                ts,
-                "HOSP-VEX-2026-0001",
-            ),
+            export_csaf_vex(&list, &local, &publisher, ts, "HOSP-VEX-2026-0001"),
         ),
     ];
     let dir = tempfile::tempdir().expect("tempdir");
@@ -175,7 +169,10 @@ fn hospital_vex_in_three_formats_round_trips() {
         let rows = local_rows(&got);
         // The statuses survive every format; justifications map to the nearest label
         // (OpenVEX / CSAF inline_mitigations_already_exist -> protected_by_mitigating_control).
-        assert_eq!(rows, want, "{name}: hospital statements applied differently");
+        assert_eq!(
+            rows, want,
+            "{name}: hospital statements applied differently"
+        );
         assert_eq!(suppressed(&got), suppressed(&direct), "{name}");
         // The statement's text is shown with the finding.
         let f = got

@@ -65,12 +65,15 @@ fn corpus_openvex_and_csaf_vex_close_exactly_the_stated_findings() {
             .findings
             .iter()
             .find(|s| {
-                s.finding.vulnerability == cve
-                    && s.finding.component_ref.as_deref() == Some(comp)
+                s.finding.vulnerability == cve && s.finding.component_ref.as_deref() == Some(comp)
             })
             .unwrap_or_else(|| panic!("no finding {cve} on {comp}"))
     };
-    assert_eq!(result.findings.len(), 5, "5 declared (CVE, component) pairs");
+    assert_eq!(
+        result.findings.len(),
+        5,
+        "5 declared (CVE, component) pairs"
+    );
 
     // OpenVEX fixed, named through subcomponents: suppressed, fixed version of libssl3.
     let f = get("CVE-2023-1255", "libssl3");

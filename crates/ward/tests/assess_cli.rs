@@ -99,10 +99,21 @@ fn assess_inventory_with_local_vex_and_vex_exports() {
             .filter(|f| f["finding"]["asset_id"] == asset)
             .collect()
     };
-    assert_eq!(on("inv:serial:isp-001").len(), 35, "ICSMA-18-058-02: 35 CVEs");
+    assert_eq!(
+        on("inv:serial:isp-001").len(),
+        35,
+        "ICSMA-18-058-02: 35 CVEs"
+    );
     assert_eq!(on("inv:serial:dcm-001").len(), 3, "ICSMA-22-174-01: 3 CVEs");
-    assert_eq!(on("inv:serial:pump-001").len(), 8, "ICSMA-17-250-02A: 8 CVEs");
-    assert!(on("inv:serial:lamp-001").is_empty(), "Philips Lighting is not Philips");
+    assert_eq!(
+        on("inv:serial:pump-001").len(),
+        8,
+        "ICSMA-17-250-02A: 8 CVEs"
+    );
+    assert!(
+        on("inv:serial:lamp-001").is_empty(),
+        "Philips Lighting is not Philips"
+    );
     let eb = findings
         .iter()
         .find(|f| f["finding"]["vulnerability"] == "CVE-2017-0144")
@@ -164,7 +175,10 @@ fn assess_inventory_with_local_vex_and_vex_exports() {
     assert!(ex.status.success(), "{}", text(&ex.stderr));
     let t = text(&ex.stdout);
     assert!(t.contains("ICSMA-18-058-02"), "{t}");
-    assert!(t.contains("justification protected_by_mitigating_control"), "{t}");
+    assert!(
+        t.contains("justification protected_by_mitigating_control"),
+        "{t}"
+    );
     assert!(t.contains("cmms.csv line 2"), "evidence of the match: {t}");
     assert!(t.contains("risk:"), "{t}");
 }
@@ -173,7 +187,11 @@ fn assess_inventory_with_local_vex_and_vex_exports() {
 fn assess_bad_export_kind_and_missing_local_vex_fail_clearly() {
     let out = ward(&["assess", "--inventory", "x.csv", "--export", "pdf=out.pdf"]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("unknown export kind"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unknown export kind"),
+        "{}",
+        text(&out.stderr)
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let inv = dir.path().join("cmms.csv");
     std::fs::write(&inv, INVENTORY).expect("write");
@@ -186,13 +204,20 @@ fn assess_bad_export_kind_and_missing_local_vex_fail_clearly() {
         &s(&missing),
     ]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("nope.json"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("nope.json"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn assess_baseline_policy_exports_violations_and_blast() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (a, b) = (dir.path().join("first.pcap"), dir.path().join("second.pcap"));
+    let (a, b) = (
+        dir.path().join("first.pcap"),
+        dir.path().join("second.pcap"),
+    );
     let cfg = ward_bench::GenConfig {
         seed: 13,
         target_bytes: 3 << 20,

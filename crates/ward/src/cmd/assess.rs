@@ -62,7 +62,11 @@ pub struct AssessArgs {
     #[arg(long = "export", value_name = "KIND=FILE", value_parser = parse_export)]
     pub export: Vec<(ExportKind, String)>,
     /// Publisher of VEX exports: "NAME,NAMESPACE-URL".
-    #[arg(long, value_name = "NAME,URL", default_value = "Ward local assessment,https://localhost/ward")]
+    #[arg(
+        long,
+        value_name = "NAME,URL",
+        default_value = "Ward local assessment,https://localhost/ward"
+    )]
     pub publisher: String,
     /// Print the blast radius of this device (id, IP or name) instead of the findings:
     /// what it reaches over observed connections and the policy within `--hops`.
@@ -329,10 +333,10 @@ fn export_text(r: &Assessment, kind: ExportKind, publisher: &str, today: &str) -
         namespace: ns.trim().to_string(),
     };
     let ts = format!("{today}T00:00:00Z");
-    let findings: Vec<ward_assess::Finding> = r.findings.iter().map(|s| s.finding.clone()).collect();
-    let json = |v: serde_json::Value| -> Result<String> {
-        Ok(serde_json::to_string_pretty(&v)? + "\n")
-    };
+    let findings: Vec<ward_assess::Finding> =
+        r.findings.iter().map(|s| s.finding.clone()).collect();
+    let json =
+        |v: serde_json::Value| -> Result<String> { Ok(serde_json::to_string_pretty(&v)? + "\n") };
     match kind {
         ExportKind::CycloneDxVex => json(ward_assess::vex::export_cyclonedx(
             &findings, &r.local, &publisher, &ts,
@@ -364,10 +368,18 @@ fn write_blast(br: &ward_assess::blast::BlastRadius, w: &mut dyn Write) -> Resul
         br.reached.len(),
         br.zones.len()
     )?;
-    writeln!(w, "life-critical reachable: {}", br.life_critical.join(", "))?;
+    writeln!(
+        w,
+        "life-critical reachable: {}",
+        br.life_critical.join(", ")
+    )?;
     writeln!(w, "clinical IT reachable: {}", br.clinical_it.join(", "))?;
     writeln!(w)?;
-    writeln!(w, "{:<4} {:<28} {:<20} {:<22} PATH", "HOPS", "DEVICE", "ZONE", "CATEGORY")?;
+    writeln!(
+        w,
+        "{:<4} {:<28} {:<20} {:<22} PATH",
+        "HOPS", "DEVICE", "ZONE", "CATEGORY"
+    )?;
     for r in &br.reached {
         let mark = if r.life_critical {
             " [life-critical]"
@@ -484,7 +496,10 @@ fn write_table(r: &Assessment, limit: usize, w: &mut dyn Write) -> Result<()> {
     }
     if !r.violations.is_empty() {
         writeln!(w)?;
-        writeln!(w, "POLICY VIOLATIONS (flows outside the segmentation policy)")?;
+        writeln!(
+            w,
+            "POLICY VIOLATIONS (flows outside the segmentation policy)"
+        )?;
         for o in r.policy.violation_observations(&r.violations) {
             writeln!(w, "  {}", o.detail)?;
         }
