@@ -17,7 +17,7 @@ use std::sync::Arc;
 use ward_intel::cpe::Cpe;
 use ward_intel::purl::Purl;
 use ward_intel::version::{compare, parse_predicate, VersionPredicate, VersionScheme};
-use ward_intel::{Advisory, OsvEvent, OsvRecord, Remediation, SbomDocument, Score, VexStatus};
+use ward_intel::{Advisory, OsvEvent, OsvRecord, Remediation, SbomDocument, Score};
 
 /// Words that do not identify a product.
 const PRODUCT_STOPWORDS: &[&str] = &[
@@ -1475,13 +1475,8 @@ pub fn sbom_declared_findings(asset: &Asset, sbom: &SbomDocument) -> Vec<Finding
             }) else {
                 continue;
             };
-            // A CycloneDX VEX analysis of not_affected is a statement, not a finding source.
-            let stated_unaffected = sbom.vex.iter().any(|s| {
-                s.vulnerability == v.id
-                    && s.product == *aff
-                    && matches!(s.status, VexStatus::NotAffected | VexStatus::Fixed)
-            });
-            let _ = stated_unaffected;
+            // A CycloneDX VEX analysis on the same entry is applied later as a statement
+            // (the finding stays, closed, with its justification shown).
             out.push(Finding {
                 id: Finding::compute_id(&asset.id, &v.id, &source, "", bref),
                 asset_id: asset.id.clone(),
