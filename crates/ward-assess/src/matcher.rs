@@ -693,8 +693,11 @@ impl MatchIndex {
 
     /// Every finding for one asset (device-level and its SBOM components).
     pub fn match_asset(&self, asset: &Asset) -> Vec<Finding> {
-        let aliases = self.aliases.as_ref();
-        let keys = AssetKeys::of(asset, aliases);
+        let keys = AssetKeys::of(asset, self.aliases.as_ref());
+        self.match_asset_keys(asset, keys)
+    }
+
+    fn match_asset_keys(&self, asset: &Asset, keys: AssetKeys) -> Vec<Finding> {
         let mut out = Vec::new();
         for r in self.candidates(&keys) {
             if let Some(rule) = self.rules.get(r as usize) {
@@ -733,7 +736,18 @@ impl MatchIndex {
         std::thread::scope(|s| {
             let handles: Vec<_> = assets
                 .chunks(chunk)
-                .map(|c| s.spawn(move || c.iter().flat_map(|a| self.match_asset(a)).collect()))
+                .map(|c| {
+                    s.spawn(move || {
+                        // Fleets share vendor and model: their keys are computed once.
+                        let mut cache = KeyCache::default();
+                        c.iter()
+                            .flat_map(|a| {
+                                let keys = cache.keys(a, self.aliases.as_ref());
+                                self.match_asset_keys(a, keys)
+                            })
+                            .collect()
+                    })
+                })
                 .collect();
             for h in handles {
                 parts.push(h.join().unwrap_or_default());
@@ -1129,6 +1143,46 @@ enum Identity {
     Partial,
 }
 
+/// Memoised name-derived keys (vendor key, model tokens, model id) by (vendor, model)
+/// string, for matching many devices of the same fleet.
+#[derive(Default)]
+pub struct KeyCache {
+    map: HashMap<(Option<String>, Option<String>), (Option<String>, Vec<String>, Vec<String>)>,
+}
+
+impl KeyCache {
+    /// At most this many distinct (vendor, model) pairs are kept; past it keys are computed.
+    const MAX: usize = 100_000;
+
+    /// The keys of `asset`, the same as [`AssetKeys::of`].
+    pub fn keys(&mut self, asset: &Asset, aliases: Option<&VendorAliases>) -> AssetKeys {
+        let k = (
+            asset.vendor.as_ref().map(|v| v.value.clone()),
+            asset.model.as_ref().map(|m| m.value.clone()),
+        );
+        if let Some((vk, mt, mi)) = self.map.get(&k) {
+            return AssetKeys {
+                vendor_key: vk.clone(),
+                model_tokens: mt.clone(),
+                model_ids: mi.clone(),
+                ..AssetKeys::identifiers(asset)
+            };
+        }
+        let keys = AssetKeys::of(asset, aliases);
+        if self.map.len() < Self::MAX {
+            self.map.insert(
+                k,
+                (
+                    keys.vendor_key.clone(),
+                    keys.model_tokens.clone(),
+                    keys.model_ids.clone(),
+                ),
+            );
+        }
+        keys
+    }
+}
+
 /// The lookup keys of an asset.
 #[derive(Debug, Default, Clone)]
 pub struct AssetKeys {
@@ -1173,9 +1227,17 @@ impl AssetKeys {
             vendor_key,
             model_tokens,
             model_ids,
+            ..AssetKeys::identifiers(asset)
+        }
+    }
+
+    /// The identifier keys only (CPE, PURL, serial), which are the device's own.
+    fn identifiers(asset: &Asset) -> Self {
+        AssetKeys {
             cpes: asset.cpes.iter().filter_map(|c| cpe_key(c)).collect(),
             purls: asset.purls.iter().filter_map(|p| purl_key(p)).collect(),
             serial: asset.serial.as_ref().map(|s| norm_id(&s.value)),
+            ..AssetKeys::default()
         }
     }
 }
@@ -1535,9 +1597,10 @@ pub struct AssetIndex {
 impl AssetIndex {
     pub fn build(assets: &[Asset], aliases: &VendorAliases) -> Self {
         let mut ix = AssetIndex::default();
+        let mut cache = KeyCache::default();
         for (i, a) in assets.iter().enumerate() {
             let i = i as u32;
-            let k = AssetKeys::of(a, Some(aliases));
+            let k = cache.keys(a, Some(aliases));
             if let Some(vk) = &k.vendor_key {
                 for t in &k.model_tokens {
                     ix.by_vendor_token

@@ -72,6 +72,16 @@ fn corpus_cve5_records_exact_findings_at_boundaries() {
             None,
             Some(Category::PatientMonitor),
         ),
+        // Same vendor and model without the CPE: only part of the product name, possible.
+        // (Listed first so that matching many devices reuses its name keys for the next
+        // one, which must still be matched by its own CPE.)
+        asset(
+            "spot-nocpe",
+            "Baxter",
+            "Connex Spot Monitor",
+            Some("1.40"),
+            Some(Category::PatientMonitor),
+        ),
         // The ADP container's CPE identifies the product exactly.
         cpe_dev,
         // Another Baxter product: nothing.
@@ -109,12 +119,21 @@ fn corpus_cve5_records_exact_findings_at_boundaries() {
         ("spot-152", "CVE-2024-1275", Confidence::Probable),
         ("spot-unk", "CVE-2024-1275", Confidence::Possible),
         ("spot-cpe", "CVE-2024-1275", Confidence::Confirmed),
+        ("spot-nocpe", "CVE-2024-1275", Confidence::Possible),
         ("dcmtk-366", "CVE-2022-2119", Confidence::Probable),
     ]
     .iter()
     .map(|(a, v, c)| (a.to_string(), v.to_string(), *c))
     .collect();
     assert_eq!(got, want, "CVE 5 findings differ");
+    // Matching in bulk (with its per-fleet key cache) equals matching one by one.
+    let bulk: BTreeSet<String> = findings.iter().map(|f| f.id.clone()).collect();
+    let single: BTreeSet<String> = assets
+        .iter()
+        .flat_map(|a| index.match_asset(a))
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(bulk, single);
     let f152 = findings
         .iter()
         .find(|f| f.asset_id == "spot-152")
