@@ -1147,8 +1147,11 @@ enum Identity {
 /// string, for matching many devices of the same fleet.
 #[derive(Default)]
 pub struct KeyCache {
-    map: HashMap<(Option<String>, Option<String>), (Option<String>, Vec<String>, Vec<String>)>,
+    map: HashMap<(Option<String>, Option<String>), NameKeys>,
 }
+
+/// Vendor key, model tokens, model ids.
+type NameKeys = (Option<String>, Vec<String>, Vec<String>);
 
 impl KeyCache {
     /// At most this many distinct (vendor, model) pairs are kept; past it keys are computed.
