@@ -422,7 +422,15 @@ pub fn export_openvex(
                 st["justification"] = json!(j.openvex());
             }
             if let Some(i) = &s.impact_statement {
-                st["impact_statement"] = json!(i);
+                // OpenVEX 0.2.0: a not_affected statement carries a justification or an
+                // impact statement, not both; with a justification the text goes to
+                // status_notes.
+                let key = if s.status == LocalStatus::NotAffected && s.justification.is_some() {
+                    "status_notes"
+                } else {
+                    "impact_statement"
+                };
+                st[key] = json!(i);
             }
             if s.status == LocalStatus::NotAffected
                 && s.justification.is_none()
