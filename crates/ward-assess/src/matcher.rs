@@ -860,6 +860,15 @@ impl MatchIndex {
             }
         }
         let Some(identity) = identity else { return };
+        let name_distance = match identity {
+            Identity::Identifier => 0,
+            _ => {
+                let d = &keys.model_tokens;
+                let p = &rule.name_tokens;
+                (d.iter().filter(|t| !p.contains(t)).count()
+                    + p.iter().filter(|t| !d.contains(t)).count()) as u32
+            }
+        };
         if vendor_ok {
             if let Some(v) = &asset.vendor {
                 reasons.insert(
@@ -882,7 +891,7 @@ impl MatchIndex {
             asset,
             None,
             rule,
-            identity,
+            (identity, name_distance),
             installed,
             installed_ev,
             reasons,
@@ -946,7 +955,7 @@ impl MatchIndex {
             asset,
             Some(c),
             rule,
-            Identity::Identifier,
+            (Identity::Identifier, 0),
             installed,
             Some(format!("SBOM component version of {}", c.name)),
             reasons,
@@ -960,7 +969,7 @@ impl MatchIndex {
         asset: &Asset,
         component: Option<&ward_intel::Component>,
         rule: &ProductRule,
-        identity: Identity,
+        (identity, name_distance): (Identity, u32),
         installed: Option<String>,
         installed_ev: Option<String>,
         reasons: Vec<MatchReason>,
@@ -1059,6 +1068,7 @@ impl MatchIndex {
                 scores: v.scores.clone(),
                 remediations: v.remediations.clone(),
                 vex,
+                name_distance,
             });
         }
     }
@@ -1089,7 +1099,9 @@ fn reason(
 /// Splits the negative hits (devices matching a product an advisory lists as fixed,
 /// first_fixed or known_not_affected) out of `out` and closes, with that statement, every
 /// finding of the same vulnerability on the same asset and component whose match is no
-/// stronger than the negative one. A merely possible negative match closes nothing.
+/// stronger than the negative one, nor closer by name (an "InfuCare 300" device is not
+/// closed by a statement about "InfuCare 300 Lite"). A merely possible negative match
+/// closes nothing.
 fn apply_negatives(out: &mut Vec<Finding>) {
     let is_negative = |f: &Finding| NEGATIVE_LISTS.contains(&f.product_status.as_str());
     if !out.iter().any(is_negative) {
@@ -1108,6 +1120,7 @@ fn apply_negatives(out: &mut Vec<Finding>) {
                 n.component_ref == f.component_ref
                     && n.confidence != Confidence::Possible
                     && n.confidence >= f.confidence
+                    && n.name_distance <= f.name_distance
                     && ids.iter().any(|i| i.eq_ignore_ascii_case(&n.vulnerability))
             })
             .max_by_key(|n| n.confidence);
@@ -1580,6 +1593,7 @@ pub fn sbom_declared_findings(asset: &Asset, sbom: &SbomDocument) -> Vec<Finding
                 scores: Arc::new(v.ratings.clone()),
                 remediations: Arc::new(Vec::new()),
                 vex: None,
+                name_distance: 0,
             });
         }
     }
