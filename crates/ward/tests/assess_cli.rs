@@ -299,3 +299,68 @@ fn assess_baseline_policy_exports_violations_and_blast() {
     let out = ward(&["assess", "--capture", &s(&b), "--blast", "no-such-device"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn assess_never_outputs_planted_patient_data() {
+    let root = corpus();
+    let caps = root.join("clinical-captures");
+    let planted = std::fs::read_dir(&caps)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", caps.display()))
+        .filter_map(|e| e.ok())
+        .filter(|e| std::fs::read(e.path()).is_ok_and(|b| b.windows(6).any(|w| w == b"CANARY")))
+        .count();
+    assert!(
+        planted > 0,
+        "the clinical captures must contain the planted canaries"
+    );
+    let hl7 = root.join("pcaps/dev/ndpi__hl7.pcap");
+    let icsma = root.join("cisa-csaf-icsma/dev");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let canaries: [&[u8]; 2] = [b"CANARY^PHI^TEST", b"CANARY-123456"];
+    let check = |what: &str, bytes: &[u8]| {
+        for c in canaries {
+            assert!(
+                !bytes.windows(c.len()).any(|w| w == c),
+                "{} in {what}",
+                String::from_utf8_lossy(c)
+            );
+        }
+    };
+    for format in ["table", "json", "csv"] {
+        let exports: Vec<String> = [
+            "policy-json",
+            "policy-nft",
+            "policy-acl",
+            "violations",
+            "openvex",
+            "cyclonedx-vex",
+            "csaf-vex",
+        ]
+        .iter()
+        .map(|k| format!("{k}={}", s(&dir.path().join(format!("{format}-{k}.out")))))
+        .collect();
+        let mut args: Vec<&str> = vec![
+            "assess",
+            "--capture",
+            caps.to_str().expect("utf-8 path"),
+            "--capture",
+            hl7.to_str().expect("utf-8 path"),
+            "--intel",
+            icsma.to_str().expect("utf-8 path"),
+            "--format",
+            format,
+        ];
+        for e in &exports {
+            args.push("--export");
+            args.push(e);
+        }
+        let out = ward(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        check(&format!("{format} stdout"), &out.stdout);
+        check(&format!("{format} stderr"), &out.stderr);
+    }
+    for e in std::fs::read_dir(dir.path()).expect("read exports") {
+        let p = e.expect("entry").path();
+        check(&s(&p), &std::fs::read(&p).expect("read export"));
+    }
+}
