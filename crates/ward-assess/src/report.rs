@@ -7,7 +7,9 @@ use crate::matcher::{sbom_declared_findings, MatchIndex};
 use crate::plan::{plan_for, ObservedFacts, Plan};
 use crate::risk::{device_risk, score_finding, DeviceRisk, Exploitation, Exposure, RiskScore};
 use crate::segment::{derive_policy, Flow, Policy};
-use crate::vex::{apply_local, apply_vex, local_from_statements, LocalStatement};
+use crate::vex::{
+    apply_local, apply_vex, local_from_statements, statements_naming_nothing, LocalStatement,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use ward_identify::CategoryGroup;
@@ -57,6 +59,8 @@ pub struct Assessment {
     pub violations: Vec<Flow>,
     /// The hospital-side statements applied: `local` plus those read from `local_vex`.
     pub local: Vec<LocalStatement>,
+    /// `local_vex` statements that name no finding ("CVE on PRODUCT").
+    pub local_vex_unmatched: Vec<String>,
 }
 
 /// What the flows say about an asset's exposure.
@@ -126,6 +130,7 @@ pub fn assess(input: AssessInput<'_>) -> Assessment {
             .unwrap_or_default()
     };
     apply_vex(&mut findings, &statements, &refs);
+    let local_vex_unmatched = statements_naming_nothing(&findings, input.local_vex, &refs);
     let mut local = local_from_statements(&findings, input.local_vex, &refs);
     local.extend(input.local.iter().cloned());
     apply_local(&mut findings, &local);
@@ -201,6 +206,7 @@ pub fn assess(input: AssessInput<'_>) -> Assessment {
         violations: violations.into_iter().cloned().collect(),
         policy,
         local,
+        local_vex_unmatched,
     }
 }
 

@@ -681,6 +681,35 @@ pub fn statements_of(db: &ward_intel::IntelDb) -> Vec<VexStatement> {
     out
 }
 
+/// The statements (as "VULNERABILITY on PRODUCT") that name no finding: a device reference
+/// or CVE that is misspelt, or a device not in this assessment. Shown to the user rather
+/// than silently ignored. Product references without a scheme (CSAF product ids, which
+/// [`statements_of`] keeps beside the product's PURL, CPE or URI) are internal to their
+/// document and not reported.
+pub fn statements_naming_nothing(
+    findings: &[Finding],
+    statements: &[VexStatement],
+    asset_refs: &dyn Fn(&Finding) -> Vec<String>,
+) -> Vec<String> {
+    let mut used = vec![false; statements.len()];
+    for f in findings {
+        let mut refs = asset_refs(f);
+        refs.push(product_ref(f));
+        refs.push(device_ref(&f.asset_id));
+        for (i, s) in statements.iter().enumerate() {
+            if !used[i] && vuln_matches(s, f) && product_matches(s, f, &refs) {
+                used[i] = true;
+            }
+        }
+    }
+    statements
+        .iter()
+        .zip(used)
+        .filter(|(s, u)| !u && s.product.contains(':'))
+        .map(|(s, _)| format!("{} on {}", s.vulnerability, s.product))
+        .collect()
+}
+
 /// Turns user-provided VEX statements (the hospital's own OpenVEX, CSAF VEX or
 /// CycloneDX VEX) into local statements about the findings they name: for each finding
 /// the matching statement with the latest timestamp (then the first given). The author

@@ -100,6 +100,7 @@ fn hospital_vex_in_three_formats_round_trips() {
         st(pick("dcmtk", "CVE-2022-2121"), LocalStatus::Fixed, None),
     ];
     let direct = run(&db, &local, &[]);
+    assert!(direct.local_vex_unmatched.is_empty());
     let want: BTreeSet<(String, String, String, Option<String>)> = [
         (
             "isp",
@@ -163,9 +164,21 @@ fn hospital_vex_in_three_formats_round_trips() {
         let mut vdb = IntelDb::new();
         vdb.import_file(&path)
             .unwrap_or_else(|e| panic!("ward-intel reads back {name}: {e}"));
-        let statements = statements_of(&vdb);
+        let mut statements = statements_of(&vdb);
         assert!(!statements.is_empty(), "{name}: no statements read");
+        // A statement about a device not in the assessment is reported, not applied.
+        let mut stray = statements[0].clone();
+        stray.product = "urn:ward:device:not-here".into();
+        statements.push(stray);
         let got = run(&db, &[], &statements);
+        assert_eq!(
+            got.local_vex_unmatched,
+            [format!(
+                "{} on urn:ward:device:not-here",
+                statements[0].vulnerability
+            )],
+            "{name}"
+        );
         let rows = local_rows(&got);
         // The statuses survive every format; justifications map to the nearest label
         // (OpenVEX / CSAF inline_mitigations_already_exist -> protected_by_mitigating_control).

@@ -91,6 +91,11 @@ fn assess_inventory_with_local_vex_and_vex_exports() {
         "json",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("names no finding"),
+        "the hospital statement names a finding: {}",
+        text(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
     let findings = v["findings"].as_array().expect("findings");
     let on = |asset: &str| -> Vec<&serde_json::Value> {
@@ -181,6 +186,31 @@ fn assess_inventory_with_local_vex_and_vex_exports() {
     );
     assert!(t.contains("cmms.csv line 2"), "evidence of the match: {t}");
     assert!(t.contains("risk:"), "{t}");
+
+    // A statement about a device that is not there is reported, not silently dropped.
+    let stray = dir.path().join("stray.cdx.json");
+    std::fs::write(
+        &stray,
+        HOSPITAL_VEX.replace("inv:serial:isp-001", "inv:serial:isp-999"),
+    )
+    .expect("write");
+    let out = ward(&[
+        "assess",
+        "--inventory",
+        &s(&inv),
+        "--intel",
+        &s(&icsma),
+        "--local-vex",
+        &s(&stray),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(
+            "local VEX statement names no finding: CVE-2017-0144 on urn:ward:device:inv:serial:isp-999"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -248,6 +248,9 @@ pub fn run(args: AssessArgs) -> Result<ExitCode> {
         baseline: baseline.as_deref(),
         today: &today,
     });
+    for u in &result.local_vex_unmatched {
+        eprintln!("ward: warning: local VEX statement names no finding: {u}");
+    }
     for (kind, path) in &args.export {
         let text = export_text(&result, *kind, &args.publisher, &today)?;
         if path == "-" {
