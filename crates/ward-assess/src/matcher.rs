@@ -1694,6 +1694,22 @@ pub fn match_new_advisory(
 ) -> Vec<Finding> {
     let mut idx = MatchIndex::new();
     idx.add_advisory(adv);
+    match_new_rules(&idx, assets, assets_index)
+}
+
+/// Matches one newly imported CVE JSON 5 record against already indexed assets, like
+/// [`match_new_advisory`].
+pub fn match_new_cve(
+    rec: &ward_intel::CveRecord,
+    assets: &[Asset],
+    assets_index: &AssetIndex,
+) -> Vec<Finding> {
+    let mut idx = MatchIndex::new();
+    idx.add_cve(rec);
+    match_new_rules(&idx, assets, assets_index)
+}
+
+fn match_new_rules(idx: &MatchIndex, assets: &[Asset], assets_index: &AssetIndex) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in assets_index.candidates(&idx.rules) {
         if let Some(a) = assets.get(i as usize) {

@@ -134,6 +134,17 @@ fn corpus_cve5_records_exact_findings_at_boundaries() {
         .map(|f| f.id)
         .collect();
     assert_eq!(bulk, single);
+    // A new record matched alone through the reverse asset index finds the same.
+    let aidx = ward_assess::matcher::AssetIndex::build(&assets, &index.aliases());
+    let mut incremental: BTreeSet<String> = BTreeSet::new();
+    for r in db.cve_records() {
+        incremental.extend(
+            ward_assess::matcher::match_new_cve(r, &assets, &aidx)
+                .into_iter()
+                .map(|f| f.id),
+        );
+    }
+    assert_eq!(incremental, bulk, "match_new_cve through the asset index");
     let f152 = findings
         .iter()
         .find(|f| f.asset_id == "spot-152")
