@@ -3,8 +3,10 @@
 //! the same devices through the reverse index.
 //!
 //! ```text
-//! cargo run --release -p ward-assess --example match_bench -- [N] [ADVISORY_DIR...]
+//! cargo run --release -p ward-assess --example match_bench -- [N] [--copies K] [INTEL_DIR...]
 //! ```
+//!
+//! INTEL_DIR holds CSAF advisories and CVE JSON 5 records (both are indexed).
 //!
 //! One device in ten is built from an advisory's own vendor and product name, with versions
 //! inside and outside the ranges; the others are of vendors no advisory names, so both the
@@ -23,7 +25,15 @@ fn main() {
         .next()
         .and_then(|a| a.replace('_', "").parse().ok())
         .unwrap_or(1_000_000);
-    let mut dirs: Vec<PathBuf> = args.map(PathBuf::from).collect();
+    let mut copies = 1usize;
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    while let Some(a) = args.next() {
+        if a == "--copies" {
+            copies = args.next().and_then(|c| c.parse().ok()).unwrap_or(1).max(1);
+        } else {
+            dirs.push(PathBuf::from(a));
+        }
+    }
     if dirs.is_empty() {
         dirs.push(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cisa-csaf-icsma/dev"),
@@ -34,7 +44,26 @@ fn main() {
     if !report.is_ok() {
         eprint!("{report}");
     }
-    let advisories = db.advisories();
+    // --copies K: K copies of every advisory, copy k under a tracking id and vendor of its
+    // own (a vendor no alias names), so the database grows K times with distinct products
+    // rather than K identical ones.
+    let mut owned: Vec<ward_intel::Advisory> = db.advisories().to_vec();
+    if copies > 1 {
+        let base = owned.clone();
+        for k in 1..copies {
+            for a in &base {
+                let mut c = a.clone();
+                c.tracking_id = format!("{}-COPY{k}", a.tracking_id);
+                for p in &mut c.products {
+                    if p.vendor.is_some() {
+                        p.vendor = Some(format!("Benchvendor{k}"));
+                    }
+                }
+                owned.push(c);
+            }
+        }
+    }
+    let advisories = &owned[..];
     assert!(
         !advisories.is_empty(),
         "no advisories imported from {dirs:?}"
@@ -91,9 +120,14 @@ fn main() {
     println!("built {n} devices in {:.2?}", t.elapsed());
 
     let t = Instant::now();
-    let index = MatchIndex::build(advisories, &[]);
+    let mut index = MatchIndex::build(advisories, &[]);
+    let mut cves = 0;
+    for c in db.cve_records() {
+        index.add_cve(c);
+        cves += 1;
+    }
     println!(
-        "indexed {} advisories ({} product rules) in {:.2?}",
+        "indexed {} advisories and {cves} CVE 5 records ({} product rules) in {:.2?}",
         advisories.len(),
         index.rules_len(),
         t.elapsed()

@@ -111,6 +111,11 @@ pub struct Finding {
     pub scores: Arc<Vec<Score>>,
     pub remediations: Arc<Vec<Remediation>>,
     pub vex: Option<VexApplied>,
+    /// How many product-name tokens the device's model and the advisory product do not
+    /// share (0 for identifier matches): a fixed / not-affected product closes a finding
+    /// only when it names the device at least as closely as the affected one.
+    #[serde(skip)]
+    pub name_distance: u32,
 }
 
 impl Finding {

@@ -11,13 +11,13 @@
 
 use crate::alias::{is_model_token, tokens, vendor_tokens, VendorAliases};
 use crate::asset::Asset;
-use crate::finding::{Confidence, Finding, MatchReason, VersionCheck};
+use crate::finding::{Confidence, Finding, MatchReason, VersionCheck, VexApplied};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use ward_intel::cpe::Cpe;
 use ward_intel::purl::Purl;
 use ward_intel::version::{compare, parse_predicate, VersionPredicate, VersionScheme};
-use ward_intel::{Advisory, OsvEvent, OsvRecord, Remediation, SbomDocument, Score, VexStatus};
+use ward_intel::{Advisory, OsvEvent, OsvRecord, Remediation, SbomDocument, Score};
 
 /// Words that do not identify a product.
 const PRODUCT_STOPWORDS: &[&str] = &[
@@ -79,7 +79,13 @@ pub struct RuleVuln {
     pub positive: bool,
     pub scores: Arc<Vec<Score>>,
     pub remediations: Arc<Vec<Remediation>>,
+    /// For known_not_affected: the CSAF flag label (VEX justification) of the product.
+    pub justification: Option<String>,
 }
+
+/// Product status lists that say a product is not (or no longer) vulnerable: a device
+/// matching such a product suppresses the same vulnerability's findings on it.
+const NEGATIVE_LISTS: &[&str] = &["fixed", "first_fixed", "known_not_affected"];
 
 /// How versions are checked for a rule.
 #[derive(Debug, Clone)]
@@ -95,8 +101,49 @@ pub enum VersionRule {
         intervals: Vec<OsvInterval>,
         versions: Vec<String>,
     },
+    /// CVE JSON 5 `affected[].versions[]` entries with the entry's `defaultStatus`.
+    Cve {
+        raw: String,
+        entries: Vec<CveEntry>,
+        default_status: Option<String>,
+    },
     /// The advisory names no version: the product as a whole.
     Unspecified,
+}
+
+/// One CVE JSON 5 version entry, compiled.
+#[derive(Debug, Clone)]
+pub struct CveEntry {
+    /// The entry as written ("0 <= 1.52 (custom): affected").
+    pub text: String,
+    /// `None` when the entry cannot be read as a version predicate.
+    pub predicate: Option<VersionPredicate>,
+    /// affected, unaffected or unknown.
+    pub status: String,
+    /// `changes[]`: (at, status) pairs, status from `at` on within the range.
+    pub changes: Vec<(String, String)>,
+    /// `None` for versionType "git" (commit ids cannot be ordered).
+    pub scheme: Option<VersionScheme>,
+}
+
+/// The version scheme of a CVE 5 `versionType` ("custom" and absent: generic).
+fn cve_version_scheme(version_type: Option<&str>) -> Option<VersionScheme> {
+    match version_type.map(str::to_ascii_lowercase).as_deref() {
+        Some("git") => None,
+        Some("python") => Some(VersionScheme::Pypi),
+        Some("custom") | None => Some(VersionScheme::Generic),
+        Some(other) => Some(VersionScheme::from_vers_scheme(other)),
+    }
+}
+
+/// Values CVE records put in vendor / product when there is none.
+fn cve_placeholder(s: Option<&str>) -> bool {
+    s.is_none_or(|s| {
+        matches!(
+            s.trim().to_ascii_lowercase().as_str(),
+            "" | "n/a" | "na" | "unknown" | "unspecified" | "-"
+        )
+    })
 }
 
 /// A compiled advisory product.
@@ -267,6 +314,11 @@ impl MatchIndex {
                         .filter(|r| r.product_ids.is_empty() || r.product_ids.contains(&p.id))
                         .cloned()
                         .collect();
+                    let justification = v
+                        .flags
+                        .iter()
+                        .find(|f| f.product_ids.contains(&p.id))
+                        .map(|f| f.label.clone());
                     vulns.push(RuleVuln {
                         vulnerability: id.clone(),
                         aliases: v.ids.iter().map(|i| i.text.clone()).collect(),
@@ -275,6 +327,7 @@ impl MatchIndex {
                         positive,
                         scores: Arc::new(scores),
                         remediations: Arc::new(remediations),
+                        justification,
                     });
                 }
             }
@@ -454,6 +507,139 @@ impl MatchIndex {
                     positive: true,
                     scores: Arc::new(scores.clone()),
                     remediations: Arc::new(Vec::new()),
+                    justification: None,
+                }],
+            });
+        }
+        start..self.rules.len()
+    }
+
+    /// Compiles and indexes the `affected` entries of a CVE JSON 5 record (the CNA
+    /// container and every ADP container): vendor and product names through the alias
+    /// table, `cpes` as identifiers, `versions` with their ranges, `changes` and the
+    /// entry's `defaultStatus`. Entries whose vendor and product are placeholders ("n/a")
+    /// and carry no CPE are skipped: nothing identifies a device in them.
+    pub fn add_cve(&mut self, rec: &ward_intel::CveRecord) -> std::ops::Range<usize> {
+        let start = self.rules.len();
+        if rec.state.eq_ignore_ascii_case("REJECTED") {
+            return start..start;
+        }
+        let aliases = self.aliases();
+        let source = self.sources.len();
+        let title = rec
+            .cna
+            .title
+            .clone()
+            .or_else(|| rec.cna.description.clone());
+        self.sources.push(SourceMeta {
+            kind: "cve5",
+            id: rec.id.clone(),
+            title: title.clone(),
+        });
+        let scores: Arc<Vec<Score>> = Arc::new(
+            std::iter::once(&rec.cna)
+                .chain(rec.adp.iter())
+                .flat_map(|c| c.metrics.iter().cloned())
+                .collect(),
+        );
+        for (container, aff) in std::iter::once(&rec.cna)
+            .chain(rec.adp.iter())
+            .flat_map(|c| c.affected.iter().map(move |a| (c, a)))
+        {
+            let cpe_raw = aff.cpes.iter().find(|c| cpe_key(c).is_some()).cloned();
+            let placeholder =
+                cve_placeholder(aff.vendor.as_deref()) && cve_placeholder(aff.product.as_deref());
+            if placeholder && cpe_raw.is_none() {
+                continue;
+            }
+            let vendor = aff.vendor.clone().filter(|v| !cve_placeholder(Some(v)));
+            let vendor_keys = vendor
+                .as_deref()
+                .map(|v| aliases.keys(v))
+                .unwrap_or_default();
+            let mut vendor_words: Vec<String> =
+                vendor.as_deref().map(vendor_tokens).unwrap_or_default();
+            for k in &vendor_keys {
+                vendor_words.extend(k.split(' ').map(str::to_string));
+            }
+            let pname = aff
+                .product
+                .clone()
+                .filter(|p| !cve_placeholder(Some(p)))
+                .or_else(|| aff.package_name.clone())
+                .unwrap_or_default();
+            let name_tokens = product_tokens(&pname, &vendor_words);
+            let model_tokens = name_tokens
+                .iter()
+                .filter(|t| is_model_token(t))
+                .cloned()
+                .collect();
+            let mut entries = Vec::new();
+            for v in aff.versions.iter().take(1000) {
+                let predicate = ward_intel::version::cve5_predicate(
+                    &v.version,
+                    v.less_than.as_deref(),
+                    v.less_than_or_equal.as_deref(),
+                )
+                .ok();
+                let range = match (&v.less_than, &v.less_than_or_equal) {
+                    (Some(lt), _) => format!("{} to < {lt}", v.version),
+                    (None, Some(le)) => format!("{} to <= {le}", v.version),
+                    (None, None) => v.version.clone(),
+                };
+                let vt = v.version_type.as_deref().unwrap_or("unspecified");
+                entries.push(CveEntry {
+                    text: format!("{range} ({vt}): {}", v.status),
+                    predicate,
+                    status: v.status.to_ascii_lowercase(),
+                    changes: v.changes.clone(),
+                    scheme: cve_version_scheme(v.version_type.as_deref()),
+                });
+            }
+            let default_status = aff.default_status.as_ref().map(|d| d.to_ascii_lowercase());
+            let mut raw: Vec<String> = entries.iter().map(|e| e.text.clone()).collect();
+            if let Some(d) = &default_status {
+                raw.push(format!("default {d}"));
+            }
+            let scheme = aff
+                .versions
+                .first()
+                .and_then(|v| cve_version_scheme(v.version_type.as_deref()))
+                .unwrap_or(VersionScheme::Generic);
+            let product_name = if pname.is_empty() {
+                cpe_raw.clone().unwrap_or_default()
+            } else {
+                pname.clone()
+            };
+            self.push_rule(ProductRule {
+                source,
+                product_id: Some(format!("{}:{}", container.provider, product_name)),
+                product_name,
+                vendor,
+                vendor_keys,
+                name_tokens,
+                model_tokens,
+                helper_models: Vec::new(),
+                serials: Vec::new(),
+                cpe: cpe_raw.as_deref().and_then(cpe_key),
+                cpe_raw,
+                purl_key: None,
+                purl_raw: None,
+                version: VersionRule::Cve {
+                    raw: raw.join("; "),
+                    entries,
+                    default_status,
+                },
+                scheme,
+                vulns: vec![RuleVuln {
+                    vulnerability: rec.id.clone(),
+                    aliases: Vec::new(),
+                    title: title.clone(),
+                    status: "affected",
+                    positive: true,
+                    scores: scores.clone(),
+                    remediations: Arc::new(Vec::new()),
+                    justification: None,
                 }],
             });
         }
@@ -507,8 +693,11 @@ impl MatchIndex {
 
     /// Every finding for one asset (device-level and its SBOM components).
     pub fn match_asset(&self, asset: &Asset) -> Vec<Finding> {
-        let aliases = self.aliases.as_ref();
-        let keys = AssetKeys::of(asset, aliases);
+        let keys = AssetKeys::of(asset, self.aliases.as_ref());
+        self.match_asset_keys(asset, keys)
+    }
+
+    fn match_asset_keys(&self, asset: &Asset, keys: AssetKeys) -> Vec<Finding> {
         let mut out = Vec::new();
         for r in self.candidates(&keys) {
             if let Some(rule) = self.rules.get(r as usize) {
@@ -531,6 +720,7 @@ impl MatchIndex {
                 }
             }
         }
+        apply_negatives(&mut out);
         dedup_findings(&mut out);
         out
     }
@@ -546,7 +736,18 @@ impl MatchIndex {
         std::thread::scope(|s| {
             let handles: Vec<_> = assets
                 .chunks(chunk)
-                .map(|c| s.spawn(move || c.iter().flat_map(|a| self.match_asset(a)).collect()))
+                .map(|c| {
+                    s.spawn(move || {
+                        // Fleets share vendor and model: their keys are computed once.
+                        let mut cache = KeyCache::default();
+                        c.iter()
+                            .flat_map(|a| {
+                                let keys = cache.keys(a, self.aliases.as_ref());
+                                self.match_asset_keys(a, keys)
+                            })
+                            .collect()
+                    })
+                })
                 .collect();
             for h in handles {
                 parts.push(h.join().unwrap_or_default());
@@ -659,6 +860,15 @@ impl MatchIndex {
             }
         }
         let Some(identity) = identity else { return };
+        let name_distance = match identity {
+            Identity::Identifier => 0,
+            _ => {
+                let d = &keys.model_tokens;
+                let p = &rule.name_tokens;
+                (d.iter().filter(|t| !p.contains(t)).count()
+                    + p.iter().filter(|t| !d.contains(t)).count()) as u32
+            }
+        };
         if vendor_ok {
             if let Some(v) = &asset.vendor {
                 reasons.insert(
@@ -681,7 +891,7 @@ impl MatchIndex {
             asset,
             None,
             rule,
-            identity,
+            (identity, name_distance),
             installed,
             installed_ev,
             reasons,
@@ -745,7 +955,7 @@ impl MatchIndex {
             asset,
             Some(c),
             rule,
-            Identity::Identifier,
+            (Identity::Identifier, 0),
             installed,
             Some(format!("SBOM component version of {}", c.name)),
             reasons,
@@ -759,7 +969,7 @@ impl MatchIndex {
         asset: &Asset,
         component: Option<&ward_intel::Component>,
         rule: &ProductRule,
-        identity: Identity,
+        (identity, name_distance): (Identity, u32),
         installed: Option<String>,
         installed_ev: Option<String>,
         reasons: Vec<MatchReason>,
@@ -787,7 +997,11 @@ impl MatchIndex {
         let src = self.sources.get(rule.source);
         let source = src.map(|s| s.id.clone()).unwrap_or_default();
         let source_kind = src.map(|s| s.kind).unwrap_or("?").to_string();
-        for v in rule.vulns.iter().filter(|v| v.positive) {
+        for v in rule
+            .vulns
+            .iter()
+            .filter(|v| v.positive || NEGATIVE_LISTS.contains(&v.status))
+        {
             let comp_label = component.map(|c| match &c.version {
                 Some(ver) => format!("{}@{ver}", c.name),
                 None => c.name.clone(),
@@ -804,6 +1018,25 @@ impl MatchIndex {
             } else {
                 confidence
             };
+            // A negative statement is carried in `vex` until `apply_negatives` uses it.
+            let vex = (!v.positive).then(|| VexApplied {
+                status: if v.status == "known_not_affected" {
+                    "not_affected".into()
+                } else {
+                    "fixed".into()
+                },
+                justification: v.justification.clone(),
+                impact_statement: Some(format!(
+                    "{source} lists {} ({affected}) as {}",
+                    rule.product_name, v.status
+                )),
+                action_statement: None,
+                source: source.clone(),
+                fixed_version: (v.status != "known_not_affected")
+                    .then(|| installed.clone())
+                    .flatten(),
+                suppresses: true,
+            });
             out.push(Finding {
                 id,
                 asset_id: asset.id.clone(),
@@ -834,14 +1067,13 @@ impl MatchIndex {
                 confidence: conf,
                 scores: v.scores.clone(),
                 remediations: v.remediations.clone(),
-                vex: None,
+                vex,
+                name_distance,
             });
         }
     }
 
-    /// Negative statements of the advisories (fixed / known_not_affected products) that
-    /// cover a finding's asset: used to drop a finding whose exact version the same
-    /// advisory lists as fixed.
+    /// The number of compiled product rules.
     pub fn rules_len(&self) -> usize {
         self.rules.len()
     }
@@ -862,6 +1094,41 @@ fn reason(
         advisory_field: field.to_string(),
         advisory_value: value.to_string(),
     }
+}
+
+/// Splits the negative hits (devices matching a product an advisory lists as fixed,
+/// first_fixed or known_not_affected) out of `out` and closes, with that statement, every
+/// finding of the same vulnerability on the same asset and component whose match is no
+/// stronger than the negative one, nor closer by name (an "InfuCare 300" device is not
+/// closed by a statement about "InfuCare 300 Lite"). A merely possible negative match
+/// closes nothing.
+fn apply_negatives(out: &mut Vec<Finding>) {
+    let is_negative = |f: &Finding| NEGATIVE_LISTS.contains(&f.product_status.as_str());
+    if !out.iter().any(is_negative) {
+        return;
+    }
+    let (neg, mut pos): (Vec<Finding>, Vec<Finding>) = std::mem::take(out)
+        .into_iter()
+        .partition(|f| is_negative(f));
+    for f in pos.iter_mut() {
+        let ids: Vec<&String> = std::iter::once(&f.vulnerability)
+            .chain(f.aliases.iter())
+            .collect();
+        let best = neg
+            .iter()
+            .filter(|n| {
+                n.component_ref == f.component_ref
+                    && n.confidence != Confidence::Possible
+                    && n.confidence >= f.confidence
+                    && n.name_distance <= f.name_distance
+                    && ids.iter().any(|i| i.eq_ignore_ascii_case(&n.vulnerability))
+            })
+            .max_by_key(|n| n.confidence);
+        if let Some(n) = best {
+            f.vex = n.vex.clone();
+        }
+    }
+    *out = pos;
 }
 
 /// Keeps one finding per (asset, vulnerability, component), the most confident; ties go
@@ -887,6 +1154,49 @@ enum Identity {
     ModelNumber,
     Name,
     Partial,
+}
+
+/// Memoised name-derived keys (vendor key, model tokens, model id) by (vendor, model)
+/// string, for matching many devices of the same fleet.
+#[derive(Default)]
+pub struct KeyCache {
+    map: HashMap<(Option<String>, Option<String>), NameKeys>,
+}
+
+/// Vendor key, model tokens, model ids.
+type NameKeys = (Option<String>, Vec<String>, Vec<String>);
+
+impl KeyCache {
+    /// At most this many distinct (vendor, model) pairs are kept; past it keys are computed.
+    const MAX: usize = 100_000;
+
+    /// The keys of `asset`, the same as [`AssetKeys::of`].
+    pub fn keys(&mut self, asset: &Asset, aliases: Option<&VendorAliases>) -> AssetKeys {
+        let k = (
+            asset.vendor.as_ref().map(|v| v.value.clone()),
+            asset.model.as_ref().map(|m| m.value.clone()),
+        );
+        if let Some((vk, mt, mi)) = self.map.get(&k) {
+            return AssetKeys {
+                vendor_key: vk.clone(),
+                model_tokens: mt.clone(),
+                model_ids: mi.clone(),
+                ..AssetKeys::identifiers(asset)
+            };
+        }
+        let keys = AssetKeys::of(asset, aliases);
+        if self.map.len() < Self::MAX {
+            self.map.insert(
+                k,
+                (
+                    keys.vendor_key.clone(),
+                    keys.model_tokens.clone(),
+                    keys.model_ids.clone(),
+                ),
+            );
+        }
+        keys
+    }
 }
 
 /// The lookup keys of an asset.
@@ -933,9 +1243,17 @@ impl AssetKeys {
             vendor_key,
             model_tokens,
             model_ids,
+            ..AssetKeys::identifiers(asset)
+        }
+    }
+
+    /// The identifier keys only (CPE, PURL, serial), which are the device's own.
+    fn identifiers(asset: &Asset) -> Self {
+        AssetKeys {
             cpes: asset.cpes.iter().filter_map(|c| cpe_key(c)).collect(),
             purls: asset.purls.iter().filter_map(|p| purl_key(p)).collect(),
             serial: asset.serial.as_ref().map(|s| norm_id(&s.value)),
+            ..AssetKeys::default()
         }
     }
 }
@@ -1019,6 +1337,11 @@ pub fn check_version(
             };
             (r, raw.clone(), text, false)
         }
+        VersionRule::Cve {
+            raw,
+            entries,
+            default_status,
+        } => check_cve(raw, entries, default_status.as_deref(), installed),
         VersionRule::Osv {
             raw,
             intervals,
@@ -1083,6 +1406,136 @@ pub fn check_version(
     }
 }
 
+/// The status of one CVE 5 entry for a version inside its range, after `changes`: the
+/// status of the greatest `at` not above the version, else the entry's own status.
+fn cve_entry_status(e: &CveEntry, v: &str, scheme: VersionScheme) -> Option<String> {
+    let mut best: Option<(&str, &str)> = None;
+    for (at, st) in &e.changes {
+        match compare(scheme, v, at) {
+            Some(o) if o.is_ge() => {
+                let later = match best {
+                    None => true,
+                    Some((b, _)) => compare(scheme, at, b)?.is_gt(),
+                };
+                if later {
+                    best = Some((at, st));
+                }
+            }
+            Some(_) => {}
+            None => return None,
+        }
+    }
+    Some(best.map_or_else(|| e.status.clone(), |(_, st)| st.to_ascii_lowercase()))
+}
+
+/// Evaluates CVE JSON 5 version entries. An installed version inside an entry takes the
+/// entry's status (after `changes`); outside every entry it takes `defaultStatus`. When
+/// the record gives no `defaultStatus` (CVE 5 then says "unknown"), Ward reads the listed
+/// ranges as the complete affected set, the way CNAs write them ("versions before
+/// 3.6.7"), and says so in the explanation.
+fn check_cve(
+    raw: &str,
+    entries: &[CveEntry],
+    default_status: Option<&str>,
+    installed: Option<&str>,
+) -> (Option<bool>, String, String, bool) {
+    let any_affected = entries.iter().any(|e| {
+        e.status == "affected"
+            && e.changes.is_empty()
+            && matches!(e.predicate, Some(VersionPredicate::Any))
+    });
+    let Some(v) = installed else {
+        if any_affected || (entries.is_empty() && default_status == Some("affected")) {
+            return (
+                Some(true),
+                raw.to_string(),
+                "the CVE record says all versions are affected".into(),
+                true,
+            );
+        }
+        return (
+            None,
+            raw.to_string(),
+            "installed version unknown: not assumed affected or unaffected".into(),
+            false,
+        );
+    };
+    let mut undecided: Vec<&str> = Vec::new();
+    for e in entries {
+        let (Some(p), Some(scheme)) = (&e.predicate, e.scheme) else {
+            undecided.push(&e.text);
+            continue;
+        };
+        match p.contains(v, scheme) {
+            Some(true) => {
+                let Some(status) = cve_entry_status(e, v, scheme) else {
+                    undecided.push(&e.text);
+                    continue;
+                };
+                return match status.as_str() {
+                    "affected" => (
+                        Some(true),
+                        raw.to_string(),
+                        format!("{v} is inside {} (CVE 5 versions entry)", e.text),
+                        false,
+                    ),
+                    "unaffected" => (
+                        Some(false),
+                        raw.to_string(),
+                        format!("{v} is inside {}, status unaffected", e.text),
+                        false,
+                    ),
+                    _ => (
+                        None,
+                        raw.to_string(),
+                        format!("{v} is inside {}, status unknown: check by hand", e.text),
+                        false,
+                    ),
+                };
+            }
+            Some(false) => {}
+            None => undecided.push(&e.text),
+        }
+    }
+    if !undecided.is_empty() {
+        return (
+            None,
+            raw.to_string(),
+            format!(
+                "{v} cannot be compared with {}: check by hand",
+                undecided.join("; ")
+            ),
+            false,
+        );
+    }
+    match default_status {
+        Some("affected") => (
+            Some(true),
+            raw.to_string(),
+            format!("{v} is outside the listed versions; the record's default status is affected"),
+            false,
+        ),
+        Some("unaffected") => (
+            Some(false),
+            raw.to_string(),
+            format!("{v} is outside the listed versions; default status unaffected"),
+            false,
+        ),
+        Some(_) => (
+            None,
+            raw.to_string(),
+            format!("{v} is outside the listed versions; default status unknown: check by hand"),
+            false,
+        ),
+        None => (
+            Some(false),
+            raw.to_string(),
+            format!("{v} is outside the listed affected versions (no defaultStatus given)"),
+            false,
+        ),
+    }
+}
+
 /// Findings declared by the SBOM itself (CycloneDX `vulnerabilities[].affects`): the
 /// manufacturer says the component is concerned; its VEX analysis is applied separately.
 pub fn sbom_declared_findings(asset: &Asset, sbom: &SbomDocument) -> Vec<Finding> {
@@ -1100,13 +1553,8 @@ pub fn sbom_declared_findings(asset: &Asset, sbom: &SbomDocument) -> Vec<Finding
             }) else {
                 continue;
             };
-            // A CycloneDX VEX analysis of not_affected is a statement, not a finding source.
-            let stated_unaffected = sbom.vex.iter().any(|s| {
-                s.vulnerability == v.id
-                    && s.product == *aff
-                    && matches!(s.status, VexStatus::NotAffected | VexStatus::Fixed)
-            });
-            let _ = stated_unaffected;
+            // A CycloneDX VEX analysis on the same entry is applied later as a statement
+            // (the finding stays, closed, with its justification shown).
             out.push(Finding {
                 id: Finding::compute_id(&asset.id, &v.id, &source, "", bref),
                 asset_id: asset.id.clone(),
@@ -1145,6 +1593,7 @@ pub fn sbom_declared_findings(asset: &Asset, sbom: &SbomDocument) -> Vec<Finding
                 scores: Arc::new(v.ratings.clone()),
                 remediations: Arc::new(Vec::new()),
                 vex: None,
+                name_distance: 0,
             });
         }
     }
@@ -1165,9 +1614,10 @@ pub struct AssetIndex {
 impl AssetIndex {
     pub fn build(assets: &[Asset], aliases: &VendorAliases) -> Self {
         let mut ix = AssetIndex::default();
+        let mut cache = KeyCache::default();
         for (i, a) in assets.iter().enumerate() {
             let i = i as u32;
-            let k = AssetKeys::of(a, Some(aliases));
+            let k = cache.keys(a, Some(aliases));
             if let Some(vk) = &k.vendor_key {
                 for t in &k.model_tokens {
                     ix.by_vendor_token
@@ -1244,6 +1694,22 @@ pub fn match_new_advisory(
 ) -> Vec<Finding> {
     let mut idx = MatchIndex::new();
     idx.add_advisory(adv);
+    match_new_rules(&idx, assets, assets_index)
+}
+
+/// Matches one newly imported CVE JSON 5 record against already indexed assets, like
+/// [`match_new_advisory`].
+pub fn match_new_cve(
+    rec: &ward_intel::CveRecord,
+    assets: &[Asset],
+    assets_index: &AssetIndex,
+) -> Vec<Finding> {
+    let mut idx = MatchIndex::new();
+    idx.add_cve(rec);
+    match_new_rules(&idx, assets, assets_index)
+}
+
+fn match_new_rules(idx: &MatchIndex, assets: &[Asset], assets_index: &AssetIndex) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in assets_index.candidates(&idx.rules) {
         if let Some(a) = assets.get(i as usize) {

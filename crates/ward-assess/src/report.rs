@@ -7,7 +7,9 @@ use crate::matcher::{sbom_declared_findings, MatchIndex};
 use crate::plan::{plan_for, ObservedFacts, Plan};
 use crate::risk::{device_risk, score_finding, DeviceRisk, Exploitation, Exposure, RiskScore};
 use crate::segment::{derive_policy, Flow, Policy};
-use crate::vex::{apply_local, apply_vex, LocalStatement};
+use crate::vex::{
+    apply_local, apply_vex, local_from_statements, statements_naming_nothing, LocalStatement,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use ward_identify::CategoryGroup;
@@ -24,6 +26,13 @@ pub struct AssessInput<'a> {
     /// SBOMs linked to assets: (asset id, SBOM).
     pub sboms: Vec<(String, &'a SbomDocument)>,
     pub local: &'a [LocalStatement],
+    /// The hospital's own VEX statements (OpenVEX, CSAF VEX, CycloneDX VEX given by the
+    /// user, see [`crate::vex::statements_of`]): turned into local statements about the
+    /// findings they name; they take precedence over manufacturer VEX.
+    pub local_vex: &'a [VexStatement],
+    /// Flows of the baseline period the segmentation policy is learned from; `None`:
+    /// learn it from `flows` themselves (then nothing violates it).
+    pub baseline: Option<&'a [Flow]>,
     /// YYYY-MM-DD, for due dates.
     pub today: &'a str,
 }
@@ -46,6 +55,12 @@ pub struct Assessment {
     pub devices: Vec<DeviceRisk>,
     pub plans: Vec<Plan>,
     pub policy: Policy,
+    /// Observed flows outside the policy.
+    pub violations: Vec<Flow>,
+    /// The hospital-side statements applied: `local` plus those read from `local_vex`.
+    pub local: Vec<LocalStatement>,
+    /// `local_vex` statements that name no finding ("CVE on PRODUCT").
+    pub local_vex_unmatched: Vec<String>,
 }
 
 /// What the flows say about an asset's exposure.
@@ -81,7 +96,10 @@ pub fn exposure_of(
 pub fn assess(input: AssessInput<'_>) -> Assessment {
     let mut assets = input.assets;
     let osv: Vec<&ward_intel::OsvRecord> = input.intel.osv_records().collect();
-    let index = MatchIndex::build(input.intel.advisories(), &osv);
+    let mut index = MatchIndex::build(input.intel.advisories(), &osv);
+    for c in input.intel.cve_records() {
+        index.add_cve(c);
+    }
     // Attach SBOM components to their assets before matching.
     for (id, sbom) in &input.sboms {
         if let Some(a) = assets.iter_mut().find(|a| &a.id == id) {
@@ -94,14 +112,8 @@ pub fn assess(input: AssessInput<'_>) -> Assessment {
             findings.extend(sbom_declared_findings(a, sbom));
         }
     }
-    // Manufacturer VEX: standalone documents, SBOM-embedded (CycloneDX VEX).
-    let mut statements: Vec<VexStatement> = Vec::new();
-    for d in input.intel.vex_documents() {
-        statements.extend(d.statements.iter().cloned());
-    }
-    for s in input.intel.sboms() {
-        statements.extend(s.vex.iter().cloned());
-    }
+    // Manufacturer VEX: OpenVEX, CycloneDX VEX (in SBOMs), CSAF VEX documents.
+    let mut statements: Vec<VexStatement> = crate::vex::statements_of(input.intel);
     for (_, s) in &input.sboms {
         statements.extend(s.vex.iter().cloned());
     }
@@ -118,7 +130,10 @@ pub fn assess(input: AssessInput<'_>) -> Assessment {
             .unwrap_or_default()
     };
     apply_vex(&mut findings, &statements, &refs);
-    apply_local(&mut findings, input.local);
+    let local_vex_unmatched = statements_naming_nothing(&findings, input.local_vex, &refs);
+    let mut local = local_from_statements(&findings, input.local_vex, &refs);
+    local.extend(input.local.iter().cloned());
+    apply_local(&mut findings, &local);
     let mut scored: Vec<Scored> = findings
         .into_iter()
         .map(|f| {
@@ -155,7 +170,7 @@ pub fn assess(input: AssessInput<'_>) -> Assessment {
             .total_cmp(&a.risk.score)
             .then(a.finding.id.cmp(&b.finding.id))
     });
-    let policy = derive_policy(&assets, input.flows);
+    let policy = derive_policy(&assets, input.baseline.unwrap_or(input.flows));
     let violations = policy.violations(input.flows);
     let pairs: Vec<(&Finding, &RiskScore)> = scored.iter().map(|s| (&s.finding, &s.risk)).collect();
     let mut devices = Vec::new();
@@ -188,7 +203,10 @@ pub fn assess(input: AssessInput<'_>) -> Assessment {
         findings: scored,
         devices,
         plans,
+        violations: violations.into_iter().cloned().collect(),
         policy,
+        local,
+        local_vex_unmatched,
     }
 }
 

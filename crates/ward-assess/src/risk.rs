@@ -61,6 +61,7 @@ pub enum Tier {
     P3,
     P4,
     /// Suppressed by VEX (not_affected / fixed).
+    #[serde(rename = "closed")]
     Closed,
 }
 

@@ -33,31 +33,40 @@ fn suppressing(s: &VexStatus) -> bool {
     }
 }
 
-/// Does the statement's product reference name this finding's target?
+/// Does the statement's product reference name this finding's target? With
+/// subcomponents (OpenVEX), the statement is about those subcomponents inside the product,
+/// so only they are compared.
 fn product_matches(st: &VexStatement, f: &Finding, asset_refs: &[String]) -> bool {
-    let refs = std::iter::once(&st.product).chain(st.subcomponents.iter());
-    for r in refs {
-        let frag = r.rsplit('#').next().unwrap_or(r);
-        if let Some(b) = &f.component_ref {
-            if b == r || b == frag {
-                return true;
-            }
-        }
-        if let (Some(fp), Ok(sp)) = (&f.component_purl, Purl::parse(r)) {
-            if let Ok(fp) = Purl::parse(fp) {
-                if fp.same_package(&sp) && (sp.version.is_none() || sp.version == fp.version) {
-                    return true;
-                }
-            }
-        }
-        if st.source_document == f.source && f.product_id.as_deref() == Some(r.as_str()) {
-            return true;
-        }
-        if f.component.is_none() && asset_refs.iter().any(|a| a == r) {
+    if st.subcomponents.is_empty() {
+        ref_matches(st, &st.product, f, asset_refs)
+    } else {
+        st.subcomponents
+            .iter()
+            .any(|r| ref_matches(st, r, f, asset_refs))
+    }
+}
+
+fn ref_matches(st: &VexStatement, r: &String, f: &Finding, asset_refs: &[String]) -> bool {
+    let frag = r.rsplit('#').next().unwrap_or(r);
+    if let Some(b) = &f.component_ref {
+        if b == r || b == frag {
             return true;
         }
     }
-    false
+    if let (Some(fp), Ok(sp)) = (&f.component_purl, Purl::parse(r)) {
+        if let Ok(fp) = Purl::parse(fp) {
+            if fp.same_package(&sp) && (sp.version.is_none() || sp.version == fp.version) {
+                return true;
+            }
+        }
+    }
+    if st.source_document == f.source && f.product_id.as_deref() == Some(r.as_str()) {
+        return true;
+    }
+    if *r == product_ref(f) {
+        return true;
+    }
+    f.component.is_none() && asset_refs.iter().any(|a| a == r)
 }
 
 fn vuln_matches(st: &VexStatement, f: &Finding) -> bool {
@@ -89,10 +98,21 @@ pub fn apply_vex(
             .max_by(|(ia, a), (ib, b)| a.timestamp.cmp(&b.timestamp).then(ib.cmp(ia)))
             .map(|(_, s)| s);
         if let Some(s) = best {
+            // The fixed version is the version of the reference that named the finding's
+            // target: with OpenVEX subcomponents, the subcomponent's (the product is the
+            // image or device around it).
             let fixed_version = if s.status == VexStatus::Fixed {
-                Purl::parse(&s.product)
-                    .ok()
-                    .and_then(|p| p.version)
+                let named: Vec<&String> = if s.subcomponents.is_empty() {
+                    vec![&s.product]
+                } else {
+                    s.subcomponents
+                        .iter()
+                        .filter(|r| ref_matches(s, r, f, &refs))
+                        .collect()
+                };
+                named
+                    .iter()
+                    .find_map(|r| Purl::parse(r).ok().and_then(|p| p.version))
                     .or_else(|| s.versions.first().cloned())
             } else {
                 None
@@ -255,9 +275,32 @@ pub fn product_ref(f: &Finding) -> String {
         return p.clone();
     }
     match &f.component_ref {
-        Some(b) => format!("urn:ward:component:{}:{}", f.asset_id, b),
-        None => format!("urn:ward:device:{}", f.asset_id),
+        Some(b) => format!(
+            "urn:ward:component:{}:{}",
+            uri_escape(&f.asset_id),
+            uri_escape(b)
+        ),
+        None => device_ref(&f.asset_id),
     }
+}
+
+/// The URN Ward's VEX exports give a device (`urn:ward:device:ID`).
+pub fn device_ref(asset_id: &str) -> String {
+    format!("urn:ward:device:{}", uri_escape(asset_id))
+}
+
+/// Percent-encodes what may not stand in a URN (RFC 3986 unreserved and sub-delims,
+/// ':' and '@' are kept).
+fn uri_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:@!$&'()*+,;=".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn statement_pairs<'a>(
@@ -363,7 +406,7 @@ pub fn export_openvex(
         .iter()
         .map(|(f, s)| {
             let mut product = json!({ "@id": match &f.component_purl {
-                Some(_) => format!("urn:ward:device:{}", f.asset_id),
+                Some(_) => device_ref(&f.asset_id),
                 None => product_ref(f),
             }});
             if f.component_purl.is_some() {
@@ -379,7 +422,15 @@ pub fn export_openvex(
                 st["justification"] = json!(j.openvex());
             }
             if let Some(i) = &s.impact_statement {
-                st["impact_statement"] = json!(i);
+                // OpenVEX 0.2.0: a not_affected statement carries a justification or an
+                // impact statement, not both; with a justification the text goes to
+                // status_notes.
+                let key = if s.status == LocalStatus::NotAffected && s.justification.is_some() {
+                    "status_notes"
+                } else {
+                    "impact_statement"
+                };
+                st[key] = json!(i);
             }
             if s.status == LocalStatus::NotAffected
                 && s.justification.is_none()
@@ -463,6 +514,10 @@ pub fn export_csaf_vex(
             let mut p = json!({ "name": name, "product_id": pid });
             if r.starts_with("pkg:") {
                 p["product_identification_helper"] = json!({ "purl": r });
+            } else {
+                // The device or component URN, so a re-read statement finds its finding.
+                p["product_identification_helper"] =
+                    json!({ "x_generic_uris": [{ "namespace": "urn:ward", "uri": r }] });
             }
             p
         })
@@ -563,4 +618,145 @@ pub fn export_csaf_vex(
         "product_tree": { "full_product_names": full_names },
         "vulnerabilities": vulnerabilities,
     })
+}
+
+impl Justification {
+    /// Reads a justification label as CycloneDX, OpenVEX or CSAF write it. OpenVEX/CSAF
+    /// labels map to the nearest CycloneDX value (the inverse of [`Justification::openvex`]
+    /// where it is one to one).
+    pub fn parse(label: &str) -> Option<Self> {
+        Some(match label.trim().to_ascii_lowercase().as_str() {
+            "code_not_present" | "vulnerable_code_not_present" | "component_not_present" => {
+                Self::CodeNotPresent
+            }
+            "code_not_reachable" | "vulnerable_code_not_in_execute_path" => Self::CodeNotReachable,
+            "requires_configuration" => Self::RequiresConfiguration,
+            "requires_dependency" => Self::RequiresDependency,
+            "requires_environment" => Self::RequiresEnvironment,
+            "protected_by_compiler" => Self::ProtectedByCompiler,
+            "protected_at_runtime" => Self::ProtectedAtRuntime,
+            "protected_at_perimeter" | "vulnerable_code_cannot_be_controlled_by_adversary" => {
+                Self::ProtectedAtPerimeter
+            }
+            "protected_by_mitigating_control" | "inline_mitigations_already_exist" => {
+                Self::ProtectedByMitigatingControl
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// Every VEX statement in an intel database: OpenVEX documents, CycloneDX VEX (SBOM
+/// `vulnerabilities[].analysis`) and the product statuses of CSAF VEX documents (category
+/// `csaf_vex`; security advisories are matched as advisories instead). CSAF statements
+/// name a product id of their own tree; it is replaced by the product's identifiers
+/// (PURL, CPE, `x_generic_uris`), each as a statement of its own, so the statement can
+/// be matched outside its document. The product id itself is kept too.
+pub fn statements_of(db: &ward_intel::IntelDb) -> Vec<VexStatement> {
+    let mut out: Vec<VexStatement> = Vec::new();
+    for d in db.vex_documents() {
+        out.extend(d.statements.iter().cloned());
+    }
+    for s in db.sboms() {
+        out.extend(s.vex.iter().cloned());
+    }
+    for a in db.advisories().iter().filter(|a| a.category == "csaf_vex") {
+        for st in a.vex_statements() {
+            if let Some(p) = a.product(&st.product) {
+                let ids = &p.identifiers;
+                let refs = ids
+                    .purl
+                    .iter()
+                    .chain(ids.cpe.iter())
+                    .chain(ids.generic_uris.iter().map(|(_, u)| u));
+                for r in refs {
+                    let mut c = st.clone();
+                    c.product = r.clone();
+                    out.push(c);
+                }
+            }
+            out.push(st);
+        }
+    }
+    out
+}
+
+/// The statements (as "VULNERABILITY on PRODUCT") that name no finding: a device reference
+/// or CVE that is misspelt, or a device not in this assessment. Shown to the user rather
+/// than silently ignored. Product references without a scheme (CSAF product ids, which
+/// [`statements_of`] keeps beside the product's PURL, CPE or URI) are internal to their
+/// document and not reported.
+pub fn statements_naming_nothing(
+    findings: &[Finding],
+    statements: &[VexStatement],
+    asset_refs: &dyn Fn(&Finding) -> Vec<String>,
+) -> Vec<String> {
+    let mut used = vec![false; statements.len()];
+    for f in findings {
+        let mut refs = asset_refs(f);
+        refs.push(product_ref(f));
+        refs.push(device_ref(&f.asset_id));
+        for (i, s) in statements.iter().enumerate() {
+            if !used[i] && vuln_matches(s, f) && product_matches(s, f, &refs) {
+                used[i] = true;
+            }
+        }
+    }
+    statements
+        .iter()
+        .zip(used)
+        .filter(|(s, u)| !u && s.product.contains(':'))
+        .map(|(s, _)| format!("{} on {}", s.vulnerability, s.product))
+        .collect()
+}
+
+/// Turns user-provided VEX statements (the hospital's own OpenVEX, CSAF VEX or
+/// CycloneDX VEX) into local statements about the findings they name: for each finding
+/// the matching statement with the latest timestamp (then the first given). The author
+/// is the statement's document; a status outside the four VEX statuses (CycloneDX
+/// `false_positive`, `resolved`) reads as not_affected / fixed.
+pub fn local_from_statements(
+    findings: &[Finding],
+    statements: &[VexStatement],
+    asset_refs: &dyn Fn(&Finding) -> Vec<String>,
+) -> Vec<LocalStatement> {
+    let mut out = Vec::new();
+    for f in findings {
+        let mut refs = asset_refs(f);
+        refs.push(product_ref(f));
+        refs.push(device_ref(&f.asset_id));
+        let best = statements
+            .iter()
+            .filter(|s| vuln_matches(s, f) && product_matches(s, f, &refs))
+            .enumerate()
+            .max_by(|(ia, a), (ib, b)| a.timestamp.cmp(&b.timestamp).then(ib.cmp(ia)))
+            .map(|(_, s)| s);
+        let Some(s) = best else { continue };
+        let status = match &s.status {
+            VexStatus::Affected => LocalStatus::Affected,
+            VexStatus::NotAffected => LocalStatus::NotAffected,
+            VexStatus::Fixed => LocalStatus::Fixed,
+            VexStatus::UnderInvestigation => LocalStatus::UnderInvestigation,
+            VexStatus::Other(o) if o == "false_positive" => LocalStatus::NotAffected,
+            VexStatus::Other(o) if o == "resolved" => LocalStatus::Fixed,
+            VexStatus::Other(_) => LocalStatus::UnderInvestigation,
+        };
+        let justification = s.justification.as_deref().and_then(Justification::parse);
+        // Keep an unmapped label readable rather than dropping it.
+        let impact = match (&s.impact_statement, &s.justification, justification) {
+            (Some(i), _, _) => Some(i.clone()),
+            (None, Some(j), None) => Some(format!("justification: {j}")),
+            (None, _, _) => s.detail.clone(),
+        };
+        out.push(LocalStatement {
+            finding_id: f.id.clone(),
+            status,
+            justification,
+            impact_statement: impact,
+            action_statement: s.action_statement.clone(),
+            author: s.source_document.clone(),
+            timestamp: s.timestamp.clone().unwrap_or_default(),
+        });
+    }
+    out
 }

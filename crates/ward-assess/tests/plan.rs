@@ -64,6 +64,8 @@ fn plan_actions_due_dates_and_links() {
         intel: &db,
         sboms: vec![],
         local: &[],
+        local_vex: &[],
+        baseline: None,
         today: "2026-11-29",
     });
     // Findings are ordered most urgent first: the KEV ones of the portal lead.

@@ -63,6 +63,8 @@ fn sbom_components_and_cyclonedx_vex() {
         intel: &intel,
         sboms: vec![("spacelab-device".into(), sbom)],
         local: &[],
+        local_vex: &[],
+        baseline: None,
         today: "2026-11-29",
     });
     let got: BTreeSet<(String, String, Confidence)> = result

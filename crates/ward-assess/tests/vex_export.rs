@@ -165,7 +165,75 @@ fn openvex_export_has_the_0_2_0_structure() {
         "vulnerable_code_cannot_be_controlled_by_adversary",
         "inline_mitigations_already_exist",
     ];
+    // The rules of the OpenVEX 0.2.0 JSON schema (openvex/spec openvex_json_schema.json;
+    // not in the corpus, so they are checked here one by one): no properties beyond the
+    // listed ones at any level, a not_affected statement has exactly one of justification
+    // and impact_statement, an affected one has an action_statement.
+    let keys = |v: &serde_json::Value, allowed: &[&str], what: &str| {
+        for k in v.as_object().expect(what).keys() {
+            assert!(
+                allowed.contains(&k.as_str()),
+                "{what}: property {k} not allowed"
+            );
+        }
+    };
+    keys(
+        &doc,
+        &[
+            "@context",
+            "@id",
+            "author",
+            "role",
+            "timestamp",
+            "last_updated",
+            "version",
+            "tooling",
+            "statements",
+        ],
+        "document",
+    );
+    assert!(doc["version"].as_u64().is_some_and(|v| v >= 1));
     for s in doc["statements"].as_array().expect("statements") {
+        keys(
+            s,
+            &[
+                "@id",
+                "version",
+                "vulnerability",
+                "timestamp",
+                "last_updated",
+                "products",
+                "status",
+                "supplier",
+                "status_notes",
+                "justification",
+                "impact_statement",
+                "action_statement",
+                "action_statement_timestamp",
+            ],
+            "statement",
+        );
+        keys(
+            &s["vulnerability"],
+            &["@id", "name", "description", "aliases"],
+            "vulnerability",
+        );
+        for p in s["products"].as_array().expect("products") {
+            keys(
+                p,
+                &["@id", "identifiers", "hashes", "subcomponents"],
+                "product",
+            );
+            for c in p["subcomponents"].as_array().into_iter().flatten() {
+                keys(c, &["@id", "identifiers", "hashes"], "subcomponent");
+            }
+        }
+        if s["status"] == "not_affected" {
+            assert!(
+                s["justification"].is_string() != s["impact_statement"].is_string(),
+                "not_affected needs exactly one of justification and impact_statement: {s}"
+            );
+        }
         assert!(s["vulnerability"]["name"].is_string());
         assert!(s["products"]
             .as_array()
