@@ -5,9 +5,12 @@
 //! fields, the enumerations Ward relies on (component type, scope, hash algorithm, patch
 //! and issue types, data flow, VEX state/justification/response), hash, serial-number
 //! and date-time patterns, unique non-empty `bom-ref`s, license choice rules, `swid`
-//! required fields, `versionRange` rules (1.7) and the XML namespace. Not checked: the
-//! SPDX license-id list (needs the SPDX license list) and schema rules on parts of a
-//! BOM Ward does not read (formulation, declarations, crypto properties...).
+//! required fields, `versionRange` rules (1.7), the XML namespace, and license ids
+//! (`licenses[].license.id` must be an SPDX license or exception id, checked against the
+//! SPDX license list the `spdx` crate carries, as CycloneDX's `spdx.schema.json` enum
+//! does). Not checked here: schema rules on parts of a BOM Ward does not read
+//! (formulation, declarations, crypto properties...); the official JSON schemas check
+//! those when a schema folder is given (see [`crate::schema`]).
 
 use crate::csaf::revision::parse_datetime;
 use crate::error::IntelError;
@@ -388,6 +391,24 @@ fn json_properties(
     Ok(out)
 }
 
+/// Is `id` on the SPDX license list (licenses, deprecated ones included, or exceptions)?
+/// Exact match, as the enumeration in CycloneDX's `spdx.schema.json`.
+pub fn is_spdx_license_id(id: &str) -> bool {
+    spdx::license_id(id).is_some() || spdx::exception_id(id).is_some()
+}
+
+fn check_license_id(c: &Checker, id: &str, at: &str) -> Result<(), IntelError> {
+    if is_spdx_license_id(id) {
+        Ok(())
+    } else {
+        Err(c.err(
+            "license-id",
+            at,
+            &format!("{id:?} is not an SPDX license id (use name for other licenses)"),
+        ))
+    }
+}
+
 fn json_licenses(c: &Checker, lic: Option<&Value>, at: &str) -> Result<(), IntelError> {
     let Some(lic) = lic else { return Ok(()) };
     let list = lic
@@ -416,6 +437,13 @@ fn json_licenses(c: &Checker, lic: Option<&Value>, at: &str) -> Result<(), Intel
                     &format!("{lat}/license"),
                     "a license has exactly one of id or name",
                 ));
+            }
+            if let Some(id) = id {
+                let id_at = format!("{lat}/license/id");
+                let id = id
+                    .as_str()
+                    .ok_or_else(|| c.err("license-id", &id_at, "license id is a string"))?;
+                check_license_id(c, id, &id_at)?;
             }
             if let Some(enc) = lo.get("text").and_then(|t| t.get("encoding")) {
                 if enc.as_str() != Some("base64") {
@@ -951,6 +979,10 @@ fn xml_licenses(c: &Checker, l: roxmltree::Node) -> Result<(), IntelError> {
         let names = elements(lic, "name").count();
         if ids + names != 1 {
             return Err(c.err("license", &at, "a license has exactly one id or one name"));
+        }
+        if let Some(id) = elements(lic, "id").next() {
+            let id_at = format!("byte {}", id.range().start);
+            check_license_id(c, id.text().unwrap_or("").trim(), &id_at)?;
         }
         if let Some(t) = elements(lic, "text").next() {
             if let Some(enc) = t.attribute("encoding") {

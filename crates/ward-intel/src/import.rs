@@ -7,7 +7,7 @@
 //! rule by their `modified` / `dateUpdated`; EPSS files add one day to each CVE's series.
 
 use crate::csaf::revision::{parse_datetime, DocVersion};
-use crate::detect::read_document;
+use crate::detect::{read_document_with, ReadOptions};
 use crate::error::IntelError;
 use crate::model::*;
 use crate::signature::{self, Keyring};
@@ -70,6 +70,9 @@ pub struct IntelDb {
     cves: BTreeMap<String, CveRecord>,
     seen: HashSet<String>,
     keyring: Keyring,
+    /// Official JSON schemas to validate documents against (see [`crate::schema`]).
+    schemas: Option<std::sync::Arc<crate::schema::SchemaSet>>,
+    read_options: ReadOptions,
     /// Fixed import time for reproducible tests; `None` = the system clock.
     pub clock: Option<u64>,
 }
@@ -106,6 +109,21 @@ impl IntelDb {
     /// Verify `.asc` signatures with these keys (without, signatures are only parsed).
     pub fn with_keyring(mut self, keyring: Keyring) -> Self {
         self.keyring = keyring;
+        self
+    }
+
+    /// Also validate every JSON document against its official JSON schema, when `schemas`
+    /// holds one for the document's format and version; a violation rejects the file
+    /// (test `json-schema`, with the JSON pointer of the offending value).
+    pub fn with_schemas(mut self, schemas: std::sync::Arc<crate::schema::SchemaSet>) -> Self {
+        self.schemas = Some(schemas);
+        self
+    }
+
+    /// Check that the packages OSV records name exist, against this registry package list
+    /// (rule `osv:package-exists`); without it the rule is not checked.
+    pub fn with_osv_packages(mut self, index: std::sync::Arc<crate::osv::PackageIndex>) -> Self {
+        self.read_options.osv_packages = Some(index);
         self
     }
 
@@ -160,7 +178,11 @@ impl IntelDb {
         checksum: ChecksumStatus,
         sig: SignatureStatus,
     ) -> Result<ImportOutcome, IntelError> {
-        let (format, mut doc, warnings) = read_document(bytes, file_name)?;
+        let (format, mut doc, warnings) =
+            read_document_with(bytes, file_name, &self.read_options)?;
+        if let Some(schemas) = &self.schemas {
+            schemas.check(format, bytes, file_name)?;
+        }
         {
             let p = doc.provenance_mut();
             p.file_name = file_name.to_string();
@@ -762,6 +784,17 @@ impl fmt::Display for ValidationReport {
 /// Validate files and folders without importing anything. Checksums and signatures
 /// beside the files are checked too (parsed only: no keyring).
 pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
+    validate_paths_with(paths, None, &ReadOptions::default())
+}
+
+/// [`validate_paths`], also checking each JSON document against its official JSON
+/// schema when `schemas` holds one (test `json-schema`, with the JSON pointer), and
+/// using the knowledge in `options` (e.g. an OSV package list).
+pub fn validate_paths_with(
+    paths: &[PathBuf],
+    schemas: Option<&crate::schema::SchemaSet>,
+    options: &ReadOptions,
+) -> ValidationReport {
     let mut report = ValidationReport::default();
     for (path, explicit) in collect_files(paths) {
         let name = path.display().to_string();
@@ -773,7 +806,11 @@ pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
             .and_then(|bytes| {
                 signature::verify_checksum(&path, &bytes)?;
                 signature::verify_signature(&path, &bytes, &Keyring::empty())?;
-                read_document(&bytes, &name)
+                let read = read_document_with(&bytes, &name, options)?;
+                if let Some(s) = schemas {
+                    s.check(read.0, &bytes, &name)?;
+                }
+                Ok(read)
             });
         report.files.push(match result {
             Ok((format, _, warnings)) => FileValidation {

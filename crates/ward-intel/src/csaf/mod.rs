@@ -8,6 +8,7 @@
 //! with code that can fetch at run time. The serde types in [`types`] read only the fields
 //! Ward uses and tolerate unknown ones.
 
+pub mod cwe;
 pub mod revision;
 pub mod types;
 pub mod validate;
@@ -20,7 +21,7 @@ use crate::model::{
 };
 use std::collections::HashMap;
 use types::*;
-pub use validate::{validate, CsafFinding, ValidationOptions};
+pub use validate::{cvss_computation, validate, CsafFinding, ValidationOptions};
 
 /// Mandatory tests whose failure on import is recorded as a warning, not a rejection,
 /// because real publishers commit them while the meaning stays clear. CISA writes
