@@ -94,6 +94,34 @@ const MAX_MESSAGE: usize = 300;
 /// Compiled validators for the schemas found in a folder.
 pub struct SchemaSet {
     validators: BTreeMap<SchemaKind, jsonschema::Validator>,
+    skipped: Vec<(String, String)>,
+}
+
+/// Register `resources` under their `$id` (and the `$id` without its `?query`), then
+/// compile `schema` offline against them.
+fn compile(resources: &[&Value], schema: &Value) -> Result<jsonschema::Validator, String> {
+    let mut registry = jsonschema::Registry::new();
+    for v in resources {
+        let Some(id) = schema_id(v) else { continue };
+        let id = id.trim_end_matches('#');
+        let mut uris = vec![id];
+        if let Some((bare, _)) = id.split_once('?') {
+            uris.push(bare);
+        }
+        for uri in uris {
+            registry = registry
+                .add(uri, jsonschema::Resource::from_contents((*v).clone()))
+                .map_err(|e| format!("cannot register {uri}: {e}"))?;
+        }
+    }
+    let registry = registry
+        .prepare()
+        .map_err(|e| format!("cannot resolve: {e}"))?;
+    jsonschema::options()
+        .offline()
+        .with_registry(&registry)
+        .build(schema)
+        .map_err(|e| format!("does not compile: {e}"))
 }
 
 impl std::fmt::Debug for SchemaSet {
@@ -121,6 +149,7 @@ impl SchemaSet {
     pub fn empty() -> Self {
         Self {
             validators: BTreeMap::new(),
+            skipped: Vec::new(),
         }
     }
 
@@ -172,45 +201,54 @@ impl SchemaSet {
         Self::from_documents(docs)
     }
 
-    /// Build from (name, schema) pairs; the name is only used in error messages.
+    /// Build from (name, schema) pairs. Each schema Ward knows ([`SchemaKind`]) is compiled
+    /// with the helper schemas (those of no known kind, e.g. the CVSS, SPDX and JSF
+    /// schemas) as its registry. A known schema that does not compile, for example one
+    /// whose `$ref` names a schema that was not supplied, is left out and listed by
+    /// [`SchemaSet::skipped`]; `Err` only when no known schema compiles at all.
     pub fn from_documents(docs: Vec<(String, Value)>) -> Result<Self, IntelError> {
-        let mut resources: Vec<(String, Value)> = Vec::new();
-        for (_, v) in &docs {
-            let Some(id) = schema_id(v) else { continue };
-            let id = id.trim_end_matches('#').to_string();
-            if let Some((bare, _)) = id.split_once('?') {
-                resources.push((bare.to_string(), v.clone()));
+        let mut helpers: Vec<(String, Value)> = Vec::new();
+        let mut known: Vec<(String, SchemaKind, Value)> = Vec::new();
+        for (name, v) in docs {
+            match schema_id(&v).and_then(SchemaKind::from_schema_id) {
+                Some(kind) => known.push((name, kind, v)),
+                None => helpers.push((name, v)),
             }
-            resources.push((id, v.clone()));
         }
-        let schema_err = |file: &str, message: String| IntelError::Invalid {
-            file: file.to_string(),
-            test: "json-schema".into(),
-            pointer: String::new(),
-            message,
-        };
-        let mut registry = jsonschema::Registry::new();
-        for (uri, v) in resources {
-            registry = registry
-                .add(&uri, jsonschema::Resource::from_contents(v))
-                .map_err(|e| schema_err(&uri, format!("cannot register schema: {e}")))?;
-        }
-        let registry = registry
-            .prepare()
-            .map_err(|e| schema_err("schema folder", format!("cannot resolve schemas: {e}")))?;
         let mut validators = BTreeMap::new();
-        for (name, v) in &docs {
-            let Some(kind) = schema_id(v).and_then(SchemaKind::from_schema_id) else {
-                continue;
-            };
-            let validator = jsonschema::options()
-                .offline()
-                .with_registry(&registry)
-                .build(v)
-                .map_err(|e| schema_err(name, format!("schema does not compile: {e}")))?;
-            validators.insert(kind, validator);
+        let mut skipped = Vec::new();
+        for (name, kind, v) in &known {
+            let mut resources = helpers.iter().map(|(_, h)| h).collect::<Vec<_>>();
+            resources.push(v);
+            match compile(&resources, v) {
+                Ok(validator) => {
+                    validators.insert(kind.clone(), validator);
+                }
+                Err(reason) => skipped.push((name.clone(), reason)),
+            }
         }
-        Ok(Self { validators })
+        if validators.is_empty() && !skipped.is_empty() {
+            let detail = skipped
+                .iter()
+                .map(|(n, r)| format!("{n}: {r}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(IntelError::Invalid {
+                file: "schema folder".into(),
+                test: "json-schema".into(),
+                pointer: String::new(),
+                message: format!("no schema compiles: {detail}"),
+            });
+        }
+        Ok(Self {
+            validators,
+            skipped,
+        })
+    }
+
+    /// Known schemas that were found but did not compile, with the reason.
+    pub fn skipped(&self) -> &[(String, String)] {
+        &self.skipped
     }
 
     /// The kinds of document this set can validate.
@@ -351,8 +389,20 @@ mod tests {
             "$id": "https://example.org/ossf/osv-schema/schema.json",
             "properties": {"x": {"$ref": "https://example.org/not-here.json"}}
         });
-        let e = SchemaSet::from_documents(vec![("s".into(), s)]).expect_err("unresolvable");
+        let e = SchemaSet::from_documents(vec![("s".into(), s.clone())])
+            .expect_err("unresolvable");
         assert_eq!(e.test_id(), Some("json-schema"));
+        // Beside a schema that compiles, it is skipped and listed.
+        let csaf = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json",
+            "type": "object"
+        });
+        let set = SchemaSet::from_documents(vec![("s".into(), s), ("c".into(), csaf)])
+            .expect("one compiles");
+        assert_eq!(set.kinds().collect::<Vec<_>>(), vec![&SchemaKind::Csaf20]);
+        assert_eq!(set.skipped().len(), 1);
+        assert!(set.skipped()[0].1.contains("not-here"), "{:?}", set.skipped());
     }
 
     #[test]
