@@ -781,6 +781,23 @@ fn json_vulnerability(
 // ====================================================================== XML
 
 /// Read a CycloneDX XML BOM (namespace `http://cyclonedx.org/schema/bom/1.x`).
+/// The byte offset of a 1-based (row, column-in-characters) position in `text`, clamped
+/// to the text's length.
+fn text_pos_to_byte(text: &str, row: u32, col: u32) -> usize {
+    let mut start = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == row as usize {
+            let within = line
+                .char_indices()
+                .nth((col as usize).saturating_sub(1))
+                .map_or(line.len(), |(b, _)| b);
+            return start + within;
+        }
+        start += line.len();
+    }
+    text.len()
+}
+
 pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
     let text = std::str::from_utf8(bytes).map_err(|e| IntelError::Xml {
         file: file.to_string(),
@@ -800,7 +817,7 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
     };
     let xml = roxmltree::Document::parse_with_options(text, opts).map_err(|e| IntelError::Xml {
         file: file.to_string(),
-        offset: e.pos().col as usize,
+        offset: text_pos_to_byte(text, e.pos().row, e.pos().col),
         message: e.to_string(),
     })?;
     let root = xml.root_element();
@@ -1199,4 +1216,23 @@ fn xml_vulnerability(
     }
     doc.vulnerabilities.push(vul);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_syntax_errors_give_the_byte_offset() {
+        let text = "<?xml version=\"1.0\"?>\n<bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\">\n  <components></bom>\n";
+        let e = read_xml(text.as_bytes(), "x.xml").expect_err("mismatched tag");
+        let IntelError::Xml { offset, .. } = e else {
+            panic!("{e}")
+        };
+        // The error is on line 3, after both earlier lines.
+        let line3 = text.find("  <components>").unwrap_or(0);
+        assert!(offset >= line3 && offset <= text.len(), "{offset} vs {line3}");
+        assert_eq!(text_pos_to_byte("ab\ncé\nx", 2, 3), 6);
+        assert_eq!(text_pos_to_byte("ab", 9, 1), 2);
+    }
 }

@@ -97,21 +97,88 @@ pub struct SchemaSet {
     skipped: Vec<(String, String)>,
 }
 
-/// Register `resources` under their `$id` (and the `$id` without its `?query`), then
-/// compile `schema` offline against them.
-fn compile(resources: &[&Value], schema: &Value) -> Result<jsonschema::Validator, String> {
-    let mut registry = jsonschema::Registry::new();
-    for v in resources {
-        let Some(id) = schema_id(v) else { continue };
-        let id = id.trim_end_matches('#');
-        let mut uris = vec![id];
-        if let Some((bare, _)) = id.split_once('?') {
-            uris.push(bare);
+/// The URIs a schema is registered under: its `$id` without a trailing `#`, and also
+/// without the `?date` query the FIRST CVSS schemas add.
+fn schema_uris(v: &Value) -> Vec<String> {
+    let Some(id) = schema_id(v) else {
+        return Vec::new();
+    };
+    let id = id.trim_end_matches('#');
+    let mut uris = vec![id.to_string()];
+    if let Some((bare, _)) = id.split_once('?') {
+        uris.push(bare.to_string());
+    }
+    uris
+}
+
+/// The other documents a schema's `$ref`s name (fragment cut off, relative references
+/// resolved against the schema's `$id`), in order of first appearance.
+fn external_refs(schema: &Value) -> Vec<String> {
+    let base = schema_id(schema).unwrap_or("");
+    let dir = base.rfind('/').map_or("", |i| &base[..=i]);
+    let mut out: Vec<String> = Vec::new();
+    let mut stack = vec![schema];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if k == "$ref" {
+                        if let Some(r) = x.as_str() {
+                            let doc = r.split('#').next().unwrap_or("");
+                            if !doc.is_empty() {
+                                let uri = if doc.contains("://") {
+                                    doc.to_string()
+                                } else {
+                                    format!("{dir}{}", doc.trim_start_matches("./"))
+                                };
+                                if !out.contains(&uri) {
+                                    out.push(uri);
+                                }
+                            }
+                        }
+                    } else {
+                        stack.push(x);
+                    }
+                }
+            }
+            Value::Array(a) => stack.extend(a.iter()),
+            _ => {}
         }
-        for uri in uris {
+    }
+    out
+}
+
+/// Compile `schema` offline with exactly the supplied schemas it refers to, directly or
+/// through others (so an unrelated schema with a dangling `$ref` cannot break it). A
+/// `$ref` to a document that is not among `all` is an error naming it.
+fn compile(all: &[(String, Value)], schema: &Value) -> Result<jsonschema::Validator, String> {
+    let find = |uri: &str| {
+        all.iter()
+            .map(|(_, v)| v)
+            .find(|v| schema_uris(v).iter().any(|u| u == uri))
+    };
+    let mut needed: Vec<&Value> = vec![schema];
+    let mut i = 0;
+    while let Some(v) = needed.get(i) {
+        for uri in external_refs(v) {
+            let r = find(&uri).ok_or_else(|| format!("refers to {uri}, which is not supplied"))?;
+            if !needed.iter().any(|n| std::ptr::eq(*n, r)) {
+                needed.push(r);
+            }
+        }
+        i += 1;
+    }
+    let mut registry = jsonschema::Registry::new();
+    let mut seen: Vec<String> = Vec::new();
+    for v in needed {
+        for uri in schema_uris(v) {
+            if seen.contains(&uri) {
+                continue;
+            }
             registry = registry
-                .add(uri, jsonschema::Resource::from_contents((*v).clone()))
+                .add(&uri, jsonschema::Resource::from_contents(v.clone()))
                 .map_err(|e| format!("cannot register {uri}: {e}"))?;
+            seen.push(uri);
         }
     }
     let registry = registry
@@ -154,8 +221,9 @@ impl SchemaSet {
     }
 
     /// Load every JSON schema under `dir` (recursively, up to 4 levels). Files that are
-    /// not JSON schemas are ignored; a schema that does not compile (for example a
-    /// `$ref` to a schema that is not in the folder) is an error naming the file.
+    /// not JSON schemas are ignored; a known schema that does not compile (for example a
+    /// `$ref` to a schema that is not in the folder) is left out and listed by
+    /// [`SchemaSet::skipped`]; `Err` only when none compiles.
     pub fn load_dir(dir: &Path) -> Result<Self, IntelError> {
         Self::load_dirs(&[dir])
     }
@@ -202,27 +270,23 @@ impl SchemaSet {
     }
 
     /// Build from (name, schema) pairs. Each schema Ward knows ([`SchemaKind`]) is compiled
-    /// with the helper schemas (those of no known kind, e.g. the CVSS, SPDX and JSF
-    /// schemas) as its registry. A known schema that does not compile, for example one
+    /// with the schemas its `$ref`s reach (e.g. the CVSS, SPDX and JSF schemas) as its
+    /// registry. A known schema that does not compile, for example one
     /// whose `$ref` names a schema that was not supplied, is left out and listed by
     /// [`SchemaSet::skipped`]; `Err` only when no known schema compiles at all.
     pub fn from_documents(docs: Vec<(String, Value)>) -> Result<Self, IntelError> {
-        let mut helpers: Vec<(String, Value)> = Vec::new();
-        let mut known: Vec<(String, SchemaKind, Value)> = Vec::new();
-        for (name, v) in docs {
-            match schema_id(&v).and_then(SchemaKind::from_schema_id) {
-                Some(kind) => known.push((name, kind, v)),
-                None => helpers.push((name, v)),
-            }
-        }
         let mut validators = BTreeMap::new();
         let mut skipped = Vec::new();
-        for (name, kind, v) in &known {
-            let mut resources = helpers.iter().map(|(_, h)| h).collect::<Vec<_>>();
-            resources.push(v);
-            match compile(&resources, v) {
+        for (name, v) in &docs {
+            let Some(kind) = schema_id(v).and_then(SchemaKind::from_schema_id) else {
+                continue;
+            };
+            if validators.contains_key(&kind) {
+                continue;
+            }
+            match compile(&docs, v) {
                 Ok(validator) => {
-                    validators.insert(kind.clone(), validator);
+                    validators.insert(kind, validator);
                 }
                 Err(reason) => skipped.push((name.clone(), reason)),
             }

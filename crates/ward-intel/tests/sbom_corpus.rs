@@ -51,7 +51,20 @@ fn cyclonedx_spec_tests_valid_accepted_invalid_rejected() {
                 .iter()
                 .any(|g| n.starts_with(&format!("{g}-")));
             match (result, gap) {
-                (Err(_), false) => {}
+                // Rejected by a named rule at a position: a JSON pointer or an XML byte.
+                (Err(ward_intel::IntelError::Invalid { test, pointer, .. }), false) => {
+                    let at_ok = if n.ends_with(".xml") {
+                        pointer.starts_with("byte ")
+                    } else {
+                        pointer.starts_with('/')
+                    };
+                    if !test.starts_with("cyclonedx:") || !at_ok {
+                        problems.push(format!("{}: rule {test} at {pointer:?}", f.display()));
+                    }
+                }
+                (Err(e), false) => {
+                    problems.push(format!("{} rejected without rule id: {e}", f.display()))
+                }
                 (Ok(_), true) => gaps += 1,
                 (Ok(_), false) => problems.push(format!("{} must be rejected", f.display())),
                 (Err(e), true) => problems.push(format!(
