@@ -734,8 +734,10 @@ pub struct FileValidation {
     pub path: PathBuf,
     pub format: Option<Format>,
     pub error: Option<String>,
-    /// The failed rule (CSAF test id, `cyclonedx:...`), if the error is a rule.
+    /// The failed rule (CSAF test id, `cyclonedx:...`, `json-schema`), if the error is a rule.
     pub test: Option<String>,
+    /// Where the error is: a JSON pointer, `byte N` (XML) or `line N`.
+    pub position: Option<String>,
     pub warnings: Vec<String>,
     /// Set for files found in a folder that are no intel format (not an error).
     pub skipped: Option<String>,
@@ -784,16 +786,18 @@ impl fmt::Display for ValidationReport {
 /// Validate files and folders without importing anything. Checksums and signatures
 /// beside the files are checked too (parsed only: no keyring).
 pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
-    validate_paths_with(paths, None, &ReadOptions::default())
+    validate_paths_with(paths, None, &ReadOptions::default(), &Keyring::empty())
 }
 
 /// [`validate_paths`], also checking each JSON document against its official JSON
-/// schema when `schemas` holds one (test `json-schema`, with the JSON pointer), and
-/// using the knowledge in `options` (e.g. an OSV package list).
+/// schema when `schemas` holds one (test `json-schema`, with the JSON pointer), using
+/// the knowledge in `options` (e.g. an OSV package list), and verifying `.asc`
+/// signatures against `keyring` (a bad signature makes the file invalid).
 pub fn validate_paths_with(
     paths: &[PathBuf],
     schemas: Option<&crate::schema::SchemaSet>,
     options: &ReadOptions,
+    keyring: &Keyring,
 ) -> ValidationReport {
     let mut report = ValidationReport::default();
     for (path, explicit) in collect_files(paths) {
@@ -805,7 +809,7 @@ pub fn validate_paths_with(
             })
             .and_then(|bytes| {
                 signature::verify_checksum(&path, &bytes)?;
-                signature::verify_signature(&path, &bytes, &Keyring::empty())?;
+                signature::verify_signature(&path, &bytes, keyring)?;
                 let read = read_document_with(&bytes, &name, options)?;
                 if let Some(s) = schemas {
                     s.check(read.0, &bytes, &name)?;
@@ -818,6 +822,7 @@ pub fn validate_paths_with(
                 format: Some(format),
                 error: None,
                 test: None,
+                position: None,
                 warnings,
                 skipped: None,
             },
@@ -826,6 +831,7 @@ pub fn validate_paths_with(
                 format: None,
                 error: None,
                 test: None,
+                position: None,
                 warnings: Vec::new(),
                 skipped: Some(format!("not an intel format ({hint})")),
             },
@@ -833,6 +839,7 @@ pub fn validate_paths_with(
                 path,
                 format: None,
                 test: e.test_id().map(str::to_string),
+                position: e.position(),
                 error: Some(e.to_string()),
                 warnings: Vec::new(),
                 skipped: None,

@@ -70,7 +70,7 @@ fn expected_digest(text: &str) -> String {
 }
 
 /// Public keys to verify signatures with.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Keyring {
     #[cfg(feature = "openpgp")]
     keys: Vec<pgp::composed::SignedPublicKey>,
@@ -175,6 +175,13 @@ pub fn verify_detached(
                 .map(|k| hex::encode(k.as_ref()))
         })
         .unwrap_or_default();
+    // Without the key, still check that the signature was made over exactly these
+    // bytes: the packet stores the first 16 bits of the signed hash.
+    if signed_hash_prefix_matches(&sig.signature, data) == Some(false) {
+        return Err(bad(format!(
+            "signature by {issuer} was not made over this file (signed hash differs)"
+        )));
+    }
     if keyring.keys.is_empty() {
         return Ok(SignatureStatus::SignaturePresentKeyUnknown { issuer });
     }
@@ -191,6 +198,40 @@ pub fn verify_detached(
     Err(bad(format!(
         "signature by {issuer} does not verify with any key of the keyring"
     )))
+}
+
+/// Recompute the hash a signature covers (data, hashed subpackets, trailer; as RFC 9580
+/// section 5.2.4 and rpgp's `Signature::verify` do) and compare its first two bytes with
+/// the "signed hash value" stored in the packet. `None` when the signature's version,
+/// type or hash algorithm is not one this check handles. This proves the signature
+/// belongs to these bytes, not who made it.
+#[cfg(feature = "openpgp")]
+fn signed_hash_prefix_matches(sig: &pgp::packet::Signature, data: &[u8]) -> Option<bool> {
+    use pgp::packet::{SignatureType, SignatureVersionSpecific};
+    use sha2::digest::DynDigest;
+    let config = sig.config()?;
+    let stored = sig.signed_hash_value()?;
+    let mut hasher = config.hash_alg.new_hasher().ok()?;
+    if let SignatureVersionSpecific::V6 { salt } = &config.version_specific {
+        hasher.update(salt);
+    }
+    match config.typ {
+        SignatureType::Binary => {
+            config.hash_data_to_sign(&mut hasher, data).ok()?;
+        }
+        SignatureType::Text => {
+            let normalized = pgp::normalize_lines::NormalizedReader::new(
+                data,
+                pgp::line_writer::LineBreak::Crlf,
+            );
+            config.hash_data_to_sign(&mut hasher, normalized).ok()?;
+        }
+        _ => return None,
+    }
+    let len = config.hash_signature_data(&mut hasher).ok()?;
+    hasher.update(&config.trailer(len).ok()?);
+    let digest = hasher.finalize();
+    Some(digest.get(..2) == Some(&stored[..]))
 }
 
 /// Without OpenPGP support only the armor is checked.

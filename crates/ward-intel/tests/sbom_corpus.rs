@@ -173,6 +173,69 @@ fn cyclonedx_examples_exact_counts() {
     assert!(checked >= 35, "checked {checked}");
 }
 
+/// Every VEX statement of every CycloneDX VEX use case (Use-Cases and CISA-Use-Cases):
+/// vulnerability, product, status, justification and responses, in order, read here
+/// straight from the JSON (the CycloneDX analysis states mapped to the VEX statuses).
+#[test]
+fn cyclonedx_vex_use_cases_every_statement() {
+    let root = dir("cyclonedx-bom-examples/dev/VEX");
+    let mut statements = 0;
+    let mut files_with_vex = 0;
+    for f in files(&root, ".json") {
+        let v = json(&f);
+        let doc = read_cdx(&f).unwrap_or_else(|e| panic!("{} must import: {e}", f.display()));
+        let mut expected = Vec::new();
+        for vuln in arr(&v, "vulnerabilities") {
+            let Some(a) = vuln.get("analysis") else {
+                continue;
+            };
+            let Some(state) = a.get("state").and_then(Value::as_str) else {
+                continue;
+            };
+            let status = match state {
+                "resolved" | "resolved_with_pedigree" => VexStatus::Fixed,
+                "exploitable" => VexStatus::Affected,
+                "in_triage" => VexStatus::UnderInvestigation,
+                "not_affected" | "false_positive" => VexStatus::NotAffected,
+                other => panic!("{}: unknown state {other}", f.display()),
+            };
+            let responses: Vec<String> = arr(a, "response")
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect();
+            for aff in arr(vuln, "affects") {
+                expected.push((
+                    vuln["id"].as_str().unwrap_or("").to_string(),
+                    aff["ref"].as_str().unwrap_or("").to_string(),
+                    status.clone(),
+                    a.get("justification").and_then(Value::as_str).map(str::to_string),
+                    responses.clone(),
+                ));
+            }
+        }
+        let ours: Vec<_> = doc
+            .vex
+            .iter()
+            .map(|s| {
+                (
+                    s.vulnerability.clone(),
+                    s.product.clone(),
+                    s.status.clone(),
+                    s.justification.clone(),
+                    s.responses.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(ours, expected, "{}", f.display());
+        statements += expected.len();
+        files_with_vex += usize::from(!expected.is_empty());
+    }
+    assert!(
+        files_with_vex >= 15 && statements >= 20,
+        "{files_with_vex} files, {statements} statements"
+    );
+}
+
 #[test]
 fn cyclonedx_vex_use_case_statuses() {
     let f =
@@ -222,9 +285,42 @@ fn medical_device_sbom_55_components_with_identifiers() {
             "bom-ref of {}",
             c.name
         );
-        assert!(
-            c.support.level_of_support.is_some() && c.support.end_of_support.is_some(),
-            "FDA support properties of {}",
+        assert_eq!(
+            c.component_type.as_deref(),
+            j["type"].as_str(),
+            "type of {}",
+            c.name
+        );
+        assert_eq!(
+            c.publisher.as_deref(),
+            j["publisher"].as_str(),
+            "publisher of {}",
+            c.name
+        );
+        // An empty version string means "no version".
+        let version = j["version"].as_str().filter(|v| !v.is_empty());
+        assert_eq!(
+            c.version.as_deref().filter(|v| !v.is_empty()),
+            version,
+            "version of {}",
+            c.name
+        );
+        let prop = |k: &str| {
+            arr(j, "properties")
+                .iter()
+                .find(|p| p["name"] == k)
+                .and_then(|p| p["value"].as_str())
+        };
+        assert_eq!(
+            c.support.level_of_support.as_deref(),
+            prop("Level of Support"),
+            "FDA level of support of {}",
+            c.name
+        );
+        assert_eq!(
+            c.support.end_of_support.as_deref(),
+            prop("End-of-Support"),
+            "FDA end of support of {}",
             c.name
         );
     }

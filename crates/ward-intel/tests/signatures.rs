@@ -153,6 +153,39 @@ fn cisa_signatures_parse_and_name_their_issuer() {
     );
 }
 
+/// Without CISA's key, the signature still has to belong to the bytes: the 16-bit signed
+/// hash prefix of each real CISA signature matches its advisory, and changing one byte of
+/// an advisory makes its real signature fail.
+#[test]
+fn cisa_signatures_cover_their_files_and_reject_a_changed_byte() {
+    let corpus = common::dir("cisa-csaf-icsma/dev");
+    let mut rejected = 0;
+    for f in common::files(&corpus, ".json") {
+        let asc = std::fs::read_to_string(format!("{}.asc", f.display())).expect(".asc");
+        let mut data = common::read(&f);
+        // Flip one letter inside the JSON (the first 'a' after the opening brace).
+        let i = data
+            .iter()
+            .position(|&b| b == b'a')
+            .expect("a letter to change");
+        data[i] = b'b';
+        let r = ward_intel::signature::verify_detached(
+            &asc,
+            &data,
+            &Keyring::empty(),
+            &common::name(&f),
+        );
+        match r {
+            Err(IntelError::Signature { message, .. }) => {
+                assert!(message.contains("not made over this file"), "{message}");
+                rejected += 1;
+            }
+            other => panic!("{}: changed file must fail: {other:?}", common::name(&f)),
+        }
+    }
+    assert_eq!(rejected, 25);
+}
+
 #[test]
 fn checksum_mismatch_rejects_the_file() {
     let corpus = common::dir("cisa-csaf-icsma/dev");

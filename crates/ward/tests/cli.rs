@@ -280,3 +280,83 @@ fn intel_validate_reports_invalid_csaf_with_nonzero_exit() {
     let out = ward(&["intel", "validate", good.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stdout));
 }
+
+#[test]
+fn intel_validate_names_test_id_and_json_path() {
+    // OASIS test 6.1.1: the -01 document refers to a product id that is not defined.
+    let bad = corpus()
+        .join("oasis-csaf/dev/testcases/mandatory/oasis_csaf_tc-csaf_2_0-2021-6-1-01-01.json");
+    let out = ward(&["intel", "validate", "--json", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &v["files"][0];
+    assert_eq!(f["test"], "6.1.1", "{f}");
+    let pos = f["position"].as_str().unwrap_or("");
+    assert!(
+        pos.starts_with("/vulnerabilities/") && pos.contains("product_status"),
+        "JSON path of the undefined product id: {f}"
+    );
+}
+
+#[test]
+fn intel_schemas_are_read_offline_and_reject_with_pointer() {
+    let schemas = [
+        corpus().join("oasis-csaf/schema"),
+        corpus().join("cyclonedx-spec-tests/schema"),
+    ];
+    let schema_arg = schemas
+        .iter()
+        .map(|p| p.to_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join(":");
+    // A real CISA advisory with one property the CSAF schema does not allow: Ward's
+    // reader tolerates it, the schema does not.
+    let src = corpus().join("cisa-csaf-icsma/dev/icsma-18-058-02.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&src).unwrap()).unwrap();
+    doc["document"]["tracking"]["not_in_schema"] = serde_json::json!(1);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("extra-property.json");
+    std::fs::write(&f, serde_json::to_vec(&doc).unwrap()).unwrap();
+
+    // Without schemas it is valid, and the output says schemas were not checked.
+    let out = ward(&["intel", "validate", f.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("not checked"), "{}", text(&out.stdout));
+
+    let out = ward(&[
+        "intel",
+        "--schemas",
+        &schema_arg,
+        "validate",
+        "--json",
+        f.to_str().unwrap(),
+        src.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bad = &v["files"][0];
+    assert_eq!(bad["test"], "json-schema", "{bad}");
+    assert_eq!(bad["position"], "/document/tracking", "{bad}");
+    assert!(bad["error"].as_str().unwrap_or("").contains("not_in_schema"), "{bad}");
+    // The unmodified advisory passes the schema (checksum and signature beside it too).
+    assert!(v["files"][1]["error"].is_null(), "{}", v["files"][1]);
+
+    // Import applies the same check.
+    let data = tempfile::tempdir().unwrap();
+    let out = ward(&[
+        "intel",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--schemas",
+        &schema_arg,
+        "import",
+        f.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("json-schema") && stdout.contains("1 rejected"),
+        "{stdout}"
+    );
+}
