@@ -208,7 +208,7 @@ pub fn verify_detached(
 #[cfg(feature = "openpgp")]
 fn signed_hash_prefix_matches(sig: &pgp::packet::Signature, data: &[u8]) -> Option<bool> {
     use pgp::packet::{SignatureType, SignatureVersionSpecific};
-    use sha2::digest::DynDigest;
+
     let config = sig.config()?;
     let stored = sig.signed_hash_value()?;
     let mut hasher = config.hash_alg.new_hasher().ok()?;

@@ -291,10 +291,14 @@ fn intel_validate_names_test_id_and_json_path() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let f = &v["files"][0];
     assert_eq!(f["test"], "6.1.1", "{f}");
-    let pos = f["position"].as_str().unwrap_or("");
-    assert!(
-        pos.starts_with("/vulnerabilities/") && pos.contains("product_status"),
+    // The product group names CSAFPID-9080700, which the product tree does not define.
+    assert_eq!(
+        f["position"], "/product_tree/product_groups/0/product_ids/0",
         "JSON path of the undefined product id: {f}"
+    );
+    assert!(
+        f["error"].as_str().unwrap_or("").contains("CSAFPID-9080700"),
+        "{f}"
     );
 }
 
@@ -309,14 +313,14 @@ fn intel_schemas_are_read_offline_and_reject_with_pointer() {
         .map(|p| p.to_str().unwrap().to_string())
         .collect::<Vec<_>>()
         .join(":");
-    // A real CISA advisory with one property the CSAF schema does not allow: Ward's
-    // reader tolerates it, the schema does not.
+    // A real CISA advisory with an empty revision summary: Ward's reader tolerates it,
+    // the CSAF schema (minLength 1) does not.
     let src = corpus().join("cisa-csaf-icsma/dev/icsma-18-058-02.json");
     let mut doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&src).unwrap()).unwrap();
-    doc["document"]["tracking"]["not_in_schema"] = serde_json::json!(1);
+    doc["document"]["tracking"]["revision_history"][0]["summary"] = serde_json::json!("");
     let tmp = tempfile::tempdir().unwrap();
-    let f = tmp.path().join("extra-property.json");
+    let f = tmp.path().join("empty-summary.json");
     std::fs::write(&f, serde_json::to_vec(&doc).unwrap()).unwrap();
 
     // Without schemas it is valid, and the output says schemas were not checked.
@@ -337,8 +341,10 @@ fn intel_schemas_are_read_offline_and_reject_with_pointer() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let bad = &v["files"][0];
     assert_eq!(bad["test"], "json-schema", "{bad}");
-    assert_eq!(bad["position"], "/document/tracking", "{bad}");
-    assert!(bad["error"].as_str().unwrap_or("").contains("not_in_schema"), "{bad}");
+    assert_eq!(
+        bad["position"], "/document/tracking/revision_history/0/summary",
+        "{bad}"
+    );
     // The unmodified advisory passes the schema (checksum and signature beside it too).
     assert!(v["files"][1]["error"].is_null(), "{}", v["files"][1]);
 
