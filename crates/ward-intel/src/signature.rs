@@ -30,10 +30,10 @@ pub fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<ChecksumStatus, Inte
     let file = path.display().to_string();
     for (ext, alg) in [(".sha512", "SHA-512"), (".sha256", "SHA-256")] {
         let side = sidecar(path, ext);
-        let Ok(text) = std::fs::read_to_string(&side) else {
+        let Ok(raw) = std::fs::read(&side) else {
             continue;
         };
-        let expected = expected_digest(&text);
+        let expected = expected_digest(&checksum_text(&raw));
         let actual = if alg == "SHA-512" {
             hex::encode(Sha512::digest(bytes))
         } else {
@@ -52,6 +52,29 @@ pub fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<ChecksumStatus, Inte
         });
     }
     Ok(ChecksumStatus::NotPresent)
+}
+
+/// The text of a checksum file: UTF-8, or UTF-16 (with or without a byte-order mark;
+/// some Windows tools write it) when the bytes hold NULs.
+fn checksum_text(raw: &[u8]) -> String {
+    if !raw.contains(&0) {
+        return String::from_utf8_lossy(raw).into_owned();
+    }
+    let (body, big_endian) = match raw {
+        [0xFF, 0xFE, rest @ ..] => (rest, false),
+        [0xFE, 0xFF, rest @ ..] => (rest, true),
+        [0, _, ..] => (raw, true),
+        _ => (raw, false),
+    };
+    let units: Vec<u16> = body
+        .chunks_exact(2)
+        .map(|c| match c {
+            [a, b] if big_endian => u16::from_be_bytes([*a, *b]),
+            [a, b] => u16::from_le_bytes([*a, *b]),
+            _ => 0,
+        })
+        .collect();
+    String::from_utf16_lossy(&units)
 }
 
 /// The hex digest of a checksum file: the first word (`sha512sum` output), or, when
@@ -256,6 +279,19 @@ pub fn verify_detached(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_checksum_files() {
+        let h = "fa989ff3";
+        let le: Vec<u8> = h.bytes().flat_map(|b| [b, 0]).collect();
+        assert_eq!(checksum_text(&le), h);
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(h.bytes().flat_map(|b| [0, b]))
+            .collect();
+        assert_eq!(checksum_text(&be), h);
+        assert_eq!(checksum_text(b"ab cd"), "ab cd");
+    }
 
     #[test]
     fn checksum_file_forms() {

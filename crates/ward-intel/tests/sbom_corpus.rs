@@ -491,9 +491,37 @@ fn openvex_documents_statement_counts() {
             "{}: statements x products",
             f.display()
         );
+        // Each (statement, product): vulnerability name, product id, status, read here
+        // from both shapes (0.0.1 strings, 0.2.0 objects).
+        let mut want = Vec::new();
+        for st in arr(&v, "statements") {
+            let vuln = match &st["vulnerability"] {
+                Value::String(s) => s.clone(),
+                o => o["name"].as_str().unwrap_or("").to_string(),
+            };
+            for p in arr(st, "products") {
+                let product = match p {
+                    Value::String(s) => s.clone(),
+                    o => o["@id"].as_str().unwrap_or("").to_string(),
+                };
+                want.push((vuln.clone(), product, st["status"].clone()));
+            }
+        }
+        let ours: Vec<_> = doc
+            .statements
+            .iter()
+            .map(|s| {
+                (
+                    s.vulnerability.clone(),
+                    s.product.clone(),
+                    serde_json::to_value(&s.status).expect("status serializes"),
+                )
+            })
+            .collect();
+        assert_eq!(ours, want, "{}", f.display());
         checked += 1;
     }
-    assert!(checked >= 4, "checked {checked}");
+    assert_eq!(checked, 6, "six OpenVEX documents (0.0.1 and 0.2.0)");
 }
 
 #[test]

@@ -186,6 +186,31 @@ fn cisa_signatures_cover_their_files_and_reject_a_changed_byte() {
     assert_eq!(rejected, 25);
 }
 
+/// A real checksum file that does not match its document: spdx-examples example12 has a
+/// UTF-16 `.sha256` (spaced digits) whose digest is not the JSON file's. Import rejects
+/// it and names both digests in full.
+#[test]
+fn spdx_example_with_a_wrong_utf16_checksum_is_rejected() {
+    let f = common::dir("spdx-examples/dev/software/example12/spdx2.2").join("hello-src.spdx.json");
+    let mut db = IntelDb::new();
+    match db.import_file(&f) {
+        Err(IntelError::Checksum {
+            algorithm,
+            expected,
+            actual,
+            ..
+        }) => {
+            assert_eq!(algorithm, "SHA-256");
+            assert_eq!(
+                expected,
+                "fa989ff3a309718e7b938d799e7320b1682a6e6217d091a61b26bfff5aec7a47"
+            );
+            assert_eq!(actual, ward_intel::signature::sha256_hex(&common::read(&f)));
+        }
+        other => panic!("{}: {other:?}", f.display()),
+    }
+}
+
 #[test]
 fn checksum_mismatch_rejects_the_file() {
     let corpus = common::dir("cisa-csaf-icsma/dev");
