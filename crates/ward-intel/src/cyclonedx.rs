@@ -1231,7 +1231,10 @@ mod tests {
         };
         // The error is on line 3, after both earlier lines.
         let line3 = text.find("  <components>").unwrap_or(0);
-        assert!(offset >= line3 && offset <= text.len(), "{offset} vs {line3}");
+        assert!(
+            offset >= line3 && offset <= text.len(),
+            "{offset} vs {line3}"
+        );
         assert_eq!(text_pos_to_byte("ab\ncé\nx", 2, 3), 6);
         assert_eq!(text_pos_to_byte("ab", 9, 1), 2);
     }

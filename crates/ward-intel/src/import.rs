@@ -178,8 +178,7 @@ impl IntelDb {
         checksum: ChecksumStatus,
         sig: SignatureStatus,
     ) -> Result<ImportOutcome, IntelError> {
-        let (format, mut doc, warnings) =
-            read_document_with(bytes, file_name, &self.read_options)?;
+        let (format, mut doc, warnings) = read_document_with(bytes, file_name, &self.read_options)?;
         if let Some(schemas) = &self.schemas {
             schemas.check(format, bytes, file_name)?;
         }

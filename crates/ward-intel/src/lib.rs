@@ -43,7 +43,8 @@ pub mod spdx;
 pub use detect::{detect, read_document, read_document_with, ReadOptions};
 pub use error::IntelError;
 pub use import::{
-    import_paths, validate_paths, validate_paths_with, ImportOutcome, ImportReport, IntelDb, ShowItem, ValidationReport,
+    import_paths, validate_paths, validate_paths_with, ImportOutcome, ImportReport, IntelDb,
+    ShowItem, ValidationReport,
 };
 pub use model::*;
 pub use schema::{SchemaKind, SchemaSet, SchemaViolation};

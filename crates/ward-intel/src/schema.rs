@@ -200,9 +200,7 @@ impl std::fmt::Debug for SchemaSet {
 }
 
 fn schema_id(v: &Value) -> Option<&str> {
-    v.get("$id")
-        .or_else(|| v.get("id"))
-        .and_then(Value::as_str)
+    v.get("$id").or_else(|| v.get("id")).and_then(Value::as_str)
 }
 
 fn is_schema(v: &Value) -> bool {
@@ -453,8 +451,7 @@ mod tests {
             "$id": "https://example.org/ossf/osv-schema/schema.json",
             "properties": {"x": {"$ref": "https://example.org/not-here.json"}}
         });
-        let e = SchemaSet::from_documents(vec![("s".into(), s.clone())])
-            .expect_err("unresolvable");
+        let e = SchemaSet::from_documents(vec![("s".into(), s.clone())]).expect_err("unresolvable");
         assert_eq!(e.test_id(), Some("json-schema"));
         // Beside a schema that compiles, it is skipped and listed.
         let csaf = json!({
@@ -466,7 +463,11 @@ mod tests {
             .expect("one compiles");
         assert_eq!(set.kinds().collect::<Vec<_>>(), vec![&SchemaKind::Csaf20]);
         assert_eq!(set.skipped().len(), 1);
-        assert!(set.skipped()[0].1.contains("not-here"), "{:?}", set.skipped());
+        assert!(
+            set.skipped()[0].1.contains("not-here"),
+            "{:?}",
+            set.skipped()
+        );
     }
 
     #[test]
@@ -487,9 +488,6 @@ mod tests {
                 .expect("valid"),
             Some(SchemaKind::Osv)
         );
-        assert_eq!(
-            s.check(Format::KevCsv, b"a,b", "f.csv").expect("n/a"),
-            None
-        );
+        assert_eq!(s.check(Format::KevCsv, b"a,b", "f.csv").expect("n/a"), None);
     }
 }

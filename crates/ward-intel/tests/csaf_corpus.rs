@@ -309,7 +309,7 @@ fn check_suite(root: &Path, whole_valid: bool) -> (usize, usize) {
                         test,
                         pointer,
                         message,
-                    ..
+                        ..
                     }) if pointer.starts_with('/')
                         && own.is_some_and(|p| p.starts_with('/'))
                         && (test == c.test

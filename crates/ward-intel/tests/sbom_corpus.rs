@@ -208,7 +208,9 @@ fn cyclonedx_vex_use_cases_every_statement() {
                     vuln["id"].as_str().unwrap_or("").to_string(),
                     aff["ref"].as_str().unwrap_or("").to_string(),
                     status.clone(),
-                    a.get("justification").and_then(Value::as_str).map(str::to_string),
+                    a.get("justification")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                     responses.clone(),
                 ));
             }

@@ -54,7 +54,11 @@ fn every_official_schema_loads_offline() {
     // skipped (and never fetched), the others work.
     assert_eq!(s.skipped().len(), 1, "{:?}", s.skipped());
     assert!(s.skipped()[0].0.ends_with("bom-1.7.schema.json"));
-    assert!(s.skipped()[0].1.contains("cryptography-defs"), "{:?}", s.skipped());
+    assert!(
+        s.skipped()[0].1.contains("cryptography-defs"),
+        "{:?}",
+        s.skipped()
+    );
 }
 
 #[test]
@@ -144,7 +148,8 @@ fn sboms_osv_and_spdx_pass_their_schemas() {
     let s = schemas();
     let mut problems = Vec::new();
     let mut checked = 0;
-    let mut list: Vec<PathBuf> = vec![dir("medical-device-sbom-spacelab/dev").join("narrow.sbom.json")];
+    let mut list: Vec<PathBuf> =
+        vec![dir("medical-device-sbom-spacelab/dev").join("narrow.sbom.json")];
     list.extend(
         files(&dir("osv-schema/dev/osv"), ".json")
             .into_iter()

@@ -297,7 +297,10 @@ fn intel_validate_names_test_id_and_json_path() {
         "JSON path of the undefined product id: {f}"
     );
     assert!(
-        f["error"].as_str().unwrap_or("").contains("CSAFPID-9080700"),
+        f["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("CSAFPID-9080700"),
         "{f}"
     );
 }
@@ -316,8 +319,7 @@ fn intel_schemas_are_read_offline_and_reject_with_pointer() {
     // A real CISA advisory with an empty revision summary: Ward's reader tolerates it,
     // the CSAF schema (minLength 1) does not.
     let src = corpus().join("cisa-csaf-icsma/dev/icsma-18-058-02.json");
-    let mut doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&src).unwrap()).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&src).unwrap()).unwrap();
     doc["document"]["tracking"]["revision_history"][0]["summary"] = serde_json::json!("");
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("empty-summary.json");
@@ -326,7 +328,11 @@ fn intel_schemas_are_read_offline_and_reject_with_pointer() {
     // Without schemas it is valid, and the output says schemas were not checked.
     let out = ward(&["intel", "validate", f.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).contains("not checked"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("not checked"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let out = ward(&[
         "intel",

@@ -96,8 +96,7 @@ const CWE_NAMES: &[(u32, &str)] = &[
 /// zero), as the CSAF 2.0 schema's pattern `^CWE-[1-9]\d{0,5}$` requires.
 pub fn parse_id(id: &str) -> Option<u32> {
     let n = id.strip_prefix("CWE-")?;
-    if n.is_empty() || n.len() > 6 || n.starts_with('0') || !n.bytes().all(|b| b.is_ascii_digit())
-    {
+    if n.is_empty() || n.len() > 6 || n.starts_with('0') || !n.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     n.parse().ok()

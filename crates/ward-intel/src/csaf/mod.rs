@@ -91,7 +91,12 @@ pub fn read_with(
                 message.push_str(&format!(" and {} more", rest.len() - MAX_OTHER_FINDINGS));
             }
         }
-        return Err(IntelError::invalid(file, &first.test, &first.pointer, message));
+        return Err(IntelError::invalid(
+            file,
+            &first.test,
+            &first.pointer,
+            message,
+        ));
     }
     Ok(CsafImport {
         advisory: flatten(&doc),

@@ -127,7 +127,8 @@ impl Knowledge {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
                     .with_context(|| format!("reading {}", p.display()))?;
-                let index = ward_intel::osv::PackageIndex::from_text(&text, &p.display().to_string())?;
+                let index =
+                    ward_intel::osv::PackageIndex::from_text(&text, &p.display().to_string())?;
                 Some(std::sync::Arc::new(index))
             }
             None => None,
@@ -155,7 +156,10 @@ impl Knowledge {
         match &self.schemas {
             Some(s) => format!(
                 "JSON schemas checked: {}",
-                s.kinds().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                s.kinds()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             None => "JSON schemas: not checked (give --schemas DIR or WARD_SCHEMAS)".into(),
         }
@@ -231,12 +235,8 @@ pub fn run(args: IntelArgs) -> Result<ExitCode> {
             let options = ward_intel::ReadOptions {
                 osv_packages: k.osv_packages.clone(),
             };
-            let report = ward_intel::validate_paths_with(
-                &paths,
-                k.schemas.as_deref(),
-                &options,
-                &k.keyring,
-            );
+            let report =
+                ward_intel::validate_paths_with(&paths, k.schemas.as_deref(), &options, &k.keyring);
             if json {
                 serde_json::to_writer_pretty(std::io::stdout().lock(), &report)?;
                 println!();
