@@ -404,7 +404,7 @@ fn check_license_id(c: &Checker, id: &str, at: &str) -> Result<(), IntelError> {
         Err(c.err(
             "license-id",
             at,
-            &format!("{id:?} is not an SPDX license id (use name for other licenses)"),
+            format!("{id:?} is not an SPDX license id (use name for other licenses)"),
         ))
     }
 }
