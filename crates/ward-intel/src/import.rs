@@ -760,7 +760,12 @@ impl fmt::Display for ValidationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for v in &self.files {
             match (&v.error, &v.skipped) {
-                (Some(e), _) => writeln!(f, "INVALID {}: {e}", v.path.display())?,
+                (Some(e), _) => {
+                    // Errors name their file already; do not print the path twice.
+                    let path = v.path.display().to_string();
+                    let e = e.strip_prefix(&format!("{path}: ")).unwrap_or(e);
+                    writeln!(f, "INVALID {path}: {e}")?
+                }
                 (None, Some(why)) => writeln!(f, "skipped {}: {why}", v.path.display())?,
                 (None, None) => writeln!(
                     f,
