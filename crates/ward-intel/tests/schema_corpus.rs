@@ -156,6 +156,28 @@ fn sboms_osv_and_spdx_pass_their_schemas() {
             .filter(|f| !name(f).starts_with("no")),
     );
     list.extend(files(&dir("spdx-spec-examples/dev"), ".spdx.json"));
+    list.extend(files(&dir("osv-schema/dev/ghsa-to-osv"), ".osv.json"));
+    // Every SPDX 2.3 JSON of spdx-examples and every CycloneDX 1.4-1.6 JSON example.
+    let spec = |f: &PathBuf, key: &str| {
+        serde_json::from_slice::<serde_json::Value>(&read(f))
+            .ok()
+            .and_then(|v| v.get(key).and_then(|x| x.as_str()).map(str::to_string))
+    };
+    list.extend(
+        files(&dir("spdx-examples/dev"), ".json")
+            .into_iter()
+            .filter(|f| spec(f, "spdxVersion").as_deref() == Some("SPDX-2.3")),
+    );
+    list.extend(
+        files(&dir("cyclonedx-bom-examples/dev"), ".json")
+            .into_iter()
+            .filter(|f| {
+                matches!(
+                    spec(f, "specVersion").as_deref(),
+                    Some("1.4" | "1.5" | "1.6")
+                )
+            }),
+    );
     for f in list {
         match check_file(&s, &f) {
             Ok(Some(_)) => checked += 1,
@@ -163,5 +185,6 @@ fn sboms_osv_and_spdx_pass_their_schemas() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(checked >= 8, "{checked}");
+    // 1 spacelab SBOM + 6 OSV + 8 GHSA->OSV + 1 + 7 SPDX 2.3 + 28 CycloneDX 1.4-1.6 examples.
+    assert_eq!(checked, 51);
 }
