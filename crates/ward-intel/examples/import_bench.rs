@@ -145,21 +145,43 @@ fn main() {
         }
     }
     let bytes: u64 = inputs.iter().map(|b| b.len() as u64).sum();
-    let mut db = IntelDb::new();
-    let t = Instant::now();
-    let mut ok = 0;
-    for (i, b) in inputs.iter().enumerate() {
-        if db.import_bytes(b, &format!("bench-{i}.json")).is_ok() {
-            ok += 1;
+    // Without, then with the official CSAF 2.0 JSON schema (read from the corpus).
+    let schemas = match ward_intel::SchemaSet::load_dir(&data.join("oasis-csaf/schema")) {
+        Ok(s) => std::sync::Arc::new(s),
+        Err(e) => {
+            eprintln!("CSAF schema: {e}");
+            std::process::exit(2);
         }
+    };
+    for with_schema in [false, true] {
+        let mut db = IntelDb::new();
+        if with_schema {
+            db = db.with_schemas(schemas.clone());
+        }
+        let t = Instant::now();
+        let mut ok = 0;
+        for (i, b) in inputs.iter().enumerate() {
+            match db.import_bytes(b, &format!("bench-{i}.json")) {
+                Ok(_) => ok += 1,
+                Err(e) => eprintln!("{e}"),
+            }
+        }
+        rows.push(Row {
+            what: format!(
+                "{} CSAF advisories in memory{}",
+                inputs.len(),
+                if with_schema {
+                    ", with JSON-schema validation"
+                } else {
+                    ""
+                }
+            ),
+            docs: ok,
+            bytes,
+            time: t.elapsed(),
+            goal: Some(Duration::from_secs(5)),
+        });
     }
-    rows.push(Row {
-        what: format!("{} CSAF advisories in memory", inputs.len()),
-        docs: ok,
-        bytes,
-        time: t.elapsed(),
-        goal: Some(Duration::from_secs(5)),
-    });
 
     println!("| import | documents | MB | time (ms) | goal | met |");
     println!("|---|---:|---:|---:|---|---|");

@@ -5,9 +5,12 @@
 //! fields, the enumerations Ward relies on (component type, scope, hash algorithm, patch
 //! and issue types, data flow, VEX state/justification/response), hash, serial-number
 //! and date-time patterns, unique non-empty `bom-ref`s, license choice rules, `swid`
-//! required fields, `versionRange` rules (1.7) and the XML namespace. Not checked: the
-//! SPDX license-id list (needs the SPDX license list) and schema rules on parts of a
-//! BOM Ward does not read (formulation, declarations, crypto properties...).
+//! required fields, `versionRange` rules (1.7), the XML namespace, and license ids
+//! (`licenses[].license.id` must be an SPDX license or exception id, checked against the
+//! SPDX license list the `spdx` crate carries, as CycloneDX's `spdx.schema.json` enum
+//! does). Not checked here: schema rules on parts of a BOM Ward does not read
+//! (formulation, declarations, crypto properties...); the official JSON schemas check
+//! those when a schema folder is given (see [`crate::schema`]).
 
 use crate::csaf::revision::parse_datetime;
 use crate::error::IntelError;
@@ -388,6 +391,24 @@ fn json_properties(
     Ok(out)
 }
 
+/// Is `id` on the SPDX license list (licenses, deprecated ones included, or exceptions)?
+/// Exact match, as the enumeration in CycloneDX's `spdx.schema.json`.
+pub fn is_spdx_license_id(id: &str) -> bool {
+    spdx::license_id(id).is_some() || spdx::exception_id(id).is_some()
+}
+
+fn check_license_id(c: &Checker, id: &str, at: &str) -> Result<(), IntelError> {
+    if is_spdx_license_id(id) {
+        Ok(())
+    } else {
+        Err(c.err(
+            "license-id",
+            at,
+            format!("{id:?} is not an SPDX license id (use name for other licenses)"),
+        ))
+    }
+}
+
 fn json_licenses(c: &Checker, lic: Option<&Value>, at: &str) -> Result<(), IntelError> {
     let Some(lic) = lic else { return Ok(()) };
     let list = lic
@@ -416,6 +437,13 @@ fn json_licenses(c: &Checker, lic: Option<&Value>, at: &str) -> Result<(), Intel
                     &format!("{lat}/license"),
                     "a license has exactly one of id or name",
                 ));
+            }
+            if let Some(id) = id {
+                let id_at = format!("{lat}/license/id");
+                let id = id
+                    .as_str()
+                    .ok_or_else(|| c.err("license-id", &id_at, "license id is a string"))?;
+                check_license_id(c, id, &id_at)?;
             }
             if let Some(enc) = lo.get("text").and_then(|t| t.get("encoding")) {
                 if enc.as_str() != Some("base64") {
@@ -753,6 +781,23 @@ fn json_vulnerability(
 // ====================================================================== XML
 
 /// Read a CycloneDX XML BOM (namespace `http://cyclonedx.org/schema/bom/1.x`).
+/// The byte offset of a 1-based (row, column-in-characters) position in `text`, clamped
+/// to the text's length.
+fn text_pos_to_byte(text: &str, row: u32, col: u32) -> usize {
+    let mut start = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == row as usize {
+            let within = line
+                .char_indices()
+                .nth((col as usize).saturating_sub(1))
+                .map_or(line.len(), |(b, _)| b);
+            return start + within;
+        }
+        start += line.len();
+    }
+    text.len()
+}
+
 pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
     let text = std::str::from_utf8(bytes).map_err(|e| IntelError::Xml {
         file: file.to_string(),
@@ -772,7 +817,7 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<SbomDocument, IntelError> {
     };
     let xml = roxmltree::Document::parse_with_options(text, opts).map_err(|e| IntelError::Xml {
         file: file.to_string(),
-        offset: e.pos().col as usize,
+        offset: text_pos_to_byte(text, e.pos().row, e.pos().col),
         message: e.to_string(),
     })?;
     let root = xml.root_element();
@@ -951,6 +996,10 @@ fn xml_licenses(c: &Checker, l: roxmltree::Node) -> Result<(), IntelError> {
         let names = elements(lic, "name").count();
         if ids + names != 1 {
             return Err(c.err("license", &at, "a license has exactly one id or one name"));
+        }
+        if let Some(id) = elements(lic, "id").next() {
+            let id_at = format!("byte {}", id.range().start);
+            check_license_id(c, id.text().unwrap_or("").trim(), &id_at)?;
         }
         if let Some(t) = elements(lic, "text").next() {
             if let Some(enc) = t.attribute("encoding") {
@@ -1167,4 +1216,26 @@ fn xml_vulnerability(
     }
     doc.vulnerabilities.push(vul);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_syntax_errors_give_the_byte_offset() {
+        let text = "<?xml version=\"1.0\"?>\n<bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\">\n  <components></bom>\n";
+        let e = read_xml(text.as_bytes(), "x.xml").expect_err("mismatched tag");
+        let IntelError::Xml { offset, .. } = e else {
+            panic!("{e}")
+        };
+        // The error is on line 3, after both earlier lines.
+        let line3 = text.find("  <components>").unwrap_or(0);
+        assert!(
+            offset >= line3 && offset <= text.len(),
+            "{offset} vs {line3}"
+        );
+        assert_eq!(text_pos_to_byte("ab\ncé\nx", 2, 3), 6);
+        assert_eq!(text_pos_to_byte("ab", 9, 1), 2);
+    }
 }

@@ -176,11 +176,27 @@ pub fn detect(bytes: &[u8], file: &str) -> Result<Format, IntelError> {
     }
 }
 
+/// Knowledge some readers can use when it is supplied.
+#[derive(Debug, Default, Clone)]
+pub struct ReadOptions {
+    /// Registry package list for the OSV "package exists" rule.
+    pub osv_packages: Option<std::sync::Arc<crate::osv::PackageIndex>>,
+}
+
 /// Detect and read. CSAF documents are validated as on import (see
 /// [`crate::csaf::IMPORT_TOLERATED_TESTS`]); their tolerated findings become warnings.
 pub fn read_document(
     bytes: &[u8],
     file: &str,
+) -> Result<(Format, IntelDocument, Warnings), IntelError> {
+    read_document_with(bytes, file, &ReadOptions::default())
+}
+
+/// [`read_document`] with optional knowledge (see [`ReadOptions`]).
+pub fn read_document_with(
+    bytes: &[u8],
+    file: &str,
+    options: &ReadOptions,
 ) -> Result<(Format, IntelDocument, Warnings), IntelError> {
     let body = strip_bom(bytes);
     let format = detect(body, file)?;
@@ -211,7 +227,21 @@ pub fn read_document(
         Format::KevJson => IntelDocument::Kev(Box::new(crate::kev::read_json(body, file)?)),
         Format::KevCsv => IntelDocument::Kev(Box::new(crate::kev::read_csv(body, file)?)),
         Format::EpssCsv => IntelDocument::Epss(Box::new(crate::epss::read(body, file)?)),
-        Format::Osv => IntelDocument::Osv(Box::new(crate::osv::read(body, file)?)),
+        Format::Osv => {
+            let exists = |eco: &str, name: &str| {
+                options
+                    .osv_packages
+                    .as_ref()
+                    .is_none_or(|index| index.contains(eco, name))
+            };
+            let opts = crate::osv::OsvOptions {
+                package_exists: options
+                    .osv_packages
+                    .is_some()
+                    .then_some(&exists as crate::osv::PackageExists),
+            };
+            IntelDocument::Osv(Box::new(crate::osv::read_with(body, file, opts)?))
+        }
         Format::Cve5 => IntelDocument::Cve(Box::new(crate::cve5::read(body, file)?)),
     };
     Ok((format, doc, warnings))

@@ -71,6 +71,22 @@ impl IntelError {
         }
     }
 
+    /// Where in the document: the JSON pointer of [`IntelError::Json`] and
+    /// [`IntelError::Invalid`] (for XML documents `byte N`), `line N` for line-based
+    /// formats, `byte N` for XML syntax errors.
+    pub fn position(&self) -> Option<String> {
+        match self {
+            IntelError::Json { pointer, .. } | IntelError::Invalid { pointer, .. } => {
+                Some(pointer.clone())
+            }
+            IntelError::Xml { offset, .. } => Some(format!("byte {offset}")),
+            IntelError::Yaml { line, .. } | IntelError::Line { line, .. } => {
+                Some(format!("line {line}"))
+            }
+            _ => None,
+        }
+    }
+
     pub(crate) fn invalid(
         file: &str,
         test: &str,

@@ -7,7 +7,7 @@
 //! rule by their `modified` / `dateUpdated`; EPSS files add one day to each CVE's series.
 
 use crate::csaf::revision::{parse_datetime, DocVersion};
-use crate::detect::read_document;
+use crate::detect::{read_document_with, ReadOptions};
 use crate::error::IntelError;
 use crate::model::*;
 use crate::signature::{self, Keyring};
@@ -70,6 +70,9 @@ pub struct IntelDb {
     cves: BTreeMap<String, CveRecord>,
     seen: HashSet<String>,
     keyring: Keyring,
+    /// Official JSON schemas to validate documents against (see [`crate::schema`]).
+    schemas: Option<std::sync::Arc<crate::schema::SchemaSet>>,
+    read_options: ReadOptions,
     /// Fixed import time for reproducible tests; `None` = the system clock.
     pub clock: Option<u64>,
 }
@@ -106,6 +109,21 @@ impl IntelDb {
     /// Verify `.asc` signatures with these keys (without, signatures are only parsed).
     pub fn with_keyring(mut self, keyring: Keyring) -> Self {
         self.keyring = keyring;
+        self
+    }
+
+    /// Also validate every JSON document against its official JSON schema, when `schemas`
+    /// holds one for the document's format and version; a violation rejects the file
+    /// (test `json-schema`, with the JSON pointer of the offending value).
+    pub fn with_schemas(mut self, schemas: std::sync::Arc<crate::schema::SchemaSet>) -> Self {
+        self.schemas = Some(schemas);
+        self
+    }
+
+    /// Check that the packages OSV records name exist, against this registry package list
+    /// (rule `osv:package-exists`); without it the rule is not checked.
+    pub fn with_osv_packages(mut self, index: std::sync::Arc<crate::osv::PackageIndex>) -> Self {
+        self.read_options.osv_packages = Some(index);
         self
     }
 
@@ -160,7 +178,10 @@ impl IntelDb {
         checksum: ChecksumStatus,
         sig: SignatureStatus,
     ) -> Result<ImportOutcome, IntelError> {
-        let (format, mut doc, warnings) = read_document(bytes, file_name)?;
+        let (format, mut doc, warnings) = read_document_with(bytes, file_name, &self.read_options)?;
+        if let Some(schemas) = &self.schemas {
+            schemas.check(format, bytes, file_name)?;
+        }
         {
             let p = doc.provenance_mut();
             p.file_name = file_name.to_string();
@@ -712,8 +733,10 @@ pub struct FileValidation {
     pub path: PathBuf,
     pub format: Option<Format>,
     pub error: Option<String>,
-    /// The failed rule (CSAF test id, `cyclonedx:...`), if the error is a rule.
+    /// The failed rule (CSAF test id, `cyclonedx:...`, `json-schema`), if the error is a rule.
     pub test: Option<String>,
+    /// Where the error is: a JSON pointer, `byte N` (XML) or `line N`.
+    pub position: Option<String>,
     pub warnings: Vec<String>,
     /// Set for files found in a folder that are no intel format (not an error).
     pub skipped: Option<String>,
@@ -737,7 +760,12 @@ impl fmt::Display for ValidationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for v in &self.files {
             match (&v.error, &v.skipped) {
-                (Some(e), _) => writeln!(f, "INVALID {}: {e}", v.path.display())?,
+                (Some(e), _) => {
+                    // Errors name their file already; do not print the path twice.
+                    let path = v.path.display().to_string();
+                    let e = e.strip_prefix(&format!("{path}: ")).unwrap_or(e);
+                    writeln!(f, "INVALID {path}: {e}")?
+                }
                 (None, Some(why)) => writeln!(f, "skipped {}: {why}", v.path.display())?,
                 (None, None) => writeln!(
                     f,
@@ -762,6 +790,19 @@ impl fmt::Display for ValidationReport {
 /// Validate files and folders without importing anything. Checksums and signatures
 /// beside the files are checked too (parsed only: no keyring).
 pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
+    validate_paths_with(paths, None, &ReadOptions::default(), &Keyring::empty())
+}
+
+/// [`validate_paths`], also checking each JSON document against its official JSON
+/// schema when `schemas` holds one (test `json-schema`, with the JSON pointer), using
+/// the knowledge in `options` (e.g. an OSV package list), and verifying `.asc`
+/// signatures against `keyring` (a bad signature makes the file invalid).
+pub fn validate_paths_with(
+    paths: &[PathBuf],
+    schemas: Option<&crate::schema::SchemaSet>,
+    options: &ReadOptions,
+    keyring: &Keyring,
+) -> ValidationReport {
     let mut report = ValidationReport::default();
     for (path, explicit) in collect_files(paths) {
         let name = path.display().to_string();
@@ -772,8 +813,12 @@ pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
             })
             .and_then(|bytes| {
                 signature::verify_checksum(&path, &bytes)?;
-                signature::verify_signature(&path, &bytes, &Keyring::empty())?;
-                read_document(&bytes, &name)
+                signature::verify_signature(&path, &bytes, keyring)?;
+                let read = read_document_with(&bytes, &name, options)?;
+                if let Some(s) = schemas {
+                    s.check(read.0, &bytes, &name)?;
+                }
+                Ok(read)
             });
         report.files.push(match result {
             Ok((format, _, warnings)) => FileValidation {
@@ -781,6 +826,7 @@ pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
                 format: Some(format),
                 error: None,
                 test: None,
+                position: None,
                 warnings,
                 skipped: None,
             },
@@ -789,6 +835,7 @@ pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
                 format: None,
                 error: None,
                 test: None,
+                position: None,
                 warnings: Vec::new(),
                 skipped: Some(format!("not an intel format ({hint})")),
             },
@@ -796,6 +843,7 @@ pub fn validate_paths(paths: &[PathBuf]) -> ValidationReport {
                 path,
                 format: None,
                 test: e.test_id().map(str::to_string),
+                position: e.position(),
                 error: Some(e.to_string()),
                 warnings: Vec::new(),
                 skipped: None,

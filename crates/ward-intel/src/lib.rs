@@ -36,13 +36,16 @@ pub mod kev;
 pub mod model;
 pub mod openvex;
 pub mod osv;
+pub mod schema;
 pub mod signature;
 pub mod spdx;
 
-pub use detect::{detect, read_document};
+pub use detect::{detect, read_document, read_document_with, ReadOptions};
 pub use error::IntelError;
 pub use import::{
-    import_paths, validate_paths, ImportOutcome, ImportReport, IntelDb, ShowItem, ValidationReport,
+    import_paths, validate_paths, validate_paths_with, ImportOutcome, ImportReport, IntelDb,
+    ShowItem, ValidationReport,
 };
 pub use model::*;
+pub use schema::{SchemaKind, SchemaSet, SchemaViolation};
 pub use signature::Keyring;

@@ -3,9 +3,19 @@
 //!
 //! Checks the schema rules on ranges (an `introduced` event in every range, GIT ranges
 //! with a repo and full commit hashes, `fixed` and `last_affected` not mixed) and the
-//! required fields. The OSV linter's "package exists in its registry" rule needs the
-//! registry; it runs only when [`OsvOptions::package_exists`] is given (offline, e.g.
-//! from a registry's package list).
+//! required fields.
+//!
+//! Entries without a `package`: the OSV schema lets `affected[].package` be left out,
+//! which only makes sense when the entry is identified by its GIT ranges (the repo and
+//! commits; `versions` are then the repo's tags). An entry without a package must have
+//! at least one range and only GIT ranges; otherwise its versions would belong to no
+//! package, so it is rejected (`osv:package-required`). Such entries are kept with
+//! `ecosystem`/`name` unset and matched by their ranges' `repo`.
+//!
+//! The OSV linter's "package exists in its registry" rule (the linter's `nopackage-*`
+//! test files) needs the registry's package list, which Ward, offline, does not have;
+//! it runs only when one is supplied: [`OsvOptions::package_exists`], or a
+//! [`PackageIndex`] read from a file (`ward intel import --osv-packages FILE`).
 
 use crate::csaf::revision::parse_datetime;
 use crate::error::{from_json_slice, IntelError};
@@ -30,6 +40,58 @@ pub type PackageExists<'a> = &'a dyn Fn(&str, &str) -> bool;
 pub struct OsvOptions<'a> {
     /// (ecosystem, name) -> does the package exist?
     pub package_exists: Option<PackageExists<'a>>,
+}
+
+/// A registry package list for the "package exists" rule: lines of
+/// `ECOSYSTEM<TAB>NAME` (or separated by a single space); blank lines and lines starting
+/// with `#` are ignored. Names compare exactly, as the registries' canonical names.
+#[derive(Debug, Default, Clone)]
+pub struct PackageIndex {
+    packages: std::collections::HashSet<(String, String)>,
+}
+
+impl PackageIndex {
+    /// Parse a package list; an error names the line.
+    pub fn from_text(text: &str, file: &str) -> Result<Self, IntelError> {
+        let mut packages = std::collections::HashSet::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (eco, name) = line
+                .split_once('\t')
+                .or_else(|| line.split_once(' '))
+                .filter(|(e, n)| !e.is_empty() && !n.trim().is_empty())
+                .ok_or_else(|| IntelError::Line {
+                    file: file.to_string(),
+                    line: i + 1,
+                    message: "expected ECOSYSTEM<TAB>NAME".into(),
+                })?;
+            packages.insert((eco.to_string(), name.trim().to_string()));
+        }
+        Ok(Self { packages })
+    }
+
+    pub fn insert(&mut self, ecosystem: &str, name: &str) {
+        self.packages
+            .insert((ecosystem.to_string(), name.to_string()));
+    }
+
+    /// Does the list hold this package? The ecosystem's `:suffix` (e.g. `Debian:11`) is
+    /// also tried without the suffix.
+    pub fn contains(&self, ecosystem: &str, name: &str) -> bool {
+        let has = |e: &str| self.packages.contains(&(e.to_string(), name.to_string()));
+        has(ecosystem) || ecosystem.split_once(':').is_some_and(|(base, _)| has(base))
+    }
+
+    pub fn len(&self) -> usize {
+        self.packages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packages.is_empty()
+    }
 }
 
 pub fn read(bytes: &[u8], file: &str) -> Result<OsvRecord, IntelError> {
@@ -127,6 +189,22 @@ pub fn read_value(v: &Value, file: &str, opts: OsvOptions) -> Result<OsvRecord, 
             aff.ecosystem = Some(eco.to_string());
             aff.name = Some(name.to_string());
             aff.purl = s(p, "purl").map(str::to_string);
+        } else {
+            let ranges = arr(a, "ranges");
+            if ranges.is_empty() {
+                return Err(bad(
+                    "package-required",
+                    &at,
+                    "an affected entry without a package needs GIT ranges to identify it",
+                ));
+            }
+            if let Some(j) = ranges.iter().position(|r| s(r, "type") != Some("GIT")) {
+                return Err(bad(
+                    "package-required",
+                    &format!("{at}/ranges/{j}/type"),
+                    "a SEMVER or ECOSYSTEM range needs the entry's package",
+                ));
+            }
         }
         for (j, r) in arr(a, "ranges").iter().enumerate() {
             let rat = format!("{at}/ranges/{j}");

@@ -30,10 +30,10 @@ pub fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<ChecksumStatus, Inte
     let file = path.display().to_string();
     for (ext, alg) in [(".sha512", "SHA-512"), (".sha256", "SHA-256")] {
         let side = sidecar(path, ext);
-        let Ok(text) = std::fs::read_to_string(&side) else {
+        let Ok(raw) = std::fs::read(&side) else {
             continue;
         };
-        let expected = expected_digest(&text);
+        let expected = expected_digest(&checksum_text(&raw));
         let actual = if alg == "SHA-512" {
             hex::encode(Sha512::digest(bytes))
         } else {
@@ -54,6 +54,29 @@ pub fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<ChecksumStatus, Inte
     Ok(ChecksumStatus::NotPresent)
 }
 
+/// The text of a checksum file: UTF-8, or UTF-16 (with or without a byte-order mark;
+/// some Windows tools write it) when the bytes hold NULs.
+fn checksum_text(raw: &[u8]) -> String {
+    if !raw.contains(&0) {
+        return String::from_utf8_lossy(raw).into_owned();
+    }
+    let (body, big_endian) = match raw {
+        [0xFF, 0xFE, rest @ ..] => (rest, false),
+        [0xFE, 0xFF, rest @ ..] => (rest, true),
+        [0, _, ..] => (raw, true),
+        _ => (raw, false),
+    };
+    let units: Vec<u16> = body
+        .chunks_exact(2)
+        .map(|c| match c {
+            [a, b] if big_endian => u16::from_be_bytes([*a, *b]),
+            [a, b] => u16::from_le_bytes([*a, *b]),
+            _ => 0,
+        })
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
 /// The hex digest of a checksum file: the first word (`sha512sum` output), or, when
 /// that is not a digest, all hex digits of the first line (some files space them out).
 fn expected_digest(text: &str) -> String {
@@ -70,7 +93,7 @@ fn expected_digest(text: &str) -> String {
 }
 
 /// Public keys to verify signatures with.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Keyring {
     #[cfg(feature = "openpgp")]
     keys: Vec<pgp::composed::SignedPublicKey>,
@@ -175,6 +198,13 @@ pub fn verify_detached(
                 .map(|k| hex::encode(k.as_ref()))
         })
         .unwrap_or_default();
+    // Without the key, still check that the signature was made over exactly these
+    // bytes: the packet stores the first 16 bits of the signed hash.
+    if signed_hash_prefix_matches(&sig.signature, data) == Some(false) {
+        return Err(bad(format!(
+            "signature by {issuer} was not made over this file (signed hash differs)"
+        )));
+    }
     if keyring.keys.is_empty() {
         return Ok(SignatureStatus::SignaturePresentKeyUnknown { issuer });
     }
@@ -191,6 +221,40 @@ pub fn verify_detached(
     Err(bad(format!(
         "signature by {issuer} does not verify with any key of the keyring"
     )))
+}
+
+/// Recompute the hash a signature covers (data, hashed subpackets, trailer; as RFC 9580
+/// section 5.2.4 and rpgp's `Signature::verify` do) and compare its first two bytes with
+/// the "signed hash value" stored in the packet. `None` when the signature's version,
+/// type or hash algorithm is not one this check handles. This proves the signature
+/// belongs to these bytes, not who made it.
+#[cfg(feature = "openpgp")]
+fn signed_hash_prefix_matches(sig: &pgp::packet::Signature, data: &[u8]) -> Option<bool> {
+    use pgp::packet::{SignatureType, SignatureVersionSpecific};
+
+    let config = sig.config()?;
+    let stored = sig.signed_hash_value()?;
+    let mut hasher = config.hash_alg.new_hasher().ok()?;
+    if let SignatureVersionSpecific::V6 { salt } = &config.version_specific {
+        hasher.update(salt);
+    }
+    match config.typ {
+        SignatureType::Binary => {
+            config.hash_data_to_sign(&mut hasher, data).ok()?;
+        }
+        SignatureType::Text => {
+            let normalized = pgp::normalize_lines::NormalizedReader::new(
+                data,
+                pgp::line_writer::LineBreak::Crlf,
+            );
+            config.hash_data_to_sign(&mut hasher, normalized).ok()?;
+        }
+        _ => return None,
+    }
+    let len = config.hash_signature_data(&mut hasher).ok()?;
+    hasher.update(&config.trailer(len).ok()?);
+    let digest = hasher.finalize();
+    Some(digest.get(..2) == Some(&stored[..]))
 }
 
 /// Without OpenPGP support only the armor is checked.
@@ -215,6 +279,19 @@ pub fn verify_detached(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_checksum_files() {
+        let h = "fa989ff3";
+        let le: Vec<u8> = h.bytes().flat_map(|b| [b, 0]).collect();
+        assert_eq!(checksum_text(&le), h);
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(h.bytes().flat_map(|b| [0, b]))
+            .collect();
+        assert_eq!(checksum_text(&be), h);
+        assert_eq!(checksum_text(b"ab cd"), "ab cd");
+    }
 
     #[test]
     fn checksum_file_forms() {

@@ -153,6 +153,64 @@ fn cisa_signatures_parse_and_name_their_issuer() {
     );
 }
 
+/// Without CISA's key, the signature still has to belong to the bytes: the 16-bit signed
+/// hash prefix of each real CISA signature matches its advisory, and changing one byte of
+/// an advisory makes its real signature fail.
+#[test]
+fn cisa_signatures_cover_their_files_and_reject_a_changed_byte() {
+    let corpus = common::dir("cisa-csaf-icsma/dev");
+    let mut rejected = 0;
+    for f in common::files(&corpus, ".json") {
+        let asc = std::fs::read_to_string(format!("{}.asc", f.display())).expect(".asc");
+        let mut data = common::read(&f);
+        // Flip one letter inside the JSON (the first 'a' after the opening brace).
+        let i = data
+            .iter()
+            .position(|&b| b == b'a')
+            .expect("a letter to change");
+        data[i] = b'b';
+        let r = ward_intel::signature::verify_detached(
+            &asc,
+            &data,
+            &Keyring::empty(),
+            &common::name(&f),
+        );
+        match r {
+            Err(IntelError::Signature { message, .. }) => {
+                assert!(message.contains("not made over this file"), "{message}");
+                rejected += 1;
+            }
+            other => panic!("{}: changed file must fail: {other:?}", common::name(&f)),
+        }
+    }
+    assert_eq!(rejected, 25);
+}
+
+/// A real checksum file that does not match its document: spdx-examples example12 has a
+/// UTF-16 `.sha256` (spaced digits) whose digest is not the JSON file's. Import rejects
+/// it and names both digests in full.
+#[test]
+fn spdx_example_with_a_wrong_utf16_checksum_is_rejected() {
+    let f = common::dir("spdx-examples/dev/software/example12/spdx2.2").join("hello-src.spdx.json");
+    let mut db = IntelDb::new();
+    match db.import_file(&f) {
+        Err(IntelError::Checksum {
+            algorithm,
+            expected,
+            actual,
+            ..
+        }) => {
+            assert_eq!(algorithm, "SHA-256");
+            assert_eq!(
+                expected,
+                "fa989ff3a309718e7b938d799e7320b1682a6e6217d091a61b26bfff5aec7a47"
+            );
+            assert_eq!(actual, ward_intel::signature::sha256_hex(&common::read(&f)));
+        }
+        other => panic!("{}: {other:?}", f.display()),
+    }
+}
+
 #[test]
 fn checksum_mismatch_rejects_the_file() {
     let corpus = common::dir("cisa-csaf-icsma/dev");

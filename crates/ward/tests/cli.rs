@@ -280,3 +280,95 @@ fn intel_validate_reports_invalid_csaf_with_nonzero_exit() {
     let out = ward(&["intel", "validate", good.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stdout));
 }
+
+#[test]
+fn intel_validate_names_test_id_and_json_path() {
+    // OASIS test 6.1.1: the -01 document refers to a product id that is not defined.
+    let bad = corpus()
+        .join("oasis-csaf/dev/testcases/mandatory/oasis_csaf_tc-csaf_2_0-2021-6-1-01-01.json");
+    let out = ward(&["intel", "validate", "--json", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &v["files"][0];
+    assert_eq!(f["test"], "6.1.1", "{f}");
+    // The product group names CSAFPID-9080700, which the product tree does not define.
+    assert_eq!(
+        f["position"], "/product_tree/product_groups/0/product_ids/0",
+        "JSON path of the undefined product id: {f}"
+    );
+    assert!(
+        f["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("CSAFPID-9080700"),
+        "{f}"
+    );
+}
+
+#[test]
+fn intel_schemas_are_read_offline_and_reject_with_pointer() {
+    let schemas = [
+        corpus().join("oasis-csaf/schema"),
+        corpus().join("cyclonedx-spec-tests/schema"),
+    ];
+    let schema_arg = schemas
+        .iter()
+        .map(|p| p.to_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join(":");
+    // A real CISA advisory with an empty revision summary: Ward's reader tolerates it,
+    // the CSAF schema (minLength 1) does not.
+    let src = corpus().join("cisa-csaf-icsma/dev/icsma-18-058-02.json");
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&src).unwrap()).unwrap();
+    doc["document"]["tracking"]["revision_history"][0]["summary"] = serde_json::json!("");
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("empty-summary.json");
+    std::fs::write(&f, serde_json::to_vec(&doc).unwrap()).unwrap();
+
+    // Without schemas it is valid, and the output says schemas were not checked.
+    let out = ward(&["intel", "validate", f.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("not checked"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = ward(&[
+        "intel",
+        "--schemas",
+        &schema_arg,
+        "validate",
+        "--json",
+        f.to_str().unwrap(),
+        src.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bad = &v["files"][0];
+    assert_eq!(bad["test"], "json-schema", "{bad}");
+    assert_eq!(
+        bad["position"], "/document/tracking/revision_history/0/summary",
+        "{bad}"
+    );
+    // The unmodified advisory passes the schema (checksum and signature beside it too).
+    assert!(v["files"][1]["error"].is_null(), "{}", v["files"][1]);
+
+    // Import applies the same check.
+    let data = tempfile::tempdir().unwrap();
+    let out = ward(&[
+        "intel",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--schemas",
+        &schema_arg,
+        "import",
+        f.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("json-schema") && stdout.contains("1 rejected"),
+        "{stdout}"
+    );
+}

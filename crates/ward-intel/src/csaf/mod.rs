@@ -8,6 +8,7 @@
 //! with code that can fetch at run time. The serde types in [`types`] read only the fields
 //! Ward uses and tolerate unknown ones.
 
+pub mod cwe;
 pub mod revision;
 pub mod types;
 pub mod validate;
@@ -20,12 +21,15 @@ use crate::model::{
 };
 use std::collections::HashMap;
 use types::*;
-pub use validate::{validate, CsafFinding, ValidationOptions};
+pub use validate::{cvss_computation, validate, CsafFinding, ValidationOptions};
 
 /// Mandatory tests whose failure on import is recorded as a warning, not a rejection,
 /// because real publishers commit them while the meaning stays clear. CISA writes
 /// `vers:all/*` as a `product_version` name (6.1.31); Ward keeps it as a version range.
 pub const IMPORT_TOLERATED_TESTS: &[&str] = &["6.1.31"];
+
+/// How many further failed tests a rejection names besides the first.
+const MAX_OTHER_FINDINGS: usize = 5;
 
 /// A parsed, validated CSAF document and the findings that did not reject it.
 #[derive(Debug, Clone)]
@@ -70,13 +74,29 @@ pub fn read_with(
 ) -> Result<CsafImport, IntelError> {
     let doc = parse_json(bytes, file)?;
     let findings = validate(&doc, options);
-    let mut warnings = Vec::new();
-    for f in findings {
-        if tolerated.contains(&f.test.as_str()) {
-            warnings.push(f);
-        } else {
-            return Err(IntelError::invalid(file, &f.test, &f.pointer, f.message));
+    let (warnings, errors): (Vec<_>, Vec<_>) = findings
+        .into_iter()
+        .partition(|f| tolerated.contains(&f.test.as_str()));
+    // The first failed test is the error; the others are named in its message.
+    if let Some((first, rest)) = errors.split_first() {
+        let mut message = first.message.clone();
+        if !rest.is_empty() {
+            let others: Vec<String> = rest
+                .iter()
+                .take(MAX_OTHER_FINDINGS)
+                .map(|f| format!("{} at {}", f.test, f.pointer))
+                .collect();
+            message.push_str(&format!("; also failed: {}", others.join(", ")));
+            if rest.len() > MAX_OTHER_FINDINGS {
+                message.push_str(&format!(" and {} more", rest.len() - MAX_OTHER_FINDINGS));
+            }
         }
+        return Err(IntelError::invalid(
+            file,
+            &first.test,
+            &first.pointer,
+            message,
+        ));
     }
     Ok(CsafImport {
         advisory: flatten(&doc),

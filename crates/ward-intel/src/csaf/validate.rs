@@ -6,10 +6,13 @@
 //! 6.1.23, 6.1.24, 6.1.25, 6.1.26, 6.1.27.1 to 6.1.27.11, 6.1.28, 6.1.29, 6.1.30, 6.1.31,
 //! 6.1.32, 6.1.33.
 //!
-//! Partial: 6.1.11 checks the CWE id pattern; whether the name matches the id needs the
-//! MITRE CWE catalog, supplied through [`ValidationOptions::cwe_name`]. 6.1.9 (CVSS
-//! computation) runs only when [`ValidationOptions::cvss_check`] is given (the CVSS
-//! calculator lives in the `cvss` module).
+//! 6.1.9 (invalid CVSS computation) recomputes every score and severity of a `cvss_v2` /
+//! `cvss_v3` object from its vector with Ward's [`crate::cvss`] module
+//! ([`cvss_computation`], the default [`ValidationOptions::cvss_check`]).
+//!
+//! 6.1.11 (CWE) checks the id's format always; the name is checked against the full
+//! catalogue when one is supplied through [`ValidationOptions::cwe_name`], otherwise
+//! against the small built-in table of [`super::cwe`] (ids outside it are not judged).
 
 use super::revision::{parse_datetime, DocVersion};
 use super::types::*;
@@ -29,12 +32,74 @@ pub struct CsafFinding {
 pub type CvssCheck = fn(&str, &str, &Value) -> Result<(), String>;
 
 /// Optional knowledge the validator cannot hold itself.
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub struct ValidationOptions {
-    /// CWE id ("CWE-79") -> its official name, for 6.1.11.
+    /// CWE id ("CWE-79") -> its official name from a full CWE catalogue, for 6.1.11; an
+    /// id it does not know fails the test. `None`: the built-in table of [`super::cwe`]
+    /// is used, and ids outside it are not judged.
     pub cwe_name: Option<fn(&str) -> Option<String>>,
-    /// CVSS computation, for 6.1.9.
+    /// CVSS computation, for 6.1.9 (default: [`cvss_computation`]; `None` skips 6.1.9).
     pub cvss_check: Option<CvssCheck>,
+}
+
+impl Default for ValidationOptions {
+    fn default() -> Self {
+        Self {
+            cwe_name: None,
+            cvss_check: Some(cvss_computation),
+        }
+    }
+}
+
+/// 6.1.9: recompute the scores and severities a CVSS object states from its
+/// `vectorString` and report the first that differs. Properties the object leaves out
+/// are not checked; temporal and environmental scores are computed with the metrics the
+/// vector leaves out as "not defined", as the FIRST calculators do.
+pub fn cvss_computation(_version: &str, vector: &str, obj: &Value) -> Result<(), String> {
+    use crate::cvss::{CvssSeverity, CvssVersion};
+    let v = crate::cvss::parse(vector).map_err(|e| format!("vectorString {vector:?}: {e}"))?;
+    let version = v.version();
+    if version == CvssVersion::V40 {
+        return Ok(());
+    }
+    let sev_name = |s: f64| match CvssSeverity::from_score(version, s) {
+        CvssSeverity::None => "NONE",
+        CvssSeverity::Low => "LOW",
+        CvssSeverity::Medium => "MEDIUM",
+        CvssSeverity::High => "HIGH",
+        CvssSeverity::Critical => "CRITICAL",
+    };
+    let computed = [
+        ("baseScore", "baseSeverity", v.base_score()),
+        ("temporalScore", "temporalSeverity", v.temporal_score()),
+        (
+            "environmentalScore",
+            "environmentalSeverity",
+            v.environmental_score(),
+        ),
+    ];
+    for (score_key, sev_key, score) in computed {
+        if let Some(stated) = obj.get(score_key).and_then(Value::as_f64) {
+            if (stated - score).abs() > 1e-6 {
+                return Err(format!(
+                    "{score_key} is {stated} but the vector {vector} computes {score:.1}"
+                ));
+            }
+        }
+        // CVSS v2 objects carry no severities.
+        if version == CvssVersion::V2 {
+            continue;
+        }
+        if let Some(stated) = obj.get(sev_key).and_then(Value::as_str) {
+            let want = sev_name(score);
+            if stated != want {
+                return Err(format!(
+                    "{sev_key} is {stated} but the vector {vector} computes {score:.1} ({want})"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 struct Ctx {
@@ -648,13 +713,7 @@ fn vulnerabilities(doc: &CsafJson, opts: &ValidationOptions, c: &mut Ctx) {
         }
         // 6.1.11 CWE.
         if let Some(cwe) = &v.cwe {
-            let ok = cwe.id.strip_prefix("CWE-").is_some_and(|n| {
-                !n.is_empty()
-                    && n.len() <= 6
-                    && n.bytes().all(|b| b.is_ascii_digit())
-                    && !n.starts_with('0')
-            });
-            if !ok {
+            if super::cwe::parse_id(&cwe.id).is_none() {
                 c.fail(
                     "6.1.11",
                     format!("{base}/cwe/id"),
@@ -673,6 +732,14 @@ fn vulnerabilities(doc: &CsafJson, opts: &ValidationOptions, c: &mut Ctx) {
                         format!("{base}/cwe/id"),
                         format!("{} is not in the CWE catalog", cwe.id),
                     ),
+                }
+            } else if let Some(name) = super::cwe::builtin_name(&cwe.id) {
+                if name != cwe.name {
+                    c.fail(
+                        "6.1.11",
+                        format!("{base}/cwe/name"),
+                        format!("{} is named {name:?} (CWE 4.15)", cwe.id),
+                    );
                 }
             }
         }

@@ -16,6 +16,19 @@ pub struct IntelArgs {
     /// Folder where Ward keeps its catalogue of imported intelligence.
     #[arg(long, env = "WARD_DATA", default_value = "ward-data", global = true)]
     pub data: PathBuf,
+    /// Folder(s) holding the official JSON schemas (CSAF 2.0 with the FIRST CVSS schemas,
+    /// CycloneDX with spdx/jsf, OSV, SPDX 2.3); JSON documents are then also checked
+    /// against them. Read locally, never downloaded. Without it no schema check is done.
+    #[arg(long, env = "WARD_SCHEMAS", global = true, value_delimiter = ':')]
+    pub schemas: Vec<PathBuf>,
+    /// OpenPGP public keys (armored or binary) to verify `.asc` signatures beside files;
+    /// without it signatures are only parsed and recorded as "key unknown".
+    #[arg(long, env = "WARD_KEYRING", global = true)]
+    pub keyring: Option<PathBuf>,
+    /// Registry package list (`ECOSYSTEM<TAB>NAME` lines) for the OSV rule that the named
+    /// package exists; without it the rule is not checked.
+    #[arg(long, global = true)]
+    pub osv_packages: Option<PathBuf>,
     #[command(subcommand)]
     pub command: IntelCommand,
 }
@@ -88,9 +101,74 @@ fn save_catalogue(data: &Path, c: &Catalogue) -> Result<()> {
     Ok(())
 }
 
-fn load_db(data: &Path) -> Result<ward_intel::IntelDb> {
+/// Schemas, keyring and package list named on the command line.
+struct Knowledge {
+    schemas: Option<std::sync::Arc<ward_intel::SchemaSet>>,
+    keyring: ward_intel::Keyring,
+    osv_packages: Option<std::sync::Arc<ward_intel::osv::PackageIndex>>,
+}
+
+impl Knowledge {
+    fn load(args: &IntelArgs) -> Result<Self> {
+        let schemas = if args.schemas.is_empty() {
+            None
+        } else {
+            let set = ward_intel::SchemaSet::load_dirs(&args.schemas)?;
+            for (file, why) in set.skipped() {
+                eprintln!("ward: warning: schema {file} not used: {why}");
+            }
+            Some(std::sync::Arc::new(set))
+        };
+        let keyring = match &args.keyring {
+            Some(p) => ward_intel::Keyring::from_file(p)?,
+            None => ward_intel::Keyring::empty(),
+        };
+        let osv_packages = match &args.osv_packages {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                let index =
+                    ward_intel::osv::PackageIndex::from_text(&text, &p.display().to_string())?;
+                Some(std::sync::Arc::new(index))
+            }
+            None => None,
+        };
+        Ok(Self {
+            schemas,
+            keyring,
+            osv_packages,
+        })
+    }
+
+    fn db(&self) -> ward_intel::IntelDb {
+        let mut db = ward_intel::IntelDb::new().with_keyring(self.keyring.clone());
+        if let Some(s) = &self.schemas {
+            db = db.with_schemas(s.clone());
+        }
+        if let Some(p) = &self.osv_packages {
+            db = db.with_osv_packages(p.clone());
+        }
+        db
+    }
+
+    /// One line saying which schemas are checked.
+    fn schema_note(&self) -> String {
+        match &self.schemas {
+            Some(s) => format!(
+                "JSON schemas checked: {}",
+                s.kinds()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "JSON schemas: not checked (give --schemas DIR or WARD_SCHEMAS)".into(),
+        }
+    }
+}
+
+fn load_db(data: &Path, k: &Knowledge) -> Result<ward_intel::IntelDb> {
     let cat = load_catalogue(data)?;
-    let mut db = ward_intel::IntelDb::new();
+    let mut db = k.db();
     let report = ward_intel::import_paths(&mut db, &cat.files, &|_| {});
     for (p, why) in &report.rejected {
         eprintln!("ward: warning: {}: no longer imports: {why}", p.display());
@@ -99,10 +177,14 @@ fn load_db(data: &Path) -> Result<ward_intel::IntelDb> {
 }
 
 pub fn run(args: IntelArgs) -> Result<ExitCode> {
+    if let IntelCommand::Cvss { vectors, format } = &args.command {
+        return cvss_command(vectors, *format);
+    }
+    let k = Knowledge::load(&args)?;
     match args.command {
         IntelCommand::Import { paths, json } => {
             let mut cat = load_catalogue(&args.data)?;
-            let mut db = load_db(&args.data)?;
+            let mut db = load_db(&args.data, &k)?;
             let bar = indicatif::ProgressBar::new_spinner();
             let report = ward_intel::import_paths(&mut db, &paths, &|p| {
                 bar.set_message(p.display().to_string());
@@ -129,7 +211,7 @@ pub fn run(args: IntelArgs) -> Result<ExitCode> {
             })
         }
         IntelCommand::Show { id, json } => {
-            let db = load_db(&args.data)?;
+            let db = load_db(&args.data, &k)?;
             if json {
                 match db.show_item(&id) {
                     Some(item) => {
@@ -150,12 +232,17 @@ pub fn run(args: IntelArgs) -> Result<ExitCode> {
             }
         }
         IntelCommand::Validate { paths, json } => {
-            let report = ward_intel::validate_paths(&paths);
+            let options = ward_intel::ReadOptions {
+                osv_packages: k.osv_packages.clone(),
+            };
+            let report =
+                ward_intel::validate_paths_with(&paths, k.schemas.as_deref(), &options, &k.keyring);
             if json {
                 serde_json::to_writer_pretty(std::io::stdout().lock(), &report)?;
                 println!();
             } else {
                 println!("{report}");
+                println!("{}", k.schema_note());
             }
             Ok(if report.is_ok() {
                 ExitCode::SUCCESS
@@ -163,32 +250,34 @@ pub fn run(args: IntelArgs) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        IntelCommand::Cvss { vectors, format } => {
-            let mut failed = false;
-            let mut all = Vec::new();
-            for v in &vectors {
-                match cvss::parse(v) {
-                    Ok(parsed) => match format {
-                        CvssFormat::Table => println!("{}", cvss::describe(&parsed)),
-                        CvssFormat::Json => all.push(parsed.scores()),
-                    },
-                    Err(e) => {
-                        eprintln!("ward: invalid CVSS vector {v:?}: {e}");
-                        failed = true;
-                    }
-                }
+        IntelCommand::Cvss { vectors, format } => cvss_command(&vectors, format),
+    }
+}
+
+fn cvss_command(vectors: &[String], format: CvssFormat) -> Result<ExitCode> {
+    let mut failed = false;
+    let mut all = Vec::new();
+    for v in vectors {
+        match cvss::parse(v) {
+            Ok(parsed) => match format {
+                CvssFormat::Table => println!("{}", cvss::describe(&parsed)),
+                CvssFormat::Json => all.push(parsed.scores()),
+            },
+            Err(e) => {
+                eprintln!("ward: invalid CVSS vector {v:?}: {e}");
+                failed = true;
             }
-            if format == CvssFormat::Json {
-                serde_json::to_writer_pretty(std::io::stdout().lock(), &all)?;
-                println!();
-            }
-            Ok(if failed {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
         }
     }
+    if format == CvssFormat::Json {
+        serde_json::to_writer_pretty(std::io::stdout().lock(), &all)?;
+        println!();
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn not_found(id: &str) -> Result<ExitCode> {
