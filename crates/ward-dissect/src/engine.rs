@@ -67,7 +67,8 @@ pub struct Engine {
     facts: Facts,
     observations: AHashMap<ObsKey, Observation>,
     security: AHashMap<SecKey, SecurityObservation>,
-    edges: AHashMap<EdgeKey, ConnectionEdge>,
+    /// Each edge with the first evidence of the flow its protocol was taken from.
+    edges: AHashMap<EdgeKey, (ConnectionEdge, Option<Evidence>)>,
     flow_count: u64,
     unclassified: u64,
 }
@@ -113,7 +114,7 @@ impl Engine {
         let mut out = DissectOutput {
             observations: self.observations.into_values().collect(),
             security: self.security.into_values().collect(),
-            edges: self.edges.into_values().collect(),
+            edges: self.edges.into_values().map(|(e, _)| e).collect(),
             flows: self.flow_count,
             unclassified_flows: self.unclassified,
         };
@@ -256,6 +257,13 @@ impl Engine {
     }
 }
 
+/// Whether evidence `a` comes before `b` (time, then file, packet and flow). Aggregates
+/// keep the earliest evidence by this total order, so the result does not depend on the
+/// order in which workers saw or merged things.
+fn earlier(a: &Evidence, b: &Evidence) -> bool {
+    (a.ts, a.file, a.packet, a.flow) < (b.ts, b.file, b.packet, b.flow)
+}
+
 fn record_observation(
     map: &mut AHashMap<ObsKey, Observation>,
     subject: EndpointAddr,
@@ -268,6 +276,9 @@ fn record_observation(
         o.count += 1;
         o.first_seen = o.first_seen.min(ev.ts);
         o.last_seen = o.last_seen.max(ev.ts);
+        if earlier(&ev, &o.evidence) {
+            o.evidence = ev;
+        }
     } else {
         let value = k.2.clone();
         map.insert(
@@ -299,6 +310,9 @@ fn record_security(
         o.count += 1;
         o.first_seen = o.first_seen.min(ev.ts);
         o.last_seen = o.last_seen.max(ev.ts);
+        if earlier(&ev, &o.evidence) {
+            o.evidence = ev;
+        }
     } else {
         let detail = k.3.clone();
         map.insert(
@@ -437,7 +451,8 @@ impl FlowSink for Engine {
         let bytes_s = record.bytes_to_server;
         let bytes_c = record.bytes_to_client;
         let packets = record.packets_to_server + record.packets_to_client;
-        let edge = self.edges.entry(key).or_insert_with(|| ConnectionEdge {
+        let (edge, proto_ev) = self.edges.entry(key).or_insert_with(|| {
+            let edge = ConnectionEdge {
             client: meta.client,
             server: meta.server,
             transport: meta.transport,
@@ -451,6 +466,8 @@ impl FlowSink for Engine {
             first_seen: meta.first_ts,
             last_seen: record.last_ts,
             evidence: first,
+            };
+            (edge, None)
         });
         edge.bytes_to_server += bytes_s;
         edge.bytes_to_client += bytes_c;
@@ -458,9 +475,14 @@ impl FlowSink for Engine {
         edge.sessions += 1;
         edge.first_seen = edge.first_seen.min(meta.first_ts);
         edge.last_seen = edge.last_seen.max(record.last_ts);
-        if edge.protocol.is_none() {
-            if let Some(p) = protocols.first() {
+        if earlier(&first, &edge.evidence) {
+            edge.evidence = first;
+        }
+        // The protocol of the earliest classified flow (whatever order flows ended in).
+        if let Some(p) = protocols.first() {
+            if proto_ev.is_none_or(|e| earlier(&first, &e)) {
                 edge.protocol = Some((*p).to_string());
+                *proto_ev = Some(first);
             }
         }
     }
@@ -535,8 +557,8 @@ impl DissectOutput {
             match obs.get_mut(&k) {
                 Some(e) => {
                     e.count += o.count;
-                    if o.first_seen < e.first_seen {
-                        e.first_seen = o.first_seen;
+                    e.first_seen = e.first_seen.min(o.first_seen);
+                    if earlier(&o.evidence, &e.evidence) {
                         e.evidence = o.evidence;
                     }
                     e.last_seen = e.last_seen.max(o.last_seen);
@@ -553,8 +575,8 @@ impl DissectOutput {
             match sec.get_mut(&k) {
                 Some(e) => {
                     e.count += s.count;
-                    if s.first_seen < e.first_seen {
-                        e.first_seen = s.first_seen;
+                    e.first_seen = e.first_seen.min(s.first_seen);
+                    if earlier(&s.evidence, &e.evidence) {
                         e.evidence = s.evidence;
                     }
                     e.last_seen = e.last_seen.max(s.last_seen);
@@ -576,8 +598,15 @@ impl DissectOutput {
                     x.sessions += e.sessions;
                     x.first_seen = x.first_seen.min(e.first_seen);
                     x.last_seen = x.last_seen.max(e.last_seen);
-                    if x.protocol.is_none() {
+                    // (An edge's flows share its address pair, so they all ran in one
+                    // worker; this merge only meets edges of different engines.)
+                    if e.protocol.is_some()
+                        && (x.protocol.is_none() || earlier(&e.evidence, &x.evidence))
+                    {
                         x.protocol = e.protocol;
+                    }
+                    if earlier(&e.evidence, &x.evidence) {
+                        x.evidence = e.evidence;
                     }
                 }
                 None => {
