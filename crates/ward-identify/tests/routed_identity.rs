@@ -2,16 +2,11 @@
 //! IP), over the real pipeline on generated hospital captures (the generator's sites are
 //! routed subnets; each half of a split capture is analysed on its own, as two
 //! observation windows are).
-//!
-//! * A host must be one device: no IP-keyed device may hold an address that a MAC-keyed
-//!   (host) device holds in the same analysis.
-//! * A router MAC carrying many hosts' addresses must not absorb them: the router's device
-//!   holds only addresses it owns, and every routed host is a device of its own.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
-use ward_bench::{generate_split, GenConfig};
+use ward_bench::{generate_split, GenConfig, GeneratedDevice, SITE_MAIN};
 use ward_capture::CaptureConfig;
 use ward_dissect::EngineConfig;
 use ward_identify::{Inventory, Rules};
@@ -34,56 +29,26 @@ fn analyze(path: &Path, rules: &Rules) -> Inventory {
     ward_identify::identify(&out.observations, &out.security, &out.edges, rules)
 }
 
-fn check_one_device_per_host(inv: &Inventory, what: &str) {
-    // Addresses held by host (non-router) MAC devices.
-    let mut by_mac: BTreeMap<IpAddr, &str> = BTreeMap::new();
-    for d in &inv.devices {
-        if !d.macs.is_empty() && !d.is_router {
-            for b in &d.ips {
-                by_mac.insert(b.ip, d.id.as_str());
-            }
-        }
-    }
-    for d in &inv.devices {
-        if d.macs.is_empty() {
-            for b in &d.ips {
-                assert!(
-                    !by_mac.contains_key(&b.ip),
-                    "{what}: {} is both device {} (by MAC) and IP-only device {} ({:?})",
-                    b.ip,
-                    by_mac[&b.ip],
-                    d.id,
-                    d.endpoints
-                );
-            }
-        }
-    }
-    // No address belongs to two devices.
-    let mut owner: BTreeMap<IpAddr, &str> = BTreeMap::new();
+fn check(inv: &Inventory, truth: &[GeneratedDevice], what: &str) {
+    let mut owners: BTreeMap<IpAddr, Vec<(&str, Vec<String>)>> = BTreeMap::new();
     for d in &inv.devices {
         for b in &d.ips {
-            if let Some(prev) = owner.insert(b.ip, d.id.as_str()) {
-                assert!(
-                    prev == d.id,
-                    "{what}: {} held by devices {prev} and {}",
-                    b.ip,
-                    d.id
-                );
-            }
+            owners
+                .entry(b.ip)
+                .or_default()
+                .push((d.id.as_str(), d.endpoints.clone()));
         }
     }
-    // Routers hold few addresses: they did not absorb the hosts behind them.
-    let routers: Vec<_> = inv.devices.iter().filter(|d| d.is_router).collect();
-    assert!(!routers.is_empty(), "{what}: the generated sites are routed");
-    for r in routers {
-        assert!(
-            r.ips.len() <= 4,
-            "{what}: router device {} holds {} addresses: {:?}",
-            r.id,
-            r.ips.len(),
-            r.ips.iter().map(|b| b.ip).collect::<Vec<_>>()
-        );
+    for g in truth {
+        let o = owners.get(&g.ip);
+        eprintln!("{what}: {} {} {} {:?}", g.name, g.site, g.ip, o);
     }
+    for (ip, o) in &owners {
+        if o.len() > 1 {
+            eprintln!("DUP {what}: {ip} {o:?}");
+        }
+    }
+    let _ = SITE_MAIN;
 }
 
 #[test]
@@ -102,11 +67,11 @@ fn hosts_seen_by_mac_and_through_a_router_are_one_device_in_every_window() {
             impairment_rate: 0.0,
             ..GenConfig::default()
         };
-        generate_split(&cfg, &a, &b).expect("generate split capture");
+        let (s1, _, _) = generate_split(&cfg, &a, &b).expect("generate split capture");
         for p in [&a, &b] {
             let inv = analyze(p, &rules);
-            assert!(inv.devices.len() >= 20, "{}: devices found", p.display());
-            check_one_device_per_host(&inv, &p.display().to_string());
+            check(&inv, &s1.devices, &p.display().to_string());
         }
     }
+    panic!("diag");
 }
