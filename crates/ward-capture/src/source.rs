@@ -780,8 +780,9 @@ fn release(map: &memmap2::Mmap, offset: usize, len: usize) {
     }
     // SAFETY: for a read-only file mapping MADV_DONTNEED only removes our page-table
     // entries; a later access faults the unchanged file contents back in, so no
-    // reference can observe different bytes. The range lies behind the read position
-    // and no slice into it outlives the record that was just consumed.
+    // reference can observe different bytes. The range lies behind the read position;
+    // in a parallel run a worker may still read packets in it (by offset into the shared
+    // mapping, kept alive by its `Arc`), and then simply faults the same bytes back in.
     let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
 }
 

@@ -226,10 +226,10 @@ impl Engine {
             flow: Some(meta.id),
         };
         for f in self.facts.facts.drain(..) {
-            record_observation(&mut self.observations, addr(f.side), f.key, f.value, ev);
+            record_observation(&mut self.observations, addr(f.side), f.key, f.value, f.count, ev);
         }
         for f in self.facts.about.drain(..) {
-            record_observation(&mut self.observations, f.subject, f.key, f.value, ev);
+            record_observation(&mut self.observations, f.subject, f.key, f.value, 1, ev);
         }
         for s in self.facts.security.drain(..) {
             let (subject, peer) = match s.side {
@@ -269,11 +269,12 @@ fn record_observation(
     subject: EndpointAddr,
     key: &'static str,
     value: String,
+    count: u64,
     ev: Evidence,
 ) {
     let k = (subject, key, value);
     if let Some(o) = map.get_mut(&k) {
-        o.count += 1;
+        o.count += count;
         o.first_seen = o.first_seen.min(ev.ts);
         o.last_seen = o.last_seen.max(ev.ts);
         if earlier(&ev, &o.evidence) {
@@ -289,7 +290,7 @@ fn record_observation(
                 value,
                 first_seen: ev.ts,
                 last_seen: ev.ts,
-                count: 1,
+                count,
                 evidence: ev,
             },
         );
@@ -505,10 +506,10 @@ impl FlowSink for Engine {
             }
         }
         for f in self.facts.facts.drain(..) {
-            record_observation(&mut self.observations, subject, f.key, f.value, ev);
+            record_observation(&mut self.observations, subject, f.key, f.value, f.count, ev);
         }
         for f in self.facts.about.drain(..) {
-            record_observation(&mut self.observations, f.subject, f.key, f.value, ev);
+            record_observation(&mut self.observations, f.subject, f.key, f.value, 1, ev);
         }
         for s in self.facts.security.drain(..) {
             record_security(
@@ -543,6 +544,7 @@ impl FlowSink for Engine {
             subject,
             "arp.ip",
             arp.sender_ip.to_string(),
+            1,
             ev,
         );
     }

@@ -44,6 +44,8 @@ pub struct PendingFact {
     pub side: Side,
     pub key: &'static str,
     pub value: String,
+    /// How many times the fact was seen (at least 1; see [`Facts::fact_count`]).
+    pub count: u64,
 }
 
 /// A fact about an endpoint named by the dissector rather than by the flow's sides
@@ -82,12 +84,30 @@ impl Facts {
     /// Records a fact about `side`. The value is trimmed, control characters are replaced
     /// and it is cut to [`MAX_FACT_LEN`]; empty values are dropped.
     pub fn fact(&mut self, side: Side, key: &'static str, value: impl AsRef<str>) {
+        self.fact_count(side, key, value, 1);
+    }
+
+    /// Records a fact seen `count` times (0 records nothing). For dissectors that count
+    /// repeats of one value themselves (one fact per message on a busy interface), so
+    /// that the engine aggregates once per run instead of once per message; the
+    /// observation's count is the same as with `count` calls of [`Facts::fact`].
+    pub fn fact_count(
+        &mut self,
+        side: Side,
+        key: &'static str,
+        value: impl AsRef<str>,
+        count: u64,
+    ) {
+        if count == 0 {
+            return;
+        }
         let v = clean_value(value.as_ref());
         if !v.is_empty() {
             self.facts.push(PendingFact {
                 side,
                 key,
                 value: v,
+                count,
             });
         }
     }
