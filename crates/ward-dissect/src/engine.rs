@@ -226,7 +226,8 @@ impl Engine {
             flow: Some(meta.id),
         };
         for f in self.facts.facts.drain(..) {
-            record_observation(&mut self.observations, addr(f.side), f.key, f.value, f.count, ev);
+            let at = f.last_seen.map_or(ev, |ts| Evidence { ts: ts.min(ev.ts), ..ev });
+            record_observation(&mut self.observations, addr(f.side), f.key, f.value, f.count, at);
         }
         for f in self.facts.about.drain(..) {
             record_observation(&mut self.observations, f.subject, f.key, f.value, 1, ev);

@@ -29,7 +29,7 @@
 use crate::framework::{Dissector, Facts, FlowCtx, FlowParser, Probe, Side};
 use memchr::{memchr, memchr3};
 use ward_capture::{Direction, FlowMeta};
-use ward_model::{is_internet_address, SecurityKind, Severity, Transport};
+use ward_model::{is_internet_address, SecurityKind, Severity, Timestamp, Transport};
 
 /// MLLP start block.
 pub const MLLP_START: u8 = 0x0B;
@@ -412,13 +412,23 @@ struct Emitted {
 struct Run {
     value: Vec<u8>,
     repeats: u64,
+    /// When the last repeat was seen (its observation's `last_seen`).
+    last: Option<Timestamp>,
     active: bool,
 }
 
 impl Run {
-    fn note(&mut self, out: &mut Facts, side: Side, key: &'static str, value: &[u8]) {
+    fn note(
+        &mut self,
+        out: &mut Facts,
+        side: Side,
+        key: &'static str,
+        value: &[u8],
+        ts: Option<Timestamp>,
+    ) {
         if self.active && self.value == value {
             self.repeats += 1;
+            self.last = ts;
             return;
         }
         self.flush(out, side, key);
@@ -430,7 +440,8 @@ impl Run {
 
     fn flush(&mut self, out: &mut Facts, side: Side, key: &'static str) {
         if self.repeats > 0 {
-            out.fact_count(side, key, String::from_utf8_lossy(&self.value), self.repeats);
+            let v = String::from_utf8_lossy(&self.value);
+            out.fact_count(side, key, v, self.repeats, self.last);
             self.repeats = 0;
         }
     }
@@ -643,7 +654,7 @@ impl Hl7Parser {
             match &id {
                 b"MSH" => {
                     self.finish_message(ctx, dir, side, out);
-                    self.on_msh(dir, side, &seg, out);
+                    self.on_msh(dir, side, &seg, ctx.map(|c| c.pkt.ts), out);
                 }
                 b"FHS" | b"BHS" => {
                     self.finish_message(ctx, dir, side, out);
@@ -659,7 +670,7 @@ impl Hl7Parser {
                     if s.msg.active {
                         if let Some(code) = nth_field(&seg, s.field_sep, 1) {
                             if !code.is_empty() && code.len() <= 4 {
-                                s.acks.note(out, side, "hl7.ack", code);
+                                s.acks.note(out, side, "hl7.ack", code, ctx.map(|c| c.pkt.ts));
                             }
                         }
                     }
@@ -679,7 +690,14 @@ impl Hl7Parser {
         s.seg = seg;
     }
 
-    fn on_msh(&mut self, dir: Direction, side: Side, seg: &[u8], out: &mut Facts) {
+    fn on_msh(
+        &mut self,
+        dir: Direction,
+        side: Side,
+        seg: &[u8],
+        ts: Option<Timestamp>,
+        out: &mut Facts,
+    ) {
         let i = idx(dir);
         let msh = match parse_msh(seg, 0) {
             Ok(m) => m,
@@ -730,7 +748,7 @@ impl Hl7Parser {
         on_change(out, side, "hl7.processing_id", &mut e.processing_id, Some(f[11]));
         let mt = f[9];
         // One fact per message: its observation count is the message count.
-        s.messages.note(out, side, "hl7.message", mt);
+        s.messages.note(out, side, "hl7.message", mt, ts);
         if !is_ack {
             s.msg.msg_type.push_str(&String::from_utf8_lossy(mt));
             if !self.roles_emitted {
