@@ -516,8 +516,12 @@ impl<S: FlowSink> Engine<S> {
             // any number of workers.
             if ctx.ts.0.saturating_sub(flow.last_ts.0) > Self::idle_limit(&self.cfg, flow) {
                 if let Some(mut old) = self.flows.remove(&key) {
-                    let freed =
-                        end_flow(&mut old, FlowEnd::IdleTimeout, &mut self.sink, &mut self.stats);
+                    let freed = end_flow(
+                        &mut old,
+                        FlowEnd::IdleTimeout,
+                        &mut self.sink,
+                        &mut self.stats,
+                    );
                     self.reasm_mem = self.reasm_mem.saturating_sub(freed);
                 }
             } else if !flow.closed {

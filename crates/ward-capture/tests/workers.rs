@@ -90,7 +90,9 @@ fn frame(
                     .write(&mut out, b"payload")
                     .expect("build");
             } else {
-                $ip.udp(sport, dport).write(&mut out, b"payload").expect("build");
+                $ip.udp(sport, dport)
+                    .write(&mut out, b"payload")
+                    .expect("build");
             }
         }};
     }
@@ -180,6 +182,13 @@ fn idle_split_does_not_depend_on_other_flows() {
     };
     let a = x_flows(&alone.sink);
     let b = x_flows(&shared.sink);
-    assert_eq!(a.len(), 2, "X idle for more than the UDP timeout: two flows ({a:?})");
-    assert_eq!(a, b, "same split, same flow ids, whatever else the engine saw");
+    assert_eq!(
+        a.len(),
+        2,
+        "X idle for more than the UDP timeout: two flows ({a:?})"
+    );
+    assert_eq!(
+        a, b,
+        "same split, same flow ids, whatever else the engine saw"
+    );
 }

@@ -226,8 +226,18 @@ impl Engine {
             flow: Some(meta.id),
         };
         for f in self.facts.facts.drain(..) {
-            let at = f.last_seen.map_or(ev, |ts| Evidence { ts: ts.min(ev.ts), ..ev });
-            record_observation(&mut self.observations, addr(f.side), f.key, f.value, f.count, at);
+            let at = f.last_seen.map_or(ev, |ts| Evidence {
+                ts: ts.min(ev.ts),
+                ..ev
+            });
+            record_observation(
+                &mut self.observations,
+                addr(f.side),
+                f.key,
+                f.value,
+                f.count,
+                at,
+            );
         }
         for f in self.facts.about.drain(..) {
             record_observation(&mut self.observations, f.subject, f.key, f.value, 1, ev);
@@ -455,19 +465,19 @@ impl FlowSink for Engine {
         let packets = record.packets_to_server + record.packets_to_client;
         let (edge, proto_ev) = self.edges.entry(key).or_insert_with(|| {
             let edge = ConnectionEdge {
-            client: meta.client,
-            server: meta.server,
-            transport: meta.transport,
-            server_port: meta.server_port,
-            vlan: meta.vlan,
-            protocol: None,
-            bytes_to_server: 0,
-            bytes_to_client: 0,
-            packets: 0,
-            sessions: 0,
-            first_seen: meta.first_ts,
-            last_seen: record.last_ts,
-            evidence: first,
+                client: meta.client,
+                server: meta.server,
+                transport: meta.transport,
+                server_port: meta.server_port,
+                vlan: meta.vlan,
+                protocol: None,
+                bytes_to_server: 0,
+                bytes_to_client: 0,
+                packets: 0,
+                sessions: 0,
+                first_seen: meta.first_ts,
+                last_seen: record.last_ts,
+                evidence: first,
             };
             (edge, None)
         });

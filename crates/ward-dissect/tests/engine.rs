@@ -234,7 +234,10 @@ fn repeated_hl7_messages_keep_count_times_and_evidence() {
     assert_eq!(o.last_seen, Timestamp(t0 + 10), "last ORU is packet 10");
     assert_eq!(o.evidence.packet, 2);
     let a = obs("hl7.message", "ACK^R01");
-    assert_eq!((a.count, a.first_seen, a.last_seen), (5, Timestamp(t0 + 5), Timestamp(t0 + 12)));
+    assert_eq!(
+        (a.count, a.first_seen, a.last_seen),
+        (5, Timestamp(t0 + 5), Timestamp(t0 + 12))
+    );
     let c = obs("hl7.ack", "AA");
     assert_eq!((c.count, c.last_seen), (5, Timestamp(t0 + 12)));
     assert_eq!(obs("hl7.message", "ADT^A08").count, 1);

@@ -117,7 +117,10 @@ fn corpus_captures_give_the_same_output_for_any_worker_count() {
         }
         lines += assert_same_for_any_workers(std::slice::from_ref(f), &f.display().to_string());
     }
-    assert!(lines > 500, "the corpus produced output to compare ({lines} lines)");
+    assert!(
+        lines > 500,
+        "the corpus produced output to compare ({lines} lines)"
+    );
 }
 
 #[test]
@@ -155,6 +158,9 @@ fn generated_hospital_gives_the_same_output_for_any_worker_count() {
             std::slice::from_ref(&path),
             &format!("generated seed {seed}"),
         );
-        assert!(n as u64 > summary.flows / 4, "seed {seed}: output compared ({n} lines)");
+        assert!(
+            n as u64 > summary.flows / 4,
+            "seed {seed}: output compared ({n} lines)"
+        );
     }
 }

@@ -316,7 +316,10 @@ impl EndpointMap {
             first: k.first_seen,
             last: k.last_seen,
         };
-        for k in known.iter().filter(|k| k.mac.is_unicast_host() && !is_group_ip(&k.ip)) {
+        for k in known
+            .iter()
+            .filter(|k| k.mac.is_unicast_host() && !is_group_ip(&k.ip))
+        {
             let Some(source) = k.sources.iter().copied().find(|s| s.is_claim()) else {
                 continue;
             };
@@ -1063,14 +1066,19 @@ pub(crate) mod tests {
         // addresses it claimed; the server is unchanged.
         for i in 1..=5 {
             let k = EndpointKey::Ip(ip(&format!("10.130.0.{i}")));
-            assert_eq!(with.get(&k).map(|e| e.via_routers.clone()), Some(vec![mac(GW)]));
+            assert_eq!(
+                with.get(&k).map(|e| e.via_routers.clone()),
+                Some(vec![mac(GW)])
+            );
         }
         assert!(with.is_router(&mac(GW)));
         let gw_ips: Vec<IpAddr> = with
             .get(&EndpointKey::Mac(mac(GW)))
             .map(|e| e.ips.iter().map(|b| b.ip).collect())
             .unwrap_or_default();
-        assert!(gw_ips.iter().all(|i| *i == ip("10.40.0.1") || *i == ip("10.50.0.1")));
+        assert!(gw_ips
+            .iter()
+            .all(|i| *i == ip("10.40.0.1") || *i == ip("10.50.0.1")));
         // Known bindings resolve; they do not bring back endpoints this window never saw.
         assert_eq!(with.endpoints().len(), alone.endpoints().len());
         // A later lease of the same address to another MAC wins from its time on.

@@ -42,7 +42,13 @@ fn analyze(paths: &[PathBuf], rules: &Rules, known: &[KnownBinding]) -> Inventor
         known_bindings: known.to_vec(),
         ..IdentifyOptions::default()
     };
-    ward_identify::identify_with(&out.observations, &out.security, &out.edges, rules, &options)
+    ward_identify::identify_with(
+        &out.observations,
+        &out.security,
+        &out.edges,
+        rules,
+        &options,
+    )
 }
 
 /// Invariants of any analysis: every address belongs to one device, and an address that a
@@ -53,7 +59,11 @@ fn check_one_device_per_address(inv: &Inventory, known: &[KnownBinding], what: &
     for d in &inv.devices {
         for b in &d.ips {
             if let Some(prev) = owner.insert(b.ip, d.id.as_str()) {
-                assert_eq!(prev, d.id, "{what}: {} held by devices {prev} and {}", b.ip, d.id);
+                assert_eq!(
+                    prev, d.id,
+                    "{what}: {} held by devices {prev} and {}",
+                    b.ip, d.id
+                );
             }
         }
     }
@@ -74,8 +84,10 @@ fn check_one_device_per_address(inv: &Inventory, known: &[KnownBinding], what: &
     }
 }
 
-fn device_of_ip<'a>(inv: &'a Inventory, ip: IpAddr) -> Option<&'a ward_identify::Device> {
-    inv.devices.iter().find(|d| d.ips.iter().any(|b| b.ip == ip))
+fn device_of_ip(inv: &Inventory, ip: IpAddr) -> Option<&ward_identify::Device> {
+    inv.devices
+        .iter()
+        .find(|d| d.ips.iter().any(|b| b.ip == ip))
 }
 
 /// Against the generator's ground truth: main-campus hosts are the device of their own MAC,
@@ -137,24 +149,40 @@ fn generated_windows_keep_one_device_per_host_and_the_same_ids() {
         let w1 = analyze(std::slice::from_ref(&a), &rules, &[]);
         let what1 = format!("seed {seed}, window 1");
         check_one_device_per_address(&w1, &[], &what1);
-        assert!(check_truth(&w1, truth, router, &what1) >= 30, "{what1}: hosts found");
-        assert!(w1.devices.iter().any(|d| d.is_router && d.macs == vec![router]));
+        assert!(
+            check_truth(&w1, truth, router, &what1) >= 30,
+            "{what1}: hosts found"
+        );
+        assert!(w1
+            .devices
+            .iter()
+            .any(|d| d.is_router && d.macs == vec![router]));
 
         // Window 2 alone: each analysis is consistent in itself ...
         let alone = analyze(std::slice::from_ref(&b), &rules, &[]);
         check_one_device_per_address(&alone, &[], &format!("seed {seed}, window 2 alone"));
         // ... and with window 1's bindings, hosts keep their MAC device and its id.
         let known = w1.known_bindings();
-        assert!(known.iter().any(|k| k.mac == router), "router's own claims carried");
+        assert!(
+            known.iter().any(|k| k.mac == router),
+            "router's own claims carried"
+        );
         let w2 = analyze(std::slice::from_ref(&b), &rules, &known);
         let what2 = format!("seed {seed}, window 2 with window 1's bindings");
         check_one_device_per_address(&w2, &known, &what2);
-        assert!(check_truth(&w2, truth, router, &what2) >= 30, "{what2}: hosts found");
+        assert!(
+            check_truth(&w2, truth, router, &what2) >= 30,
+            "{what2}: hosts found"
+        );
         for g in truth {
             let (Some(d1), Some(d2)) = (device_of_ip(&w1, g.ip), device_of_ip(&w2, g.ip)) else {
                 continue;
             };
-            assert_eq!(d1.id, d2.id, "{what2}: {} ({}) changed device id", g.name, g.ip);
+            assert_eq!(
+                d1.id, d2.id,
+                "{what2}: {} ({}) changed device id",
+                g.name, g.ip
+            );
             if let Some(d) = device_of_ip(&alone, g.ip) {
                 if d.id != d2.id {
                     healed += 1;
@@ -169,12 +197,23 @@ fn generated_windows_keep_one_device_per_host_and_the_same_ids() {
     );
 }
 
+/// A pcap record: its 16-byte header and its frame.
+type Record = (Vec<u8>, Vec<u8>);
+
 /// A classic little-endian microsecond pcap: (header, records).
-fn read_pcap(path: &Path) -> (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
+fn read_pcap(path: &Path) -> (Vec<u8>, Vec<Record>) {
     let data = std::fs::read(path).unwrap_or_else(|e| {
-        panic!("{}: the corpus is needed (../shared/data): {e}", path.display())
+        panic!(
+            "{}: the corpus is needed (../shared/data): {e}",
+            path.display()
+        )
     });
-    assert_eq!(data.get(..4), Some(&[0xd4, 0xc3, 0xb2, 0xa1][..]), "{}", path.display());
+    assert_eq!(
+        data.get(..4),
+        Some(&[0xd4, 0xc3, 0xb2, 0xa1][..]),
+        "{}",
+        path.display()
+    );
     let mut recs = Vec::new();
     let mut at = 24;
     while at + 16 <= data.len() {
@@ -190,7 +229,7 @@ fn read_pcap(path: &Path) -> (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
     (data[..24].to_vec(), recs)
 }
 
-fn write_pcap(path: &Path, header: &[u8], recs: &[(Vec<u8>, Vec<u8>)]) {
+fn write_pcap(path: &Path, header: &[u8], recs: &[Record]) {
     let mut out = header.to_vec();
     for (h, b) in recs {
         out.extend_from_slice(h);
@@ -228,13 +267,20 @@ fn real_capture_host_seen_behind_its_gateway_stays_one_device() {
     let what = "ndpi__android.pcap";
     check_one_device_per_address(&w1, &[], what);
     let d1 = device_of_ip(&w1, phone_ip).expect("the phone's DHCP address");
-    assert_eq!(d1.macs, vec![phone], "{what}: the phone is the device of its MAC");
-    assert!(w1.devices.iter().any(|d| d.is_router && d.macs == vec![gateway]));
+    assert_eq!(
+        d1.macs,
+        vec![phone],
+        "{what}: the phone is the device of its MAC"
+    );
+    assert!(w1
+        .devices
+        .iter()
+        .any(|d| d.is_router && d.macs == vec![gateway]));
 
     // The far side of the gateway: same packets, one second later, the phone's MAC
     // replaced by the gateway's, no DHCP or ARP.
     let (header, recs) = read_pcap(&src);
-    let far: Vec<(Vec<u8>, Vec<u8>)> = recs
+    let far: Vec<Record> = recs
         .iter()
         .filter(|(_, b)| !is_dhcp_or_arp(b))
         .map(|(h, b)| {
@@ -250,7 +296,10 @@ fn real_capture_host_seen_behind_its_gateway_stays_one_device() {
             (h, b)
         })
         .collect();
-    assert!(far.len() > 100 && far.len() < recs.len(), "DHCP/ARP removed, traffic kept");
+    assert!(
+        far.len() > 100 && far.len() < recs.len(),
+        "DHCP/ARP removed, traffic kept"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let far_path = dir.path().join("android-far-side.pcap");
     write_pcap(&far_path, &header, &far);
@@ -269,7 +318,10 @@ fn real_capture_host_seen_behind_its_gateway_stays_one_device() {
     let d2 = device_of_ip(&w2, phone_ip).expect("phone");
     assert_eq!(d2.macs, vec![phone]);
     assert_eq!(d2.id, d1.id);
-    assert!(w2.devices.iter().all(|d| !d.macs.is_empty() || !d.ips.iter().any(|b| b.ip == phone_ip)));
+    assert!(w2
+        .devices
+        .iter()
+        .all(|d| !d.macs.is_empty() || !d.ips.iter().any(|b| b.ip == phone_ip)));
 
     // Both windows in one analysis (two files, merged by time): one phone device, and
     // the gateway holds only its own address.

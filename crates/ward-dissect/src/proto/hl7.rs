@@ -670,7 +670,8 @@ impl Hl7Parser {
                     if s.msg.active {
                         if let Some(code) = nth_field(&seg, s.field_sep, 1) {
                             if !code.is_empty() && code.len() <= 4 {
-                                s.acks.note(out, side, "hl7.ack", code, ctx.map(|c| c.pkt.ts));
+                                s.acks
+                                    .note(out, side, "hl7.ack", code, ctx.map(|c| c.pkt.ts));
                             }
                         }
                     }
@@ -734,8 +735,20 @@ impl Hl7Parser {
         }
         // Every field from the one split above: no rescan of the MSH per field.
         let e = &mut s.emitted;
-        on_change(out, side, "hl7.sending_application", &mut e.sending_application, Some(f[3]));
-        on_change(out, side, "hl7.sending_facility", &mut e.sending_facility, Some(f[4]));
+        on_change(
+            out,
+            side,
+            "hl7.sending_application",
+            &mut e.sending_application,
+            Some(f[3]),
+        );
+        on_change(
+            out,
+            side,
+            "hl7.sending_facility",
+            &mut e.sending_facility,
+            Some(f[4]),
+        );
         on_change(
             out,
             peer,
@@ -743,9 +756,21 @@ impl Hl7Parser {
             &mut e.receiving_application,
             Some(f[5]),
         );
-        on_change(out, peer, "hl7.receiving_facility", &mut e.receiving_facility, Some(f[6]));
+        on_change(
+            out,
+            peer,
+            "hl7.receiving_facility",
+            &mut e.receiving_facility,
+            Some(f[6]),
+        );
         on_change(out, side, "hl7.version", &mut e.version, Some(f[12]));
-        on_change(out, side, "hl7.processing_id", &mut e.processing_id, Some(f[11]));
+        on_change(
+            out,
+            side,
+            "hl7.processing_id",
+            &mut e.processing_id,
+            Some(f[11]),
+        );
         let mt = f[9];
         // One fact per message: its observation count is the message count.
         s.messages.note(out, side, "hl7.message", mt, ts);
@@ -916,7 +941,11 @@ mod tests {
         p.streams[0].flush_runs(&mut whole, Side::Client);
         assert_eq!(message_count(&whole), 2);
         assert_eq!(
-            whole.facts.iter().filter(|f| f.key == "hl7.message").count(),
+            whole
+                .facts
+                .iter()
+                .filter(|f| f.key == "hl7.message")
+                .count(),
             2,
             "one fact for the first, one counted fact for the repeats"
         );
