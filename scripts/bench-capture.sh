@@ -41,3 +41,25 @@ run "tshark -T fields (same facts)" tshark -n -r "$pcap" -d tcp.port==104,dicom 
   -d tcp.port==2575,hl7 -d tcp.port==6661,hl7 -T fields -e frame.number -e dhcp.option.hostname \
   -e dhcp.option.vendor_class_id -e http.user_agent -e http.server -e tls.handshake.extensions_server_name \
   -e lldp.tlv.system.name -e cdp.deviceid -e smb2.dialect -e dicom.assoc.item.type -e hl7.raw.segment
+
+# The DICOM/HL7-heavy mix (issue 3): half generated hospital (mostly DICOM), half HL7 over MLLP.
+half=$(( ${bytes} / 2 ))
+clin="$dir/clinical-$size.pcap"
+if [ ! -f "$clin" ]; then
+  $ward generate --seed 42 --size "$half" --out "$dir/hospital-half.pcap"
+  python3 scripts/gen-hl7-mix.py "$dir/hl7-half.pcap" "$half" 400
+  mergecap -F pcap -w "$clin" "$dir/hospital-half.pcap" "$dir/hl7-half.pcap"
+fi
+bytes=$(stat -c %s "$clin")
+cat "$clin" > /dev/null
+echo
+echo "file: $clin ($bytes bytes)"
+echo
+echo "| run | seconds (best of 3) | Gbit/s | peak RSS MiB |"
+echo "|---|---|---|---|"
+run "record walk (floor)" $ward analyze --walk-only "$clin"
+run "ward analyze, 1 worker" $ward analyze -j 1 --no-progress --format json "$clin"
+run "ward analyze, 2 workers" $ward analyze -j 2 --no-progress --format json "$clin"
+run "tshark -q -z conv,tcp" tshark -n -r "$clin" -q -z conv,tcp
+run "tshark -T fields (DICOM, HL7)" tshark -n -r "$clin" -d tcp.port==104,dicom -d tcp.port==11112,dicom \
+  -d tcp.port==2575,hl7 -T fields -e frame.number -e dicom.assoc.item.type -e hl7.raw.segment

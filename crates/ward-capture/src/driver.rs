@@ -5,7 +5,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use crate::decode::flow_hash_input;
+use std::sync::Arc;
+
+use crate::decode::flow_hash;
 use crate::error::CaptureError;
 use crate::events::{FlowSink, PacketCtx};
 use crate::flow::{Engine, EngineStats};
@@ -254,25 +256,63 @@ where
     Ok((sinks, stats))
 }
 
+/// Where a batched packet's bytes are.
+const IN_BATCH_DATA: u32 = u32::MAX;
+
 #[derive(Clone, Copy)]
 struct BatchPkt {
-    off: u32,
+    /// Index into `Batch::maps`, or [`IN_BATCH_DATA`] for bytes copied into `Batch::data`.
+    src: u32,
     len: u32,
+    off: usize,
     linktype: u32,
     ctx: PacketCtx,
 }
 
-/// Packets copied out of the reader for one worker; recycled through a return channel.
+/// Packets for one worker; recycled through a return channel. Packets of memory-mapped
+/// files are not copied: the batch holds the shared mapping and their offsets in it (the
+/// worker decodes them in place). Only streamed (gzip) input is copied into `data`.
 #[derive(Default)]
 struct Batch {
+    maps: Vec<Arc<memmap2::Mmap>>,
     data: Vec<u8>,
     pkts: Vec<BatchPkt>,
 }
 
-const BATCH_BYTES: usize = 256 << 10;
-const BATCH_PKTS: usize = 1024;
+impl Batch {
+    fn bytes(&self, p: &BatchPkt) -> Option<&[u8]> {
+        let buf: &[u8] = if p.src == IN_BATCH_DATA {
+            &self.data
+        } else {
+            self.maps.get(p.src as usize)?
+        };
+        buf.get(p.off..p.off + p.len as usize)
+    }
+
+    fn clear(&mut self) {
+        self.maps.clear();
+        self.data.clear();
+        self.pkts.clear();
+    }
+}
+
+/// Packets per batch: large enough that channel traffic is negligible, small enough that
+/// a worker never waits long for its first batch.
+const BATCH_PKTS: usize = 2048;
+/// Copied bytes per batch (streamed input only).
+const BATCH_BYTES: usize = 1 << 20;
 /// Batches in flight per worker (bounds memory and keeps the reader ahead).
 const QUEUE_DEPTH: usize = 8;
+
+/// The worker a packet belongs to: by the symmetric hash of its VLAN and address pair,
+/// so that both directions and every fragment of a flow meet in one worker. Non-IP
+/// frames (ARP, LLDP ...) go to worker 0.
+pub(crate) fn worker_of(linktype: u32, data: &[u8], workers: usize) -> usize {
+    match flow_hash(linktype, data) {
+        Some(h) => ((u128::from(h) * workers as u128) >> 64) as usize,
+        None => 0,
+    }
+}
 
 fn run_parallel<S, F>(
     src: &mut MergedSource,
@@ -285,7 +325,6 @@ where
     S: FlowSink + Send,
     F: Fn(usize) -> S + Sync,
 {
-    let hasher = ahash::RandomState::with_seeds(7, 11, 13, 17);
     std::thread::scope(|scope| {
         let mut txs: Vec<SyncSender<Batch>> = Vec::with_capacity(workers);
         let (ret_tx, ret_rx) = std::sync::mpsc::channel::<Batch>();
@@ -298,13 +337,11 @@ where
                 let mut engine = Engine::new(cfg, w, workers, make_sink(w));
                 while let Ok(mut batch) = rx.recv() {
                     for p in &batch.pkts {
-                        let s = p.off as usize;
-                        if let Some(d) = batch.data.get(s..s + p.len as usize) {
+                        if let Some(d) = batch.bytes(p) {
                             engine.process(p.linktype, d, p.ctx);
                         }
                     }
-                    batch.data.clear();
-                    batch.pkts.clear();
+                    batch.clear();
                     // The reader may be gone at the end; losing a spare batch is fine.
                     let _ = ret.send(batch);
                 }
@@ -320,27 +357,44 @@ where
         while let Some(i) = src.next_file(prev) {
             prev = Some(i);
             let Some(p) = src.current(i) else { continue };
-            let w = match flow_hash_input(p.linktype, p.data) {
-                Some((vlan, a, b)) => {
-                    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-                    (hasher.hash_one((vlan, lo, hi)) % workers as u64) as usize
-                }
-                None => 0,
-            };
+            let w = worker_of(p.linktype, p.data, workers);
             let b = &mut open[w];
-            b.pkts.push(BatchPkt {
-                off: b.data.len() as u32,
-                len: p.data.len() as u32,
-                linktype: p.linktype,
-                ctx: PacketCtx {
-                    file: i as u32,
-                    packet: p.number,
-                    ts: p.ts,
-                },
-            });
-            b.data.extend_from_slice(p.data);
-            since += p.data.len() as u64 + 16;
-            if b.data.len() >= BATCH_BYTES || b.pkts.len() >= BATCH_PKTS {
+            let ctx = PacketCtx {
+                file: i as u32,
+                packet: p.number,
+                ts: p.ts,
+            };
+            let len = p.data.len() as u32;
+            since += u64::from(len) + 16;
+            match src.current_mapped(i) {
+                Some((map, off)) => {
+                    let idx = match b.maps.iter().rposition(|m| Arc::ptr_eq(m, map)) {
+                        Some(idx) => idx,
+                        None => {
+                            b.maps.push(Arc::clone(map));
+                            b.maps.len() - 1
+                        }
+                    };
+                    b.pkts.push(BatchPkt {
+                        src: idx as u32,
+                        len,
+                        off,
+                        linktype: p.linktype,
+                        ctx,
+                    });
+                }
+                None => {
+                    b.pkts.push(BatchPkt {
+                        src: IN_BATCH_DATA,
+                        len,
+                        off: b.data.len(),
+                        linktype: p.linktype,
+                        ctx,
+                    });
+                    b.data.extend_from_slice(p.data);
+                }
+            }
+            if b.pkts.len() >= BATCH_PKTS || b.data.len() >= BATCH_BYTES {
                 let fresh = ret_rx.try_recv().unwrap_or_default();
                 let full = std::mem::replace(b, fresh);
                 if txs[w].send(full).is_err() {

@@ -280,6 +280,14 @@ fn update_flow<S: FlowSink>(
     }
 }
 
+/// A flow's id: the capture file and packet number of the packet that opened it (a
+/// packet opens at most one flow). Independent of the worker that holds the flow, so
+/// output is the same for any number of workers; below 2^53 (exact in JSON numbers) for
+/// up to 131,072 files of up to 2^36 packets each.
+pub fn flow_id(ctx: &PacketCtx) -> u64 {
+    (u64::from(ctx.file) << 36) | (ctx.packet & ((1 << 36) - 1))
+}
+
 /// One worker's flow table, defragmenter and sink.
 pub struct Engine<S: FlowSink> {
     pub sink: S,
@@ -289,16 +297,15 @@ pub struct Engine<S: FlowSink> {
     now: Timestamp,
     next_sweep: u64,
     reasm_mem: usize,
-    worker: u64,
-    workers: u64,
-    next_seq: u64,
     pub stats: EngineStats,
 }
 
 impl<S: FlowSink> Engine<S> {
     /// An engine for worker `worker` of `workers`; limits in `cfg` are divided between
     /// workers so that their sum holds.
+    /// (`worker` is the engine's index, kept for callers; flow ids do not depend on it.)
     pub fn new(cfg: &CaptureConfig, worker: usize, workers: usize, sink: S) -> Self {
+        let _ = worker;
         let n = workers.max(1);
         let mut cfg = cfg.clone();
         cfg.max_flows = (cfg.max_flows / n).max(16);
@@ -313,9 +320,6 @@ impl<S: FlowSink> Engine<S> {
             now: Timestamp(0),
             next_sweep: 0,
             reasm_mem: 0,
-            worker: worker as u64,
-            workers: n as u64,
-            next_seq: 0,
             stats: EngineStats::default(),
         }
     }
@@ -382,24 +386,28 @@ impl<S: FlowSink> Engine<S> {
         }
     }
 
+    /// How long `flow` may stay idle before it ends (lingering closed flows: how long
+    /// they absorb trailing packets).
+    fn idle_limit(cfg: &CaptureConfig, flow: &Flow) -> u64 {
+        if flow.closed {
+            CLOSED_LINGER_US
+        } else if flow.meta.transport == Transport::Tcp {
+            cfg.tcp_timeout_secs.saturating_mul(1_000_000)
+        } else {
+            cfg.udp_timeout_secs.saturating_mul(1_000_000)
+        }
+    }
+
     /// Expire idle flows, lingering closed flows and stale fragments.
     fn sweep(&mut self) {
         let now = self.now.0;
-        let tcp_to = self.cfg.tcp_timeout_secs.saturating_mul(1_000_000);
-        let udp_to = self.cfg.udp_timeout_secs.saturating_mul(1_000_000);
+        let cfg = &self.cfg;
         let sink = &mut self.sink;
         let stats = &mut self.stats;
         let mut freed = 0;
         self.flows.retain(|_, f| {
             let idle = now.saturating_sub(f.last_ts.0);
-            let limit = if f.closed {
-                CLOSED_LINGER_US
-            } else if f.meta.transport == Transport::Tcp {
-                tcp_to
-            } else {
-                udp_to
-            };
-            if idle <= limit {
+            if idle <= Self::idle_limit(cfg, f) {
                 return true;
             }
             freed += end_flow(f, FlowEnd::IdleTimeout, sink, stats);
@@ -502,7 +510,21 @@ impl<S: FlowSink> Engine<S> {
 
         // Hot path: one lookup for a packet of an established flow.
         if let Some(flow) = self.flows.get_mut(&key) {
-            if !flow.closed {
+            // Idle expiry is decided here, per packet, with the same rule as the periodic
+            // sweep: whether a flow is split never depends on when a sweep happened to run
+            // (which depends on the packets a worker sees), so the output is the same for
+            // any number of workers.
+            if ctx.ts.0.saturating_sub(flow.last_ts.0) > Self::idle_limit(&self.cfg, flow) {
+                if let Some(mut old) = self.flows.remove(&key) {
+                    let freed = end_flow(
+                        &mut old,
+                        FlowEnd::IdleTimeout,
+                        &mut self.sink,
+                        &mut self.stats,
+                    );
+                    self.reasm_mem = self.reasm_mem.saturating_sub(freed);
+                }
+            } else if !flow.closed {
                 let c = Ctx {
                     cfg: &self.cfg,
                     reasm_mem: &mut self.reasm_mem,
@@ -511,8 +533,7 @@ impl<S: FlowSink> Engine<S> {
                     self.relieve_memory();
                 }
                 return;
-            }
-            if pure_syn {
+            } else if pure_syn {
                 // Port reuse: a new connection replaces the lingering entry.
                 if let Some(mut old) = self.flows.remove(&key) {
                     end_flow(&mut old, FlowEnd::Closed, &mut self.sink, &mut self.stats);
@@ -585,8 +606,7 @@ impl<S: FlowSink> Engine<S> {
             PROTO_ICMPV6 => Transport::Icmpv6,
             n => Transport::Other(n),
         };
-        let id = self.next_seq * self.workers + self.worker + 1;
-        self.next_seq += 1;
+        let id = flow_id(&ctx);
         Flow {
             meta: FlowMeta {
                 id,

@@ -13,14 +13,24 @@
 //!
 //! Threading: with one worker everything runs on the caller's thread. With N, the
 //! caller's thread reads and merges the files and hashes each packet by (VLAN, address
-//! pair), symmetrically, so both directions and every fragment of a flow reach the same
-//! worker; packets travel in batches of up to 1024 packets / 256 KiB, recycled through a
+//! pair) from its headers only ([`decode::flow_hash`], checked against the full decoder),
+//! symmetrically, so both directions and every fragment of a flow reach the same worker;
+//! packets of memory-mapped files travel as offsets into the shared mapping (no copy),
+//! streamed (gzip) input as copies, in batches of up to 2048 packets, recycled through a
 //! return channel; each worker owns an [`Engine`] (flow table, defragmenter, sink).
 //!
-//! Memory is bounded whatever the input size: plain files are memory-mapped and the pages
-//! behind the read position are released every 32 MiB; gzip input is streamed through a
-//! 256 KiB buffer; the flow table, the out-of-order TCP buffers and the IP fragment store
-//! are capped by [`CaptureConfig`] (the caps are divided between workers).
+//! Output does not depend on the number of workers: flow ids are derived from the packet
+//! that opened the flow (file, packet number), idle expiry is decided per flow from its
+//! own packet times (not by when a worker's periodic sweep ran), and the dissection
+//! engine keeps the earliest evidence by a total order. This holds as long as no
+//! per-worker limit is hit (evictions, memory-pressure gaps: the caps are divided between
+//! workers, so those may differ; `CaptureStats` counts them).
+//!
+//! Memory is bounded whatever the input size: plain files are memory-mapped, their page
+//! tables filled ahead of the reader in 8 MiB steps (`MADV_POPULATE_READ`) and released
+//! 32 MiB behind it; gzip input is streamed through a 256 KiB buffer; the flow table, the
+//! out-of-order TCP buffers and the IP fragment store are capped by [`CaptureConfig`]
+//! (the caps are divided between workers).
 //!
 //! It never transmits: files are read through `pcap-parser`; live capture (feature
 //! `live`) opens libpcap handles in receive-only mode and the crate contains no send call.

@@ -67,7 +67,8 @@ pub struct Engine {
     facts: Facts,
     observations: AHashMap<ObsKey, Observation>,
     security: AHashMap<SecKey, SecurityObservation>,
-    edges: AHashMap<EdgeKey, ConnectionEdge>,
+    /// Each edge with the first evidence of the flow its protocol was taken from.
+    edges: AHashMap<EdgeKey, (ConnectionEdge, Option<Evidence>)>,
     flow_count: u64,
     unclassified: u64,
 }
@@ -113,7 +114,7 @@ impl Engine {
         let mut out = DissectOutput {
             observations: self.observations.into_values().collect(),
             security: self.security.into_values().collect(),
-            edges: self.edges.into_values().collect(),
+            edges: self.edges.into_values().map(|(e, _)| e).collect(),
             flows: self.flow_count,
             unclassified_flows: self.unclassified,
         };
@@ -225,10 +226,21 @@ impl Engine {
             flow: Some(meta.id),
         };
         for f in self.facts.facts.drain(..) {
-            record_observation(&mut self.observations, addr(f.side), f.key, f.value, ev);
+            let at = f.last_seen.map_or(ev, |ts| Evidence {
+                ts: ts.min(ev.ts),
+                ..ev
+            });
+            record_observation(
+                &mut self.observations,
+                addr(f.side),
+                f.key,
+                f.value,
+                f.count,
+                at,
+            );
         }
         for f in self.facts.about.drain(..) {
-            record_observation(&mut self.observations, f.subject, f.key, f.value, ev);
+            record_observation(&mut self.observations, f.subject, f.key, f.value, 1, ev);
         }
         for s in self.facts.security.drain(..) {
             let (subject, peer) = match s.side {
@@ -256,18 +268,29 @@ impl Engine {
     }
 }
 
+/// Whether evidence `a` comes before `b` (time, then file, packet and flow). Aggregates
+/// keep the earliest evidence by this total order, so the result does not depend on the
+/// order in which workers saw or merged things.
+fn earlier(a: &Evidence, b: &Evidence) -> bool {
+    (a.ts, a.file, a.packet, a.flow) < (b.ts, b.file, b.packet, b.flow)
+}
+
 fn record_observation(
     map: &mut AHashMap<ObsKey, Observation>,
     subject: EndpointAddr,
     key: &'static str,
     value: String,
+    count: u64,
     ev: Evidence,
 ) {
     let k = (subject, key, value);
     if let Some(o) = map.get_mut(&k) {
-        o.count += 1;
+        o.count += count;
         o.first_seen = o.first_seen.min(ev.ts);
         o.last_seen = o.last_seen.max(ev.ts);
+        if earlier(&ev, &o.evidence) {
+            o.evidence = ev;
+        }
     } else {
         let value = k.2.clone();
         map.insert(
@@ -278,7 +301,7 @@ fn record_observation(
                 value,
                 first_seen: ev.ts,
                 last_seen: ev.ts,
-                count: 1,
+                count,
                 evidence: ev,
             },
         );
@@ -299,6 +322,9 @@ fn record_security(
         o.count += 1;
         o.first_seen = o.first_seen.min(ev.ts);
         o.last_seen = o.last_seen.max(ev.ts);
+        if earlier(&ev, &o.evidence) {
+            o.evidence = ev;
+        }
     } else {
         let detail = k.3.clone();
         map.insert(
@@ -437,20 +463,23 @@ impl FlowSink for Engine {
         let bytes_s = record.bytes_to_server;
         let bytes_c = record.bytes_to_client;
         let packets = record.packets_to_server + record.packets_to_client;
-        let edge = self.edges.entry(key).or_insert_with(|| ConnectionEdge {
-            client: meta.client,
-            server: meta.server,
-            transport: meta.transport,
-            server_port: meta.server_port,
-            vlan: meta.vlan,
-            protocol: None,
-            bytes_to_server: 0,
-            bytes_to_client: 0,
-            packets: 0,
-            sessions: 0,
-            first_seen: meta.first_ts,
-            last_seen: record.last_ts,
-            evidence: first,
+        let (edge, proto_ev) = self.edges.entry(key).or_insert_with(|| {
+            let edge = ConnectionEdge {
+                client: meta.client,
+                server: meta.server,
+                transport: meta.transport,
+                server_port: meta.server_port,
+                vlan: meta.vlan,
+                protocol: None,
+                bytes_to_server: 0,
+                bytes_to_client: 0,
+                packets: 0,
+                sessions: 0,
+                first_seen: meta.first_ts,
+                last_seen: record.last_ts,
+                evidence: first,
+            };
+            (edge, None)
         });
         edge.bytes_to_server += bytes_s;
         edge.bytes_to_client += bytes_c;
@@ -458,9 +487,14 @@ impl FlowSink for Engine {
         edge.sessions += 1;
         edge.first_seen = edge.first_seen.min(meta.first_ts);
         edge.last_seen = edge.last_seen.max(record.last_ts);
-        if edge.protocol.is_none() {
-            if let Some(p) = protocols.first() {
+        if earlier(&first, &edge.evidence) {
+            edge.evidence = first;
+        }
+        // The protocol of the earliest classified flow (whatever order flows ended in).
+        if let Some(p) = protocols.first() {
+            if proto_ev.is_none_or(|e| earlier(&first, &e)) {
                 edge.protocol = Some((*p).to_string());
+                *proto_ev = Some(first);
             }
         }
     }
@@ -483,10 +517,10 @@ impl FlowSink for Engine {
             }
         }
         for f in self.facts.facts.drain(..) {
-            record_observation(&mut self.observations, subject, f.key, f.value, ev);
+            record_observation(&mut self.observations, subject, f.key, f.value, f.count, ev);
         }
         for f in self.facts.about.drain(..) {
-            record_observation(&mut self.observations, f.subject, f.key, f.value, ev);
+            record_observation(&mut self.observations, f.subject, f.key, f.value, 1, ev);
         }
         for s in self.facts.security.drain(..) {
             record_security(
@@ -521,6 +555,7 @@ impl FlowSink for Engine {
             subject,
             "arp.ip",
             arp.sender_ip.to_string(),
+            1,
             ev,
         );
     }
@@ -535,8 +570,8 @@ impl DissectOutput {
             match obs.get_mut(&k) {
                 Some(e) => {
                     e.count += o.count;
-                    if o.first_seen < e.first_seen {
-                        e.first_seen = o.first_seen;
+                    e.first_seen = e.first_seen.min(o.first_seen);
+                    if earlier(&o.evidence, &e.evidence) {
                         e.evidence = o.evidence;
                     }
                     e.last_seen = e.last_seen.max(o.last_seen);
@@ -553,8 +588,8 @@ impl DissectOutput {
             match sec.get_mut(&k) {
                 Some(e) => {
                     e.count += s.count;
-                    if s.first_seen < e.first_seen {
-                        e.first_seen = s.first_seen;
+                    e.first_seen = e.first_seen.min(s.first_seen);
+                    if earlier(&s.evidence, &e.evidence) {
                         e.evidence = s.evidence;
                     }
                     e.last_seen = e.last_seen.max(s.last_seen);
@@ -576,8 +611,15 @@ impl DissectOutput {
                     x.sessions += e.sessions;
                     x.first_seen = x.first_seen.min(e.first_seen);
                     x.last_seen = x.last_seen.max(e.last_seen);
-                    if x.protocol.is_none() {
+                    // (An edge's flows share its address pair, so they all ran in one
+                    // worker; this merge only meets edges of different engines.)
+                    if e.protocol.is_some()
+                        && (x.protocol.is_none() || earlier(&e.evidence, &x.evidence))
+                    {
                         x.protocol = e.protocol;
+                    }
+                    if earlier(&e.evidence, &x.evidence) {
+                        x.evidence = e.evidence;
                     }
                 }
                 None => {

@@ -1,7 +1,7 @@
 //! The contract between the engine and a protocol dissector.
 
 use ward_capture::{Direction, FlowMeta, L2Frame, L2Kind, PacketCtx};
-use ward_model::{EndpointAddr, SecurityKind, Severity, Transport};
+use ward_model::{EndpointAddr, SecurityKind, Severity, Timestamp, Transport};
 
 /// What a dissector thinks of the first bytes it was shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,11 @@ pub struct PendingFact {
     pub side: Side,
     pub key: &'static str,
     pub value: String,
+    /// How many times the fact was seen (at least 1; see [`Facts::fact_count`]).
+    pub count: u64,
+    /// For counted facts: when the last of them was seen, if earlier than the packet the
+    /// engine attributes the fact to.
+    pub last_seen: Option<Timestamp>,
 }
 
 /// A fact about an endpoint named by the dissector rather than by the flow's sides
@@ -82,12 +87,33 @@ impl Facts {
     /// Records a fact about `side`. The value is trimmed, control characters are replaced
     /// and it is cut to [`MAX_FACT_LEN`]; empty values are dropped.
     pub fn fact(&mut self, side: Side, key: &'static str, value: impl AsRef<str>) {
+        self.fact_count(side, key, value, 1, None);
+    }
+
+    /// Records a fact seen `count` times (0 records nothing). For dissectors that count
+    /// repeats of one value themselves (one fact per message on a busy interface), so
+    /// that the engine aggregates once per run instead of once per message; the
+    /// observation's count is the same as with `count` calls of [`Facts::fact`].
+    /// `last_seen`: when the last of them was seen (default: the current packet).
+    pub fn fact_count(
+        &mut self,
+        side: Side,
+        key: &'static str,
+        value: impl AsRef<str>,
+        count: u64,
+        last_seen: Option<Timestamp>,
+    ) {
+        if count == 0 {
+            return;
+        }
         let v = clean_value(value.as_ref());
         if !v.is_empty() {
             self.facts.push(PendingFact {
                 side,
                 key,
                 value: v,
+                count,
+                last_seen,
             });
         }
     }

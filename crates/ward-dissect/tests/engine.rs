@@ -196,3 +196,49 @@ fn held_probe_prefix_is_dropped_at_a_gap() {
         "bytes after a gap must not be joined to the held prefix"
     );
 }
+
+/// HL7 reports one fact per message; repeats of a message type are counted by the
+/// dissector and aggregated once per run, with the same count, first and last seen and
+/// evidence as one aggregation per message would give.
+#[test]
+fn repeated_hl7_messages_keep_count_times_and_evidence() {
+    let oru = b"\x0bMSH|^~\\&|LAB|H|EHR|H|1||ORU^R01|1|P|2.5\rPID|1\rOBX|1\r\x1c\r";
+    let adt = b"\x0bMSH|^~\\&|LAB|H|EHR|H|1||ADT^A08|9|P|2.5\rPID|1\r\x1c\r";
+    let ack = b"\x0bMSH|^~\\&|EHR|H|LAB|H|1||ACK^R01|2|P|2.5\rMSA|AA|1\r\x1c\r";
+    // Packets 2..: ORU x3, ACK x3, ADT, ORU x2, then two more ACKs.
+    let chunks: Vec<(Direction, &[u8])> = vec![
+        (Direction::ToServer, oru),
+        (Direction::ToServer, oru),
+        (Direction::ToServer, oru),
+        (Direction::ToClient, ack),
+        (Direction::ToClient, ack),
+        (Direction::ToClient, ack),
+        (Direction::ToServer, adt),
+        (Direction::ToServer, oru),
+        (Direction::ToServer, oru),
+        (Direction::ToClient, ack),
+        (Direction::ToClient, ack),
+    ];
+    let m = meta(7, Transport::Tcp, 40000, 2575);
+    let t0 = m.first_ts.0;
+    let out = run(m, &chunks);
+    let obs = |key: &str, value: &str| {
+        out.observations
+            .iter()
+            .find(|o| o.key == key && o.value == value)
+            .unwrap_or_else(|| panic!("{key}={value} missing: {:#?}", out.observations))
+    };
+    let o = obs("hl7.message", "ORU^R01");
+    assert_eq!(o.count, 5);
+    assert_eq!(o.first_seen, Timestamp(t0 + 2), "first ORU is packet 2");
+    assert_eq!(o.last_seen, Timestamp(t0 + 10), "last ORU is packet 10");
+    assert_eq!(o.evidence.packet, 2);
+    let a = obs("hl7.message", "ACK^R01");
+    assert_eq!(
+        (a.count, a.first_seen, a.last_seen),
+        (5, Timestamp(t0 + 5), Timestamp(t0 + 12))
+    );
+    let c = obs("hl7.ack", "AA");
+    assert_eq!((c.count, c.last_seen), (5, Timestamp(t0 + 12)));
+    assert_eq!(obs("hl7.message", "ADT^A08").count, 1);
+}

@@ -971,6 +971,7 @@ mod tests {
                     },
                 ],
             },
+            ..IdentifyOptions::default()
         };
         let inv = identify_with(&o, &[], &e, &rules_with_oui(), &options);
         let ct = inv.device(&id).unwrap();

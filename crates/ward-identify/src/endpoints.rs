@@ -95,6 +95,31 @@ pub enum BindingSource {
     Arp,
     /// Leased through DHCP.
     DhcpLease,
+    /// Requested by the client in DHCP (option 50), e.g. when rebooting into a lease
+    /// whose ACK is relayed elsewhere.
+    DhcpRequest,
+}
+
+impl BindingSource {
+    /// The host claimed the address itself (ARP, DHCP), as opposed to merely being seen
+    /// using it.
+    pub fn is_claim(self) -> bool {
+        !matches!(self, BindingSource::Traffic)
+    }
+}
+
+/// An IP <-> MAC binding learnt in an earlier analysis (an earlier capture window, or the
+/// store), given to [`EndpointMap::build_with_known`] so that a host that the current
+/// window only sees through a router (by IP, behind the router's MAC) still resolves to
+/// its MAC-keyed endpoint and keeps its device id. Known bindings resolve addresses; they
+/// never create endpoints by themselves. Get them from [`crate::Inventory::known_bindings`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct KnownBinding {
+    pub ip: IpAddr,
+    pub mac: MacAddr,
+    pub sources: Vec<BindingSource>,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
 }
 
 /// One IP address of an endpoint, with the time span and the ways it was learnt.
@@ -209,6 +234,7 @@ fn bindings(observations: &[Observation]) -> Vec<(IpAddr, Binding)> {
             let source = match o.key.as_str() {
                 "arp.ip" => BindingSource::Arp,
                 "dhcp.lease_ip" => BindingSource::DhcpLease,
+                "dhcp.requested_ip" => BindingSource::DhcpRequest,
                 _ => return None,
             };
             let mac = o.subject.mac.filter(|m| m.is_unicast_host())?;
@@ -251,6 +277,20 @@ impl EndpointMap {
         edges: &[ConnectionEdge],
         config: &EndpointConfig,
     ) -> Self {
+        Self::build_with_known(observations, security, edges, config, &[])
+    }
+
+    /// [`build`](Self::build), also resolving addresses through bindings learnt earlier:
+    /// ARP/DHCP claims join this analysis' claims, addresses a host was seen using join
+    /// the traffic bindings, each at its own time. This analysis' own evidence decides
+    /// which MACs are routers.
+    pub fn build_with_known(
+        observations: &[Observation],
+        security: &[SecurityObservation],
+        edges: &[ConnectionEdge],
+        config: &EndpointConfig,
+        known: &[KnownBinding],
+    ) -> Self {
         let mut binds = bindings(observations);
         let mut claims: BTreeMap<MacAddr, BTreeSet<IpAddr>> = BTreeMap::new();
         for (ip, b) in &binds {
@@ -270,6 +310,28 @@ impl EndpointMap {
             match list.iter_mut().find(|x| x.mac == b.mac) {
                 Some(x) => x.span.widen(b.span.first, b.span.last),
                 None => list.push(*b),
+            }
+        }
+        let known_span = |k: &KnownBinding| Span {
+            first: k.first_seen,
+            last: k.last_seen,
+        };
+        for k in known
+            .iter()
+            .filter(|k| k.mac.is_unicast_host() && !is_group_ip(&k.ip))
+        {
+            let Some(source) = k.sources.iter().copied().find(|s| s.is_claim()) else {
+                continue;
+            };
+            owned.insert((k.mac, k.ip));
+            let list = bound.entry(k.ip).or_default();
+            match list.iter_mut().find(|x| x.mac == k.mac) {
+                Some(x) => x.span.widen(k.first_seen, k.last_seen),
+                None => list.push(Binding {
+                    mac: k.mac,
+                    span: known_span(k),
+                    source,
+                }),
             }
         }
         for list in bound.values_mut() {
@@ -315,6 +377,20 @@ impl EndpointMap {
                 None => list.push(Binding {
                     mac,
                     span: Span { first, last },
+                    source: BindingSource::Traffic,
+                }),
+            }
+        }
+        for k in known {
+            if !k.mac.is_unicast_host() || is_group_ip(&k.ip) || routers.contains(&k.mac) {
+                continue;
+            }
+            let list = seen.entry(k.ip).or_default();
+            match list.iter_mut().find(|x| x.mac == k.mac) {
+                Some(x) => x.span.widen(k.first_seen, k.last_seen),
+                None => list.push(Binding {
+                    mac: k.mac,
+                    span: known_span(k),
                     source: BindingSource::Traffic,
                 }),
             }
@@ -897,6 +973,156 @@ pub(crate) mod tests {
             map.resolve(&addr(None, Some("10.3.0.7")), Timestamp(7)),
             Resolved::Endpoint(EndpointKey::Ip(ip("10.3.0.7")))
         );
+    }
+
+    /// A host leased its address on its own segment in one window; in the next window it
+    /// is only seen through the router. With the earlier window's bindings it stays one
+    /// MAC-keyed endpoint; without them it is an IP-keyed one (the duplicate device).
+    #[test]
+    fn known_bindings_resolve_a_routed_host_to_its_mac_endpoint() {
+        const PUMP: &str = "00:1a:01:2b:51:f8";
+        let router_claims = [
+            obs(addr(Some(GW), None), "arp.ip", "10.40.0.1", 0, 5),
+            obs(addr(Some(GW), None), "arp.ip", "10.50.0.1", 0, 5),
+        ];
+        let mut w1_obs = router_claims.to_vec();
+        w1_obs.push(obs(
+            addr(Some(PUMP), None),
+            "dhcp.lease_ip",
+            "10.40.0.15",
+            10,
+            10,
+        ));
+        let srv = addr(Some("00:50:56:fa:7e:39"), Some("10.50.0.17"));
+        // Window 1: the pump on its own segment; the server sees remote sites via GW.
+        let mut w1_edges = vec![edge(
+            addr(Some(PUMP), Some("10.40.0.15")),
+            addr(Some(GW), Some("10.50.0.17")),
+            443,
+            Some("tls"),
+            20,
+        )];
+        for i in 1..=5 {
+            w1_edges.push(edge(
+                addr(Some(GW), Some(&format!("10.130.0.{i}"))),
+                srv,
+                2575,
+                Some("hl7"),
+                30 + i,
+            ));
+        }
+        let cfg = EndpointConfig::default();
+        let w1 = EndpointMap::build(&w1_obs, &[], &w1_edges, &cfg);
+        assert!(w1.is_router(&mac(GW)));
+        let pump = EndpointKey::Mac(mac(PUMP));
+        assert!(w1.get(&pump).is_some());
+        let known: Vec<KnownBinding> = w1
+            .endpoints()
+            .iter()
+            .filter_map(|e| Some((e, e.mac?)))
+            .flat_map(|(e, m)| {
+                e.ips.iter().map(move |b| KnownBinding {
+                    ip: b.ip,
+                    mac: m,
+                    sources: b.sources.clone(),
+                    first_seen: b.first_seen,
+                    last_seen: b.last_seen,
+                })
+            })
+            .collect();
+
+        // Window 2: the pump only behind the router (the SPAN sees the server's leg).
+        let mut w2_edges = vec![edge(
+            addr(Some(GW), Some("10.40.0.15")),
+            srv,
+            443,
+            Some("tls"),
+            1000,
+        )];
+        for i in 1..=5 {
+            w2_edges.push(edge(
+                addr(Some(GW), Some(&format!("10.130.0.{i}"))),
+                srv,
+                2575,
+                Some("hl7"),
+                1000 + i,
+            ));
+        }
+        let alone = EndpointMap::build(&[], &[], &w2_edges, &cfg);
+        assert!(alone.is_router(&mac(GW)));
+        assert!(
+            alone.get(&EndpointKey::Ip(ip("10.40.0.15"))).is_some(),
+            "without earlier bindings the routed pump is an IP-keyed endpoint"
+        );
+
+        let with = EndpointMap::build_with_known(&[], &[], &w2_edges, &cfg, &known);
+        assert!(with.get(&EndpointKey::Ip(ip("10.40.0.15"))).is_none());
+        let p = with.get(&pump).expect("the pump keeps its MAC endpoint");
+        assert_eq!(
+            p.ips.iter().map(|b| b.ip).collect::<Vec<_>>(),
+            vec![ip("10.40.0.15")]
+        );
+        // The remote hosts never bound to a MAC stay IP-keyed; the router keeps only the
+        // addresses it claimed; the server is unchanged.
+        for i in 1..=5 {
+            let k = EndpointKey::Ip(ip(&format!("10.130.0.{i}")));
+            assert_eq!(
+                with.get(&k).map(|e| e.via_routers.clone()),
+                Some(vec![mac(GW)])
+            );
+        }
+        assert!(with.is_router(&mac(GW)));
+        let gw_ips: Vec<IpAddr> = with
+            .get(&EndpointKey::Mac(mac(GW)))
+            .map(|e| e.ips.iter().map(|b| b.ip).collect())
+            .unwrap_or_default();
+        assert!(gw_ips
+            .iter()
+            .all(|i| *i == ip("10.40.0.1") || *i == ip("10.50.0.1")));
+        // Known bindings resolve; they do not bring back endpoints this window never saw.
+        assert_eq!(with.endpoints().len(), alone.endpoints().len());
+        // A later lease of the same address to another MAC wins from its time on.
+        const NEW: &str = "00:12:21:85:c6:87";
+        let w3_obs = vec![obs(
+            addr(Some(NEW), None),
+            "dhcp.lease_ip",
+            "10.40.0.15",
+            5000,
+            5000,
+        )];
+        let later = EndpointMap::build_with_known(&w3_obs, &[], &w2_edges, &cfg, &known);
+        assert_eq!(
+            later.resolve(&addr(Some(GW), Some("10.40.0.15")), Timestamp(1000)),
+            Resolved::Endpoint(pump)
+        );
+        assert_eq!(
+            later.resolve(&addr(Some(GW), Some("10.40.0.15")), Timestamp(6000)),
+            Resolved::Endpoint(EndpointKey::Mac(mac(NEW)))
+        );
+    }
+
+    #[test]
+    fn a_dhcp_request_binds_its_requested_address() {
+        let h = "00:09:fb:4d:3b:a9";
+        let obs = vec![obs(
+            addr(Some(h), None),
+            "dhcp.requested_ip",
+            "10.0.0.77",
+            5,
+            5,
+        )];
+        let edges = vec![edge(
+            addr(None, Some("10.0.0.77")),
+            addr(None, Some("10.0.0.9")),
+            2575,
+            Some("hl7"),
+            10,
+        )];
+        let map = EndpointMap::build(&obs, &[], &edges, &EndpointConfig::default());
+        let e = map.get(&EndpointKey::Mac(mac(h))).unwrap();
+        assert_eq!(e.ips[0].ip, ip("10.0.0.77"));
+        assert!(e.ips[0].sources.contains(&BindingSource::DhcpRequest));
+        assert!(map.get(&EndpointKey::Ip(ip("10.0.0.77"))).is_none());
     }
 
     #[test]

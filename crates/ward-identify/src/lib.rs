@@ -47,7 +47,8 @@ pub use devices::{
     DeviceSecurity, IdBasis, ManualOverride,
 };
 pub use endpoints::{
-    Connection, Endpoint, EndpointConfig, EndpointKey, EndpointMap, IpBinding, Peer, Scope,
+    BindingSource, Connection, Endpoint, EndpointConfig, EndpointKey, EndpointMap, IpBinding,
+    KnownBinding, Peer, Scope,
 };
 pub use oui::{OuiError, OuiRegistry, DEFAULT_IEEE_DATA_DIR};
 pub use rules::{RuleError, Rules};
@@ -116,6 +117,10 @@ impl Rules {
 pub struct IdentifyOptions {
     pub endpoints: EndpointConfig,
     pub devices: DeviceOptions,
+    /// IP <-> MAC bindings from earlier analyses of the same site (see [`KnownBinding`]):
+    /// with them, a host seen only through a router in this analysis keeps the MAC-keyed
+    /// device (and id) it had where it was seen on its own segment.
+    pub known_bindings: Vec<KnownBinding>,
 }
 
 /// The result of identification.
@@ -136,6 +141,32 @@ impl Inventory {
             .binary_search_by(|d| d.id.as_str().cmp(id))
             .ok()
             .and_then(|i| self.devices.get(i))
+    }
+
+    /// The IP <-> MAC bindings this analysis established, to carry into the next analysis
+    /// of the same site ([`IdentifyOptions::known_bindings`]): every address of a host's
+    /// MAC-keyed endpoint, and the addresses a router's MAC claimed itself (ARP, DHCP).
+    /// Sorted; one entry per (IP, MAC).
+    pub fn known_bindings(&self) -> Vec<KnownBinding> {
+        let mut out: Vec<KnownBinding> = self
+            .endpoints
+            .iter()
+            .filter_map(|e| Some((e, e.mac?)))
+            .flat_map(|(e, mac)| {
+                e.ips
+                    .iter()
+                    .filter(move |b| !e.is_router || b.sources.iter().any(|s| s.is_claim()))
+                    .map(move |b| KnownBinding {
+                        ip: b.ip,
+                        mac,
+                        sources: b.sources.clone(),
+                        first_seen: b.first_seen,
+                        last_seen: b.last_seen,
+                    })
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// The device an endpoint belongs to.
@@ -170,7 +201,13 @@ pub fn identify_with(
     rules: &Rules,
     options: &IdentifyOptions,
 ) -> Inventory {
-    let map = EndpointMap::build(observations, security, edges, &options.endpoints);
+    let map = EndpointMap::build_with_known(
+        observations,
+        security,
+        edges,
+        &options.endpoints,
+        &options.known_bindings,
+    );
     let devices =
         devices::build_devices(observations, security, edges, &map, rules, &options.devices);
     let device_by_endpoint: BTreeMap<String, String> = devices

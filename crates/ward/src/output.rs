@@ -51,18 +51,14 @@ impl Report {
         out: DissectOutput,
         stats: CaptureStats,
         elapsed: Duration,
-        extra_rules: Option<&Path>,
+        rules: &ward_identify::Rules,
+        oui_warning: Option<ward_identify::OuiError>,
     ) -> Result<Report> {
-        let (rules, oui_warning) = ward_identify::Rules::standard_lenient(
-            Path::new(ward_identify::DEFAULT_IEEE_DATA_DIR),
-            extra_rules,
-        )
-        .context("loading fingerprint rules")?;
         if let Some(w) = oui_warning {
             tracing::warn!("MAC vendors unavailable: {w}");
         }
         let inventory =
-            ward_identify::identify(&out.observations, &out.security, &out.edges, &rules);
+            ward_identify::identify(&out.observations, &out.security, &out.edges, rules);
         let input = InputSummary {
             files: stats
                 .files

@@ -29,7 +29,7 @@
 use crate::framework::{Dissector, Facts, FlowCtx, FlowParser, Probe, Side};
 use memchr::{memchr, memchr3};
 use ward_capture::{Direction, FlowMeta};
-use ward_model::{is_internet_address, SecurityKind, Severity, Transport};
+use ward_model::{is_internet_address, SecurityKind, Severity, Timestamp, Transport};
 
 /// MLLP start block.
 pub const MLLP_START: u8 = 0x0B;
@@ -404,7 +404,53 @@ struct Emitted {
     batch: bool,
 }
 
+/// A run of messages repeating one fact value (the same message type, the same ACK
+/// code): the first is reported at once, with its own evidence; the repeats are counted
+/// and reported as one counted fact when the run ends (another value, a gap, the flow's
+/// end). One fact per message, without one aggregation per message.
+#[derive(Default)]
+struct Run {
+    value: Vec<u8>,
+    repeats: u64,
+    /// When the last repeat was seen (its observation's `last_seen`).
+    last: Option<Timestamp>,
+    active: bool,
+}
+
+impl Run {
+    fn note(
+        &mut self,
+        out: &mut Facts,
+        side: Side,
+        key: &'static str,
+        value: &[u8],
+        ts: Option<Timestamp>,
+    ) {
+        if self.active && self.value == value {
+            self.repeats += 1;
+            self.last = ts;
+            return;
+        }
+        self.flush(out, side, key);
+        self.value.clear();
+        self.value.extend_from_slice(value);
+        self.active = true;
+        out.fact_bytes(side, key, value);
+    }
+
+    fn flush(&mut self, out: &mut Facts, side: Side, key: &'static str) {
+        if self.repeats > 0 {
+            let v = String::from_utf8_lossy(&self.value);
+            out.fact_count(side, key, v, self.repeats, self.last);
+            self.repeats = 0;
+        }
+    }
+}
+
 struct Hl7Stream {
+    /// Message types (`hl7.message`) and ACK codes (`hl7.ack`) of this direction.
+    messages: Run,
+    acks: Run,
     framing: Framing,
     in_frame: bool,
     /// Bounded prefix of the current segment.
@@ -421,6 +467,8 @@ struct Hl7Stream {
 impl Hl7Stream {
     fn new() -> Self {
         Hl7Stream {
+            messages: Run::default(),
+            acks: Run::default(),
             framing: Framing::Unknown,
             in_frame: false,
             seg: Vec::with_capacity(256),
@@ -430,6 +478,12 @@ impl Hl7Stream {
             in_batch: false,
             field_sep: b'|',
         }
+    }
+
+    /// Reports the repeats counted so far (at a gap and at the flow's end).
+    fn flush_runs(&mut self, out: &mut Facts, side: Side) {
+        self.messages.flush(out, side, "hl7.message");
+        self.acks.flush(out, side, "hl7.ack");
     }
 
     /// How many bytes of the current segment are worth keeping, given its id.
@@ -600,7 +654,7 @@ impl Hl7Parser {
             match &id {
                 b"MSH" => {
                     self.finish_message(ctx, dir, side, out);
-                    self.on_msh(dir, side, &seg, out);
+                    self.on_msh(dir, side, &seg, ctx.map(|c| c.pkt.ts), out);
                 }
                 b"FHS" | b"BHS" => {
                     self.finish_message(ctx, dir, side, out);
@@ -616,7 +670,8 @@ impl Hl7Parser {
                     if s.msg.active {
                         if let Some(code) = nth_field(&seg, s.field_sep, 1) {
                             if !code.is_empty() && code.len() <= 4 {
-                                out.fact_bytes(side, "hl7.ack", code);
+                                s.acks
+                                    .note(out, side, "hl7.ack", code, ctx.map(|c| c.pkt.ts));
                             }
                         }
                     }
@@ -636,7 +691,14 @@ impl Hl7Parser {
         s.seg = seg;
     }
 
-    fn on_msh(&mut self, dir: Direction, side: Side, seg: &[u8], out: &mut Facts) {
+    fn on_msh(
+        &mut self,
+        dir: Direction,
+        side: Side,
+        seg: &[u8],
+        ts: Option<Timestamp>,
+        out: &mut Facts,
+    ) {
         let i = idx(dir);
         let msh = match parse_msh(seg, 0) {
             Ok(m) => m,
@@ -671,46 +733,47 @@ impl Hl7Parser {
             };
             out.fact(side, "hl7.framing", f);
         }
+        // Every field from the one split above: no rescan of the MSH per field.
         let e = &mut s.emitted;
         on_change(
             out,
             side,
             "hl7.sending_application",
             &mut e.sending_application,
-            msh.sending_application(),
+            Some(f[3]),
         );
         on_change(
             out,
             side,
             "hl7.sending_facility",
             &mut e.sending_facility,
-            msh.sending_facility(),
+            Some(f[4]),
         );
         on_change(
             out,
             peer,
             "hl7.receiving_application",
             &mut e.receiving_application,
-            msh.receiving_application(),
+            Some(f[5]),
         );
         on_change(
             out,
             peer,
             "hl7.receiving_facility",
             &mut e.receiving_facility,
-            msh.receiving_facility(),
+            Some(f[6]),
         );
-        on_change(out, side, "hl7.version", &mut e.version, msh.version());
+        on_change(out, side, "hl7.version", &mut e.version, Some(f[12]));
         on_change(
             out,
             side,
             "hl7.processing_id",
             &mut e.processing_id,
-            msh.processing_id(),
+            Some(f[11]),
         );
-        let mt = msh.message_type().unwrap_or_default();
+        let mt = f[9];
         // One fact per message: its observation count is the message count.
-        out.fact_bytes(side, "hl7.message", mt);
+        s.messages.note(out, side, "hl7.message", mt, ts);
         if !is_ack {
             s.msg.msg_type.push_str(&String::from_utf8_lossy(mt));
             if !self.roles_emitted {
@@ -790,6 +853,7 @@ impl FlowParser for Hl7Parser {
         let side = Side::sender(dir);
         self.finish_message(Some(ctx), dir, side, out);
         let s = &mut self.streams[idx(dir)];
+        s.flush_runs(out, side);
         s.seg.clear();
         s.seg_seen = 0;
         if s.framing == Framing::Mllp {
@@ -810,6 +874,7 @@ impl FlowParser for Hl7Parser {
                 self.finish_segment(Some(ctx), dir, side, out);
             }
             self.finish_message(Some(ctx), dir, side, out);
+            self.streams[idx(dir)].flush_runs(out, side);
         }
     }
 }
@@ -851,6 +916,15 @@ mod tests {
         ));
     }
 
+    /// Messages reported, counted facts included.
+    fn message_count(f: &Facts) -> u64 {
+        f.facts
+            .iter()
+            .filter(|x| x.key == "hl7.message")
+            .map(|x| x.count)
+            .sum()
+    }
+
     #[test]
     fn stream_split_everywhere_gives_same_facts() {
         let mut framed = vec![MLLP_START];
@@ -862,17 +936,25 @@ mod tests {
         let mut whole = Facts::default();
         let mut p = Hl7Parser::new();
         p.feed(None, Direction::ToServer, &framed, &mut whole);
-        let count = whole
-            .facts
-            .iter()
-            .filter(|f| f.key == "hl7.message")
-            .count();
-        assert_eq!(count, 2);
+        // The first message is a fact at once; the repeat is counted until the run ends.
+        assert_eq!(message_count(&whole), 1);
+        p.streams[0].flush_runs(&mut whole, Side::Client);
+        assert_eq!(message_count(&whole), 2);
+        assert_eq!(
+            whole
+                .facts
+                .iter()
+                .filter(|f| f.key == "hl7.message")
+                .count(),
+            2,
+            "one fact for the first, one counted fact for the repeats"
+        );
         for cut in 1..framed.len() {
             let mut f = Facts::default();
             let mut p = Hl7Parser::new();
             p.feed(None, Direction::ToServer, &framed[..cut], &mut f);
             p.feed(None, Direction::ToServer, &framed[cut..], &mut f);
+            p.streams[0].flush_runs(&mut f, Side::Client);
             assert_eq!(f.facts, whole.facts, "cut at {cut}");
         }
         assert!(!format!("{whole:?}").contains("EVERYMAN"));
@@ -886,8 +968,8 @@ mod tests {
         for c in batch.chunks(3) {
             p.feed(None, Direction::ToServer, c, &mut f);
         }
-        let msgs = f.facts.iter().filter(|x| x.key == "hl7.message").count();
-        assert_eq!(msgs, 2, "two messages in one batch frame");
+        p.streams[0].flush_runs(&mut f, Side::Client);
+        assert_eq!(message_count(&f), 2, "two messages in one batch frame");
         assert!(f.facts.iter().any(|x| x.key == "hl7.batch"));
         let segs: Vec<_> = f
             .facts

@@ -55,6 +55,15 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         println!("{packets} packets, {bytes} bytes");
         return Ok(ExitCode::SUCCESS);
     }
+    // The fingerprint rules and the IEEE registry (about 9 MB of text) load on a thread of
+    // their own while the capture is analysed, instead of after it on the critical path.
+    let user_rules = args.rules.clone();
+    let rules_loader = std::thread::spawn(move || {
+        ward_identify::Rules::standard_lenient(
+            std::path::Path::new(ward_identify::DEFAULT_IEEE_DATA_DIR),
+            user_rules.as_deref(),
+        )
+    });
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -76,7 +85,11 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
             eprintln!("ward: warning: {}: {w}", f.path.display());
         }
     }
-    let report = output::Report::build(dissected, stats, elapsed, args.rules.as_deref())?;
+    let (rules, oui_warning) = rules_loader
+        .join()
+        .map_err(|_| anyhow::anyhow!("loading fingerprint rules: the loader thread panicked"))?
+        .context("loading fingerprint rules")?;
+    let report = output::Report::build(dissected, stats, elapsed, &rules, oui_warning)?;
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
     output::write(&report, args.format, &mut lock).context("writing to standard output")?;
