@@ -38,11 +38,19 @@ mod findings;
 mod ingest;
 mod intel;
 mod jobs;
+mod listing;
+mod sessions;
+mod tokens;
 mod types;
+mod users;
 
 pub use audit::{audit_hash, AuditEntry, AuditProblem, AuditReport, GENESIS_HASH};
 pub use error::StoreError;
+pub use listing::{FindingQuery, StoredConnection};
+pub use sessions::Session;
+pub use tokens::ApiToken;
 pub use types::*;
+pub use users::{NewUser, RoleGrant, User};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
