@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod jobs;
 pub mod rbac;
 pub mod state;
 pub mod ui;

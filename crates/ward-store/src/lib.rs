@@ -42,6 +42,7 @@ mod types;
 
 pub use audit::{audit_hash, AuditEntry, AuditProblem, AuditReport, GENESIS_HASH};
 pub use error::StoreError;
+pub use ingest::SensorBatch;
 pub use types::*;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

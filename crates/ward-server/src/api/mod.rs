@@ -3,6 +3,11 @@
 use crate::state::AppState;
 use axum::Router;
 
+pub mod ingest;
+pub mod jobs;
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(ingest::router())
+        .merge(jobs::router())
 }
