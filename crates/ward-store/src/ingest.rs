@@ -34,16 +34,18 @@ pub struct SensorBatch {
 }
 
 impl SensorBatch {
-    /// The content id of a batch: SHA-256 over the sensor, the site and the canonical JSON
-    /// of the batch. Capturing the same input again yields the same ids, so re-shipping
-    /// (a sensor restarted over the same files) never duplicates data.
-    pub fn content_id(sensor: &str, site: &str, batch: &Batch) -> String {
+    /// The content id of a batch: SHA-256 over the sensor, the site, the part number
+    /// (which batch of one capture run) and the JSON of the batch. Capturing the same input
+    /// again yields the same ids, so re-shipping (a sensor restarted over the same files)
+    /// never duplicates data.
+    pub fn content_id(sensor: &str, site: &str, part: u64, batch: &Batch) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(sensor.as_bytes());
         h.update([0]);
         h.update(site.as_bytes());
         h.update([0]);
+        h.update(part.to_be_bytes());
         // Serialising the model types cannot fail (no maps with non-string keys).
         h.update(serde_json::to_vec(batch).unwrap_or_default());
         hex::encode(h.finalize())
