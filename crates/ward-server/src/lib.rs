@@ -15,6 +15,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod jobs;
 pub mod rbac;
 pub mod serve;
 pub mod state;

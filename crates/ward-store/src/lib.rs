@@ -49,6 +49,7 @@ pub use error::StoreError;
 pub use listing::{FindingQuery, StoredConnection};
 pub use sessions::Session;
 pub use tokens::ApiToken;
+pub use ingest::SensorBatch;
 pub use types::*;
 pub use users::{NewUser, RoleGrant, User};
 

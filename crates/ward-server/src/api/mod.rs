@@ -9,6 +9,8 @@ pub mod audit;
 pub mod captures;
 pub mod devices;
 pub mod export;
+pub mod ingest;
+pub mod jobs;
 pub mod findings;
 pub mod intel;
 pub mod session;
@@ -36,6 +38,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(export::router())
+        // TODO(server): annotate ingest and jobs with #[utoipa::path] and use routes!().
+        .merge(OpenApiRouter::from(ingest::router()))
+        .merge(OpenApiRouter::from(jobs::router()))
 }
 
 /// The routes under `/api/v1`.

@@ -1,0 +1,27 @@
+//! Job status: `GET /api/v1/jobs`.
+
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/jobs", get(list_jobs))
+}
+
+/// Every scheduled job with its state, lease holder, attempts and last error.
+async fn list_jobs(State(state): State<AppState>) -> Response {
+    match state.store.jobs().await {
+        Ok(jobs) => Json(serde_json::json!({ "jobs": jobs })).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "listing jobs");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "error": "store unavailable" })),
+            )
+                .into_response()
+        }
+    }
+}
