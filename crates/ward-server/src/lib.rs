@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod oidc;
 pub mod rbac;
 pub mod state;
 pub mod ui;
@@ -29,6 +30,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health))
         .nest("/api/v1", api::router())
         .merge(ui::router())
+        .merge(oidc::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             rbac::authorize,

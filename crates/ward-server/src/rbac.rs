@@ -26,7 +26,11 @@ pub enum Permission {
 }
 
 /// (method, route pattern as given to axum, permission).
-pub static ROUTES: &[(&str, &str, Permission)] = &[("GET", "/health", Permission::Public)];
+pub static ROUTES: &[(&str, &str, Permission)] = &[
+    ("GET", "/health", Permission::Public),
+    ("GET", "/auth/oidc/login", Permission::Public),
+    ("GET", "/auth/oidc/callback", Permission::Public),
+];
 
 /// The one authorization layer every request passes.
 pub async fn authorize(State(_state): State<AppState>, req: Request, next: Next) -> Response {

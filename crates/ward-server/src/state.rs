@@ -13,6 +13,8 @@ pub struct ServerConfig {
     pub tls: bool,
     /// The hospital's time zone, e.g. `Europe/London`, for times shown in the UI.
     pub time_zone: String,
+    /// OpenID Connect single sign-on (`None`: off). See [`crate::oidc::OidcConfig`].
+    pub oidc: Option<crate::oidc::OidcConfig>,
 }
 
 impl Default for ServerConfig {
@@ -21,6 +23,7 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("ward-data"),
             tls: false,
             time_zone: "UTC".into(),
+            oidc: None,
         }
     }
 }
