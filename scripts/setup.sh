@@ -22,3 +22,15 @@ fi
 # The CycloneDX VEX export test validates against the official JSON schema with Python's
 # jsonschema (no offline Rust validator for draft-07 with $refs was available).
 python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema
+
+# The OIDC single sign-on test (crates/ward-server/tests/oidc.rs) runs a real OpenID Provider,
+# the npm package oidc-provider, under Node.js (20 or later), pinned by its package-lock.json.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || {
+  echo "setup: installing nodejs npm"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+}
+(cd crates/ward-server/tests/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)

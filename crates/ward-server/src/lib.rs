@@ -16,6 +16,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod jobs;
+pub mod oidc;
 pub mod rbac;
 pub mod serve;
 pub mod state;
@@ -41,6 +42,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .nest("/api/v1", api::router())
         .merge(ui::router())
+        .merge(oidc::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             rbac::authorize,

@@ -27,6 +27,8 @@ pub struct ServerConfig {
     pub source_throttle_window_secs: u64,
     /// Largest accepted upload (captures, intel), in bytes.
     pub max_upload_bytes: usize,
+    /// OpenID Connect single sign-on (`None`: off). See [`crate::oidc::OidcConfig`].
+    pub oidc: Option<crate::oidc::OidcConfig>,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +43,7 @@ impl Default for ServerConfig {
             source_throttle_max: 20,
             source_throttle_window_secs: 300,
             max_upload_bytes: 512 * 1024 * 1024,
+            oidc: None,
         }
     }
 }
