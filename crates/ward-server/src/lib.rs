@@ -14,6 +14,7 @@
 pub mod api;
 pub mod auth;
 pub mod rbac;
+pub mod report;
 pub mod state;
 pub mod ui;
 

@@ -39,10 +39,16 @@ mod ingest;
 mod intel;
 mod jobs;
 mod types;
+mod dashboard;
+mod plans;
+mod reviews;
 
 pub use audit::{audit_hash, AuditEntry, AuditProblem, AuditReport, GENESIS_HASH};
 pub use error::StoreError;
 pub use types::*;
+pub use dashboard::*;
+pub use plans::{BoardAction, PlanAction, ACTION_STATUSES};
+pub use reviews::{Review, ReviewDue, ReviewInput};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
