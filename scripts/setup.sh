@@ -6,6 +6,9 @@ set -euo pipefail
 need=()
 dpkg -s libpcap-dev >/dev/null 2>&1 || need+=(libpcap-dev)   # live capture (feature `live`)
 dpkg -s ieee-data >/dev/null 2>&1 || need+=(ieee-data)       # IEEE OUI registry (MA-L/M/S)
+dpkg -s poppler-utils >/dev/null 2>&1 || need+=(poppler-utils) # PDF report test (pdftoppm, pdftotext)
+dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)           # browser end-to-end tests
+dpkg -s chromium-driver >/dev/null 2>&1 || need+=(chromium-driver) # WebDriver for chromium
 if [ "${WARD_BENCH_TOOLS:-0}" = 1 ]; then
   command -v tshark >/dev/null 2>&1 || need+=(tshark)        # benchmark peer only
 fi

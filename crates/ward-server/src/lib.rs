@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod oidc;
 pub mod rbac;
 pub mod serve;
+pub mod report;
 pub mod state;
 pub mod ui;
 

@@ -43,6 +43,9 @@ mod sessions;
 mod tokens;
 mod types;
 mod users;
+mod dashboard;
+mod plans;
+mod reviews;
 
 pub use audit::{audit_hash, AuditEntry, AuditProblem, AuditReport, GENESIS_HASH};
 pub use error::StoreError;
@@ -52,6 +55,9 @@ pub use tokens::ApiToken;
 pub use ingest::SensorBatch;
 pub use types::*;
 pub use users::{NewUser, RoleGrant, User};
+pub use dashboard::*;
+pub use plans::{BoardAction, PlanAction, ACTION_STATUSES};
+pub use reviews::{Review, ReviewDue, ReviewInput};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{

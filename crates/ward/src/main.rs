@@ -35,6 +35,8 @@ enum Command {
     Assess(cmd::assess::AssessArgs),
     /// Vulnerability intelligence: import, show, validate; CVSS scoring.
     Intel(cmd::intel::IntelArgs),
+    /// Posture report (NHS six steps, IMDRF model pages) as printable HTML or PDF.
+    Report(cmd::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => cmd::generate::run(a),
         Command::Assess(a) => cmd::assess::run(a),
         Command::Intel(a) => cmd::intel::run(a),
+        Command::Report(a) => cmd::report::run(a),
     };
     match result {
         Ok(code) => code,

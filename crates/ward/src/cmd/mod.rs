@@ -4,4 +4,5 @@ pub mod assess;
 pub mod demo;
 pub mod generate;
 pub mod intel;
+pub mod report;
 pub mod sensor;
