@@ -129,7 +129,7 @@ pub fn to_store_document(
             publisher = v.author.clone().unwrap_or_default();
             version = v.version.clone().unwrap_or_default();
             for s in &v.statements {
-                let status = serde_json::to_value(s.status)
+                let status = serde_json::to_value(&s.status)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default();

@@ -68,11 +68,11 @@ fn me_of(u: &CurrentUser) -> Me {
               (status = 429, description = "Too many failures from this address")))]
 async fn login(
     State(state): State<AppState>,
-    connect: Option<ConnectInfo<SocketAddr>>,
+    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
-    let source = connect.map(|c| c.0.ip().to_string());
+    let source = connect.map(|c| c.0 .0.ip().to_string());
     let user = auth::login(&state, &req.username, &req.password, source.clone()).await?;
     // Rotation: whatever session the browser had is ended, and a fresh id issued.
     if let Some(old) = auth::session_cookie_value(&headers) {
