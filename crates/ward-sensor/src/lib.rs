@@ -31,8 +31,21 @@ pub fn batches(
     sensor: &str,
     site: &str,
     files: &[String],
+    out: DissectOutput,
+    rows: usize,
+) -> Vec<SensorBatch> {
+    batches_at(sensor, site, files, out, rows, 0)
+}
+
+/// Like [`batches`], numbering the parts from `first_part` (a live sensor gives each
+/// capture window its own range, e.g. the window's start time, so ids never repeat).
+pub fn batches_at(
+    sensor: &str,
+    site: &str,
+    files: &[String],
     mut out: DissectOutput,
     rows: usize,
+    first_part: u64,
 ) -> Vec<SensorBatch> {
     let rows = rows.max(1);
     out.sort();
@@ -50,7 +63,7 @@ pub fn batches(
                 ..Default::default()
             },
         );
-        let part = result.len() as u64;
+        let part = first_part.saturating_add(result.len() as u64);
         result.push(SensorBatch {
             batch_id: SensorBatch::content_id(sensor, site, part, &batch),
             sensor: sensor.to_string(),
@@ -127,54 +140,101 @@ pub enum SensorError {
     Capture(String),
 }
 
-/// Spools `batches` (waiting for room while a shipper thread delivers) and ships until
-/// the spool is empty or `stop` is set. Batches left from an earlier run are delivered
-/// first, in order.
+/// A running shipper beside a producer: batches [`Pipeline::push`]ed are spooled durably
+/// (waiting for room while the spool is full) and delivered in order by a shipper thread.
+/// Batches left in the spool by an earlier run are delivered first.
+pub struct Pipeline {
+    spool: Arc<Spool>,
+    stop: Arc<AtomicBool>,
+    finish: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Result<ShipStats, ShipError>>>,
+    spooled: u64,
+}
+
+impl Pipeline {
+    /// Opens the spool and starts the shipper thread. Setting `stop` ends shipping early
+    /// (what is not delivered stays spooled for the next run).
+    pub fn start(config: &SensorConfig, stop: &Arc<AtomicBool>) -> Result<Pipeline, SensorError> {
+        let spool = Arc::new(Spool::open(&config.spool_dir, config.spool_max)?);
+        let finish = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let spool = Arc::clone(&spool);
+            let stop = Arc::clone(stop);
+            let finish = Arc::clone(&finish);
+            let mut shipper = Shipper::new(&config.server, &config.token);
+            shipper.backoff = config.backoff.clone();
+            std::thread::Builder::new()
+                .name("ward-shipper".into())
+                .spawn(move || {
+                    let r = shipper.run(&spool, &stop, &finish);
+                    if r.is_err() {
+                        // Unblock a producer waiting for room.
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    r
+                })
+                .map_err(|e| SensorError::Capture(format!("starting the shipper thread: {e}")))?
+        };
+        Ok(Pipeline {
+            spool,
+            stop: Arc::clone(stop),
+            finish,
+            thread: Some(thread),
+            spooled: 0,
+        })
+    }
+
+    /// Spools one batch (durably, before returning), waiting for room while the spool is
+    /// full; fails when `stop` was set while waiting.
+    pub fn push(&mut self, mut batch: SensorBatch) -> Result<(), SensorError> {
+        let stop = Arc::clone(&self.stop);
+        let keep = move || !stop.load(Ordering::SeqCst);
+        self.spool.push_wait(&mut batch, None, &keep)?;
+        self.spooled += 1;
+        Ok(())
+    }
+
+    /// The spool.
+    pub fn spool(&self) -> &Spool {
+        &self.spool
+    }
+
+    /// No more batches: waits until the shipper delivered everything (or `stop` is set).
+    pub fn finish(mut self) -> Result<RunReport, SensorError> {
+        self.finish.store(true, Ordering::SeqCst);
+        let shipped = match self.thread.take() {
+            Some(t) => t
+                .join()
+                .map_err(|_| SensorError::Capture("shipper thread panicked".into()))?,
+            None => Ok(ShipStats::default()),
+        };
+        Ok(RunReport {
+            spooled: self.spooled,
+            shipped: shipped?,
+            waiting: self.spool.len(),
+        })
+    }
+}
+
+/// Spools `batches` and ships until the spool is empty or `stop` is set. Batches left from
+/// an earlier run are delivered first, in order.
 pub fn ship_batches(
     config: &SensorConfig,
     batches: Vec<SensorBatch>,
     stop: &Arc<AtomicBool>,
 ) -> Result<RunReport, SensorError> {
-    let spool = Arc::new(Spool::open(&config.spool_dir, config.spool_max)?);
-    let finish = Arc::new(AtomicBool::new(false));
-    let shipper_thread = {
-        let spool = Arc::clone(&spool);
-        let stop = Arc::clone(stop);
-        let finish = Arc::clone(&finish);
-        let mut shipper = Shipper::new(&config.server, &config.token);
-        shipper.backoff = config.backoff.clone();
-        std::thread::spawn(move || {
-            let r = shipper.run(&spool, &stop, &finish);
-            if r.is_err() {
-                // Unblock a producer waiting for room.
-                stop.store(true, Ordering::SeqCst);
-            }
-            r
-        })
-    };
-    let mut report = RunReport::default();
-    let mut produced: Result<(), SensorError> = Ok(());
-    for mut b in batches {
-        let keep = || !stop.load(Ordering::SeqCst);
-        match spool.push_wait(&mut b, None, &keep) {
-            Ok(_) => report.spooled += 1,
-            Err(e) => {
-                produced = Err(e.into());
-                break;
-            }
+    let mut pipeline = Pipeline::start(config, stop)?;
+    let mut produced = Ok(());
+    for b in batches {
+        if let Err(e) = pipeline.push(b) {
+            produced = Err(e);
+            stop.store(true, Ordering::SeqCst);
+            break;
         }
     }
-    if produced.is_err() {
-        stop.store(true, Ordering::SeqCst);
-    }
-    finish.store(true, Ordering::SeqCst);
-    let shipped = shipper_thread
-        .join()
-        .map_err(|_| SensorError::Capture("shipper thread panicked".into()))?;
+    let report = pipeline.finish();
     produced?;
-    report.shipped = shipped?;
-    report.waiting = spool.len();
-    Ok(report)
+    report
 }
 
 /// `ward sensor -r FILES --server URL`: dissects the capture files and ships the result.

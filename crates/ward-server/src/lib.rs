@@ -18,7 +18,7 @@ pub mod error;
 pub mod jobs;
 pub mod oidc;
 pub mod rbac;
-// TODO(server): pub mod serve; (listening, TLS, bootstrap, graceful shutdown)
+pub mod serve;
 pub mod report;
 pub mod state;
 pub mod ui;

@@ -277,6 +277,9 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     // Audit log: read and verify only; no route changes it.
     ("GET", "/api/v1/audit", Permission::ReadAudit),
     ("GET", "/api/v1/audit/verify", Permission::ReadAudit),
+    // Sensor ingest and jobs (owner: sensor)
+    ("POST", "/api/v1/ingest/batches", Permission::Ingest),
+    ("GET", "/api/v1/jobs", Permission::ReadJobs),
     // OpenID Connect single sign-on.
     ("GET", "/auth/oidc/login", Permission::Public),
     ("GET", "/auth/oidc/callback", Permission::Public),

@@ -13,8 +13,9 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use ward_store::{Actor, IngestOutcome, SensorBatch, StoreError};
@@ -24,14 +25,14 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// Largest decompressed batch: a gzip body is inflated at most to this size.
 pub const MAX_BATCH_BYTES: u64 = 256 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ingest/batches", post(post_batch))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_batch))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 /// The answer to an ingested batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IngestAnswer {
     pub batch_id: String,
     /// `inserted` (committed now) or `duplicate` (committed before; nothing changed).
@@ -94,6 +95,15 @@ pub fn decode_batch(headers: &HeaderMap, body: &[u8]) -> Result<SensorBatch, Str
     Ok(batch)
 }
 
+/// Ingests one sensor batch (a `SensorBatch` as JSON, optionally gzip-compressed). Answers
+/// only after the batch committed; a batch id seen before is answered `duplicate`.
+#[utoipa::path(post, path = "/ingest/batches", tag = "ingest",
+    request_body(content = Vec<u8>, content_type = "application/json",
+        description = "One SensorBatch as JSON (Content-Encoding: gzip allowed)"),
+    responses((status = 200, description = "Committed now or before", body = IngestAnswer),
+              (status = 400, description = "Not a batch"),
+              (status = 403, description = "Not allowed to ingest for this site"),
+              (status = 503, description = "Store unavailable; retry the same batch")))]
 async fn post_batch(
     State(state): State<AppState>,
     user: Option<Extension<CurrentUser>>,

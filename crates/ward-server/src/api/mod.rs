@@ -38,9 +38,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(export::router())
-        // TODO(server): annotate ingest and jobs with #[utoipa::path] and use routes!().
-        .merge(OpenApiRouter::from(ingest::router()))
-        .merge(OpenApiRouter::from(jobs::router()))
+        .merge(ingest::router())
+        .merge(jobs::router())
 }
 
 /// The routes under `/api/v1`.

@@ -6,3 +6,4 @@ pub mod generate;
 pub mod intel;
 pub mod report;
 pub mod sensor;
+pub mod serve;
