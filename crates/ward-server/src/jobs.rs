@@ -171,7 +171,15 @@ impl Scheduler {
     /// Claims and runs due jobs one after the other until none is due; returns what ran.
     pub async fn run_due(&self) -> Result<Vec<RunOutcome>, StoreError> {
         let mut out = Vec::new();
-        while let Some(lease) = self
+        while let Some(o) = self.run_once().await? {
+            out.push(o);
+        }
+        Ok(out)
+    }
+
+    /// Claims and runs at most one due job.
+    pub async fn run_once(&self) -> Result<Option<RunOutcome>, StoreError> {
+        match self
             .store
             .claim_job(
                 &self.owner,
@@ -180,9 +188,9 @@ impl Scheduler {
             )
             .await?
         {
-            out.push(self.run_claimed(lease).await?);
+            Some(lease) => Ok(Some(self.run_claimed(lease).await?)),
+            None => Ok(None),
         }
-        Ok(out)
     }
 
     /// Runs one claimed job, renewing its lease, and releases it.
