@@ -9,6 +9,7 @@ dpkg -s ieee-data >/dev/null 2>&1 || need+=(ieee-data)       # IEEE OUI registry
 dpkg -s poppler-utils >/dev/null 2>&1 || need+=(poppler-utils) # PDF report test (pdftoppm, pdftotext)
 dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)           # browser end-to-end tests
 dpkg -s chromium-driver >/dev/null 2>&1 || need+=(chromium-driver) # WebDriver for chromium
+command -v openssl >/dev/null 2>&1 || need+=(openssl)           # TLS test certificate (ward-server tests/serve.rs)
 if [ "${WARD_BENCH_TOOLS:-0}" = 1 ]; then
   command -v tshark >/dev/null 2>&1 || need+=(tshark)        # benchmark peer only
 fi
