@@ -263,3 +263,79 @@ async fn standard_jobs_run_and_survive_a_restart() {
     assert_eq!(again.attempts, 1);
     store.close().await;
 }
+
+fn device(id: &str, last_seen: i64) -> ward_store::DeviceRecord {
+    ward_store::DeviceRecord {
+        id: id.into(),
+        site: "main".into(),
+        name: id.into(),
+        inferred: Default::default(),
+        macs: vec![],
+        ips: vec![],
+        is_router: false,
+        first_seen: last_seen - 1000,
+        last_seen,
+        detail: serde_json::json!({ "id": id }),
+    }
+}
+
+/// What the standard jobs do: devices unseen for N days become stale (the others not),
+/// an expired risk acceptance reopens its finding, and the rematch job records the
+/// fingerprint of its inputs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standard_jobs_mark_stale_devices_and_expire_risk_acceptances() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open_data_dir(dir.path()).await.expect("store");
+    let actor = ward_store::Actor::new("test", None);
+    let now = ward_store::now_micros();
+    let day = 86_400_000_000i64;
+    store
+        .upsert_devices(&[device("old", now - 40 * day), device("recent", now - day)], &actor)
+        .await
+        .expect("devices");
+    store
+        .upsert_findings(
+            &[ward_store::NewFinding {
+                id: "f1".into(),
+                device_id: "recent".into(),
+                vulnerability: "CVE-2024-0001".into(),
+                document: None,
+                confidence: 0.9,
+                explanation: serde_json::json!({}),
+            }],
+            &actor,
+        )
+        .await
+        .expect("finding");
+    store
+        .set_finding_status(
+            "f1",
+            ward_store::FindingStatus::RiskAccepted,
+            "compensating control",
+            Some(ward_store::now_micros() + 300_000),
+            &actor,
+        )
+        .await
+        .expect("accept risk");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let s = Scheduler::new(
+        store.clone(),
+        "one",
+        JobConfig {
+            stale_after_days: 30,
+            ..config()
+        },
+    );
+    s.schedule_standard().await.expect("schedule");
+    let ran = s.run_due().await.expect("run");
+    assert_eq!(ran.len(), 4, "{ran:?}");
+    let old = store.device("old").await.expect("device").expect("exists");
+    let recent = store.device("recent").await.expect("device").expect("exists");
+    assert!(old.summary.stale, "a device unseen for 40 days is stale");
+    assert!(!recent.summary.stale, "a device seen yesterday is not");
+    let f = store.finding("f1").await.expect("finding").expect("exists");
+    assert_eq!(f.status, ward_store::FindingStatus::Open, "the expired risk acceptance reopened the finding");
+    let rematch = store.jobs().await.expect("jobs");
+    assert!(rematch.iter().all(|j| j.last_error.is_none()), "{rematch:?}");
+    store.close().await;
+}

@@ -7,7 +7,7 @@
 //! The seed of the kill points is printed; `WARD_CRASH_SEED=N` repeats a run.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -86,21 +86,39 @@ fn start(data: &Path) -> (Child, String, Duration) {
         .spawn()
         .expect("spawn ward serve");
     let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        match lines.next() {
-            Some(Ok(l)) => {
+    let stderr = child.stderr.take().expect("stderr");
+    // Keep draining stderr so a chatty server never blocks on a full pipe.
+    let errors = Arc::new(Mutex::new(String::new()));
+    {
+        let errors = Arc::clone(&errors);
+        std::thread::spawn(move || {
+            for l in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut e = errors.lock().expect("lock");
+                if e.len() < 20_000 {
+                    e.push_str(&l);
+                    e.push('\n');
+                }
+            }
+        });
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if !sent {
                 if let Some(u) = l.strip_prefix("ward serve: listening on ") {
-                    break u.trim().to_string();
+                    let _ = tx.send(u.trim().to_string());
+                    sent = true;
                 }
             }
-            _ => {
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
-                panic!("ward serve did not start: {err}");
-            }
+        }
+    });
+    let url = match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(u) => u,
+        Err(_) => {
+            let _ = child.kill();
+            std::thread::sleep(Duration::from_millis(200));
+            panic!("ward serve did not start: {}", errors.lock().expect("lock"));
         }
     };
     (child, url, t0.elapsed())
