@@ -334,6 +334,9 @@ async fn spool_survives_server_outage_and_sensor_restart() {
     for d in [&data, &ref_dir.path().join("server")] {
         for e in std::fs::read_dir(d).expect("data dir") {
             let p = e.expect("entry").path();
+            if !p.is_file() {
+                continue;
+            }
             let bytes = std::fs::read(&p).expect("read store file");
             for canary in ["CANARY^PHI^TEST", "CANARY-123456"] {
                 assert!(

@@ -64,8 +64,12 @@ struct Probe {
     per_owner: Mutex<HashMap<String, usize>>,
 }
 
+type BoxedRun = std::pin::Pin<
+    Box<dyn std::future::Future<Output = ward_server::jobs::JobResult> + Send>,
+>;
+
 fn probe_handler(probe: Arc<Probe>, owner: String) -> ward_server::jobs::Handler {
-    Arc::new(move |_store, lease| {
+    Arc::new(move |_store: Store, lease: ward_store::JobLease| -> BoxedRun {
         let probe = Arc::clone(&probe);
         let owner = owner.clone();
         Box::pin(async move {
