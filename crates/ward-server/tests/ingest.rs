@@ -138,7 +138,7 @@ async fn snapshot(store: &Store) -> (u64, String) {
     let facts = store.site_facts("main").await.expect("site facts");
     (
         store.batch_count().await.expect("batch count"),
-        serde_json::to_string(&facts).expect("facts as JSON"),
+        format!("{facts:?}"),
     )
 }
 
