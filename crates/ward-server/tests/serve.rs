@@ -7,31 +7,55 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use ward_server::serve::{self, FileConfig, Overrides, ServeOptions, TlsFiles};
 
-/// A self-signed certificate for 127.0.0.1 (openssl must be installed: scripts/setup.sh).
-fn make_cert(dir: &Path) -> TlsFiles {
-    let cert = dir.join("cert.pem");
-    let key = dir.join("key.pem");
-    let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=ward-test"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
+fn openssl(args: &[&str], dir: &Path) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("the `openssl` command is required for the TLS test: {e}"));
     assert!(
-        status.status.success(),
-        "openssl failed: {}",
-        String::from_utf8_lossy(&status.stderr)
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    TlsFiles { cert, key }
+}
+
+/// A test CA and a server certificate for 127.0.0.1 signed by it (openssl must be
+/// installed: scripts/setup.sh). Returns the server's files and the CA certificate.
+fn make_cert(dir: &Path) -> (TlsFiles, std::path::PathBuf) {
+    openssl(
+        &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=ward-test-ca",
+          "-keyout", "ca.key", "-out", "ca.pem"],
+        dir,
+    );
+    openssl(
+        &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "key.pem",
+          "-out", "server.csr"],
+        dir,
+    );
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "basicConstraints=critical,CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write ext");
+    openssl(
+        &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+          "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "cert.pem"],
+        dir,
+    );
+    (
+        TlsFiles {
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        },
+        dir.join("ca.pem"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_tls_bootstraps_once_and_shuts_down_gracefully() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let tls = make_cert(dir.path());
+    let (tls, ca_file) = make_cert(dir.path());
     let mut opts = ServeOptions::new("127.0.0.1:0", dir.path().join("data"));
     opts.tls = Some(tls.clone());
     opts.config.tls = true;
@@ -56,7 +80,7 @@ async fn serves_tls_bootstraps_once_and_shuts_down_gracefully() {
         let _ = rx.await;
     }));
 
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(&tls.cert).expect("cert")).expect("pem");
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca_file).expect("ca")).expect("pem");
     let client = reqwest::Client::builder()
         .add_root_certificate(ca)
         .build()
