@@ -262,12 +262,6 @@ pub fn run_files(
                 .unwrap_or_default()
         })
         .collect();
-    let batches = batches(
-        &config.sensor,
-        &config.site,
-        &names,
-        out,
-        config.batch_rows,
-    );
+    let batches = batches(&config.sensor, &config.site, &names, out, config.batch_rows);
     ship_batches(config, batches, stop)
 }

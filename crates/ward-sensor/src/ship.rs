@@ -86,10 +86,7 @@ impl Shipper {
             .into();
         Shipper {
             agent,
-            url: format!(
-                "{}/api/v1/ingest/batches",
-                server.trim_end_matches('/')
-            ),
+            url: format!("{}/api/v1/ingest/batches", server.trim_end_matches('/')),
             token: token.to_string(),
             backoff: Backoff::default(),
         }
@@ -118,8 +115,9 @@ impl Shipper {
         let message: String = text.chars().take(300).collect();
         match status {
             200 => match serde_json::from_str::<Answer>(&text) {
-                Ok(a) if a.batch_id == batch_id
-                    && (a.outcome == "inserted" || a.outcome == "duplicate") =>
+                Ok(a)
+                    if a.batch_id == batch_id
+                        && (a.outcome == "inserted" || a.outcome == "duplicate") =>
                 {
                     Attempt::Acknowledged { outcome: a.outcome }
                 }

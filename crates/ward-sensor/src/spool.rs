@@ -349,11 +349,6 @@ pub fn decode(body: &[u8]) -> Result<SensorBatch, String> {
     flate2::read::GzDecoder::new(body)
         .read_to_end(&mut json)
         .map_err(|e| format!("gzip: {e}"))?;
-    serde_json::from_slice(&json).map_err(|e| {
-        format!(
-            "JSON at line {}, column {}: {e}",
-            e.line(),
-            e.column()
-        )
-    })
+    serde_json::from_slice(&json)
+        .map_err(|e| format!("JSON at line {}, column {}: {e}", e.line(), e.column()))
 }

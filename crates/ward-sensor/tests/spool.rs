@@ -39,7 +39,10 @@ fn delivers_in_order_and_survives_a_restart() {
     let first = spool.oldest().expect("oldest").expect("one");
     assert_eq!(first.batch_id, ids[0]);
     spool.remove(first.seq).expect("remove");
-    assert_eq!(spool.oldest().expect("oldest").expect("one").batch_id, ids[1]);
+    assert_eq!(
+        spool.oldest().expect("oldest").expect("one").batch_id,
+        ids[1]
+    );
     for _ in 1..5 {
         let o = spool.oldest().expect("oldest").expect("one");
         spool.remove(o.seq).expect("remove");
@@ -73,11 +76,17 @@ fn is_bounded_and_says_so() {
     assert!(spool.bytes() <= 600);
     assert!(err.to_string().contains("full"), "{err}");
     // Too large for any spool of this size.
-    let err = spool.push(&mut batch(1000, 100_000)).expect_err("too large");
+    let err = spool
+        .push(&mut batch(1000, 100_000))
+        .expect_err("too large");
     assert!(matches!(err, SpoolError::TooLarge { .. }), "{err}");
     // push_wait gives up when asked to.
     let err = spool
-        .push_wait(&mut batch(1001, 200), Some(Duration::from_millis(100)), &|| true)
+        .push_wait(
+            &mut batch(1001, 200),
+            Some(Duration::from_millis(100)),
+            &|| true,
+        )
         .expect_err("still full");
     assert!(matches!(err, SpoolError::Full { .. }));
     // Room again after a delivery.
@@ -103,7 +112,10 @@ fn crash_leftovers_are_cleaned_and_corrupt_files_named() {
     let o = spool.oldest().expect("oldest").expect("one");
     std::fs::write(&o.path, b"\x1f\x8b garbage").expect("damage");
     let err = spool.oldest().expect_err("corrupt");
-    assert!(err.to_string().contains(&o.path.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&o.path.display().to_string()),
+        "{err}"
+    );
     // Rejected batches move aside with their reason.
     let to = spool.reject(o.seq, "400: bad").expect("reject");
     assert!(to.exists());
@@ -116,8 +128,19 @@ fn the_same_input_gives_the_same_batch_ids() {
     let b = ward_sensor::batches("s", "main", &[], ward_dissect::DissectOutput::default(), 10);
     assert_eq!(a.len(), 1);
     assert_eq!(a[0].batch_id, b[0].batch_id);
-    let other_sensor = ward_sensor::batches("t", "main", &[], ward_dissect::DissectOutput::default(), 10);
+    let other_sensor =
+        ward_sensor::batches("t", "main", &[], ward_dissect::DissectOutput::default(), 10);
     assert_ne!(a[0].batch_id, other_sensor[0].batch_id);
-    let later = ward_sensor::batches_at("s", "main", &[], ward_dissect::DissectOutput::default(), 10, 77);
-    assert_ne!(a[0].batch_id, later[0].batch_id, "another window, another id");
+    let later = ward_sensor::batches_at(
+        "s",
+        "main",
+        &[],
+        ward_dissect::DissectOutput::default(),
+        10,
+        77,
+    );
+    assert_ne!(
+        a[0].batch_id, later[0].batch_id,
+        "another window, another id"
+    );
 }

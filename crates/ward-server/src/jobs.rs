@@ -106,10 +106,17 @@ pub struct Scheduler {
 /// How one claimed job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunOutcome {
-    Finished { id: String },
-    Failed { id: String, error: String },
+    Finished {
+        id: String,
+    },
+    Failed {
+        id: String,
+        error: String,
+    },
     /// The lease was lost mid-run (another scheduler holds the job now).
-    LeaseLost { id: String },
+    LeaseLost {
+        id: String,
+    },
 }
 
 impl Scheduler {
@@ -122,7 +129,10 @@ impl Scheduler {
             config,
             handlers: HashMap::new(),
         };
-        s.register("rematch", Arc::new(|store, lease| Box::pin(rematch(store, lease))));
+        s.register(
+            "rematch",
+            Arc::new(|store, lease| Box::pin(rematch(store, lease))),
+        );
         s.register(
             "mark_stale",
             Arc::new(|store, lease| Box::pin(mark_stale(store, lease))),
@@ -277,7 +287,12 @@ impl Scheduler {
     }
 
     /// Starts [`Scheduler::run`] on the runtime; the returned sender stops it.
-    pub fn spawn(self) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    pub fn spawn(
+        self,
+    ) -> (
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    ) {
         let (tx, rx) = tokio::sync::watch::channel(false);
         let handle = tokio::spawn(self.run(rx));
         (tx, handle)

@@ -43,9 +43,9 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AccessTokenHash, AdditionalClaims, AuthorizationCode, Client, ClientId, ClientSecret,
-    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet,
-    IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, Scope, StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields,
+    IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    StandardErrorResponse, StandardTokenResponse, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -414,10 +414,7 @@ fn http_client() -> Result<reqwest::Client, OidcError> {
         })
 }
 
-async fn discover(
-    cfg: &OidcConfig,
-    http: &reqwest::Client,
-) -> Result<WardClient, OidcError> {
+async fn discover(cfg: &OidcConfig, http: &reqwest::Client) -> Result<WardClient, OidcError> {
     let unavailable = |e: String| {
         tracing::warn!(issuer = %cfg.issuer_url, error = %e, "OIDC discovery failed");
         fail(
@@ -492,7 +489,11 @@ fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 /// Equal in constant time (for equal lengths).
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// `GET /auth/oidc/login`: to the provider.
@@ -564,7 +565,11 @@ async fn callback(
     };
 
     let pending = cookie_value(headers, PENDING_COOKIE)
-        .and_then(|v| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(v).ok())
+        .and_then(|v| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(v)
+                .ok()
+        })
         .and_then(|b| serde_json::from_slice::<Pending>(&b).ok())
         .ok_or_else(|| {
             refused(
@@ -699,10 +704,9 @@ async fn callback(
         .map(|n| n.to_string());
     if !extra.contains_key(&cfg.roles_claim) {
         // Many providers put groups only in the userinfo answer for the code flow.
-        if let Ok(req) = client.user_info(
-            token.access_token().clone(),
-            Some(claims.subject().clone()),
-        ) {
+        if let Ok(req) =
+            client.user_info(token.access_token().clone(), Some(claims.subject().clone()))
+        {
             let info: openidconnect::UserInfoClaims<ExtraClaims, CoreGenderClaim> =
                 req.request_async(&http).await.map_err(|e| {
                     fail(
@@ -809,8 +813,10 @@ async fn callback(
         .await
         .map_err(store_err)?;
     let mut resp = Redirect::to("/").into_response();
-    resp.headers_mut()
-        .append(header::SET_COOKIE, crate::auth::session_cookie(&state, &session));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        crate::auth::session_cookie(&state, &session),
+    );
     tracing::info!(user = %user.username, "OIDC sign-in");
     if let Ok(v) = HeaderValue::from_str(&clear_pending_cookie()) {
         resp.headers_mut().append(header::SET_COOKIE, v);
@@ -953,7 +959,10 @@ mod tests {
         assert_eq!(e.setting, "role_mappings[1].role");
         let mut c = base();
         c.role_mappings.clear();
-        assert_eq!(c.validate().expect_err("no mapping").setting, "role_mappings");
+        assert_eq!(
+            c.validate().expect_err("no mapping").setting,
+            "role_mappings"
+        );
         let mut c = base();
         c.issuer_url = "not a url".into();
         assert_eq!(c.validate().expect_err("bad url").setting, "issuer_url");
@@ -988,6 +997,9 @@ mod tests {
         assert!(same("abc", "abc"));
         assert!(!same("abc", "abd"));
         assert!(!same("abc", "ab"));
-        assert_eq!(html_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            html_escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

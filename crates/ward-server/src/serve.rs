@@ -147,16 +147,20 @@ impl ServeOptions {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
-        let data = over
-            .data
-            .or(file.data)
-            .ok_or_else(|| anyhow!("no data directory: give --data DIR (or WARD_DATA, or `data` in the config file)"))?;
+        let data = over.data.or(file.data).ok_or_else(|| {
+            anyhow!(
+                "no data directory: give --data DIR (or WARD_DATA, or `data` in the config file)"
+            )
+        })?;
         let mut o = ServeOptions::new(listen, data);
         o.database_url = over
             .database_url
             .or(file.database_url)
             .filter(|u| !u.trim().is_empty());
-        o.tls = match (over.tls_cert.or(file.tls_cert), over.tls_key.or(file.tls_key)) {
+        o.tls = match (
+            over.tls_cert.or(file.tls_cert),
+            over.tls_key.or(file.tls_key),
+        ) {
             (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
             (None, None) => None,
             (Some(_), None) => return Err(anyhow!("a TLS certificate needs its key (--tls-key)")),
@@ -280,7 +284,12 @@ impl Bound {
                     .serve(app)
                     .await
             }
-            None => axum_server::from_tcp(listener).handle(handle).serve(app).await,
+            None => {
+                axum_server::from_tcp(listener)
+                    .handle(handle)
+                    .serve(app)
+                    .await
+            }
         };
         watcher.abort();
         if let Some((stop, task)) = scheduler {
@@ -325,8 +334,8 @@ pub async fn start(opts: ServeOptions) -> Result<Bound> {
     let bootstrap_password = crate::auth::bootstrap_admin(&state)
         .await
         .map_err(|e| anyhow!("first-run bootstrap: {}", e.message))?;
-    let listener = std::net::TcpListener::bind(&listen)
-        .with_context(|| format!("listening on {listen}"))?;
+    let listener =
+        std::net::TcpListener::bind(&listen).with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr().context("bound address")?;
     Ok(Bound {
         addr,
@@ -341,7 +350,10 @@ pub async fn start(opts: ServeOptions) -> Result<Bound> {
 }
 
 /// [`start`] then [`Bound::serve`].
-pub async fn run(opts: ServeOptions, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+pub async fn run(
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     start(opts).await?.serve(shutdown).await
 }
 

@@ -37,7 +37,11 @@ fn corpus_captures() -> Vec<PathBuf> {
         }
     }
     v.sort();
-    assert!(v.len() >= 20, "expected the corpus captures, found {}", v.len());
+    assert!(
+        v.len() >= 20,
+        "expected the corpus captures, found {}",
+        v.len()
+    );
     v
 }
 
@@ -52,7 +56,10 @@ fn corpus_batches(sensor: &str, rows: usize) -> Vec<SensorBatch> {
         &|_| {},
     )
     .expect("dissect the corpus captures");
-    assert!(!out.observations.is_empty(), "the corpus gave no observations");
+    assert!(
+        !out.observations.is_empty(),
+        "the corpus gave no observations"
+    );
     ward_sensor::batches(sensor, "main", &[], out, rows)
 }
 
@@ -101,7 +108,13 @@ async fn start(listen: &str, data: &Path) -> (Running, AppState) {
 }
 
 /// A user with `role` (optionally at one site) and an API token with `scopes`.
-async fn token(state: &AppState, name: &str, role: &str, site: Option<&str>, scopes: &[&str]) -> String {
+async fn token(
+    state: &AppState,
+    name: &str,
+    role: &str,
+    site: Option<&str>,
+    scopes: &[&str],
+) -> String {
     let actor = Actor::new("test", None);
     let user = state
         .store
@@ -161,11 +174,15 @@ async fn ingest_is_idempotent_and_only_for_the_ingest_permission() {
     };
     assert_eq!(
         send(&sensor).await.expect("send"),
-        Attempt::Acknowledged { outcome: "inserted".into() }
+        Attempt::Acknowledged {
+            outcome: "inserted".into()
+        }
     );
     assert_eq!(
         send(&sensor).await.expect("send"),
-        Attempt::Acknowledged { outcome: "duplicate".into() },
+        Attempt::Acknowledged {
+            outcome: "duplicate".into()
+        },
         "a retried batch is answered duplicate"
     );
     assert_eq!(state.store.batch_count().await.expect("count"), 1);
@@ -173,9 +190,18 @@ async fn ingest_is_idempotent_and_only_for_the_ingest_permission() {
     assert_eq!(facts.observations.len(), b.batch.observations.len());
 
     // An analyst may do much, but not ingest; a token for another site may not either.
-    assert!(matches!(send(&analyst).await.expect("send"), Attempt::Unauthorized { status: 403, .. }));
-    assert!(matches!(send(&scoped).await.expect("send"), Attempt::Unauthorized { status: 403, .. }));
-    assert!(matches!(send("ward_not-a-token").await.expect("send"), Attempt::Unauthorized { status: 401, .. }));
+    assert!(matches!(
+        send(&analyst).await.expect("send"),
+        Attempt::Unauthorized { status: 403, .. }
+    ));
+    assert!(matches!(
+        send(&scoped).await.expect("send"),
+        Attempt::Unauthorized { status: 403, .. }
+    ));
+    assert!(matches!(
+        send("ward_not-a-token").await.expect("send"),
+        Attempt::Unauthorized { status: 401, .. }
+    ));
 
     // Not a batch: rejected for good (400), naming the position.
     let garbage = {
@@ -189,7 +215,10 @@ async fn ingest_is_idempotent_and_only_for_the_ingest_permission() {
         .expect("send")
     };
     match garbage {
-        Attempt::Rejected { status: 400, message } => {
+        Attempt::Rejected {
+            status: 400,
+            message,
+        } => {
             assert!(message.contains("line 1"), "{message}")
         }
         other => panic!("expected a 400 rejection, got {other:?}"),
@@ -204,7 +233,11 @@ async fn ingest_is_idempotent_and_only_for_the_ingest_permission() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spool_survives_server_outage_and_sensor_restart() {
     let batches = corpus_batches("spool-sensor", 40);
-    assert!(batches.len() >= 30, "want many batches, got {}", batches.len());
+    assert!(
+        batches.len() >= 30,
+        "want many batches, got {}",
+        batches.len()
+    );
     let third = batches.len() / 3;
 
     // The reference: an uninterrupted run.
@@ -292,15 +325,25 @@ async fn spool_survives_server_outage_and_sensor_restart() {
         // 3. The sensor stops (restart) while the server is still down.
         stop2.store(true, std::sync::atomic::Ordering::SeqCst);
         let r = pipeline.finish();
-        assert!(r.is_err(), "shipping cannot have finished while the server is down");
+        assert!(
+            r.is_err(),
+            "shipping cannot have finished while the server is down"
+        );
         (n, waiting)
     })
     .await
     .expect("join");
     let (pushed, waiting) = spooled;
-    assert!(pushed > 0 && waiting == pushed, "pushed {pushed}, waiting {waiting}");
+    assert!(
+        pushed > 0 && waiting == pushed,
+        "pushed {pushed}, waiting {waiting}"
+    );
     let leftover = ward_sensor::Spool::open(&cfg.spool_dir, cfg.spool_max).expect("spool");
-    assert_eq!(leftover.len(), waiting, "the spool survives the sensor's restart");
+    assert_eq!(
+        leftover.len(),
+        waiting,
+        "the spool survives the sensor's restart"
+    );
     drop(leftover);
 
     // 4. The sensor starts again (server still down) with the rest of the batches; then
@@ -319,15 +362,24 @@ async fn spool_survives_server_outage_and_sensor_restart() {
         .expect("join")
         .expect("sensor run");
     assert_eq!(report.waiting, 0);
-    assert!(report.shipped.retries > 0, "the sensor must have retried while the server was down");
+    assert!(
+        report.shipped.retries > 0,
+        "the sensor must have retried while the server was down"
+    );
     assert_eq!(
         report.shipped.inserted as usize + third,
         batches.len(),
         "every batch delivered once: {report:?}"
     );
     let got = snapshot(&state.store).await;
-    assert_eq!(got.0, expected.0, "batch count differs from the uninterrupted run");
-    assert!(got.1 == expected.1, "stored facts differ from the uninterrupted run");
+    assert_eq!(
+        got.0, expected.0,
+        "batch count differs from the uninterrupted run"
+    );
+    assert!(
+        got.1 == expected.1,
+        "stored facts differ from the uninterrupted run"
+    );
 
     // Canary patient data of the clinical captures reached neither store file.
     server.stop().await;
@@ -381,9 +433,19 @@ async fn ingest_throughput() {
     let mut batches = Vec::new();
     // Several sensors' worth of data: the same dissected traffic from 8 sensors.
     for s in 0..8 {
-        for b in ward_sensor::batches(&format!("bench-{s}"), &format!("site-{s}"), &[], out.clone(), 5000) {
+        for b in ward_sensor::batches(
+            &format!("bench-{s}"),
+            &format!("site-{s}"),
+            &[],
+            out.clone(),
+            5000,
+        ) {
             observations += b.batch.observations.len();
-            batches.push(ward_sensor::spool::encode(&b).map(|body| (b.batch_id.clone(), body)).expect("encode"));
+            batches.push(
+                ward_sensor::spool::encode(&b)
+                    .map(|body| (b.batch_id.clone(), body))
+                    .expect("encode"),
+            );
         }
     }
     let url = server.url();
@@ -394,7 +456,9 @@ async fn ingest_throughput() {
         for (id, body) in &batches {
             assert_eq!(
                 shipper.send(id, body),
-                Attempt::Acknowledged { outcome: "inserted".into() }
+                Attempt::Acknowledged {
+                    outcome: "inserted".into()
+                }
             );
         }
     })

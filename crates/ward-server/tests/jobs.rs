@@ -22,9 +22,11 @@ struct PgDb {
 
 impl PgDb {
     async fn create() -> PgDb {
-        let mut admin = sqlx::PgConnection::connect(PG_URL).await.unwrap_or_else(|e| {
-            panic!("the PostgreSQL server at {PG_URL} is required for the jobs tests: {e}")
-        });
+        let mut admin = sqlx::PgConnection::connect(PG_URL)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("the PostgreSQL server at {PG_URL} is required for the jobs tests: {e}")
+            });
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
@@ -64,31 +66,47 @@ struct Probe {
     per_owner: Mutex<HashMap<String, usize>>,
 }
 
-type BoxedRun = std::pin::Pin<
-    Box<dyn std::future::Future<Output = ward_server::jobs::JobResult> + Send>,
->;
+type BoxedRun =
+    std::pin::Pin<Box<dyn std::future::Future<Output = ward_server::jobs::JobResult> + Send>>;
 
 fn probe_handler(probe: Arc<Probe>, owner: String) -> ward_server::jobs::Handler {
-    Arc::new(move |_store: Store, lease: ward_store::JobLease| -> BoxedRun {
-        let probe = Arc::clone(&probe);
-        let owner = owner.clone();
-        Box::pin(async move {
-            {
-                let mut a = probe.active.lock().expect("lock");
-                let n = a.entry(lease.id.clone()).or_default();
-                *n += 1;
-                if *n > 1 {
-                    probe.overlaps.fetch_add(1, Ordering::SeqCst);
+    Arc::new(
+        move |_store: Store, lease: ward_store::JobLease| -> BoxedRun {
+            let probe = Arc::clone(&probe);
+            let owner = owner.clone();
+            Box::pin(async move {
+                {
+                    let mut a = probe.active.lock().expect("lock");
+                    let n = a.entry(lease.id.clone()).or_default();
+                    *n += 1;
+                    if *n > 1 {
+                        probe.overlaps.fetch_add(1, Ordering::SeqCst);
+                    }
                 }
-            }
-            // Long enough for the other scheduler to try the same job meanwhile.
-            tokio::time::sleep(Duration::from_millis(120)).await;
-            *probe.active.lock().expect("lock").entry(lease.id.clone()).or_default() -= 1;
-            *probe.runs.lock().expect("lock").entry(lease.id.clone()).or_default() += 1;
-            *probe.per_owner.lock().expect("lock").entry(owner).or_default() += 1;
-            Ok(None)
-        })
-    })
+                // Long enough for the other scheduler to try the same job meanwhile.
+                tokio::time::sleep(Duration::from_millis(120)).await;
+                *probe
+                    .active
+                    .lock()
+                    .expect("lock")
+                    .entry(lease.id.clone())
+                    .or_default() -= 1;
+                *probe
+                    .runs
+                    .lock()
+                    .expect("lock")
+                    .entry(lease.id.clone())
+                    .or_default() += 1;
+                *probe
+                    .per_owner
+                    .lock()
+                    .expect("lock")
+                    .entry(owner)
+                    .or_default() += 1;
+                Ok(None)
+            })
+        },
+    )
 }
 
 fn config() -> JobConfig {
@@ -138,9 +156,15 @@ async fn two_schedulers_on_one_postgres_never_run_a_job_twice_at_once() {
             .expect("schedule again"));
     }
     let mut a = Scheduler::new(store_a.clone(), "replica-a", config());
-    a.register("probe", probe_handler(Arc::clone(&probe), "replica-a".into()));
+    a.register(
+        "probe",
+        probe_handler(Arc::clone(&probe), "replica-a".into()),
+    );
     let mut b = Scheduler::new(store_b.clone(), "replica-b", config());
-    b.register("probe", probe_handler(Arc::clone(&probe), "replica-b".into()));
+    b.register(
+        "probe",
+        probe_handler(Arc::clone(&probe), "replica-b".into()),
+    );
 
     // Each replica runs two workers (four claimers in all) for three seconds.
     let stop = Arc::new(AtomicBool::new(false));
@@ -163,9 +187,15 @@ async fn two_schedulers_on_one_postgres_never_run_a_job_twice_at_once() {
         outcomes.extend(t.await.expect("worker"));
     }
 
-    assert_eq!(probe.overlaps.load(Ordering::SeqCst), 0, "a job ran twice at once");
+    assert_eq!(
+        probe.overlaps.load(Ordering::SeqCst),
+        0,
+        "a job ran twice at once"
+    );
     assert!(
-        outcomes.iter().all(|o| matches!(o, RunOutcome::Finished { .. })),
+        outcomes
+            .iter()
+            .all(|o| matches!(o, RunOutcome::Finished { .. })),
         "{outcomes:?}"
     );
     let runs = probe.runs.lock().expect("lock").clone();
@@ -209,10 +239,18 @@ async fn a_crashed_holders_job_is_taken_over_after_its_lease() {
     )
     .await
     .expect("schedule");
-    let lease = a.claim_job("a", now, 1_000_000).await.expect("claim").expect("due");
+    let lease = a
+        .claim_job("a", now, 1_000_000)
+        .await
+        .expect("claim")
+        .expect("due");
     assert_eq!(lease.attempts, 1);
     // While A holds it, B gets nothing.
-    assert!(b.claim_job("b", now + 500_000, 1_000_000).await.expect("claim").is_none());
+    assert!(b
+        .claim_job("b", now + 500_000, 1_000_000)
+        .await
+        .expect("claim")
+        .is_none());
     // A "crashes"; after the lease B takes the job; A's late renewal and finish fail.
     let taken = b
         .claim_job("b", now + 1_500_000, 1_000_000)
@@ -220,12 +258,25 @@ async fn a_crashed_holders_job_is_taken_over_after_its_lease() {
         .expect("claim")
         .expect("taken over after the lease expired");
     assert_eq!(taken.attempts, 2);
-    assert!(!a.renew_job_lease("once", "a", now + 9_000_000).await.expect("renew"));
-    assert!(!a.finish_job("once", "a", now + 1_600_000, None).await.expect("finish"));
-    assert!(b.finish_job("once", "b", now + 1_700_000, None).await.expect("finish"));
+    assert!(!a
+        .renew_job_lease("once", "a", now + 9_000_000)
+        .await
+        .expect("renew"));
+    assert!(!a
+        .finish_job("once", "a", now + 1_600_000, None)
+        .await
+        .expect("finish"));
+    assert!(b
+        .finish_job("once", "b", now + 1_700_000, None)
+        .await
+        .expect("finish"));
     let job = a.job("once").await.expect("job").expect("exists");
     assert_eq!(job.state, "done");
-    assert!(b.claim_job("b", now + 100_000_000, 1_000_000).await.expect("claim").is_none());
+    assert!(b
+        .claim_job("b", now + 100_000_000, 1_000_000)
+        .await
+        .expect("claim")
+        .is_none());
     a.close().await;
     b.close().await;
     db.drop_db().await;
@@ -250,20 +301,34 @@ async fn standard_jobs_run_and_survive_a_restart() {
         .collect();
     assert_eq!(
         names,
-        ["expire_risk_acceptances", "mark_stale", "rematch", "review_reminders"]
+        [
+            "expire_risk_acceptances",
+            "mark_stale",
+            "rematch",
+            "review_reminders"
+        ]
     );
     let rematch = store.job("rematch").await.expect("job").expect("exists");
     assert!(rematch.last_run_at.is_some());
-    assert!(rematch.run_after > ward_store::now_micros(), "the next run is in the future");
+    assert!(
+        rematch.run_after > ward_store::now_micros(),
+        "the next run is in the future"
+    );
     store.close().await;
 
     // Restart.
     let store = Store::open_data_dir(dir.path()).await.expect("store again");
     let s = Scheduler::new(store.clone(), "second", config());
     s.schedule_standard().await.expect("schedule again");
-    assert!(s.run_due().await.expect("run").is_empty(), "nothing is due after the restart");
+    assert!(
+        s.run_due().await.expect("run").is_empty(),
+        "nothing is due after the restart"
+    );
     let again = store.job("rematch").await.expect("job").expect("exists");
-    assert_eq!(again.run_after, rematch.run_after, "the schedule survived the restart");
+    assert_eq!(
+        again.run_after, rematch.run_after,
+        "the schedule survived the restart"
+    );
     assert_eq!(again.attempts, 1);
     store.close().await;
 }
@@ -294,7 +359,10 @@ async fn standard_jobs_mark_stale_devices_and_expire_risk_acceptances() {
     let now = ward_store::now_micros();
     let day = 86_400_000_000i64;
     store
-        .upsert_devices(&[device("old", now - 40 * day), device("recent", now - day)], &actor)
+        .upsert_devices(
+            &[device("old", now - 40 * day), device("recent", now - day)],
+            &actor,
+        )
         .await
         .expect("devices");
     store
@@ -334,12 +402,23 @@ async fn standard_jobs_mark_stale_devices_and_expire_risk_acceptances() {
     let ran = s.run_due().await.expect("run");
     assert_eq!(ran.len(), 4, "{ran:?}");
     let old = store.device("old").await.expect("device").expect("exists");
-    let recent = store.device("recent").await.expect("device").expect("exists");
+    let recent = store
+        .device("recent")
+        .await
+        .expect("device")
+        .expect("exists");
     assert!(old.summary.stale, "a device unseen for 40 days is stale");
     assert!(!recent.summary.stale, "a device seen yesterday is not");
     let f = store.finding("f1").await.expect("finding").expect("exists");
-    assert_eq!(f.status, ward_store::FindingStatus::Open, "the expired risk acceptance reopened the finding");
+    assert_eq!(
+        f.status,
+        ward_store::FindingStatus::Open,
+        "the expired risk acceptance reopened the finding"
+    );
     let rematch = store.jobs().await.expect("jobs");
-    assert!(rematch.iter().all(|j| j.last_error.is_none()), "{rematch:?}");
+    assert!(
+        rematch.iter().all(|j| j.last_error.is_none()),
+        "{rematch:?}"
+    );
     store.close().await;
 }

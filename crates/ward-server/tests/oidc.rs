@@ -47,7 +47,8 @@ fn start_provider(redirect_uri: &str, id_token_claims: bool) -> Provider {
         ),
     }
     assert!(
-        dir.join("node_modules/oidc-provider/package.json").is_file(),
+        dir.join("node_modules/oidc-provider/package.json")
+            .is_file(),
         "the OIDC tests need the npm package oidc-provider in {}: run scripts/setup.sh \
          (it runs `npm ci` there)",
         dir.display()
@@ -185,7 +186,10 @@ fn location(base: &Url, r: &reqwest::Response) -> Url {
 
 /// The value of form attribute `action` in an HTML page.
 fn form_action(html: &str) -> &str {
-    let start = html.find("action=\"").expect("a form in the provider's page") + 8;
+    let start = html
+        .find("action=\"")
+        .expect("a form in the provider's page")
+        + 8;
     let end = html[start..].find('"').expect("end of action") + start;
     &html[start..end]
 }
@@ -201,12 +205,12 @@ struct Started {
 /// redirect back to Ward's callback (not followed).
 async fn sign_in_at_provider(s: &Setup, b: &Client, login: &str) -> Started {
     let start = Url::parse(&format!("{}/auth/oidc/login", s.ward)).expect("url");
-    let r = b.get(start.clone()).send().await.expect("GET /auth/oidc/login");
-    assert!(
-        r.status().is_redirection(),
-        "login answered {}",
-        r.status()
-    );
+    let r = b
+        .get(start.clone())
+        .send()
+        .await
+        .expect("GET /auth/oidc/login");
+    assert!(r.status().is_redirection(), "login answered {}", r.status());
     let pending_cookie = r
         .headers()
         .get_all(SET_COOKIE)
@@ -237,13 +241,20 @@ async fn sign_in_at_provider(s: &Setup, b: &Client, login: &str) -> Started {
         .is_some_and(|sc| sc.split(' ').any(|x| x == "openid")));
 
     for _ in 0..30 {
-        if url.as_str().starts_with(&format!("{}/auth/oidc/callback", s.ward)) {
+        if url
+            .as_str()
+            .starts_with(&format!("{}/auth/oidc/callback", s.ward))
+        {
             return Started {
                 callback: url,
                 pending_cookie,
             };
         }
-        let r = b.get(url.clone()).send().await.expect("GET at the provider");
+        let r = b
+            .get(url.clone())
+            .send()
+            .await
+            .expect("GET at the provider");
         if r.status().is_redirection() {
             url = location(&url, &r);
             continue;
@@ -315,9 +326,21 @@ async fn oidc_login_maps_groups_to_roles_and_creates_a_session() {
     // alice: groups staff (unmapped) + ward-admins -> admin on every site.
     let b = browser();
     let started = sign_in_at_provider(&s, &b, "alice").await;
-    let r = b.get(started.callback.clone()).send().await.expect("callback");
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "callback answered {}", r.status());
-    assert_eq!(r.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/"));
+    let r = b
+        .get(started.callback.clone())
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "callback answered {}",
+        r.status()
+    );
+    assert_eq!(
+        r.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
+        Some("/")
+    );
     let cookie = session_cookie(&r).expect("a session cookie");
     let cleared = r
         .headers()
@@ -369,14 +392,11 @@ async fn oidc_login_maps_groups_to_roles_and_creates_a_session() {
 
     // Audited: one user.create per person and one auth.login per sign-in.
     let audit = audit_actions(&s).await;
-    let logins: Vec<_> = audit
-        .iter()
-        .filter(|(a, _, _)| a == "auth.login")
-        .collect();
+    let logins: Vec<_> = audit.iter().filter(|(a, _, _)| a == "auth.login").collect();
     assert_eq!(logins.len(), 3, "{audit:?}");
-    assert!(logins
-        .iter()
-        .all(|(_, _, after)| after.as_deref().is_some_and(|a| a.contains("\"method\":\"oidc\""))));
+    assert!(logins.iter().all(|(_, _, after)| after
+        .as_deref()
+        .is_some_and(|a| a.contains("\"method\":\"oidc\""))));
     assert_eq!(
         audit.iter().filter(|(a, _, _)| a == "user.create").count(),
         2
@@ -404,10 +424,16 @@ async fn oidc_user_with_no_mapped_group_is_refused() {
     let started = sign_in_at_provider(&s, &b, "mallory").await;
     let r = b.get(started.callback).send().await.expect("callback");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(session_cookie(&r).is_none(), "no session for an unmapped user");
+    assert!(
+        session_cookie(&r).is_none(),
+        "no session for an unmapped user"
+    );
     let page = r.text().await.expect("page");
     assert!(page.contains("No Ward role for this account"), "{page}");
-    assert!(page.contains("visitors, staff"), "the page names the groups: {page}");
+    assert!(
+        page.contains("visitors, staff"),
+        "the page names the groups: {page}"
+    );
     assert!(
         s.state
             .store
@@ -455,7 +481,11 @@ async fn oidc_tampered_state_is_refused() {
     let r = b.get(started.callback).send().await.expect("callback");
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(session_cookie(&r).is_none());
-    assert!(r.text().await.expect("page").contains("No sign-in in progress"));
+    assert!(r
+        .text()
+        .await
+        .expect("page")
+        .contains("No sign-in in progress"));
 
     // A callback in a browser that never started a sign-in (login CSRF) is refused too.
     let started = sign_in_at_provider(&s, &b, "alice").await;
@@ -471,12 +501,20 @@ async fn oidc_replayed_callback_code_is_refused() {
     let s = setup(false).await;
     let b = browser();
     let started = sign_in_at_provider(&s, &b, "alice").await;
-    let r = b.get(started.callback.clone()).send().await.expect("callback");
+    let r = b
+        .get(started.callback.clone())
+        .send()
+        .await
+        .expect("callback");
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(session_cookie(&r).is_some());
 
     // The same browser replays the callback: its pending login is gone.
-    let r = b.get(started.callback.clone()).send().await.expect("replay");
+    let r = b
+        .get(started.callback.clone())
+        .send()
+        .await
+        .expect("replay");
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(session_cookie(&r).is_none());
 

@@ -24,13 +24,36 @@ fn openssl(args: &[&str], dir: &Path) {
 /// installed: scripts/setup.sh). Returns the server's files and the CA certificate.
 fn make_cert(dir: &Path) -> (TlsFiles, std::path::PathBuf) {
     openssl(
-        &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=ward-test-ca",
-          "-keyout", "ca.key", "-out", "ca.pem"],
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=ward-test-ca",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
         dir,
     );
     openssl(
-        &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "key.pem",
-          "-out", "server.csr"],
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "server.csr",
+        ],
         dir,
     );
     std::fs::write(
@@ -39,8 +62,23 @@ fn make_cert(dir: &Path) -> (TlsFiles, std::path::PathBuf) {
     )
     .expect("write ext");
     openssl(
-        &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-          "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "cert.pem"],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "cert.pem",
+        ],
         dir,
     );
     (
@@ -62,9 +100,14 @@ async fn serves_tls_bootstraps_once_and_shuts_down_gracefully() {
 
     // First run: a one-time admin password, once.
     let mut bound = serve::start(opts.clone()).await.expect("start");
-    let password = bound.take_bootstrap_password().expect("first run creates the admin");
+    let password = bound
+        .take_bootstrap_password()
+        .expect("first run creates the admin");
     assert_eq!(password.len(), 24);
-    assert!(bound.take_bootstrap_password().is_none(), "the password is handed out once");
+    assert!(
+        bound.take_bootstrap_password().is_none(),
+        "the password is handed out once"
+    );
     let url = bound.url();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     let admin = bound
@@ -85,10 +128,22 @@ async fn serves_tls_bootstraps_once_and_shuts_down_gracefully() {
         .add_root_certificate(ca)
         .build()
         .expect("client");
-    let health = client.get(format!("{url}/health")).send().await.expect("GET /health over TLS");
+    let health = client
+        .get(format!("{url}/health"))
+        .send()
+        .await
+        .expect("GET /health over TLS");
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.expect("body"), "ok");
-    assert_eq!(client.get(format!("{url}/ready")).send().await.expect("ready").status(), 200);
+    assert_eq!(
+        client
+            .get(format!("{url}/ready"))
+            .send()
+            .await
+            .expect("ready")
+            .status(),
+        200
+    );
     // Plain HTTP to the TLS port is not served.
     let plain = reqwest::Client::new()
         .get(format!("{}/health", url.replacen("https", "http", 1)))
@@ -119,7 +174,10 @@ async fn serves_tls_bootstraps_once_and_shuts_down_gracefully() {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
 
     // Graceful shutdown: the task ends, the port closes.
     let addr = url.trim_start_matches("https://").to_string();
@@ -129,12 +187,18 @@ async fn serves_tls_bootstraps_once_and_shuts_down_gracefully() {
         .expect("stops in time")
         .expect("join")
         .expect("clean stop");
-    assert!(std::net::TcpStream::connect(&addr).is_err(), "still listening after shutdown");
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "still listening after shutdown"
+    );
 
     // Second run on the same store: no new admin, ready quickly.
     let t0 = Instant::now();
     let mut bound = serve::start(opts).await.expect("restart");
-    assert!(bound.take_bootstrap_password().is_none(), "bootstrap only on the first run");
+    assert!(
+        bound.take_bootstrap_password().is_none(),
+        "bootstrap only on the first run"
+    );
     let url = bound.url();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(bound.serve(async move {
@@ -182,7 +246,8 @@ fn flags_and_environment_override_the_config_file() {
         "#,
     )
     .expect("config");
-    let o = ServeOptions::from_sources(file.clone(), Overrides::default(), |_| None).expect("options");
+    let o =
+        ServeOptions::from_sources(file.clone(), Overrides::default(), |_| None).expect("options");
     assert_eq!(o.listen, "0.0.0.0:9000");
     assert_eq!(o.config.data_dir, Path::new("/var/lib/ward"));
     assert_eq!(o.database_url.as_deref(), Some("postgres://ward@db/ward"));
@@ -212,7 +277,11 @@ fn flags_and_environment_override_the_config_file() {
     // Mistakes are named.
     let err = ServeOptions::from_sources(
         FileConfig::default(),
-        Overrides { data: Some("/d".into()), tls_cert: Some("/c".into()), ..Overrides::default() },
+        Overrides {
+            data: Some("/d".into()),
+            tls_cert: Some("/c".into()),
+            ..Overrides::default()
+        },
         |_| None,
     )
     .expect_err("cert without key");
@@ -224,7 +293,11 @@ fn flags_and_environment_override_the_config_file() {
     assert!(err.to_string().contains("lisen"), "{err}");
     let o = ServeOptions::from_sources(
         FileConfig::default(),
-        Overrides { data: Some("/d".into()), no_jobs: true, ..Overrides::default() },
+        Overrides {
+            data: Some("/d".into()),
+            no_jobs: true,
+            ..Overrides::default()
+        },
         |_| None,
     )
     .expect("options");

@@ -52,14 +52,20 @@ async fn seed_users(data: &Path) -> (String, String) {
     let state = AppState::new(store.clone(), ServerConfig::default());
     let actor = Actor::new("crash-test", None);
     let mut tokens = Vec::new();
-    for (name, role, scope) in [("sensor", "sensor", "ingest"), ("analyst", "security_analyst", "import_intel")] {
+    for (name, role, scope) in [
+        ("sensor", "sensor", "ingest"),
+        ("analyst", "security_analyst", "import_intel"),
+    ] {
         let user = store
             .create_user(
                 &NewUser {
                     id: format!("u-{name}"),
                     username: name.into(),
                     display_name: name.into(),
-                    roles: vec![RoleGrant { role: role.into(), site: None }],
+                    roles: vec![RoleGrant {
+                        role: role.into(),
+                        site: None,
+                    }],
                     ..NewUser::default()
                 },
                 &actor,
@@ -67,9 +73,17 @@ async fn seed_users(data: &Path) -> (String, String) {
             .await
             .expect("create user");
         tokens.push(
-            ward_server::auth::issue_token(&state, &user.id, name, &[scope.to_string()], None, None, &actor)
-                .await
-                .expect("token"),
+            ward_server::auth::issue_token(
+                &state,
+                &user.id,
+                name,
+                &[scope.to_string()],
+                None,
+                None,
+                &actor,
+            )
+            .await
+            .expect("token"),
         );
     }
     store.close().await;
@@ -142,7 +156,8 @@ fn intel_body(advisories: &[(String, serde_json::Value)], round: usize, boundary
     for (name, doc) in advisories {
         let mut doc = doc.clone();
         if let Some(id) = doc.pointer_mut("/document/tracking/id") {
-            *id = serde_json::Value::String(format!("{}-crash-{round}", id.as_str().unwrap_or("x")));
+            *id =
+                serde_json::Value::String(format!("{}-crash-{round}", id.as_str().unwrap_or("x")));
         }
         body.extend_from_slice(
             format!(
@@ -201,18 +216,28 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
         if p.extension().is_some_and(|x| x == "json") {
             let doc: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(&p).expect("read")).expect("advisory JSON");
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             advisories.push((name, doc));
         }
     }
     advisories.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(advisories.len() >= 20, "expected the ICSMA advisories in {}", adv_dir.display());
+    assert!(
+        advisories.len() >= 20,
+        "expected the ICSMA advisories in {}",
+        adv_dir.display()
+    );
     let advisories: Vec<(String, serde_json::Value)> = (0..COPIES)
         .flat_map(|c| {
             advisories.iter().map(move |(n, d)| {
                 let mut d = d.clone();
                 if let Some(id) = d.pointer_mut("/document/tracking/id") {
-                    *id = serde_json::Value::String(format!("{}-copy{c}", id.as_str().unwrap_or("x")));
+                    *id = serde_json::Value::String(format!(
+                        "{}-copy{c}",
+                        id.as_str().unwrap_or("x")
+                    ));
                 }
                 (format!("{c}-{n}"), d)
             })
@@ -244,8 +269,13 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
         let sent = Arc::new(Mutex::new(Vec::<String>::new()));
         let dead = Arc::new(AtomicBool::new(false));
         let ingest = {
-            let (url, token, acked, sent, dead) =
-                (url.clone(), sensor_token.clone(), Arc::clone(&acked), Arc::clone(&sent), Arc::clone(&dead));
+            let (url, token, acked, sent, dead) = (
+                url.clone(),
+                sensor_token.clone(),
+                Arc::clone(&acked),
+                Arc::clone(&sent),
+                Arc::clone(&dead),
+            );
             std::thread::spawn(move || {
                 let agent = agent();
                 for (id, body) in batches {
@@ -309,13 +339,25 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
         let import_acked = import.join().expect("import thread");
 
         // After the crash: the store as the next start would see it.
-        let store = Store::open_data_dir(&data).await.expect("store opens after SIGKILL");
-        let audit = store.verify_audit_chain().await.expect("verify audit chain");
-        assert!(audit.ok(), "round {round}: audit chain broken after SIGKILL: {:?}", audit.problem);
+        let store = Store::open_data_dir(&data)
+            .await
+            .expect("store opens after SIGKILL");
+        let audit = store
+            .verify_audit_chain()
+            .await
+            .expect("verify audit chain");
+        assert!(
+            audit.ok(),
+            "round {round}: audit chain broken after SIGKILL: {:?}",
+            audit.problem
+        );
         let acked = acked.lock().expect("lock").clone();
         let sent = sent.lock().expect("lock").clone();
         for id in &acked {
-            assert!(store.has_batch(id).await.expect("has_batch"), "round {round}: acknowledged batch {id} lost");
+            assert!(
+                store.has_batch(id).await.expect("has_batch"),
+                "round {round}: acknowledged batch {id} lost"
+            );
         }
         sent_all.extend(sent.iter().cloned());
         acked_all.extend(acked.iter().cloned());
@@ -327,7 +369,10 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
             }
         }
         let count = store.batch_count().await.expect("batch count");
-        assert_eq!(count, present, "round {round}: stored batches that were never sent");
+        assert_eq!(
+            count, present,
+            "round {round}: stored batches that were never sent"
+        );
         assert!(count >= acked_all.len() as u64);
         // All or nothing: each round's import adds every advisory or none.
         let intel = store.intel_document_count().await.expect("intel count");
@@ -346,7 +391,10 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
         intel_before = intel;
         // The inventory answers.
         store
-            .list_devices(&ward_store::DeviceQuery { limit: 10, ..Default::default() })
+            .list_devices(&ward_store::DeviceQuery {
+                limit: 10,
+                ..Default::default()
+            })
             .await
             .expect("device listing after SIGKILL");
         store.close().await;
@@ -359,7 +407,10 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
         );
     }
     // The kills must have hit both activities in the middle at least sometimes.
-    assert!(acked_all.len() > 100, "too few batches acknowledged: the test proved little");
+    assert!(
+        acked_all.len() > 100,
+        "too few batches acknowledged: the test proved little"
+    );
     assert!(
         (sent_all.len() as u64) > acked_all.len() as u64,
         "no kill hit an ingest in flight"

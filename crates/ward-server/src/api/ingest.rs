@@ -14,10 +14,10 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use ward_store::{Actor, IngestOutcome, SensorBatch, StoreError};
 
 /// Largest request body accepted (compressed or not).
@@ -45,11 +45,7 @@ pub struct IngestAnswer {
 
 /// An error answer: `{"error": "..."}` with a status.
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(serde_json::json!({ "error": message.into() })),
-    )
-        .into_response()
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
 /// Decodes the body: gzip when the request says so, then JSON.

@@ -164,7 +164,9 @@ fn live_window(
     _filter: Option<&str>,
     _stop: &AtomicBool,
 ) -> Result<ward_dissect::DissectOutput> {
-    bail!("live capture on {iface} needs a build with `--features live` (and libpcap-dev installed)")
+    bail!(
+        "live capture on {iface} needs a build with `--features live` (and libpcap-dev installed)"
+    )
 }
 
 /// Live capture shipped to the server: one capture window at a time, each cut into

@@ -160,7 +160,13 @@ mod capture {
                     let out = engine.finish();
                     let sensor = format!("serve:{iface}:{}:{window_no}", ward_store::now_micros());
                     window_no += 1;
-                    for b in ward_sensor::batches(&sensor, "default", &[], out, ward_sensor::DEFAULT_BATCH_ROWS) {
+                    for b in ward_sensor::batches(
+                        &sensor,
+                        "default",
+                        &[],
+                        out,
+                        ward_sensor::DEFAULT_BATCH_ROWS,
+                    ) {
                         let r = handle.block_on(store.ingest_batch(
                             &b.batch_id,
                             &b.site,
