@@ -1,34 +1,362 @@
 //! Roles, permissions and the route table. Owner: the server-core helper.
 //!
 //! Every route of the application has exactly one row in [`ROUTES`]; [`authorize`] looks the
-//! matched route up and refuses anything not in the table. Helpers adding routes add rows.
+//! matched route up and refuses anything not in the table (403, deny by default). Helpers
+//! adding routes add rows. The layer then authenticates the caller (API token or session
+//! cookie), checks the CSRF token of cookie-authenticated state-changing requests, checks
+//! the permission against the caller's roles (and a token's scopes), and puts
+//! [`CurrentUser`] into the request extensions.
 
+use crate::auth::{self, AuthMethod, CurrentUser};
+use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 
 /// Ward's roles (issue 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
     SecurityAnalyst,
     ClinicalEngineer,
+    /// Read-only, plus the audit log.
     Auditor,
+    /// Ingest only (sensors' tokens).
     Sensor,
 }
 
-/// What a route needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    /// No authentication (health, login page and login).
-    Public,
+impl Role {
+    pub const ALL: &'static [Role] = &[
+        Role::Admin,
+        Role::SecurityAnalyst,
+        Role::ClinicalEngineer,
+        Role::Auditor,
+        Role::Sensor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::SecurityAnalyst => "security_analyst",
+            Role::ClinicalEngineer => "clinical_engineer",
+            Role::Auditor => "auditor",
+            Role::Sensor => "sensor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Self::ALL.iter().copied().find(|r| r.as_str() == s)
+    }
+
+    /// Whether this role grants `p`.
+    pub fn allows(self, p: Permission) -> bool {
+        use Permission::*;
+        match p {
+            Public => true,
+            // Only people; a sensor does nothing but ingest.
+            Authenticated => self != Role::Sensor,
+            _ => match self {
+                Role::Admin => p != Ingest,
+                Role::SecurityAnalyst => matches!(
+                    p,
+                    ReadInventory
+                        | EditInventory
+                        | ReadFindings
+                        | TriageFindings
+                        | ReadIntel
+                        | ImportIntel
+                        | UploadCapture
+                        | ReadPlans
+                        | ManagePlans
+                        | Review
+                        | ReadJobs
+                        | ExportData
+                ),
+                Role::ClinicalEngineer => matches!(
+                    p,
+                    ReadInventory
+                        | EditInventory
+                        | ReadFindings
+                        | ReadIntel
+                        | ReadPlans
+                        | Review
+                        | ExportData
+                ),
+                Role::Auditor => p.is_read_only(),
+                Role::Sensor => p == Ingest,
+            },
+        }
+    }
 }
 
-/// (method, route pattern as given to axum, permission).
-pub static ROUTES: &[(&str, &str, Permission)] = &[("GET", "/health", Permission::Public)];
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// No authentication (health, readiness, login page and login).
+    Public,
+    /// Any signed-in person (who am I, logout, own password).
+    Authenticated,
+    /// Devices, connections, security observations.
+    ReadInventory,
+    /// Manual overrides and merges of devices.
+    EditInventory,
+    ReadFindings,
+    /// Finding status changes.
+    TriageFindings,
+    /// Advisories and vulnerability intelligence.
+    ReadIntel,
+    ImportIntel,
+    /// Capture file upload (analysed on the server).
+    UploadCapture,
+    /// Sensor batches.
+    Ingest,
+    ReadPlans,
+    ManagePlans,
+    /// Device reviews.
+    Review,
+    ReadAudit,
+    ReadUsers,
+    ManageUsers,
+    ReadTokens,
+    ManageTokens,
+    ReadJobs,
+    ManageJobs,
+    ReadMetrics,
+    /// CSV exports.
+    ExportData,
+}
+
+impl Permission {
+    pub const ALL: &'static [Permission] = &[
+        Permission::Public,
+        Permission::Authenticated,
+        Permission::ReadInventory,
+        Permission::EditInventory,
+        Permission::ReadFindings,
+        Permission::TriageFindings,
+        Permission::ReadIntel,
+        Permission::ImportIntel,
+        Permission::UploadCapture,
+        Permission::Ingest,
+        Permission::ReadPlans,
+        Permission::ManagePlans,
+        Permission::Review,
+        Permission::ReadAudit,
+        Permission::ReadUsers,
+        Permission::ManageUsers,
+        Permission::ReadTokens,
+        Permission::ManageTokens,
+        Permission::ReadJobs,
+        Permission::ManageJobs,
+        Permission::ReadMetrics,
+        Permission::ExportData,
+    ];
+
+    /// Permissions that change nothing (what an auditor holds).
+    pub fn is_read_only(self) -> bool {
+        use Permission::*;
+        matches!(
+            self,
+            Public
+                | Authenticated
+                | ReadInventory
+                | ReadFindings
+                | ReadIntel
+                | ReadPlans
+                | ReadAudit
+                | ReadUsers
+                | ReadTokens
+                | ReadJobs
+                | ReadMetrics
+                | ExportData
+        )
+    }
+
+    /// The token scope name (`read_inventory`, `ingest`, ...).
+    pub fn as_str(self) -> &'static str {
+        use Permission::*;
+        match self {
+            Public => "public",
+            Authenticated => "authenticated",
+            ReadInventory => "read_inventory",
+            EditInventory => "edit_inventory",
+            ReadFindings => "read_findings",
+            TriageFindings => "triage_findings",
+            ReadIntel => "read_intel",
+            ImportIntel => "import_intel",
+            UploadCapture => "upload_capture",
+            Ingest => "ingest",
+            ReadPlans => "read_plans",
+            ManagePlans => "manage_plans",
+            Review => "review",
+            ReadAudit => "read_audit",
+            ReadUsers => "read_users",
+            ManageUsers => "manage_users",
+            ReadTokens => "read_tokens",
+            ManageTokens => "manage_tokens",
+            ReadJobs => "read_jobs",
+            ManageJobs => "manage_jobs",
+            ReadMetrics => "read_metrics",
+            ExportData => "export_data",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Permission> {
+        Self::ALL.iter().copied().find(|p| p.as_str() == s)
+    }
+}
+
+/// The permissions a token scope grants: a permission name, or `read` (every read-only
+/// permission) or `*` (everything the token's user may do).
+pub fn scope_permissions(scope: &str) -> Option<Vec<Permission>> {
+    match scope {
+        "*" => Some(Permission::ALL.to_vec()),
+        "read" => Some(
+            Permission::ALL
+                .iter()
+                .copied()
+                .filter(|p| p.is_read_only())
+                .collect(),
+        ),
+        s => Permission::parse(s)
+            .filter(|p| *p != Permission::Public)
+            .map(|p| vec![p]),
+    }
+}
+
+/// (method, route pattern as given to axum, permission). Patterns are full paths (with the
+/// `/api/v1` prefix); one row per method and pattern.
+pub static ROUTES: &[(&str, &str, Permission)] = &[
+    ("GET", "/health", Permission::Public),
+    ("GET", "/ready", Permission::Public),
+    ("GET", "/metrics", Permission::ReadMetrics),
+    ("GET", "/api/v1/openapi.json", Permission::Authenticated),
+    // Authentication.
+    ("POST", "/api/v1/auth/login", Permission::Public),
+    ("POST", "/api/v1/auth/logout", Permission::Authenticated),
+    ("GET", "/api/v1/auth/me", Permission::Authenticated),
+    ("POST", "/api/v1/auth/password", Permission::Authenticated),
+    // Inventory.
+    ("GET", "/api/v1/devices", Permission::ReadInventory),
+    ("GET", "/api/v1/devices/{id}", Permission::ReadInventory),
+    ("PUT", "/api/v1/devices/{id}/overrides/{attribute}", Permission::EditInventory),
+    ("DELETE", "/api/v1/devices/{id}/overrides/{attribute}", Permission::EditInventory),
+    ("GET", "/api/v1/devices/{id}/findings", Permission::ReadFindings),
+    ("GET", "/api/v1/sites", Permission::ReadInventory),
+    ("GET", "/api/v1/sites/{site}/connections", Permission::ReadInventory),
+    ("GET", "/api/v1/sites/{site}/security-observations", Permission::ReadInventory),
+    ("GET", "/api/v1/export/devices.csv", Permission::ExportData),
+    ("GET", "/api/v1/export/findings.csv", Permission::ExportData),
+    // Findings.
+    ("GET", "/api/v1/findings", Permission::ReadFindings),
+    ("GET", "/api/v1/findings/{id}", Permission::ReadFindings),
+    ("POST", "/api/v1/findings/{id}/status", Permission::TriageFindings),
+    // Intel.
+    ("GET", "/api/v1/intel", Permission::ReadIntel),
+    ("GET", "/api/v1/intel/{id}", Permission::ReadIntel),
+    ("POST", "/api/v1/intel/import", Permission::ImportIntel),
+    // Captures.
+    ("POST", "/api/v1/captures", Permission::UploadCapture),
+    // Users, roles, tokens.
+    ("GET", "/api/v1/users", Permission::ReadUsers),
+    ("POST", "/api/v1/users", Permission::ManageUsers),
+    ("GET", "/api/v1/users/{id}", Permission::ReadUsers),
+    ("PUT", "/api/v1/users/{id}/roles", Permission::ManageUsers),
+    ("POST", "/api/v1/users/{id}/disable", Permission::ManageUsers),
+    ("POST", "/api/v1/users/{id}/enable", Permission::ManageUsers),
+    ("POST", "/api/v1/users/{id}/password", Permission::ManageUsers),
+    ("GET", "/api/v1/roles", Permission::ReadUsers),
+    ("GET", "/api/v1/tokens", Permission::ReadTokens),
+    ("POST", "/api/v1/tokens", Permission::ManageTokens),
+    ("DELETE", "/api/v1/tokens/{id}", Permission::ManageTokens),
+    // Audit log: read and verify only; no route changes it.
+    ("GET", "/api/v1/audit", Permission::ReadAudit),
+    ("GET", "/api/v1/audit/verify", Permission::ReadAudit),
+    // Sensor ingest and jobs (owner: sensor)
+    ("POST", "/api/v1/ingest/batches", Permission::Ingest),
+    ("GET", "/api/v1/jobs", Permission::ReadJobs),
+    // OpenID Connect single sign-on.
+    ("GET", "/auth/oidc/login", Permission::Public),
+    ("GET", "/auth/oidc/callback", Permission::Public),
+];
+
+/// The permission of a route, if it has a row.
+pub fn route_permission(method: &Method, pattern: &str) -> Option<Permission> {
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    ROUTES
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == pattern)
+        .map(|(_, _, perm)| *perm)
+}
 
 /// The one authorization layer every request passes.
-pub async fn authorize(State(_state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let source = auth::client_source(&req);
+    let Some(pattern) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned())
+    else {
+        // No route matched: a 404 for callers who may know, 401 for anyone else.
+        return match auth::authenticate(&state, req.headers(), source.clone()).await {
+            Ok(Some(_)) => next.run(req).await,
+            Ok(None) => ApiError::unauthenticated().into_response(),
+            Err(e) => e.into_response(),
+        };
+    };
+    let Some(permission) = route_permission(req.method(), &pattern) else {
+        tracing::warn!(route = %pattern, method = %req.method(), "route without a row in rbac::ROUTES: denied");
+        return ApiError::new(StatusCode::FORBIDDEN, "forbidden").into_response();
+    };
+    if permission == Permission::Public {
+        return next.run(req).await;
+    }
+    let user = match auth::authenticate(&state, req.headers(), source).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return ApiError::unauthenticated().into_response(),
+        Err(e) => return e.into_response(),
+    };
+    let mut req = req;
+    if user.method == AuthMethod::Session && !is_safe(req.method()) {
+        match auth::check_csrf(&user, req, 1 << 20).await {
+            Ok(r) => req = r,
+            Err(e) => return e.into_response(),
+        }
+    }
+    if user.must_change_password && permission != Permission::Authenticated {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the password must be changed first (POST /api/v1/auth/password)",
+        )
+        .into_response();
+    }
+    if !user.allows(permission) {
+        return ApiError::new(StatusCode::FORBIDDEN, "forbidden").into_response();
+    }
+    req.extensions_mut().insert(user);
     next.run(req).await
+}
+
+fn is_safe(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+impl CurrentUser {
+    /// Whether the caller holds `p`: one of its roles grants it and, for a token, one of
+    /// the token's scopes does too.
+    pub fn allows(&self, p: Permission) -> bool {
+        self.roles.iter().any(|r| r.allows(p))
+            && self.token_scopes.as_ref().is_none_or(|s| s.contains(&p))
+    }
+
+    /// Whether the caller may see `site`.
+    pub fn may_see_site(&self, site: &str) -> bool {
+        self.sites.is_empty() || self.sites.iter().any(|s| s == site)
+    }
 }

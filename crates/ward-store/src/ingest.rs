@@ -13,6 +13,45 @@ use ward_model::{
     Severity, Timestamp, Transport,
 };
 
+/// One batch as a sensor ships it to `POST /api/v1/ingest/batches` (JSON, optionally
+/// gzip-compressed): who sent it, for which site, its place in the sensor's sequence, and
+/// the [`Batch`] itself. `batch_id` makes delivery idempotent: the server commits a batch
+/// id once, and a retry of a committed batch is answered `duplicate`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SensorBatch {
+    pub batch_id: String,
+    /// The sensor's name (audit actor `sensor:<name>` when the caller has no user name).
+    pub sensor: String,
+    pub site: String,
+    /// The sensor's delivery sequence number (in-order delivery; informational).
+    #[serde(default)]
+    pub seq: u64,
+    /// Flows the capture pipeline saw for this batch (informational).
+    #[serde(default)]
+    pub flows: u64,
+    #[serde(flatten)]
+    pub batch: Batch,
+}
+
+impl SensorBatch {
+    /// The content id of a batch: SHA-256 over the sensor, the site, the part number
+    /// (which batch of one capture run) and the JSON of the batch. Capturing the same input
+    /// again yields the same ids, so re-shipping (a sensor restarted over the same files)
+    /// never duplicates data.
+    pub fn content_id(sensor: &str, site: &str, part: u64, batch: &Batch) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(sensor.as_bytes());
+        h.update([0]);
+        h.update(site.as_bytes());
+        h.update([0]);
+        h.update(part.to_be_bytes());
+        // Serialising the model types cannot fail (no maps with non-string keys).
+        h.update(serde_json::to_vec(batch).unwrap_or_default());
+        hex::encode(h.finalize())
+    }
+}
+
 /// Rows per multi-row INSERT: well under SQLite's 32766 and PostgreSQL's 65535 bound
 /// parameters for the widest table (20 columns).
 const CHUNK: usize = 1000;

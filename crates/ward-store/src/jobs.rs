@@ -183,3 +183,131 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// Every job, by id (for the jobs status API).
+    pub async fn jobs(&self) -> Result<Vec<JobState>> {
+        let out = with_read_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT id, kind, state, run_after, lease_owner, lease_until, attempts, \
+                 last_error, last_run_at FROM jobs ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(JobState {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    state: r.try_get("state")?,
+                    run_after: r.try_get("run_after")?,
+                    lease_owner: r.try_get("lease_owner")?,
+                    lease_until: r.try_get("lease_until")?,
+                    attempts: r.try_get("attempts")?,
+                    last_error: r.try_get("last_error")?,
+                    last_run_at: r.try_get("last_run_at")?,
+                });
+            }
+            out
+        });
+        Ok(out)
+    }
+
+    /// Replaces the payload of a job `owner` holds (a recurring job keeps what it needs
+    /// between runs there, e.g. what it last saw); `false` if the lease was lost.
+    pub async fn set_job_payload(
+        &self,
+        id: &str,
+        owner: &str,
+        payload: &serde_json::Value,
+    ) -> Result<bool> {
+        let payload = serde_json::to_string(payload).unwrap_or_else(|_| "null".into());
+        let ok = with_write_pool!(self, |pool| {
+            sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2 AND lease_owner = $3")
+                .bind(&payload)
+                .bind(id)
+                .bind(owner)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                > 0
+        });
+        Ok(ok)
+    }
+
+    /// Devices whose latest review is due at or before `now`: (device id, due at), oldest
+    /// due first.
+    pub async fn reviews_due(&self, now: i64) -> Result<Vec<(String, i64)>> {
+        let out = with_read_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT r.device_id, r.due_at FROM reviews r WHERE r.due_at IS NOT NULL \
+                 AND r.due_at <= $1 AND NOT EXISTS (SELECT 1 FROM reviews n \
+                 WHERE n.device_id = r.device_id AND n.reviewed_at > r.reviewed_at) \
+                 ORDER BY r.due_at, r.device_id",
+            )
+            .bind(now)
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?));
+            }
+            out
+        });
+        Ok(out)
+    }
+
+    /// A cheap fingerprint of the inputs of matching: the number of intel documents and
+    /// devices and the newest device change. Re-matching is due when it changes.
+    pub async fn match_inputs_fingerprint(&self) -> Result<String> {
+        let fp = with_read_pool!(self, |pool| {
+            let intel: i64 = sqlx::query("SELECT count(*) FROM intel_documents")
+                .fetch_one(pool)
+                .await?
+                .try_get(0)?;
+            let row = sqlx::query("SELECT count(*), coalesce(max(updated_at), 0) FROM devices")
+                .fetch_one(pool)
+                .await?;
+            let devices: i64 = row.try_get(0)?;
+            let newest: i64 = row.try_get(1)?;
+            format!("intel={intel};devices={devices};updated={newest}")
+        });
+        Ok(fp)
+    }
+}
+
+impl Store {
+    /// The stored intel documents of the given kinds, as (store id, kind, document JSON),
+    /// oldest first (input of re-matching).
+    pub async fn intel_documents_of_kinds(
+        &self,
+        kinds: &[&str],
+    ) -> Result<Vec<(i64, String, serde_json::Value)>> {
+        let mut out = Vec::new();
+        for kind in kinds {
+            let rows = with_read_pool!(self, |pool| {
+                let rows = sqlx::query(
+                    "SELECT id, kind, document FROM intel_documents WHERE kind = $1 ORDER BY id",
+                )
+                .bind(*kind)
+                .fetch_all(pool)
+                .await?;
+                let mut v = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let id: i64 = r.try_get(0)?;
+                    let kind: String = r.try_get(1)?;
+                    let text: String = r.try_get(2)?;
+                    v.push((id, kind, text));
+                }
+                v
+            });
+            for (id, kind, text) in rows {
+                let doc = serde_json::from_str(&text)
+                    .map_err(|e| crate::StoreError::json(format!("intel document {id}"), e))?;
+                out.push((id, kind, doc));
+            }
+        }
+        out.sort_by_key(|(id, _, _)| *id);
+        Ok(out)
+    }
+}

@@ -38,11 +38,26 @@ mod findings;
 mod ingest;
 mod intel;
 mod jobs;
+mod listing;
+mod sessions;
+mod tokens;
 mod types;
+mod users;
+mod dashboard;
+mod plans;
+mod reviews;
 
 pub use audit::{audit_hash, AuditEntry, AuditProblem, AuditReport, GENESIS_HASH};
 pub use error::StoreError;
+pub use listing::{FindingQuery, StoredConnection};
+pub use sessions::Session;
+pub use tokens::ApiToken;
+pub use ingest::SensorBatch;
 pub use types::*;
+pub use users::{NewUser, RoleGrant, User};
+pub use dashboard::*;
+pub use plans::{BoardAction, PlanAction, ACTION_STATUSES};
+pub use reviews::{Review, ReviewDue, ReviewInput};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{

@@ -12,8 +12,9 @@ use std::process::ExitCode;
 #[command(name = "ward", version, about, long_about = None)]
 struct Cli {
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `ward=debug`. Logs go to stderr.
-    #[arg(long, global = true, env = "WARD_LOG", default_value = "warn")]
-    log: String,
+    /// Default: `info` for `serve` and `sensor`, `warn` otherwise.
+    #[arg(long, global = true, env = "WARD_LOG")]
+    log: Option<String>,
     /// Logs as JSON lines.
     #[arg(long, global = true)]
     log_json: bool,
@@ -27,26 +28,39 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     /// Analyse capture files or folders: devices, connections, security observations.
     Analyze(cmd::analyze::AnalyzeArgs),
-    /// Capture live from an interface (receive only) and analyse until interrupted.
+    /// Capture (live, receive only, or files) and print, or ship batches to a server.
     Sensor(cmd::sensor::SensorArgs),
+    /// Run the Ward server: API, web UI, sensor ingest, jobs.
+    Serve(cmd::serve::ServeArgs),
     /// Generate a synthetic hospital capture (for benchmarks and tests).
     Generate(cmd::generate::GenerateArgs),
     /// Match devices against advisories, score clinical risk, plan mitigations.
     Assess(cmd::assess::AssessArgs),
     /// Vulnerability intelligence: import, show, validate; CVSS scoring.
     Intel(cmd::intel::IntelArgs),
+    /// Posture report (NHS six steps, IMDRF model pages) as printable HTML or PDF.
+    Report(cmd::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.log, cli.log_json);
+    let service = matches!(cli.command, Command::Serve(_) | Command::Sensor(_));
+    let json = cli.log_json
+        || matches!(&cli.command, Command::Serve(a) if a.log_format == cmd::serve::LogFormat::Json);
+    let filter = cli
+        .log
+        .clone()
+        .unwrap_or_else(|| if service { "info" } else { "warn" }.to_string());
+    init_logging(&filter, json);
     let result = match cli.command {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Analyze(a) => cmd::analyze::run(a),
         Command::Sensor(a) => cmd::sensor::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
         Command::Generate(a) => cmd::generate::run(a),
         Command::Assess(a) => cmd::assess::run(a),
         Command::Intel(a) => cmd::intel::run(a),
+        Command::Report(a) => cmd::report::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,8 +1,243 @@
 //! The server-rendered web UI. Owner: the web-UI helper.
+//!
+//! Every page is HTML rendered on the server with `maud` (escaped by construction), one
+//! embedded stylesheet and no JavaScript: pages read without scripts, forms post back and
+//! the server validates them. Destructive or bulk actions go through a confirmation page
+//! (or a required confirmation checkbox). Times are shown in the configured time zone.
 
+pub mod pages;
+pub mod pipeline;
+pub mod svg;
+pub mod work;
+
+use crate::auth::CurrentUser;
 use crate::state::AppState;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::Router;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use ward_store::Actor;
 
+/// The embedded stylesheet.
+pub const STYLE: &str = include_str!("style.css");
+
+/// The UI's routes (each has a row in `rbac::ROUTES`).
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(pages::dashboard))
+        .route("/ui/style.css", get(style))
+        .route("/ui/upload.js", get(upload_js))
+        .route("/inventory", get(pages::inventory))
+        .route("/inventory/filters", post(pages::save_filter))
+        .route("/inventory/filters/delete", post(pages::delete_filter))
+        .route("/devices/{id}", get(pages::device))
+        .route("/devices/{id}/override", post(pages::device_override))
+        .route("/map", get(pages::map))
+        .route("/findings", get(work::findings))
+        .route("/findings/bulk", post(work::findings_bulk))
+        .route("/advisories", get(work::advisories))
+        .route("/upload", get(work::upload_page).post(work::upload))
+        .route("/plans", get(work::plans))
+        .route("/plans/{id}", post(work::plan_update))
+        .route("/reviews", get(work::reviews))
+        .route("/reviews/{id}", get(work::review_form).post(work::review_submit))
+        .route("/admin", get(work::admin))
+        .route("/reports", get(work::reports))
+        .route("/reports/posture.html", get(work::report_html))
+        .route("/reports/posture.pdf", get(work::report_pdf))
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+async fn upload_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        UPLOAD_JS,
+    )
+        .into_response()
+}
+
+/// The upload page's script (progress and the CSRF header for multipart posts).
+pub const UPLOAD_JS: &str = include_str!("upload.js");
+
+/// The caller, when the authorization layer put one in.
+pub type MaybeUser = Option<axum::Extension<CurrentUser>>;
+
+/// Who acts, for the store's histories and the audit log.
+pub fn actor_of(user: &MaybeUser) -> Actor {
+    match user {
+        Some(u) => Actor::new(u.username.clone(), u.source.clone()),
+        None => Actor::new("anonymous", None),
+    }
+}
+
+/// Formats store micros in the configured time zone (`YYYY-MM-DD HH:MM TZ`).
+pub fn fmt_time(state: &AppState, micros: i64) -> String {
+    use chrono::TimeZone;
+    let tz: chrono_tz::Tz = state.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    match tz.timestamp_micros(micros).single() {
+        Some(t) => t.format("%Y-%m-%d %H:%M %Z").to_string(),
+        None => "-".into(),
+    }
+}
+
+/// Like [`fmt_time`], the date only.
+pub fn fmt_date(state: &AppState, micros: i64) -> String {
+    use chrono::TimeZone;
+    let tz: chrono_tz::Tz = state.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    match tz.timestamp_micros(micros).single() {
+        Some(t) => t.format("%Y-%m-%d").to_string(),
+        None => "-".into(),
+    }
+}
+
+/// The CSRF token for forms: the session's token as the `ward_csrf` cookie carries it.
+pub fn csrf_token(headers: &HeaderMap) -> String {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == "ward_csrf")
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default()
+}
+
+/// The hidden CSRF field every form carries.
+pub fn csrf_field(headers: &HeaderMap) -> Markup {
+    html! { input type="hidden" name="csrf" value=(csrf_token(headers)); }
+}
+
+const NAV: &[(&str, &str)] = &[
+    ("/", "Dashboard"),
+    ("/inventory", "Inventory"),
+    ("/map", "Connection map"),
+    ("/findings", "Findings"),
+    ("/advisories", "Advisories"),
+    ("/plans", "Plans"),
+    ("/reviews", "Reviews"),
+    ("/reports", "Reports"),
+    ("/admin", "Administration"),
+];
+
+/// The page frame: navigation, flash message, content.
+pub fn layout(user: &MaybeUser, title: &str, active: &str, flash: Option<&Flash>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Ward" }
+                link rel="stylesheet" href="/ui/style.css";
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    span.brand { "Ward" }
+                    nav aria-label="Main" {
+                        @for (href, label) in NAV {
+                            @if *href == active {
+                                a href=(href) aria-current="page" { (label) }
+                            } @else {
+                                a href=(href) { (label) }
+                            }
+                        }
+                    }
+                    span.who {
+                        @if let Some(u) = user { "Signed in as " strong { (u.username) } }
+                    }
+                }
+                main id="main" {
+                    @if let Some(f) = flash {
+                        div class=(if f.ok { "msg ok" } else { "msg err" }) role="status" { (f.text) }
+                    }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// A one-line message shown above a page.
+#[derive(Debug, Clone)]
+pub struct Flash {
+    pub ok: bool,
+    pub text: String,
+}
+
+impl Flash {
+    pub fn ok(t: impl Into<String>) -> Self {
+        Flash { ok: true, text: t.into() }
+    }
+    pub fn err(t: impl Into<String>) -> Self {
+        Flash { ok: false, text: t.into() }
+    }
+    /// From `?ok=` / `?err=` query parameters (after a redirect).
+    pub fn from_query(ok: &Option<String>, err: &Option<String>) -> Option<Flash> {
+        match (ok, err) {
+            (_, Some(e)) if !e.is_empty() => Some(Flash::err(e.clone())),
+            (Some(o), _) if !o.is_empty() => Some(Flash::ok(o.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// An HTML response.
+pub fn html_response(status: StatusCode, m: Markup) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], m.into_string()).into_response()
+}
+
+/// A page for an error (store failure, not found).
+pub fn error_page(user: &MaybeUser, status: StatusCode, text: &str) -> Response {
+    html_response(
+        status,
+        layout(user, "Error", "", Some(&Flash::err(text)), html! {
+            p { a href="/" { "Back to the dashboard" } }
+        }),
+    )
+}
+
+/// See other (after a POST), with a flash message in the query.
+pub fn redirect(to: &str, ok: bool, msg: &str) -> Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    let key = if ok { "ok" } else { "err" };
+    let loc = format!("{to}{sep}{key}={}", urlencode(msg));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, loc)]).into_response()
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A tier badge.
+pub fn tier_tag(tier: &str) -> Markup {
+    html! { span class={"tag t-" (tier)} { (tier) } }
+}
+
+/// Raw SVG (built by [`svg`], which escapes its text).
+pub fn raw(s: String) -> PreEscaped<String> {
+    PreEscaped(s)
 }

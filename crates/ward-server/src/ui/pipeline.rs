@@ -1,0 +1,314 @@
+//! From files to the store: capture files are dissected into a sensor batch and ingested
+//! for a site; intel files are validated with `ward-intel` and stored with their exact
+//! bytes; then a site is re-identified from its stored facts and re-assessed against all
+//! stored intel (findings with their explanations, risk tiers and mitigation plans).
+//!
+//! The UI's upload page, `ward demo` and the tests use this; only metadata reaches the
+//! store (the dissectors never emit patient data).
+
+use anyhow::{Context, Result};
+use ids::short_id;
+use std::path::{Path, PathBuf};
+use ward_store::{Actor, Batch, IntelDocument, IntelProduct, IntelVulnerability, NewFinding, PlanAction, Store};
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub observations: u64,
+    pub devices: usize,
+    pub connections: usize,
+    pub findings: usize,
+    pub actions: usize,
+    pub intel_documents: usize,
+}
+
+mod ids {
+    /// A short stable id (FNV-1a 64 over the parts), for plan actions.
+    pub fn short_id(parts: &[&str]) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for p in parts {
+            for b in p.bytes().chain(std::iter::once(0xff)) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("A-{h:016x}")
+    }
+}
+
+/// Dissects capture files and ingests them for `site` (created if missing), then
+/// re-assesses the site.
+pub async fn import_captures(
+    store: &Store,
+    site: &str,
+    files: &[PathBuf],
+    actor: &Actor,
+) -> Result<ImportSummary> {
+    anyhow::ensure!(!files.is_empty(), "no capture files given");
+    let owned: Vec<PathBuf> = files.to_vec();
+    let (out, _stats) = tokio::task::spawn_blocking(move || {
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        ward_dissect::analyze_files(
+            &owned,
+            &ward_capture::CaptureConfig::default(),
+            &ward_dissect::EngineConfig::default(),
+            workers,
+            &|_| {},
+        )
+    })
+    .await
+    .context("capture analysis task")?
+    .context("reading the capture files")?;
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    let batch = Batch {
+        files: names.clone(),
+        observations: out.observations,
+        security: out.security,
+        edges: out.edges,
+    };
+    let observations = batch.observations.len() as u64;
+    let mut id_parts: Vec<String> = names;
+    id_parts.push(format!("{}:{}:{}", observations, batch.security.len(), batch.edges.len()));
+    let refs: Vec<&str> = id_parts.iter().map(String::as_str).collect();
+    let batch_id = format!("upload/{}", short_id(&refs));
+    store.upsert_site(site, site).await?;
+    store.ingest_batch(&batch_id, site, &batch, actor).await?;
+    let mut s = reassess_site(store, site, actor).await?;
+    s.observations = observations;
+    Ok(s)
+}
+
+/// Validates and stores intel files (their exact bytes, so they can be re-read for every
+/// assessment); returns how many were new. Invalid files are an error naming the file.
+pub async fn import_intel_files(store: &Store, files: &[PathBuf], actor: &Actor) -> Result<usize> {
+    let mut docs = Vec::new();
+    for path in files {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        docs.push(intel_document(&bytes, &name)?);
+    }
+    let r = store.import_intel(&docs, actor).await?;
+    Ok(r.imported.len())
+}
+
+/// Validates one intel file's bytes and makes the store record.
+pub fn intel_document(bytes: &[u8], name: &str) -> Result<IntelDocument> {
+    let mut db = ward_intel::IntelDb::new();
+    let outcome = db
+        .import_bytes(bytes, name)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let text = String::from_utf8(bytes.to_vec())
+        .with_context(|| format!("{name}: intel files must be UTF-8 text"))?;
+    let (kind, doc_id) = match &outcome {
+        ward_intel::ImportOutcome::Imported { kind, id, .. } => (kind.clone(), id.clone()),
+        ward_intel::ImportOutcome::Superseded { id, .. } => ("advisory".into(), id.clone()),
+        other => ("intel".into(), format!("{other:?}")),
+    };
+    let mut products = Vec::new();
+    let mut vulnerabilities = Vec::new();
+    let mut version = String::new();
+    let mut publisher = String::new();
+    for a in db.advisories() {
+        version = a.version.clone();
+        publisher = a.publisher.clone();
+        for p in &a.products {
+            products.push(IntelProduct {
+                product_id: p.id.clone(),
+                vendor: p.vendor.clone().unwrap_or_default(),
+                name: p.product_name.clone().unwrap_or_else(|| p.name.clone()),
+                version: p.version.clone().unwrap_or_default(),
+                cpe: String::new(),
+                purl: String::new(),
+            });
+        }
+        for v in &a.vulnerabilities {
+            if let Some(cve) = &v.cve {
+                vulnerabilities.push(IntelVulnerability {
+                    cve: cve.clone(),
+                    product_id: String::new(),
+                    status: "listed".into(),
+                });
+            }
+        }
+    }
+    for k in db.kev_entries() {
+        vulnerabilities.push(IntelVulnerability {
+            cve: k.cve.clone(),
+            product_id: String::new(),
+            status: "kev".into(),
+        });
+    }
+    vulnerabilities.sort_by(|a, b| (&a.cve, &a.status).cmp(&(&b.cve, &b.status)));
+    vulnerabilities.dedup();
+    products.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    products.dedup_by(|a, b| a.product_id == b.product_id);
+    Ok(IntelDocument {
+        kind,
+        doc_id,
+        version,
+        publisher,
+        sha256: ward_intel_sha(bytes),
+        provenance: serde_json::json!({ "file": name }),
+        document: serde_json::json!({ "file": name, "raw": text }),
+        products,
+        vulnerabilities,
+    })
+}
+
+fn ward_intel_sha(bytes: &[u8]) -> String {
+    let mut db = ward_intel::IntelDb::new();
+    // The duplicate answer carries the SHA-256 ward-intel computes: import twice.
+    let _ = db.import_bytes(bytes, "x");
+    match db.import_bytes(bytes, "x") {
+        Ok(ward_intel::ImportOutcome::Duplicate { sha256 }) => sha256,
+        _ => format!("len-{}-{}", bytes.len(), short_id(&[&String::from_utf8_lossy(bytes)])),
+    }
+}
+
+/// All stored intel, re-read into `ward-intel`'s in-memory database.
+pub async fn load_intel(store: &Store) -> Result<ward_intel::IntelDb> {
+    let mut db = ward_intel::IntelDb::new();
+    let docs = store.list_intel_documents(100_000).await?;
+    for d in docs.iter().rev() {
+        let Some(json) = store.intel_document_json(d.id).await? else {
+            continue;
+        };
+        let Some(raw) = json.get("raw").and_then(|r| r.as_str()) else {
+            continue;
+        };
+        let name = json.get("file").and_then(|f| f.as_str()).unwrap_or("stored");
+        if let Err(e) = db.import_bytes(raw.as_bytes(), name) {
+            tracing::warn!("stored intel document {} no longer imports: {e}", d.id);
+        }
+    }
+    Ok(db)
+}
+
+/// Today as YYYY-MM-DD (UTC).
+pub fn today() -> String {
+    let days = ward_store::now_micros() / ward_store::MICROS_PER_DAY;
+    ward_assess::plan::add_days("1970-01-01", u32::try_from(days).unwrap_or(0))
+}
+
+/// Re-identifies `site` from its stored facts and re-assesses it against all stored
+/// intel: writes the inventory, the findings (keeping people's statuses) and the plan
+/// actions (keeping people's statuses, owners and due dates).
+pub async fn reassess_site(store: &Store, site: &str, actor: &Actor) -> Result<ImportSummary> {
+    let facts = store.site_facts(site).await?;
+    let intel = load_intel(store).await?;
+    let (inv, assessment) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let (rules, _warning) = ward_identify::Rules::standard_lenient(
+            Path::new(ward_identify::DEFAULT_IEEE_DATA_DIR),
+            None,
+        )
+        .context("loading fingerprint rules")?;
+        let inv = ward_identify::identify(&facts.observations, &facts.security, &facts.edges, &rules);
+        let assets: Vec<ward_assess::Asset> =
+            inv.devices.iter().map(ward_assess::Asset::from_device).collect();
+        let flows = ward_assess::segment::flows_from_connections(&inv.connections);
+        let today = today();
+        let assessment = ward_assess::report::assess(ward_assess::report::AssessInput {
+            assets,
+            flows: &flows,
+            intel: &intel,
+            sboms: Vec::new(),
+            local: &[],
+            today: &today,
+        });
+        Ok((inv, assessment))
+    })
+    .await
+    .context("assessment task")??;
+    store.replace_inventory(site, &inv, actor).await?;
+    let findings: Vec<NewFinding> = assessment
+        .findings
+        .iter()
+        .map(|s| NewFinding {
+            id: s.finding.id.clone(),
+            device_id: s.finding.asset_id.clone(),
+            vulnerability: s.finding.vulnerability.clone(),
+            document: None,
+            confidence: match s.finding.confidence {
+                ward_assess::Confidence::Confirmed => 0.95,
+                ward_assess::Confidence::Probable => 0.7,
+                ward_assess::Confidence::Possible => 0.4,
+            },
+            explanation: serde_json::json!({
+                "lines": s.finding.explain(),
+                "tier": s.risk.tier.as_str(),
+                "score": s.risk.score,
+                "due_days": s.risk.due_days,
+                "kev": s.exploitation.kev,
+                "epss": s.exploitation.epss,
+                "title": s.finding.title,
+                "source": s.finding.source,
+                "product": s.finding.product_name,
+            }),
+        })
+        .collect();
+    store.upsert_findings(&findings, actor).await?;
+    let mut actions = Vec::new();
+    for p in &assessment.plans {
+        for a in &p.actions {
+            let kind = serde_json::to_value(a.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let status = serde_json::to_value(a.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "proposed".into());
+            actions.push(PlanAction {
+                id: short_id(&[&p.asset_id, &kind, &a.title]),
+                device_id: p.asset_id.clone(),
+                kind,
+                title: a.title.clone(),
+                details: a.details.clone(),
+                url: a.url.clone().unwrap_or_default(),
+                status,
+                owner: a.owner.clone(),
+                due: a.due.clone(),
+                findings: a.findings.clone(),
+                created_at: 0,
+                updated_at: 0,
+            });
+        }
+    }
+    // Only actions of devices the store has (SBOM-only assets are not devices).
+    let known: std::collections::HashSet<&str> = inv.devices.iter().map(|d| d.id.as_str()).collect();
+    actions.retain(|a| known.contains(a.device_id.as_str()));
+    store.upsert_plan_actions(&actions, actor).await?;
+    Ok(ImportSummary {
+        observations: 0,
+        devices: inv.devices.len(),
+        connections: inv.connections.len(),
+        findings: findings.len(),
+        actions: actions.len(),
+        intel_documents: 0,
+    })
+}
+
+/// Re-assesses every site (after an intel import).
+pub async fn reassess_all(store: &Store, actor: &Actor) -> Result<ImportSummary> {
+    let mut total = ImportSummary::default();
+    for s in store.sites().await? {
+        let r = reassess_site(store, &s.id, actor).await?;
+        total.devices += r.devices;
+        total.connections += r.connections;
+        total.findings += r.findings;
+        total.actions += r.actions;
+    }
+    Ok(total)
+}

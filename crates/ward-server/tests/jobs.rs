@@ -1,0 +1,424 @@
+//! The job scheduler: two schedulers (two `ward serve` replicas) on one real PostgreSQL
+//! database never run a job at the same time; a crashed holder's job is taken over after
+//! its lease; jobs and their state survive a restart; the standard jobs do their work.
+//!
+//! PostgreSQL: `postgres://postgres@127.0.0.1:5432/test` (trust auth); each test creates
+//! its own database. The tests fail, never skip, when the server is unreachable.
+
+use sqlx::Connection;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use ward_server::jobs::{JobConfig, RunOutcome, Scheduler};
+use ward_store::{JobSpec, Store};
+
+const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+struct PgDb {
+    name: String,
+    url: String,
+}
+
+impl PgDb {
+    async fn create() -> PgDb {
+        let mut admin = sqlx::PgConnection::connect(PG_URL)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("the PostgreSQL server at {PG_URL} is required for the jobs tests: {e}")
+            });
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let name = format!("ward_jobs_{}_{nanos}", std::process::id());
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        PgDb {
+            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            name,
+        }
+    }
+
+    async fn drop_db(self) {
+        if let Ok(mut admin) = sqlx::PgConnection::connect(PG_URL).await {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            )))
+            .execute(&mut admin)
+            .await;
+            admin.close().await.ok();
+        }
+    }
+}
+
+/// Per-job count of runs in progress (across both schedulers), the highest seen, and the
+/// runs per scheduler.
+#[derive(Default)]
+struct Probe {
+    active: Mutex<HashMap<String, usize>>,
+    overlaps: AtomicUsize,
+    runs: Mutex<HashMap<String, usize>>,
+    per_owner: Mutex<HashMap<String, usize>>,
+}
+
+type BoxedRun =
+    std::pin::Pin<Box<dyn std::future::Future<Output = ward_server::jobs::JobResult> + Send>>;
+
+fn probe_handler(probe: Arc<Probe>, owner: String) -> ward_server::jobs::Handler {
+    Arc::new(
+        move |_store: Store, lease: ward_store::JobLease| -> BoxedRun {
+            let probe = Arc::clone(&probe);
+            let owner = owner.clone();
+            Box::pin(async move {
+                {
+                    let mut a = probe.active.lock().expect("lock");
+                    let n = a.entry(lease.id.clone()).or_default();
+                    *n += 1;
+                    if *n > 1 {
+                        probe.overlaps.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                // Long enough for the other scheduler to try the same job meanwhile.
+                tokio::time::sleep(Duration::from_millis(120)).await;
+                *probe
+                    .active
+                    .lock()
+                    .expect("lock")
+                    .entry(lease.id.clone())
+                    .or_default() -= 1;
+                *probe
+                    .runs
+                    .lock()
+                    .expect("lock")
+                    .entry(lease.id.clone())
+                    .or_default() += 1;
+                *probe
+                    .per_owner
+                    .lock()
+                    .expect("lock")
+                    .entry(owner)
+                    .or_default() += 1;
+                Ok(None)
+            })
+        },
+    )
+}
+
+fn config() -> JobConfig {
+    JobConfig {
+        lease: Duration::from_secs(5),
+        poll: Duration::from_millis(20),
+        ..JobConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_schedulers_on_one_postgres_never_run_a_job_twice_at_once() {
+    let db = PgDb::create().await;
+    // Two replicas: separate stores (connection pools) on the same database.
+    let store_a = Store::open(&db.url).await.expect("open store A");
+    let store_b = Store::open(&db.url).await.expect("open store B");
+    let probe = Arc::new(Probe::default());
+    let now = ward_store::now_micros();
+    for i in 0..4 {
+        let created = store_a
+            .schedule_job(
+                &JobSpec {
+                    id: format!("probe-{i}"),
+                    kind: "probe".into(),
+                    payload: serde_json::Value::Null,
+                    run_after: now,
+                    interval_secs: Some(0),
+                },
+                now,
+            )
+            .await
+            .expect("schedule");
+        assert!(created);
+        // The other replica schedules the same job at its start: nothing changes.
+        assert!(!store_b
+            .schedule_job(
+                &JobSpec {
+                    id: format!("probe-{i}"),
+                    kind: "probe".into(),
+                    payload: serde_json::Value::Null,
+                    run_after: now,
+                    interval_secs: Some(0),
+                },
+                now,
+            )
+            .await
+            .expect("schedule again"));
+    }
+    let mut a = Scheduler::new(store_a.clone(), "replica-a", config());
+    a.register(
+        "probe",
+        probe_handler(Arc::clone(&probe), "replica-a".into()),
+    );
+    let mut b = Scheduler::new(store_b.clone(), "replica-b", config());
+    b.register(
+        "probe",
+        probe_handler(Arc::clone(&probe), "replica-b".into()),
+    );
+
+    // Each replica runs two workers (four claimers in all) for three seconds.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for s in [a.clone(), a, b.clone(), b] {
+        let stop = Arc::clone(&stop);
+        tasks.push(tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                outcomes.extend(s.run_once().await.expect("claim and run"));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            outcomes
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.extend(t.await.expect("worker"));
+    }
+
+    assert_eq!(
+        probe.overlaps.load(Ordering::SeqCst),
+        0,
+        "a job ran twice at once"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, RunOutcome::Finished { .. })),
+        "{outcomes:?}"
+    );
+    let runs = probe.runs.lock().expect("lock").clone();
+    let total: usize = runs.values().sum();
+    assert_eq!(total, outcomes.len());
+    // 4 jobs of 120 ms for 3 s with 4 claimers: at least ~50 runs, every job ran.
+    assert!(total >= 40, "only {total} runs: {runs:?}");
+    assert_eq!(runs.len(), 4, "{runs:?}");
+    let per_owner = probe.per_owner.lock().expect("lock").clone();
+    assert!(
+        per_owner.get("replica-a").is_some_and(|n| *n > 0)
+            && per_owner.get("replica-b").is_some_and(|n| *n > 0),
+        "both replicas must have competed for the jobs: {per_owner:?}"
+    );
+    // The store's attempt counters agree with the runs seen.
+    for (id, n) in &runs {
+        let job = store_a.job(id).await.expect("job").expect("exists");
+        assert_eq!(job.attempts as usize, *n, "{id}");
+        assert!(job.lease_owner.is_none(), "{id} still leased");
+    }
+    store_a.close().await;
+    store_b.close().await;
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_holders_job_is_taken_over_after_its_lease() {
+    let db = PgDb::create().await;
+    let a = Store::open(&db.url).await.expect("open store A");
+    let b = Store::open(&db.url).await.expect("open store B");
+    let now = ward_store::now_micros();
+    a.schedule_job(
+        &JobSpec {
+            id: "once".into(),
+            kind: "probe".into(),
+            payload: serde_json::json!({"n": 1}),
+            run_after: now,
+            interval_secs: None,
+        },
+        now,
+    )
+    .await
+    .expect("schedule");
+    let lease = a
+        .claim_job("a", now, 1_000_000)
+        .await
+        .expect("claim")
+        .expect("due");
+    assert_eq!(lease.attempts, 1);
+    // While A holds it, B gets nothing.
+    assert!(b
+        .claim_job("b", now + 500_000, 1_000_000)
+        .await
+        .expect("claim")
+        .is_none());
+    // A "crashes"; after the lease B takes the job; A's late renewal and finish fail.
+    let taken = b
+        .claim_job("b", now + 1_500_000, 1_000_000)
+        .await
+        .expect("claim")
+        .expect("taken over after the lease expired");
+    assert_eq!(taken.attempts, 2);
+    assert!(!a
+        .renew_job_lease("once", "a", now + 9_000_000)
+        .await
+        .expect("renew"));
+    assert!(!a
+        .finish_job("once", "a", now + 1_600_000, None)
+        .await
+        .expect("finish"));
+    assert!(b
+        .finish_job("once", "b", now + 1_700_000, None)
+        .await
+        .expect("finish"));
+    let job = a.job("once").await.expect("job").expect("exists");
+    assert_eq!(job.state, "done");
+    assert!(b
+        .claim_job("b", now + 100_000_000, 1_000_000)
+        .await
+        .expect("claim")
+        .is_none());
+    a.close().await;
+    b.close().await;
+    db.drop_db().await;
+}
+
+/// The standard jobs run once, record their state in the store, and after a restart (a new
+/// store and scheduler on the same file) are neither rescheduled nor run again early.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standard_jobs_run_and_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open_data_dir(dir.path()).await.expect("store");
+    let s = Scheduler::new(store.clone(), "first", config());
+    s.schedule_standard().await.expect("schedule");
+    let mut ran = s.run_due().await.expect("run");
+    ran.sort_by_key(|o| format!("{o:?}"));
+    let names: Vec<String> = ran
+        .iter()
+        .map(|o| match o {
+            RunOutcome::Finished { id } => id.clone(),
+            other => panic!("job did not finish: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "expire_risk_acceptances",
+            "mark_stale",
+            "rematch",
+            "review_reminders"
+        ]
+    );
+    let rematch = store.job("rematch").await.expect("job").expect("exists");
+    assert!(rematch.last_run_at.is_some());
+    assert!(
+        rematch.run_after > ward_store::now_micros(),
+        "the next run is in the future"
+    );
+    store.close().await;
+
+    // Restart.
+    let store = Store::open_data_dir(dir.path()).await.expect("store again");
+    let s = Scheduler::new(store.clone(), "second", config());
+    s.schedule_standard().await.expect("schedule again");
+    assert!(
+        s.run_due().await.expect("run").is_empty(),
+        "nothing is due after the restart"
+    );
+    let again = store.job("rematch").await.expect("job").expect("exists");
+    assert_eq!(
+        again.run_after, rematch.run_after,
+        "the schedule survived the restart"
+    );
+    assert_eq!(again.attempts, 1);
+    store.close().await;
+}
+
+fn device(id: &str, last_seen: i64) -> ward_store::DeviceRecord {
+    ward_store::DeviceRecord {
+        id: id.into(),
+        site: "main".into(),
+        name: id.into(),
+        inferred: Default::default(),
+        macs: vec![],
+        ips: vec![],
+        is_router: false,
+        first_seen: last_seen - 1000,
+        last_seen,
+        detail: serde_json::json!({ "id": id }),
+    }
+}
+
+/// What the standard jobs do: devices unseen for N days become stale (the others not),
+/// an expired risk acceptance reopens its finding, and the rematch job records the
+/// fingerprint of its inputs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standard_jobs_mark_stale_devices_and_expire_risk_acceptances() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open_data_dir(dir.path()).await.expect("store");
+    let actor = ward_store::Actor::new("test", None);
+    let now = ward_store::now_micros();
+    let day = 86_400_000_000i64;
+    store
+        .upsert_devices(
+            &[device("old", now - 40 * day), device("recent", now - day)],
+            &actor,
+        )
+        .await
+        .expect("devices");
+    store
+        .upsert_findings(
+            &[ward_store::NewFinding {
+                id: "f1".into(),
+                device_id: "recent".into(),
+                vulnerability: "CVE-2024-0001".into(),
+                document: None,
+                confidence: 0.9,
+                explanation: serde_json::json!({}),
+            }],
+            &actor,
+        )
+        .await
+        .expect("finding");
+    store
+        .set_finding_status(
+            "f1",
+            ward_store::FindingStatus::RiskAccepted,
+            "compensating control",
+            Some(ward_store::now_micros() + 300_000),
+            &actor,
+        )
+        .await
+        .expect("accept risk");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let s = Scheduler::new(
+        store.clone(),
+        "one",
+        JobConfig {
+            stale_after_days: 30,
+            ..config()
+        },
+    );
+    s.schedule_standard().await.expect("schedule");
+    let ran = s.run_due().await.expect("run");
+    assert_eq!(ran.len(), 4, "{ran:?}");
+    let old = store.device("old").await.expect("device").expect("exists");
+    let recent = store
+        .device("recent")
+        .await
+        .expect("device")
+        .expect("exists");
+    assert!(old.summary.stale, "a device unseen for 40 days is stale");
+    assert!(!recent.summary.stale, "a device seen yesterday is not");
+    let f = store.finding("f1").await.expect("finding").expect("exists");
+    assert_eq!(
+        f.status,
+        ward_store::FindingStatus::Open,
+        "the expired risk acceptance reopened the finding"
+    );
+    let rematch = store.jobs().await.expect("jobs");
+    assert!(
+        rematch.iter().all(|j| j.last_error.is_none()),
+        "{rematch:?}"
+    );
+    store.close().await;
+}
