@@ -197,8 +197,9 @@ const PROGRESS_EVERY: u64 = 4 << 20;
 /// With `workers <= 1` everything runs on the calling thread and `make_sink(0)` receives
 /// every event. With more, the calling thread reads and hashes each packet by its VLAN
 /// and address pair (symmetrically, so both directions and all fragments of a flow meet
-/// in one worker) and hands batches to `workers` threads, each with its own flow table
-/// and the sink `make_sink(i)`; non-IP frames and ARP go to worker 0. The sinks are
+/// in one worker); worker 0 is the calling thread itself (a smaller share, decoded
+/// between reads), the others are threads fed with batches, each with its own flow
+/// table and the sink `make_sink(i)`; non-IP frames and ARP go to worker 0. The sinks are
 /// returned in worker order. `progress` receives the bytes read so far, every few MiB.
 pub fn analyze_files<S, F>(
     files: &[PathBuf],
@@ -328,11 +329,23 @@ fn prefetch_head(d: &[u8]) {
 /// The worker a packet belongs to: by the symmetric hash of its VLAN and address pair,
 /// so that both directions and every fragment of a flow meet in one worker. Non-IP
 /// frames (ARP, LLDP ...) go to worker 0.
+///
+/// Worker 0 is the reading thread itself, which also walks the file: it takes half the
+/// share of the others (a third of the flows with two workers), so that both cores end
+/// at about the same time.
 pub(crate) fn worker_of(linktype: u32, data: &[u8], workers: usize) -> usize {
     match flow_hash(linktype, data) {
-        Some(h) => ((u128::from(h) * workers as u128) >> 64) as usize,
+        Some(h) => share_of(h, workers),
         None => 0,
     }
+}
+
+/// The worker of hash `h`: the hash space is cut into `2 * workers - 1` equal units,
+/// one for worker 0 and two for each other worker.
+fn share_of(h: u64, workers: usize) -> usize {
+    let units = 2 * workers as u128 - 1;
+    let u = (u128::from(h) * units) >> 64;
+    (u.div_ceil(2) as usize).min(workers - 1)
 }
 
 fn run_parallel<S, F>(
@@ -350,7 +363,10 @@ where
         let mut txs: Vec<SyncSender<Batch>> = Vec::with_capacity(workers);
         let (ret_tx, ret_rx) = std::sync::mpsc::channel::<Batch>();
         let mut handles = Vec::with_capacity(workers);
-        for w in 0..workers {
+        // Worker 0 runs on this thread, between reads: its packets are decoded while
+        // still in this core's cache, and no batch is built for them.
+        let mut engine0 = Engine::new(cfg, 0, workers, make_sink(0));
+        for w in 1..workers {
             let (tx, rx): (SyncSender<Batch>, Receiver<Batch>) = sync_channel(QUEUE_DEPTH);
             txs.push(tx);
             let ret = ret_tx.clone();
@@ -385,7 +401,6 @@ where
             prev = Some(i);
             let Some(p) = src.current(i) else { continue };
             let w = worker_of(p.linktype, p.data, workers);
-            let b = &mut open[w];
             let ctx = PacketCtx {
                 file: i as u32,
                 packet: p.number,
@@ -393,6 +408,15 @@ where
             };
             let len = p.data.len() as u32;
             since += u64::from(len) + 16;
+            if since >= PROGRESS_EVERY {
+                since = 0;
+                progress(src.consumed());
+            }
+            if w == 0 {
+                engine0.process(p.linktype, p.data, ctx);
+                continue;
+            }
+            let b = &mut open[w];
             match src.current_mapped(i) {
                 Some((map, off)) => {
                     let idx = match b.maps.iter().rposition(|m| Arc::ptr_eq(m, map)) {
@@ -424,24 +448,23 @@ where
             if b.pkts.len() >= BATCH_PKTS || b.data.len() >= BATCH_BYTES {
                 let fresh = ret_rx.try_recv().unwrap_or_default();
                 let full = std::mem::replace(b, fresh);
-                if txs[w].send(full).is_err() {
+                if txs[w - 1].send(full).is_err() {
                     send_failed = true;
                     break;
                 }
             }
-            if since >= PROGRESS_EVERY {
-                since = 0;
-                progress(src.consumed());
-            }
         }
-        for (w, b) in open.into_iter().enumerate() {
-            if !b.pkts.is_empty() && txs[w].send(b).is_err() {
+        for (w, b) in open.into_iter().enumerate().skip(1) {
+            if !b.pkts.is_empty() && txs[w - 1].send(b).is_err() {
                 send_failed = true;
             }
         }
         drop(txs);
+        engine0.finish();
         let mut sinks = Vec::with_capacity(workers);
         let mut stats = Vec::with_capacity(workers);
+        sinks.push(engine0.sink);
+        stats.push(engine0.stats);
         for h in handles {
             match h.join() {
                 Ok((s, st)) => {
@@ -456,4 +479,29 @@ where
         }
         Ok((sinks, stats))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share_of;
+
+    #[test]
+    fn reader_worker_takes_half_a_share() {
+        for workers in 2..=8usize {
+            let mut counts = vec![0u64; workers];
+            let n = 1u64 << 16;
+            for k in 0..n {
+                // Spread probes evenly over the hash space, ends included.
+                let h = k.wrapping_mul(u64::MAX / (n - 1));
+                counts[share_of(h, workers)] += 1;
+            }
+            let unit = n as f64 / (2 * workers - 1) as f64;
+            assert!((counts[0] as f64 - unit).abs() < 2.0, "{workers}: {counts:?}");
+            for c in &counts[1..] {
+                assert!((*c as f64 - 2.0 * unit).abs() < 3.0, "{workers}: {counts:?}");
+            }
+        }
+        assert_eq!(share_of(u64::MAX, 2), 1);
+        assert_eq!(share_of(0, 2), 0);
+    }
 }
