@@ -198,7 +198,7 @@ const PROGRESS_EVERY: u64 = 4 << 20;
 /// every event. With more, the calling thread reads and hashes each packet by its VLAN
 /// and address pair (symmetrically, so both directions and all fragments of a flow meet
 /// in one worker); worker 0 is the calling thread itself (a smaller share, decoded
-/// between reads), the others are threads fed with batches, each with its own flow
+/// between reads, see [`worker_of`]), the others are threads fed with batches, each with its own flow
 /// table and the sink `make_sink(i)`; non-IP frames and ARP go to worker 0. The sinks are
 /// returned in worker order. `progress` receives the bytes read so far, every few MiB.
 pub fn analyze_files<S, F>(
@@ -330,9 +330,10 @@ fn prefetch_head(d: &[u8]) {
 /// so that both directions and every fragment of a flow meet in one worker. Non-IP
 /// frames (ARP, LLDP ...) go to worker 0.
 ///
-/// Worker 0 is the reading thread itself, which also walks the file: it takes half the
-/// share of the others (a third of the flows with two workers), so that both cores end
-/// at about the same time.
+/// Worker 0 is the reading thread itself, which also walks the file (and identifies and
+/// writes the output afterwards): it takes a quarter of the share of each other worker
+/// (a fifth of the flows with two workers), so that both cores end at about the same
+/// time (measured in docs/BENCHMARKS.md).
 pub(crate) fn worker_of(linktype: u32, data: &[u8], workers: usize) -> usize {
     match flow_hash(linktype, data) {
         Some(h) => share_of(h, workers),
@@ -340,12 +341,15 @@ pub(crate) fn worker_of(linktype: u32, data: &[u8], workers: usize) -> usize {
     }
 }
 
-/// The worker of hash `h`: the hash space is cut into `2 * workers - 1` equal units,
-/// one for worker 0 and two for each other worker.
+/// Units of the hash space given to each worker but the reading thread, which has one.
+const WORKER_UNITS: u128 = 4;
+
+/// The worker of hash `h`: the hash space is cut into `WORKER_UNITS * (workers - 1) + 1`
+/// equal units, one for worker 0 and [`WORKER_UNITS`] for each other worker.
 fn share_of(h: u64, workers: usize) -> usize {
-    let units = 2 * workers as u128 - 1;
+    let units = WORKER_UNITS * (workers as u128 - 1) + 1;
     let u = (u128::from(h) * units) >> 64;
-    (u.div_ceil(2) as usize).min(workers - 1)
+    (u.div_ceil(WORKER_UNITS) as usize).min(workers - 1)
 }
 
 fn run_parallel<S, F>(
@@ -377,7 +381,11 @@ where
                         // The reader touched these bytes on another core: ask for the
                         // headers of a packet a little ahead so that their transfer
                         // overlaps the decoding of this one.
-                        if let Some(d) = batch.pkts.get(k + PREFETCH_PKTS).and_then(|n| batch.bytes(n)) {
+                        if let Some(d) = batch
+                            .pkts
+                            .get(k + PREFETCH_PKTS)
+                            .and_then(|n| batch.bytes(n))
+                        {
                             prefetch_head(d);
                         }
                         if let Some(d) = batch.bytes(p) {
@@ -486,7 +494,7 @@ mod tests {
     use super::share_of;
 
     #[test]
-    fn reader_worker_takes_half_a_share() {
+    fn reader_worker_takes_one_unit_of_the_hash_space() {
         for workers in 2..=8usize {
             let mut counts = vec![0u64; workers];
             let n = 1u64 << 16;
@@ -495,10 +503,14 @@ mod tests {
                 let h = k.wrapping_mul(u64::MAX / (n - 1));
                 counts[share_of(h, workers)] += 1;
             }
-            let unit = n as f64 / (2 * workers - 1) as f64;
-            assert!((counts[0] as f64 - unit).abs() < 2.0, "{workers}: {counts:?}");
+            let k = super::WORKER_UNITS as f64;
+            let unit = n as f64 / (k * (workers - 1) as f64 + 1.0);
+            assert!(
+                (counts[0] as f64 - unit).abs() < 2.0,
+                "{workers}: {counts:?}"
+            );
             for c in &counts[1..] {
-                assert!((*c as f64 - 2.0 * unit).abs() < 3.0, "{workers}: {counts:?}");
+                assert!((*c as f64 - k * unit).abs() < 3.0, "{workers}: {counts:?}");
             }
         }
         assert_eq!(share_of(u64::MAX, 2), 1);

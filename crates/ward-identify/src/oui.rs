@@ -153,9 +153,8 @@ impl OuiRegistry {
         let block: Arc<str> = Arc::from(block);
         let bytes = text.as_bytes();
         // 1-based number of the line starting at byte `at` (errors only).
-        let line_of = |at: usize| {
-            memchr::memchr_iter(b'\n', bytes.get(..at).unwrap_or(bytes)).count() + 1
-        };
+        let line_of =
+            |at: usize| memchr::memchr_iter(b'\n', bytes.get(..at).unwrap_or(bytes)).count() + 1;
         let err = |at: usize, message: String| OuiError::Parse {
             file: file.to_string(),
             line: line_of(at),
@@ -176,8 +175,8 @@ impl OuiRegistry {
                 continue;
             }
             // The whole line around this marker ('\n' is ASCII: char boundaries).
-            let start = memchr::memrchr(b'\n', bytes.get(..paren).unwrap_or_default())
-                .map_or(0, |i| i + 1);
+            let start =
+                memchr::memrchr(b'\n', bytes.get(..paren).unwrap_or_default()).map_or(0, |i| i + 1);
             let end = memchr::memchr(b'\n', tail).map_or(bytes.len(), |i| paren + i);
             cursor = end + 1;
             let line = text.get(start..end).unwrap_or("").trim_end_matches('\r');

@@ -135,7 +135,11 @@ fn every_entry_matches_a_line_by_line_reading() {
             .unwrap_or_else(|| panic!("no entry for {bits}-bit prefix {prefix:x}"));
         if e.bits != *bits {
             // A longer assignment inside this block covers the probe address.
-            assert!(e.bits > *bits, "{bits}-bit prefix {prefix:x}: got {}", e.bits);
+            assert!(
+                e.bits > *bits,
+                "{bits}-bit prefix {prefix:x}: got {}",
+                e.bits
+            );
             assert_eq!(
                 reference.get(&(e.bits, e.prefix)).map(String::as_str),
                 Some(&*e.organization)
