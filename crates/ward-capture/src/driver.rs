@@ -197,8 +197,9 @@ const PROGRESS_EVERY: u64 = 4 << 20;
 /// With `workers <= 1` everything runs on the calling thread and `make_sink(0)` receives
 /// every event. With more, the calling thread reads and hashes each packet by its VLAN
 /// and address pair (symmetrically, so both directions and all fragments of a flow meet
-/// in one worker) and hands batches to `workers` threads, each with its own flow table
-/// and the sink `make_sink(i)`; non-IP frames and ARP go to worker 0. The sinks are
+/// in one worker); worker 0 is the calling thread itself (a smaller share, decoded
+/// between reads, see [`worker_of`]), the others are threads fed with batches, each with its own flow
+/// table and the sink `make_sink(i)`; non-IP frames and ARP go to worker 0. The sinks are
 /// returned in worker order. `progress` receives the bytes read so far, every few MiB.
 pub fn analyze_files<S, F>(
     files: &[PathBuf],
@@ -304,14 +305,51 @@ const BATCH_BYTES: usize = 1 << 20;
 /// Batches in flight per worker (bounds memory and keeps the reader ahead).
 const QUEUE_DEPTH: usize = 8;
 
+/// How many packets ahead a worker prefetches the headers of the packet it will decode.
+const PREFETCH_PKTS: usize = 3;
+
+/// Prefetch the first cache lines of a packet (its headers and the start of its
+/// payload; the hardware prefetcher follows the rest of a sequential read).
+#[inline]
+#[allow(unsafe_code)]
+fn prefetch_head(d: &[u8]) {
+    let mut at = 0usize;
+    while at < d.len().min(192) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `at < d.len()`, so the pointer is inside the slice; a prefetch is a
+        // hint that never faults and never changes memory.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(d.as_ptr().add(at).cast::<i8>());
+        }
+        at += 64;
+    }
+}
+
 /// The worker a packet belongs to: by the symmetric hash of its VLAN and address pair,
 /// so that both directions and every fragment of a flow meet in one worker. Non-IP
 /// frames (ARP, LLDP ...) go to worker 0.
+///
+/// Worker 0 is the reading thread itself, which also walks the file (and identifies and
+/// writes the output afterwards): it takes a quarter of the share of each other worker
+/// (a fifth of the flows with two workers), so that both cores end at about the same
+/// time (measured in docs/BENCHMARKS.md).
 pub(crate) fn worker_of(linktype: u32, data: &[u8], workers: usize) -> usize {
     match flow_hash(linktype, data) {
-        Some(h) => ((u128::from(h) * workers as u128) >> 64) as usize,
+        Some(h) => share_of(h, workers),
         None => 0,
     }
+}
+
+/// Units of the hash space given to each worker but the reading thread, which has one.
+const WORKER_UNITS: u128 = 4;
+
+/// The worker of hash `h`: the hash space is cut into `WORKER_UNITS * (workers - 1) + 1`
+/// equal units, one for worker 0 and [`WORKER_UNITS`] for each other worker.
+fn share_of(h: u64, workers: usize) -> usize {
+    let units = WORKER_UNITS * (workers as u128 - 1) + 1;
+    let u = (u128::from(h) * units) >> 64;
+    (u.div_ceil(WORKER_UNITS) as usize).min(workers - 1)
 }
 
 fn run_parallel<S, F>(
@@ -329,14 +367,27 @@ where
         let mut txs: Vec<SyncSender<Batch>> = Vec::with_capacity(workers);
         let (ret_tx, ret_rx) = std::sync::mpsc::channel::<Batch>();
         let mut handles = Vec::with_capacity(workers);
-        for w in 0..workers {
+        // Worker 0 runs on this thread, between reads: its packets are decoded while
+        // still in this core's cache, and no batch is built for them.
+        let mut engine0 = Engine::new(cfg, 0, workers, make_sink(0));
+        for w in 1..workers {
             let (tx, rx): (SyncSender<Batch>, Receiver<Batch>) = sync_channel(QUEUE_DEPTH);
             txs.push(tx);
             let ret = ret_tx.clone();
             handles.push(scope.spawn(move || {
                 let mut engine = Engine::new(cfg, w, workers, make_sink(w));
                 while let Ok(mut batch) = rx.recv() {
-                    for p in &batch.pkts {
+                    for (k, p) in batch.pkts.iter().enumerate() {
+                        // The reader touched these bytes on another core: ask for the
+                        // headers of a packet a little ahead so that their transfer
+                        // overlaps the decoding of this one.
+                        if let Some(d) = batch
+                            .pkts
+                            .get(k + PREFETCH_PKTS)
+                            .and_then(|n| batch.bytes(n))
+                        {
+                            prefetch_head(d);
+                        }
                         if let Some(d) = batch.bytes(p) {
                             engine.process(p.linktype, d, p.ctx);
                         }
@@ -358,7 +409,6 @@ where
             prev = Some(i);
             let Some(p) = src.current(i) else { continue };
             let w = worker_of(p.linktype, p.data, workers);
-            let b = &mut open[w];
             let ctx = PacketCtx {
                 file: i as u32,
                 packet: p.number,
@@ -366,6 +416,15 @@ where
             };
             let len = p.data.len() as u32;
             since += u64::from(len) + 16;
+            if since >= PROGRESS_EVERY {
+                since = 0;
+                progress(src.consumed());
+            }
+            if w == 0 {
+                engine0.process(p.linktype, p.data, ctx);
+                continue;
+            }
+            let b = &mut open[w];
             match src.current_mapped(i) {
                 Some((map, off)) => {
                     let idx = match b.maps.iter().rposition(|m| Arc::ptr_eq(m, map)) {
@@ -397,24 +456,23 @@ where
             if b.pkts.len() >= BATCH_PKTS || b.data.len() >= BATCH_BYTES {
                 let fresh = ret_rx.try_recv().unwrap_or_default();
                 let full = std::mem::replace(b, fresh);
-                if txs[w].send(full).is_err() {
+                if txs[w - 1].send(full).is_err() {
                     send_failed = true;
                     break;
                 }
             }
-            if since >= PROGRESS_EVERY {
-                since = 0;
-                progress(src.consumed());
-            }
         }
-        for (w, b) in open.into_iter().enumerate() {
-            if !b.pkts.is_empty() && txs[w].send(b).is_err() {
+        for (w, b) in open.into_iter().enumerate().skip(1) {
+            if !b.pkts.is_empty() && txs[w - 1].send(b).is_err() {
                 send_failed = true;
             }
         }
         drop(txs);
+        engine0.finish();
         let mut sinks = Vec::with_capacity(workers);
         let mut stats = Vec::with_capacity(workers);
+        sinks.push(engine0.sink);
+        stats.push(engine0.stats);
         for h in handles {
             match h.join() {
                 Ok((s, st)) => {
@@ -429,4 +487,33 @@ where
         }
         Ok((sinks, stats))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share_of;
+
+    #[test]
+    fn reader_worker_takes_one_unit_of_the_hash_space() {
+        for workers in 2..=8usize {
+            let mut counts = vec![0u64; workers];
+            let n = 1u64 << 16;
+            for k in 0..n {
+                // Spread probes evenly over the hash space, ends included.
+                let h = k.wrapping_mul(u64::MAX / (n - 1));
+                counts[share_of(h, workers)] += 1;
+            }
+            let k = super::WORKER_UNITS as f64;
+            let unit = n as f64 / (k * (workers - 1) as f64 + 1.0);
+            assert!(
+                (counts[0] as f64 - unit).abs() < 2.0,
+                "{workers}: {counts:?}"
+            );
+            for c in &counts[1..] {
+                assert!((*c as f64 - k * unit).abs() < 3.0, "{workers}: {counts:?}");
+            }
+        }
+        assert_eq!(share_of(u64::MAX, 2), 1);
+        assert_eq!(share_of(0, 2), 0);
+    }
 }

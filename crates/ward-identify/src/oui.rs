@@ -144,45 +144,58 @@ impl OuiRegistry {
     }
 
     /// Parses one registry text and adds its entries; returns how many were added.
+    ///
+    /// This runs at every start of `ward analyze` over about 9 MB of text, so it does not
+    /// split lines: it jumps from one '(' to the next (most lines, the postal addresses,
+    /// hold none), looks at the line around a "(hex)" or "(base 16)" marker only, and
+    /// counts line numbers only to report an error.
     pub fn parse_into(&mut self, file: &str, block: &str, text: &str) -> Result<usize, OuiError> {
         let block: Arc<str> = Arc::from(block);
-        let err = |line: usize, message: String| OuiError::Parse {
+        let bytes = text.as_bytes();
+        // 1-based number of the line starting at byte `at` (errors only).
+        let line_of =
+            |at: usize| memchr::memchr_iter(b'\n', bytes.get(..at).unwrap_or(bytes)).count() + 1;
+        let err = |at: usize, message: String| OuiError::Parse {
             file: file.to_string(),
-            line,
+            line: line_of(at),
             message,
         };
-        // The 24-bit prefix from the last "(hex)" line, waiting for its "(base 16)" line.
+        // The 24-bit prefix from the last "(hex)" line (and where that line starts),
+        // waiting for its "(base 16)" line.
         let mut pending: Option<(u64, usize)> = None;
         let mut added = 0usize;
-        // Loaded at every start of `ward analyze`: the markers are searched with
-        // precomputed finders over bytes, and most lines (addresses) hold no '(' at all.
         let hex_marker = memchr::memmem::Finder::new(b"(hex)");
         let base_marker = memchr::memmem::Finder::new(b"(base 16)");
-        for (idx, raw) in split_lines(text).enumerate() {
-            let lineno = idx + 1;
-            let line = raw.trim_end_matches('\r');
-            let bytes = line.as_bytes();
-            if memchr::memchr(b'(', bytes).is_none() {
+        let mut cursor = 0usize;
+        while let Some(k) = bytes.get(cursor..).and_then(|r| memchr::memchr(b'(', r)) {
+            let paren = cursor + k;
+            let tail = bytes.get(paren..).unwrap_or_default();
+            if !tail.starts_with(b"(hex)") && !tail.starts_with(b"(base 16)") {
+                cursor = paren + 1;
                 continue;
             }
-            if let Some(pos) = hex_marker.find(bytes) {
+            // The whole line around this marker ('\n' is ASCII: char boundaries).
+            let start =
+                memchr::memrchr(b'\n', bytes.get(..paren).unwrap_or_default()).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', tail).map_or(bytes.len(), |i| paren + i);
+            cursor = end + 1;
+            let line = text.get(start..end).unwrap_or("").trim_end_matches('\r');
+            let lb = line.as_bytes();
+            // As a line-by-line reading: "(hex)" anywhere in the line wins.
+            if let Some(pos) = hex_marker.find(lb) {
                 let head = line.get(..pos).unwrap_or("").trim();
-                let hex: String = head.chars().filter(|c| *c != '-' && *c != ':').collect();
-                if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                    return Err(err(lineno, format!("bad prefix {head:?} before (hex)")));
-                }
-                let v = u64::from_str_radix(&hex, 16)
-                    .map_err(|e| err(lineno, format!("bad prefix {head:?}: {e}")))?;
-                pending = Some((v, lineno));
-            } else if let Some(pos) = base_marker.find(bytes) {
+                let v = parse_hex_prefix(head)
+                    .ok_or_else(|| err(start, format!("bad prefix {head:?} before (hex)")))?;
+                pending = Some((v, start));
+            } else if let Some(pos) = base_marker.find(lb) {
                 let Some((oui24, _)) = pending.take() else {
-                    return Err(err(lineno, "(base 16) line without a (hex) line".into()));
+                    return Err(err(start, "(base 16) line without a (hex) line".into()));
                 };
                 let head = line.get(..pos).unwrap_or("").trim();
                 let org = line.get(pos + "(base 16)".len()..).unwrap_or("").trim();
-                let (bits, prefix) = parse_range(oui24, head).map_err(|m| err(lineno, m))?;
+                let (bits, prefix) = parse_range(oui24, head).map_err(|m| err(start, m))?;
                 if org.is_empty() {
-                    return Err(err(lineno, "empty organization name".into()));
+                    return Err(err(start, "empty organization name".into()));
                 }
                 self.insert(OuiEntry {
                     bits,
@@ -193,8 +206,8 @@ impl OuiRegistry {
                 added += 1;
             }
         }
-        if let Some((_, line)) = pending {
-            return Err(err(line, "(hex) line without its (base 16) line".into()));
+        if let Some((_, at)) = pending {
+            return Err(err(at, "(hex) line without its (base 16) line".into()));
         }
         self.files.push(file.to_string());
         Ok(added)
@@ -256,28 +269,37 @@ impl OuiRegistry {
     }
 }
 
-/// The lines of `text` split on '\n' (memchr-driven; same lines as `str::lines` up to a
-/// trailing empty one, and the caller trims '\r' itself).
-fn split_lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut start = 0usize;
-    let mut ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
-    std::iter::from_fn(move || {
-        let end = ends.next()?;
-        // '\n' is ASCII, so every split point is a char boundary.
-        let line = text.get(start..end).unwrap_or("");
-        start = end + 1;
-        Some(line)
-    })
+/// The 24-bit prefix of a "(hex)" line, `00-1B-21` (separators '-' and ':' ignored): exactly
+/// six hex digits, or `None`.
+fn parse_hex_prefix(head: &str) -> Option<u64> {
+    let mut v = 0u64;
+    let mut digits = 0usize;
+    for b in head.bytes() {
+        if b == b'-' || b == b':' {
+            continue;
+        }
+        let d = char::from(b).to_digit(16)?;
+        digits += 1;
+        if digits > 6 {
+            return None;
+        }
+        v = (v << 4) | u64::from(d);
+    }
+    (digits == 6).then_some(v)
 }
 
 /// Parses the part before "(base 16)": either `001B21` (MA-L) or a range such as
 /// `A00000-AFFFFF` under the 24-bit prefix (MA-M, MA-S, IAB).
 fn parse_range(oui24: u64, head: &str) -> Result<(u8, u64), String> {
     let hex6 = |s: &str| -> Result<u64, String> {
-        if s.len() != 6 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
+        if s.len() != 6 {
             return Err(format!("bad hex {s:?} before (base 16)"));
         }
-        u64::from_str_radix(s, 16).map_err(|e| format!("bad hex {s:?}: {e}"))
+        s.bytes()
+            .try_fold(0u64, |v, b| {
+                char::from(b).to_digit(16).map(|d| (v << 4) | u64::from(d))
+            })
+            .ok_or_else(|| format!("bad hex {s:?} before (base 16)"))
     };
     match head.split_once('-') {
         None => {

@@ -86,3 +86,72 @@ fn truth_file_oui_organizations_are_reproduced() {
     }
     assert!(checked >= 20, "only {checked} endpoints checked");
 }
+
+/// The registry parser (which jumps between markers instead of splitting lines) gives the
+/// same entries as a plain line-by-line reading of the installed files.
+#[test]
+fn every_entry_matches_a_line_by_line_reading() {
+    let reg = registry();
+    let dir = Path::new(ward_identify::DEFAULT_IEEE_DATA_DIR);
+    let mut reference: std::collections::HashMap<(u8, u64), String> = Default::default();
+    for (name, _) in ward_identify::oui::REGISTRY_FILES {
+        let Ok(bytes) = std::fs::read(dir.join(name)) else {
+            assert_ne!(*name, "oui.txt", "oui.txt is required");
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let mut pending: Option<u64> = None;
+        for line in text.lines() {
+            if let Some((head, _)) = line.split_once("(hex)") {
+                let hex: String = head.trim().chars().filter(|c| *c != '-').collect();
+                pending = Some(u64::from_str_radix(&hex, 16).expect("hex prefix"));
+            } else if let Some((head, org)) = line.split_once("(base 16)") {
+                let oui24 = pending.take().expect("(hex) before (base 16)");
+                let head = head.trim();
+                let (bits, prefix) = match head.split_once('-') {
+                    None => (24u8, oui24),
+                    Some((a, b)) => {
+                        let a = u64::from_str_radix(a.trim(), 16).expect("range start");
+                        let b = u64::from_str_radix(b.trim(), 16).expect("range end");
+                        let low = (b - a + 1).trailing_zeros();
+                        ((48 - low) as u8, (oui24 << (24 - low)) | (a >> low))
+                    }
+                };
+                reference.insert((bits, prefix), org.trim().to_string());
+            }
+        }
+    }
+    assert_eq!(reg.len(), reference.len(), "entry count");
+    let mut checked = 0usize;
+    for ((bits, prefix), org) in &reference {
+        let v = prefix << (48 - u32::from(*bits));
+        let b = v.to_be_bytes();
+        let mac = MacAddr([b[2], b[3], b[4], b[5], b[6], b[7]]);
+        if mac.is_local() || mac.is_group() {
+            continue;
+        }
+        let e = reg
+            .lookup(&mac)
+            .unwrap_or_else(|| panic!("no entry for {bits}-bit prefix {prefix:x}"));
+        if e.bits != *bits {
+            // A longer assignment inside this block covers the probe address.
+            assert!(
+                e.bits > *bits,
+                "{bits}-bit prefix {prefix:x}: got {}",
+                e.bits
+            );
+            assert_eq!(
+                reference.get(&(e.bits, e.prefix)).map(String::as_str),
+                Some(&*e.organization)
+            );
+            continue;
+        }
+        assert_eq!(
+            (e.prefix, &*e.organization),
+            (*prefix, org.as_str()),
+            "{bits}-bit prefix {prefix:x}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 40_000, "only {checked} entries checked");
+}

@@ -79,17 +79,30 @@ impl<'a> Msh<'a> {
     pub fn fields<const N: usize>(&self) -> [&'a [u8]; N] {
         let mut out: [&'a [u8]; N] = [&[]; N];
         let seg = self.seg;
-        // Split field k (0 is the segment id) is MSH-(k+1); one iterator, one pass.
+        let sep = self.field_separator;
+        // Split field k (0 is the segment id) is MSH-(k+1); one pass that stops after
+        // MSH-N. The fields are short, so a plain byte loop beats a vectorised search
+        // restarted per field.
         let mut prev = 0usize;
-        let ends = memchr::memchr_iter(self.field_separator, seg).chain(std::iter::once(seg.len()));
-        for (k, end) in ends.enumerate() {
+        let mut k = 0usize;
+        let mut i = 0usize;
+        while k + 1 < N {
+            let end = match seg.get(i..).and_then(|r| r.iter().position(|&b| b == sep)) {
+                Some(p) => i + p,
+                None => seg.len(),
+            };
             if k >= 1 {
                 match (out.get_mut(k + 1), seg.get(prev..end)) {
                     (Some(slot), Some(v)) => *slot = v,
                     _ => break,
                 }
             }
+            if end >= seg.len() {
+                break;
+            }
             prev = end + 1;
+            i = end + 1;
+            k += 1;
         }
         out
     }
@@ -488,12 +501,17 @@ impl Hl7Stream {
 
     /// How many bytes of the current segment are worth keeping, given its id.
     fn keep_limit(&self) -> usize {
-        match self.seg.get(..3) {
-            None => 3,
-            Some(b"MSH" | b"FHS" | b"BHS") => MAX_HEADER_SEGMENT,
-            Some(b"MSA") => 64,
-            Some(_) => 3,
-        }
+        keep_limit_of(&self.seg)
+    }
+}
+
+/// How many bytes of a segment starting with `seg` are worth keeping, given its id.
+fn keep_limit_of(seg: &[u8]) -> usize {
+    match seg.get(..3) {
+        None => 3,
+        Some(b"MSH" | b"FHS" | b"BHS") => MAX_HEADER_SEGMENT,
+        Some(b"MSA") => 64,
+        Some(_) => 3,
     }
 }
 
@@ -603,9 +621,17 @@ impl Hl7Parser {
             let mut start = 0usize;
             let mut left_frame = false;
             for t in memchr::memchr3_iter(b'\r', b'\n', MLLP_END, rest) {
-                self.segment_piece(i, &rest[start..t]);
+                let piece = &rest[start..t];
                 start = t + 1;
-                self.finish_segment(ctx, dir, side, out);
+                let s = &self.streams[i];
+                if s.seg_seen == 0 && s.seg.is_empty() {
+                    // The whole segment is in this chunk: read it in place, no copy.
+                    let keep = piece.len().min(keep_limit_of(piece));
+                    self.segment_done(ctx, dir, side, &piece[..keep], out);
+                } else {
+                    self.segment_piece(i, piece);
+                    self.finish_segment(ctx, dir, side, out);
+                }
                 if rest[t] == MLLP_END {
                     self.finish_message(ctx, dir, side, out);
                     let s = &mut self.streams[i];
@@ -649,12 +675,31 @@ impl Hl7Parser {
         let seg = std::mem::take(&mut s.seg);
         let seen = s.seg_seen;
         s.seg_seen = 0;
-        if seen > 0 && seg.len() >= 3 {
-            let id = [seg[0], seg[1], seg[2]];
+        if seen > 0 {
+            self.segment_done(ctx, dir, side, &seg, out);
+        }
+        let s = &mut self.streams[i];
+        let mut seg = seg;
+        seg.clear();
+        s.seg = seg;
+    }
+
+    /// Acts on one complete segment (`seg`: its kept prefix, see `keep_limit_of`).
+    fn segment_done(
+        &mut self,
+        ctx: Option<&FlowCtx<'_>>,
+        dir: Direction,
+        side: Side,
+        seg: &[u8],
+        out: &mut Facts,
+    ) {
+        let i = idx(dir);
+        if let [a, b, c, ..] = *seg {
+            let id = [a, b, c];
             match &id {
                 b"MSH" => {
                     self.finish_message(ctx, dir, side, out);
-                    self.on_msh(dir, side, &seg, ctx.map(|c| c.pkt.ts), out);
+                    self.on_msh(dir, side, seg, ctx.map(|c| c.pkt.ts), out);
                 }
                 b"FHS" | b"BHS" => {
                     self.finish_message(ctx, dir, side, out);
@@ -668,7 +713,7 @@ impl Hl7Parser {
                 b"MSA" => {
                     let s = &mut self.streams[i];
                     if s.msg.active {
-                        if let Some(code) = nth_field(&seg, s.field_sep, 1) {
+                        if let Some(code) = nth_field(seg, s.field_sep, 1) {
                             if !code.is_empty() && code.len() <= 4 {
                                 s.acks
                                     .note(out, side, "hl7.ack", code, ctx.map(|c| c.pkt.ts));
@@ -685,10 +730,6 @@ impl Hl7Parser {
                 }
             }
         }
-        let s = &mut self.streams[i];
-        let mut seg = seg;
-        seg.clear();
-        s.seg = seg;
     }
 
     fn on_msh(

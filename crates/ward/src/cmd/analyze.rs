@@ -4,6 +4,7 @@ use crate::output::{self, Format};
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -90,9 +91,13 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         .map_err(|_| anyhow::anyhow!("loading fingerprint rules: the loader thread panicked"))?
         .context("loading fingerprint rules")?;
     let report = output::Report::build(dissected, stats, elapsed, &rules, oui_warning)?;
+    // Standard output is line-buffered: without a buffer of our own, pretty JSON would
+    // cost one write system call per line (and a newline search per serde token).
     let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    output::write(&report, args.format, &mut lock).context("writing to standard output")?;
+    let mut out = std::io::BufWriter::with_capacity(256 << 10, stdout.lock());
+    output::write(&report, args.format, &mut out).context("writing to standard output")?;
+    out.flush().context("writing to standard output")?;
+    drop(out);
     if let Some(dir) = &args.out {
         output::write_dir(&report, dir)?;
     }
