@@ -277,6 +277,37 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     // Audit log: read and verify only; no route changes it.
     ("GET", "/api/v1/audit", Permission::ReadAudit),
     ("GET", "/api/v1/audit/verify", Permission::ReadAudit),
+    // Web UI (owner: web). Pages need what the matching API needs.
+    ("GET", "/", Permission::Authenticated),
+    ("GET", "/ui/style.css", Permission::Public),
+    ("GET", "/ui/upload.js", Permission::Public),
+    ("GET", "/login", Permission::Public),
+    ("POST", "/login", Permission::Public),
+    ("GET", "/logout", Permission::Authenticated),
+    ("POST", "/logout", Permission::Authenticated),
+    ("GET", "/account/password", Permission::Authenticated),
+    ("POST", "/account/password", Permission::Authenticated),
+    ("GET", "/inventory", Permission::ReadInventory),
+    ("POST", "/inventory/filters", Permission::ReadInventory),
+    ("POST", "/inventory/filters/delete", Permission::ReadInventory),
+    ("GET", "/devices/{id}", Permission::ReadInventory),
+    ("POST", "/devices/{id}/override", Permission::EditInventory),
+    ("GET", "/map", Permission::ReadInventory),
+    ("GET", "/findings", Permission::ReadFindings),
+    ("POST", "/findings/bulk", Permission::TriageFindings),
+    ("GET", "/findings/vex", Permission::ExportData),
+    ("GET", "/advisories", Permission::ReadIntel),
+    ("GET", "/upload", Permission::ImportIntel),
+    ("POST", "/upload", Permission::ImportIntel),
+    ("GET", "/plans", Permission::ReadPlans),
+    ("POST", "/plans/{id}", Permission::ManagePlans),
+    ("GET", "/reviews", Permission::Review),
+    ("GET", "/reviews/{id}", Permission::Review),
+    ("POST", "/reviews/{id}", Permission::Review),
+    ("GET", "/admin", Permission::ReadUsers),
+    ("GET", "/reports", Permission::ReadFindings),
+    ("GET", "/reports/posture.html", Permission::ReadFindings),
+    ("GET", "/reports/posture.pdf", Permission::ReadFindings),
     // OpenID Connect single sign-on.
     ("GET", "/auth/oidc/login", Permission::Public),
     ("GET", "/auth/oidc/callback", Permission::Public),
@@ -316,6 +347,12 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
     }
     let user = match auth::authenticate(&state, req.headers(), source).await {
         Ok(Some(u)) => u,
+        // Web UI (owner: web): a page asked for without a session goes to the login form.
+        Ok(None) if !pattern.starts_with("/api/") && req.method() == Method::GET => {
+            let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let to = format!("/login?next={}", crate::ui::urlencode(next));
+            return (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to)]).into_response();
+        }
         Ok(None) => return ApiError::unauthenticated().into_response(),
         Err(e) => return e.into_response(),
     };

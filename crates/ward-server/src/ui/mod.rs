@@ -5,6 +5,7 @@
 //! the server validates them. Destructive or bulk actions go through a confirmation page
 //! (or a required confirmation checkbox). Times are shown in the configured time zone.
 
+pub mod account;
 pub mod pages;
 pub mod pipeline;
 pub mod svg;
@@ -28,6 +29,9 @@ pub fn router() -> Router<AppState> {
         .route("/", get(pages::dashboard))
         .route("/ui/style.css", get(style))
         .route("/ui/upload.js", get(upload_js))
+        .route("/login", get(account::login_page).post(account::login_submit))
+        .route("/logout", get(account::logout_page).post(account::logout))
+        .route("/account/password", get(account::password_page).post(account::password_submit))
         .route("/inventory", get(pages::inventory))
         .route("/inventory/filters", post(pages::save_filter))
         .route("/inventory/filters/delete", post(pages::delete_filter))
@@ -36,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/map", get(pages::map))
         .route("/findings", get(work::findings))
         .route("/findings/bulk", post(work::findings_bulk))
+        .route("/findings/vex", get(work::findings_vex))
         .route("/advisories", get(work::advisories))
         .route("/upload", get(work::upload_page).post(work::upload))
         .route("/plans", get(work::plans))
@@ -159,7 +164,7 @@ pub fn layout(user: &MaybeUser, title: &str, active: &str, flash: Option<&Flash>
                         }
                     }
                     span.who {
-                        @if let Some(u) = user { "Signed in as " strong { (u.username) } }
+                        @if let Some(u) = user { "Signed in as " strong { (u.username) } " · " a href="/account/password" { "Password" } " · " a href="/logout" { "Sign out" } }
                     }
                 }
                 main id="main" {

@@ -112,7 +112,7 @@ pub async fn findings(
             } }
             @if let Some(d) = &q.device { input type="hidden" name="device" value=(d); }
             button type="submit" { "Show" }
-            a href="/api/v1/export/findings.csv" { "Export CSV" }
+            a href="/api/v1/export/findings.csv" { "Export CSV" } " · " a href="/findings/vex" { "Export VEX (OpenVEX)" }
         }
         @if rows.is_empty() {
             div.empty { "No findings here. Findings appear when imported advisories match devices in the inventory." }
@@ -325,6 +325,9 @@ pub async fn upload(State(state): State<AppState>, user: MaybeUser, mut mp: Mult
     }
     if site.is_empty() || site.len() > 64 || !site.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
         return redirect("/upload", false, "The site must be 1 to 64 letters, digits, '.', '_' or '-'.");
+    }
+    if kind == "capture" && user.as_ref().is_some_and(|u| !u.allows(crate::rbac::Permission::UploadCapture)) {
+        return redirect("/upload", false, "You may import intel but not upload captures.");
     }
     let actor = actor_of(&user);
     match kind.as_str() {
@@ -597,4 +600,72 @@ pub async fn report_pdf(State(state): State<AppState>, user: MaybeUser, Query(q)
 #[allow(dead_code)]
 fn _open(_: &[&str]) -> &'static [&'static str] {
     OPEN_STATUSES
+}
+
+/// The hospital's triage decisions as an OpenVEX 0.2.0 document: every finding that is no
+/// longer open, with its status mapped to a VEX status and the recorded reason.
+pub async fn findings_vex(State(state): State<AppState>, user: MaybeUser, Query(q): Query<ReportQuery>) -> Response {
+    let site = q.site.filter(|s| !s.is_empty());
+    let rows = match state
+        .store
+        .finding_rows(&FindingRowQuery { site: site.clone(), limit: 100_000, ..Default::default() })
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return error_page(&user, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    let doc = openvex_of(&rows, &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let name = format!("ward-vex-{}.json", site.as_deref().unwrap_or("organisation"));
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        serde_json::to_string_pretty(&doc).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// Builds the OpenVEX document of [`findings_vex`] (pure, for tests).
+pub fn openvex_of(rows: &[ward_store::FindingRow], timestamp: &str) -> serde_json::Value {
+    let statements: Vec<serde_json::Value> = rows
+        .iter()
+        .filter_map(|r| {
+            let f = &r.finding;
+            let status = match f.status {
+                FindingStatus::Open => return None,
+                FindingStatus::InTriage => "under_investigation",
+                FindingStatus::Affected | FindingStatus::RiskAccepted => "affected",
+                FindingStatus::Mitigated | FindingStatus::Fixed => "fixed",
+                FindingStatus::FalsePositive => "not_affected",
+            };
+            let mut st = serde_json::json!({
+                "vulnerability": { "name": f.vulnerability },
+                "products": [{ "@id": format!("urn:ward:device:{}", f.device_id) }],
+                "status": status,
+                "timestamp": timestamp,
+            });
+            if status == "not_affected" {
+                let j = VEX_JUSTIFICATIONS.iter().find(|j| f.reason.contains(*j));
+                match j {
+                    Some(j) => st["justification"] = serde_json::json!(j),
+                    None => st["impact_statement"] = serde_json::json!(f.reason),
+                }
+            }
+            if status == "affected" {
+                st["action_statement"] = serde_json::json!(if f.reason.is_empty() { "follow the Ward mitigation plan".to_string() } else { f.reason.clone() });
+            }
+            Some(st)
+        })
+        .collect();
+    serde_json::json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": format!("urn:ward:vex:{}", timestamp),
+        "author": "Ward",
+        "role": "Healthcare delivery organisation",
+        "timestamp": timestamp,
+        "version": 1,
+        "tooling": "ward",
+        "statements": statements,
+    })
 }
