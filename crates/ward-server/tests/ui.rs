@@ -261,3 +261,173 @@ async fn clinical_captures_and_intel_make_pages_without_canaries() {
         assert_no_canary(what, b);
     }
 }
+
+/// Sends one request through the whole application (authorization layer included).
+async fn send_app(app: &axum::Router, method: &str, uri: &str, cookies: &str, form: Option<&str>) -> (u16, Option<String>, Vec<String>, String) {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use tower::ServiceExt;
+    let mut b = Request::builder().method(method).uri(uri);
+    if !cookies.is_empty() {
+        b = b.header(header::COOKIE, cookies);
+    }
+    if form.is_some() {
+        b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let resp = app
+        .clone()
+        .oneshot(b.body(Body::from(form.unwrap_or("").to_string())).expect("request"))
+        .await
+        .expect("response");
+    let status = resp.status().as_u16();
+    let loc = resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let set: Vec<String> = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .map(str::to_owned)
+        .collect();
+    let body = axum::body::to_bytes(resp.into_body(), 64 << 20).await.expect("body");
+    (status, loc, set, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn user(store: &Store, name: &str, password: &str, role: &str, must_change: bool) {
+    store
+        .create_user(
+            &ward_store::NewUser {
+                id: format!("u-{name}"),
+                username: name.into(),
+                display_name: name.into(),
+                password_hash: Some(ward_server::auth::hash_password(password).expect("hash")),
+                must_change_password: must_change,
+                roles: vec![ward_store::RoleGrant { role: role.into(), site: None }],
+                ..ward_store::NewUser::default()
+            },
+            &system(),
+        )
+        .await
+        .expect("user");
+}
+
+async fn sign_in(app: &axum::Router, name: &str, password: &str) -> (Option<String>, String) {
+    let (status, loc, set, _) = send_app(app, "POST", "/login", "", Some(&format!("username={name}&password={}&next=%2Finventory", password.replace(' ', "+")))).await;
+    assert_eq!(status, 303);
+    (loc, set.join("; "))
+}
+
+#[tokio::test]
+async fn every_ui_route_has_a_permission_row() {
+    for (m, p) in [
+        ("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("GET", "/logout"), ("POST", "/logout"),
+        ("GET", "/account/password"), ("POST", "/account/password"), ("GET", "/inventory"),
+        ("POST", "/inventory/filters"), ("POST", "/inventory/filters/delete"), ("GET", "/devices/{id}"),
+        ("POST", "/devices/{id}/override"), ("GET", "/map"), ("GET", "/findings"), ("POST", "/findings/bulk"),
+        ("GET", "/findings/vex"), ("GET", "/advisories"), ("GET", "/upload"), ("POST", "/upload"), ("GET", "/plans"),
+        ("POST", "/plans/{id}"), ("GET", "/reviews"), ("GET", "/reviews/{id}"), ("POST", "/reviews/{id}"),
+        ("GET", "/admin"), ("GET", "/reports"), ("GET", "/reports/posture.html"), ("GET", "/reports/posture.pdf"),
+        ("GET", "/ui/style.css"), ("GET", "/ui/upload.js"),
+    ] {
+        let method: axum::http::Method = m.parse().expect("method");
+        assert!(ward_server::rbac::route_permission(&method, p).is_some(), "{m} {p} has no row in rbac::ROUTES");
+    }
+}
+
+#[tokio::test]
+async fn login_csrf_roles_and_logout_through_the_whole_app() {
+    let (store, _dir) = temp_store().await;
+    let st = state(&store);
+    let (id, fid, _aid) = crafted(&store).await;
+    user(&store, "alice", "correct horse battery staple 1", "security_analyst", false).await;
+    user(&store, "carl", "another long passphrase 22", "clinical_engineer", false).await;
+    user(&store, "nina", "first run password 333", "admin", true).await;
+    let app = ward_server::app(st.clone());
+
+    // Without a session a page redirects to the login form; the API answers 401.
+    let (s, loc, _, _) = send_app(&app, "GET", "/inventory?q=pump", "", None).await;
+    assert_eq!(s, 303);
+    assert_eq!(loc.as_deref(), Some("/login?next=%2Finventory%3Fq%3Dpump"));
+    let (s, _, _, _) = send_app(&app, "GET", "/api/v1/devices", "", None).await;
+    assert_eq!(s, 401);
+    let (s, _, _, body) = send_app(&app, "GET", "/login", "", None).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("name=\"password\""));
+
+    // Wrong password: back to the form with a message; no cookie.
+    let (s, loc, set, _) = send_app(&app, "POST", "/login", "", Some("username=alice&password=nope")).await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap_or_default().contains("err="));
+    assert!(set.is_empty());
+
+    let (loc, cookies) = sign_in(&app, "alice", "correct horse battery staple 1").await;
+    assert_eq!(loc.as_deref(), Some("/inventory"), "back where the user was going");
+    assert!(cookies.contains("ward_session=") && cookies.contains("ward_csrf="));
+    let csrf = cookies
+        .split("; ")
+        .find_map(|c| c.strip_prefix("ward_csrf="))
+        .expect("csrf cookie")
+        .to_string();
+    let (s, _, _, body) = send_app(&app, "GET", "/findings", &cookies, None).await;
+    assert_eq!(s, 200);
+    assert!(body.contains(&format!("name=\"csrf\" value=\"{csrf}\"")), "forms carry the CSRF token");
+    assert!(body.contains("Signed in as <strong>alice</strong>"));
+
+    // A state change without the CSRF field is refused; with it, it goes through.
+    let form = format!("id={fid}&to=mitigated&reason=VLAN+40&confirm=yes");
+    let (s, _, _, _) = send_app(&app, "POST", "/findings/bulk", &cookies, Some(&form)).await;
+    assert_eq!(s, 403, "no CSRF token");
+    let (s, _, _, _) = send_app(&app, "POST", "/findings/bulk", &cookies, Some(&format!("csrf=wrong&{form}"))).await;
+    assert_eq!(s, 403, "wrong CSRF token");
+    let (s, loc, _, _) = send_app(&app, "POST", "/findings/bulk", &cookies, Some(&format!("csrf={csrf}&{form}"))).await;
+    assert_eq!(s, 303, "{loc:?}");
+    let f = store.finding(&fid).await.expect("f").expect("f");
+    assert_eq!(f.status, FindingStatus::Mitigated);
+    let h = store.finding_history(&fid).await.expect("h");
+    assert_eq!(h.last().map(|c| c.actor.as_str()), Some("alice"), "the signed-in user is recorded");
+
+    // OpenVEX export of the triage.
+    let (s, _, _, vex) = send_app(&app, "GET", "/findings/vex", &cookies, None).await;
+    assert_eq!(s, 200);
+    let doc: serde_json::Value = serde_json::from_str(&vex).expect("json");
+    assert_eq!(doc["@context"], "https://openvex.dev/ns/v0.2.0");
+    assert_eq!(doc["statements"][0]["status"], "fixed");
+    assert_eq!(doc["statements"][0]["vulnerability"]["name"], "CVE-2020-12040");
+
+    // An analyst cannot see administration; a clinical engineer cannot triage.
+    let (s, _, _, _) = send_app(&app, "GET", "/admin", &cookies, None).await;
+    assert_eq!(s, 403);
+    let (_, carl) = sign_in(&app, "carl", "another long passphrase 22").await;
+    let (s, _, _, _) = send_app(&app, "GET", &format!("/devices/{id}"), &carl, None).await;
+    assert_eq!(s, 200);
+    let carl_csrf = carl.split("; ").find_map(|c| c.strip_prefix("ward_csrf=")).expect("csrf").to_string();
+    let (s, _, _, _) = send_app(&app, "POST", "/findings/bulk", &carl, Some(&format!("csrf={carl_csrf}&{form}"))).await;
+    assert_eq!(s, 403);
+    let (s, _, _, _) = send_app(&app, "GET", "/admin", &carl, None).await;
+    assert_eq!(s, 403);
+
+    // A first-run password must be changed before anything else.
+    let (loc, nina) = sign_in(&app, "nina", "first run password 333").await;
+    assert_eq!(loc.as_deref(), Some("/account/password"));
+    let nina_csrf = nina.split("; ").find_map(|c| c.strip_prefix("ward_csrf=")).expect("csrf").to_string();
+    let (s, _, _, _) = send_app(&app, "GET", "/admin", &nina, None).await;
+    assert_eq!(s, 403);
+    let (s, loc, _, _) = send_app(&app, "POST", "/account/password", &nina, Some(&format!("csrf={nina_csrf}&current_password=first+run+password+333&new_password=short&confirm_password=short"))).await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap_or_default().contains("err="), "the policy is enforced");
+    let (s, loc, set, _) = send_app(&app, "POST", "/account/password", &nina, Some(&format!("csrf={nina_csrf}&current_password=first+run+password+333&new_password=a+brand+new+passphrase&confirm_password=a+brand+new+passphrase"))).await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap_or_default().starts_with("/?ok="));
+    let nina2 = set.join("; ");
+    let (s, _, _, body) = send_app(&app, "GET", "/admin", &nina2, None).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("chain verified") && body.contains("alice"));
+    let (s, _, _, _) = send_app(&app, "GET", "/admin", &nina, None).await;
+    assert_eq!(s, 303, "the old session ended with the password change");
+
+    // Sign out ends the session.
+    let (s, _, _, _) = send_app(&app, "POST", "/logout", &cookies, Some(&format!("csrf={csrf}"))).await;
+    assert_eq!(s, 303);
+    let (s, _, _, _) = send_app(&app, "GET", "/findings", &cookies, None).await;
+    assert_eq!(s, 303, "signed out: back to the login form");
+}

@@ -518,8 +518,13 @@ pub async fn admin(State(state): State<AppState>, user: MaybeUser) -> Response {
     let mut entries = state.store.audit_entries((head - 50).max(0), 50).await.unwrap_or_default();
     entries.reverse();
     let jobs = state.store.list_jobs().await.unwrap_or_default();
+    let tokens = state.store.list_tokens(None).await.unwrap_or_default();
+    let intel_docs = state.store.list_intel_documents(1000).await.unwrap_or_default();
+    let names: std::collections::HashMap<String, String> = users.iter().map(|u| (u.id.clone(), u.username.clone())).collect();
+    let now = ward_store::now_micros();
     let body = html! {
         h1 { "Administration" }
+        p.small.muted { "Roles: admin, security_analyst, clinical_engineer, auditor, sensor; a role granted as " code { "role@site" } " is scoped to that site. Times in " (state.config.time_zone) "." }
         div.grid {
             section.card {
                 h2 { "Users" }
@@ -531,7 +536,25 @@ pub async fn admin(State(state): State<AppState>, user: MaybeUser) -> Response {
             }
             section.card {
                 h2 { "API tokens" }
-                p.small { "Tokens are shown once and stored hashed. List: " a href="/api/v1/tokens" { "/api/v1/tokens" } "; create with " code { "ward token create" } "." }
+                @if tokens.is_empty() { div.empty { "No API tokens." } } @else {
+                    table { thead { tr { th { "Token" } th { "User" } th { "Scopes" } th { "Site" } th { "State" } th { "Last used" } } }
+                    tbody { @for t in &tokens { tr {
+                        td { (t.name) " " span.muted.small { (t.id) } }
+                        td { (t.user_id.as_ref().and_then(|u| names.get(u)).cloned().unwrap_or_default()) }
+                        td.small { (t.scopes.join(", ")) }
+                        td { (t.site.clone().unwrap_or_else(|| "all".into())) }
+                        td { @if t.revoked_at.is_some() { "revoked" } @else if t.expires_at.is_some_and(|e| e <= now) { "expired" } @else { "active" } }
+                        td.small { (t.last_used_at.map(|x| fmt_time(&state, x)).unwrap_or_else(|| "never".into())) }
+                    } } } }
+                }
+                p.small { "Tokens are shown once and stored hashed; create and revoke them through " code { "/api/v1/tokens" } "." }
+                h2 { "Single sign-on" }
+                @match &state.config.oidc {
+                    Some(o) => { p { "OpenID Connect with " code { (o.issuer_url) } " (client " code { (o.client_id) } ")." } },
+                    None => { p.muted { "Not configured: local accounts only (see the " code { "[oidc]" } " section of the configuration)." } },
+                }
+                h2 { "Intel" }
+                p { (intel_docs.len()) " intel document(s) imported. " a href="/advisories" { "Advisories" } }
                 h2 { "Audit log" }
                 @match &verify {
                     Ok(r) if r.ok() => { p { span.tag style="background:#1a7f37;color:#fff" { "chain verified" } " " (r.entries) " entries, head #" (r.head_seq) } },
