@@ -485,6 +485,46 @@ pub async fn device(
         }
         edges.push(svg::Edge { from: id.clone(), to: oid, protocol: if c.protocol.is_empty() { format!("{}/{}", c.transport, c.server_port) } else { c.protocol.clone() }, violation: false, critical_path: false });
     }
+    // Blast radius: what this device could reach next over observed connections (a client
+    // reaches the servers it talked to), up to three hops within its site.
+    let site_conns = store.connection_rows(Some(&s.site), None, 50_000).await.unwrap_or_default();
+    let mut adj: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for c in &site_conns {
+        let a = c.client_device.clone().unwrap_or_else(|| c.client.clone());
+        let b = c.server_device.clone().unwrap_or_else(|| c.server.clone());
+        if a != b {
+            adj.entry(a).or_default().insert(b);
+        }
+    }
+    let mut reached: Vec<(String, u32)> = Vec::new();
+    {
+        let mut seen: BTreeSet<String> = BTreeSet::from([id.clone()]);
+        let mut frontier = vec![id.clone()];
+        for hop in 1..=3u32 {
+            let mut next = Vec::new();
+            for n in &frontier {
+                for m in adj.get(n).into_iter().flatten() {
+                    if seen.insert(m.clone()) {
+                        reached.push((m.clone(), hop));
+                        next.push(m.clone());
+                    }
+                }
+            }
+            frontier = next;
+        }
+    }
+    let mut blast: Vec<(String, String, String, u32, bool)> = Vec::new();
+    for (n, hops) in reached.iter().take(200) {
+        match store.device(n).await {
+            Ok(Some(pd)) => {
+                let crit = pd.summary.criticality.clone().unwrap_or_default();
+                let life = crit == "critical";
+                blast.push((n.clone(), pd.summary.name.clone(), pd.summary.category.clone().unwrap_or_default(), *hops, life));
+            }
+            _ => blast.push((String::new(), n.clone(), "unidentified address".into(), *hops, false)),
+        }
+    }
+    let life_reached = blast.iter().filter(|b| b.4).count();
     let kinds: Vec<&str> = ward_store::DEVICE_COLUMNS.to_vec();
     let body = html! {
         h1 { (s.name) }
@@ -569,6 +609,17 @@ pub async fn device(
                 h2 { "Mitigation plan" }
                 @if plan.is_empty() { div.empty { "No plan actions for this device." } } @else {
                     ul { @for a in &plan { li { strong { (a.title) } " · " (a.status) " · " (a.owner) @if !a.due.is_empty() { " · due " (a.due) } } } }
+                }
+            }
+            section.card {
+                h2 { "Blast radius" }
+                @if blast.is_empty() { div.empty { "This device started no observed connection: nothing reachable from it." } } @else {
+                    p { "If this device were compromised it could reach " strong { (reached.len()) } " device(s) or address(es) within 3 hops" @if life_reached > 0 { ", " span.tag.t-P1 { (life_reached) " life-critical" } } "." }
+                    table { thead { tr { th { "Reached" } th { "Category" } th { "Hops" } } }
+                    tbody { @for b in blast.iter().take(30) { tr {
+                        td { @if b.0.is_empty() { (b.1) } @else { a href={"/devices/" (urlencode(&b.0))} { (b.1) } } @if b.4 { " " span.tag.t-P1 { "life-critical" } } }
+                        td { (b.2) } td { (b.3) }
+                    } } } }
                 }
             }
             section.card {
