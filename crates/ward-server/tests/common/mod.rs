@@ -46,7 +46,13 @@ pub fn intel_files() -> Vec<PathBuf> {
     v.sort();
     let kev = walk(&c.join("cisa-kev"))
         .into_iter()
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains("known_exploited")) && p.extension().is_some_and(|x| x == "json"));
+        .find(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.contains("known_exploited") && !n.contains("schema")
+            }) && p.extension().is_some_and(|x| x == "json")
+        });
+    assert!(kev.is_some(), "the KEV catalogue (cisa-kev/**/known_exploited_vulnerabilities*.json) is required");
     v.extend(kev);
     v
 }

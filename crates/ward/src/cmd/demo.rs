@@ -104,7 +104,12 @@ fn corpus_intel() -> Vec<PathBuf> {
     out.extend(
         expand(&[root.join("cisa-kev")])
             .into_iter()
-            .filter(|p| p.to_string_lossy().contains("known_exploited")),
+            .filter(|p| {
+                p.file_name().is_some_and(|n| {
+                    let n = n.to_string_lossy();
+                    n.contains("known_exploited") && !n.contains("schema")
+                })
+            }),
     );
     out
 }
