@@ -42,7 +42,13 @@ pub fn router() -> Router<AppState> {
         .route("/findings/bulk", post(work::findings_bulk))
         .route("/findings/vex", get(work::findings_vex))
         .route("/advisories", get(work::advisories))
-        .route("/upload", get(work::upload_page).post(work::upload))
+        // The upload handler enforces `max_upload_bytes` itself while streaming.
+        .route(
+            "/upload",
+            get(work::upload_page)
+                .post(work::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/plans", get(work::plans))
         .route("/plans/{id}", post(work::plan_update))
         .route("/reviews", get(work::reviews))

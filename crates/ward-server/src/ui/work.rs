@@ -292,6 +292,7 @@ pub async fn upload(State(state): State<AppState>, user: MaybeUser, mut mp: Mult
         Err(e) => return redirect("/upload", false, &format!("Cannot store the upload: {e}")),
     };
     let mut files = Vec::new();
+    let mut total: usize = 0;
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
@@ -304,10 +305,21 @@ pub async fn upload(State(state): State<AppState>, user: MaybeUser, mut mp: Mult
             "site" => site = field.text().await.unwrap_or_default().trim().to_string(),
             "file" => {
                 let fname = field.file_name().unwrap_or("upload").replace(['/', '\\'], "_");
-                let data = match field.bytes().await {
-                    Ok(d) => d,
-                    Err(e) => return redirect("/upload", false, &format!("{fname}: {e}")),
-                };
+                let mut field = field;
+                let mut data: Vec<u8> = Vec::new();
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(c)) => {
+                            total = total.saturating_add(c.len());
+                            if total > state.config.max_upload_bytes {
+                                return redirect("/upload", false, &format!("The upload is larger than the limit of {} MiB.", state.config.max_upload_bytes >> 20));
+                            }
+                            data.extend_from_slice(&c);
+                        }
+                        Ok(None) => break,
+                        Err(e) => return redirect("/upload", false, &format!("{fname}: {e}")),
+                    }
+                }
                 if data.is_empty() {
                     continue;
                 }

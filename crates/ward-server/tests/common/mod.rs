@@ -18,7 +18,8 @@ pub fn corpus() -> PathBuf {
         "the test corpus is required at {} (shared/data beside the repository root)",
         p.display()
     );
-    p
+    // Canonical (WebDriver refuses file paths with `..`).
+    std::fs::canonicalize(&p).unwrap_or(p)
 }
 
 /// Every clinical capture of the corpus (DICOM and HL7 with canary patients).
