@@ -158,8 +158,11 @@ async fn browser_end_to_end() {
     assert!(body_text(&c).await.contains("Signed in as alice"));
 
     // Upload a clinical capture, then intel.
+    // A clinical capture with canary patients, and the generated hospital (whose devices
+    // the ICSMA advisories match).
     let capture = corpus().join("clinical-captures/hl7_mllp_monitors.pcapng");
-    let capture2 = corpus().join("clinical-captures/dicom_cstore_pynetdicom.pcap");
+    let capture2 = std::fs::canonicalize(dir.path()).expect("tmp").join("hospital.pcap");
+    ward_bench::generate_file(&ward_bench::GenConfig { seed: 7, ..Default::default() }, &capture2).expect("generate");
     c.goto(&format!("{base}/upload")).await.expect("upload page");
     c.find(Locator::Css("input[name=site]")).await.expect("site").clear().await.expect("clear");
     c.find(Locator::Css("input[name=site]")).await.expect("site").send_keys("main").await.expect("site");
