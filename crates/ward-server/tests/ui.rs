@@ -10,7 +10,10 @@ use ward_store::{DeviceRecord, FindingStatus, NewFinding, PlanAction, Store};
 
 /// A crafted device with one finding and one plan action.
 async fn crafted(store: &Store) -> (String, String, String) {
-    store.upsert_site("north", "North Hospital").await.expect("site");
+    store
+        .upsert_site("north", "North Hospital")
+        .await
+        .expect("site");
     let mut inferred = BTreeMap::new();
     inferred.insert("category".to_string(), "infusion_pump".to_string());
     inferred.insert("vendor".to_string(), "Baxter".to_string());
@@ -90,7 +93,10 @@ async fn empty_store_shows_empty_states() {
         let a = send(&st, "GET", uri, None).await;
         assert_eq!(a.status, 200, "{uri}");
         assert!(a.body.contains(text), "{uri} should say {text:?}");
-        assert!(a.body.contains("<nav aria-label=\"Main\">"), "{uri} has the navigation");
+        assert!(
+            a.body.contains("<nav aria-label=\"Main\">"),
+            "{uri} has the navigation"
+        );
     }
     let css = send(&st, "GET", "/ui/style.css", None).await;
     assert!(css.body.contains("@media"), "the stylesheet is embedded");
@@ -107,17 +113,38 @@ async fn crafted_device_pages_escape_and_show_everything() {
     assert_eq!(d.status, 200);
     assert!(d.body.contains("Pump &lt;ward 3&gt;"), "names are escaped");
     assert!(!d.body.contains("Pump <ward 3>"));
-    for t in ["CVE-2020-12040", "KEV", "Update to 8.01", "telnet_in_use", "Never reviewed", "matched Baxter Sigma Spectrum"] {
+    for t in [
+        "CVE-2020-12040",
+        "KEV",
+        "Update to 8.01",
+        "telnet_in_use",
+        "Never reviewed",
+        "matched Baxter Sigma Spectrum",
+    ] {
         assert!(d.body.contains(t), "device page shows {t}");
     }
     let dash = send(&st, "GET", "/", None).await;
-    assert!(dash.body.contains("infusion_pump") && dash.body.contains("<svg"), "dashboard has figures");
+    assert!(
+        dash.body.contains("infusion_pump") && dash.body.contains("<svg"),
+        "dashboard has figures"
+    );
     // One overdue action (due 2000-01-01), one KEV device, one device due for review.
-    assert!(dash.body.contains("<div class=\"n\">1</div><div class=\"l\">devices with known exploited"));
-    let inv = send(&st, "GET", "/inventory?q=10.1.2&sort=criticality&desc=1", None).await;
+    assert!(dash
+        .body
+        .contains("<div class=\"n\">1</div><div class=\"l\">devices with known exploited"));
+    let inv = send(
+        &st,
+        "GET",
+        "/inventory?q=10.1.2&sort=criticality&desc=1",
+        None,
+    )
+    .await;
     assert!(inv.body.contains("Pump &lt;ward 3&gt;") && inv.body.contains("1 devices match"));
     let bad = send(&st, "GET", "/inventory?sort=bogus", None).await;
-    assert!(bad.body.contains("Unknown sort column"), "bad input is explained");
+    assert!(
+        bad.body.contains("Unknown sort column"),
+        "bad input is explained"
+    );
     let plans = send(&st, "GET", "/plans", None).await;
     assert!(plans.body.contains("overdue"));
 }
@@ -133,23 +160,46 @@ async fn triage_needs_reason_justification_expiry_and_confirmation() {
     };
     let a = post(format!("id={fid}&to=mitigated&reason=")).await;
     assert_eq!(a.status, 303);
-    assert!(a.location.unwrap_or_default().contains("reason"), "a reason is required");
+    assert!(
+        a.location.unwrap_or_default().contains("reason"),
+        "a reason is required"
+    );
     let a = post(format!("id={fid}&to=false_positive&reason=not+ours")).await;
     assert!(a.location.unwrap_or_default().contains("justification"));
-    let a = post(format!("id={fid}&to=risk_accepted&reason=vendor+says+so&until=2001-01-01")).await;
+    let a = post(format!(
+        "id={fid}&to=risk_accepted&reason=vendor+says+so&until=2001-01-01"
+    ))
+    .await;
     assert!(a.location.unwrap_or_default().contains("future"));
-    let a = post(format!("id={fid}&to=risk_accepted&reason=vendor+says+so&until=")).await;
+    let a = post(format!(
+        "id={fid}&to=risk_accepted&reason=vendor+says+so&until="
+    ))
+    .await;
     assert!(a.location.unwrap_or_default().contains("expiry"));
     // Valid, not yet confirmed: a confirmation page, nothing changed.
-    let a = post(format!("id={fid}&to=risk_accepted&reason=segmented+VLAN&until=2099-12-31")).await;
+    let a = post(format!(
+        "id={fid}&to=risk_accepted&reason=segmented+VLAN&until=2099-12-31"
+    ))
+    .await;
     assert_eq!(a.status, 200);
-    assert!(a.body.contains("Confirm the status change") && a.body.contains("name=\"confirm\" value=\"yes\""));
-    assert_eq!(store.finding(&fid).await.expect("f").expect("f").status, FindingStatus::Open);
-    let a = post(format!("id={fid}&to=risk_accepted&reason=segmented+VLAN&until=2099-12-31&confirm=yes")).await;
+    assert!(
+        a.body.contains("Confirm the status change")
+            && a.body.contains("name=\"confirm\" value=\"yes\"")
+    );
+    assert_eq!(
+        store.finding(&fid).await.expect("f").expect("f").status,
+        FindingStatus::Open
+    );
+    let a = post(format!(
+        "id={fid}&to=risk_accepted&reason=segmented+VLAN&until=2099-12-31&confirm=yes"
+    ))
+    .await;
     assert_eq!(a.status, 303, "{}", a.body);
     let f = store.finding(&fid).await.expect("f").expect("f");
     assert_eq!(f.status, FindingStatus::RiskAccepted);
-    assert!(f.accepted_until.is_some_and(|t| t > ward_store::now_micros()));
+    assert!(f
+        .accepted_until
+        .is_some_and(|t| t > ward_store::now_micros()));
     let h = store.finding_history(&fid).await.expect("history");
     assert_eq!(h.last().map(|c| c.reason.as_str()), Some("segmented VLAN"));
     // A false positive with its VEX justification.
@@ -167,9 +217,20 @@ async fn reviews_record_who_what_when_and_validate() {
     let q = send(&st, "GET", "/reviews", None).await;
     assert!(q.body.contains("1 device(s) due") && q.body.contains("never"));
     let form = send(&st, "GET", &format!("/reviews/{id}"), None).await;
-    assert!(form.body.contains("Identity confirmed") && form.body.contains("Connections as expected"));
-    let a = send(&st, "POST", &format!("/reviews/{id}"), Some("identity_confirmed=yes&note=")).await;
-    assert!(a.location.unwrap_or_default().contains("explain"), "unconfirmed items need a note");
+    assert!(
+        form.body.contains("Identity confirmed") && form.body.contains("Connections as expected")
+    );
+    let a = send(
+        &st,
+        "POST",
+        &format!("/reviews/{id}"),
+        Some("identity_confirmed=yes&note="),
+    )
+    .await;
+    assert!(
+        a.location.unwrap_or_default().contains("explain"),
+        "unconfirmed items need a note"
+    );
     assert!(store.reviews_of_device(&id).await.expect("r").is_empty());
     let all = "identity_confirmed=yes&software_confirmed=yes&findings_triaged=yes&plan_current=yes&connections_expected=yes&note=all+good";
     let a = send(&st, "POST", &format!("/reviews/{id}"), Some(all)).await;
@@ -177,27 +238,67 @@ async fn reviews_record_who_what_when_and_validate() {
     let r = store.reviews_of_device(&id).await.expect("r");
     assert_eq!(r.len(), 1);
     assert!(r[0].identity_confirmed && r[0].connections_expected && r[0].note == "all good");
-    assert_eq!(r[0].reviewer, "anonymous", "the actor is recorded (no session in this test)");
+    assert_eq!(
+        r[0].reviewer, "anonymous",
+        "the actor is recorded (no session in this test)"
+    );
     // Default interval 365 days.
     let due = r[0].due_at.expect("due");
     assert!((due - r[0].reviewed_at - 365 * ward_store::MICROS_PER_DAY).abs() < 1_000_000);
     let q = send(&st, "GET", "/reviews", None).await;
     assert!(q.body.contains("0 device(s) due"));
     // Intervals per category, validated.
-    let a = send(&st, "POST", "/reviews/_intervals", Some("category=infusion_pump&days=0")).await;
+    let a = send(
+        &st,
+        "POST",
+        "/reviews/_intervals",
+        Some("category=infusion_pump&days=0"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("between"));
-    let a = send(&st, "POST", "/reviews/_intervals", Some("category=toaster&days=30")).await;
+    let a = send(
+        &st,
+        "POST",
+        "/reviews/_intervals",
+        Some("category=toaster&days=30"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("Unknown"));
-    let a = send(&st, "POST", "/reviews/_intervals", Some("category=infusion_pump&days=90")).await;
+    let a = send(
+        &st,
+        "POST",
+        "/reviews/_intervals",
+        Some("category=infusion_pump&days=90"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("ok="));
-    assert!(store.review_intervals().await.expect("i").contains(&("infusion_pump".to_string(), 90)));
+    assert!(store
+        .review_intervals()
+        .await
+        .expect("i")
+        .contains(&("infusion_pump".to_string(), 90)));
     // Plans: owner required, status changes.
-    let a = send(&st, "POST", &format!("/plans/{aid}"), Some("status=done&owner=")).await;
+    let a = send(
+        &st,
+        "POST",
+        &format!("/plans/{aid}"),
+        Some("status=done&owner="),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("owner"));
-    let a = send(&st, "POST", &format!("/plans/{aid}"), Some("status=done&owner=network+team")).await;
+    let a = send(
+        &st,
+        "POST",
+        &format!("/plans/{aid}"),
+        Some("status=done&owner=network+team"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("ok="));
     let p = store.plan_of_device(&id).await.expect("plan");
-    assert_eq!((p[0].status.as_str(), p[0].owner.as_str()), ("done", "network team"));
+    assert_eq!(
+        (p[0].status.as_str(), p[0].owner.as_str()),
+        ("done", "network team")
+    );
     // Every change is in the audit chain.
     let v = store.verify_audit_chain().await.expect("verify");
     assert!(v.ok() && v.entries >= 5);
@@ -210,14 +311,32 @@ async fn saved_filters_and_confirmed_delete() {
     let (store, _dir) = temp_store().await;
     let st = state(&store);
     crafted(&store).await;
-    let a = send(&st, "POST", "/inventory/filters", Some("name=Pumps&query=category%3Dinfusion_pump")).await;
+    let a = send(
+        &st,
+        "POST",
+        "/inventory/filters",
+        Some("name=Pumps&query=category%3Dinfusion_pump"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("ok="));
     let inv = send(&st, "GET", "/inventory", None).await;
-    assert!(inv.body.contains("Saved filters (1)") && inv.body.contains("/inventory?category=infusion_pump"));
+    assert!(
+        inv.body.contains("Saved filters (1)")
+            && inv.body.contains("/inventory?category=infusion_pump")
+    );
     let a = send(&st, "POST", "/inventory/filters/delete", Some("name=Pumps")).await;
-    assert!(a.location.unwrap_or_default().contains("confirm"), "deleting needs confirmation");
+    assert!(
+        a.location.unwrap_or_default().contains("confirm"),
+        "deleting needs confirmation"
+    );
     assert_eq!(store.saved_filters("").await.expect("f").len(), 1);
-    let a = send(&st, "POST", "/inventory/filters/delete", Some("name=Pumps&confirm=yes")).await;
+    let a = send(
+        &st,
+        "POST",
+        "/inventory/filters/delete",
+        Some("name=Pumps&confirm=yes"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("ok="));
     assert!(store.saved_filters("").await.expect("f").is_empty());
 }
@@ -230,20 +349,38 @@ async fn clinical_captures_and_intel_make_pages_without_canaries() {
     let s = ward_server::ui::pipeline::import_captures(&store, "main", &captures, &system())
         .await
         .expect("captures import");
-    assert!(s.devices >= 10, "the clinical captures hold many devices: {s:?}");
+    assert!(
+        s.devices >= 10,
+        "the clinical captures hold many devices: {s:?}"
+    );
     assert!(s.connections > 0);
     let n = ward_server::ui::pipeline::import_intel_files(&store, &intel_files(), &system())
         .await
         .expect("intel import");
     assert!(n >= 20, "ICSMA advisories and KEV imported: {n}");
-    ward_server::ui::pipeline::reassess_all(&store, &system()).await.expect("reassess");
+    ward_server::ui::pipeline::reassess_all(&store, &system())
+        .await
+        .expect("reassess");
     let page = store
-        .list_devices(&ward_store::DeviceQuery { limit: 1000, ..Default::default() })
+        .list_devices(&ward_store::DeviceQuery {
+            limit: 1000,
+            ..Default::default()
+        })
         .await
         .expect("list");
     assert_eq!(page.devices.len(), s.devices);
     let mut bodies = Vec::new();
-    for uri in ["/", "/inventory", "/map", "/findings", "/advisories", "/plans", "/reviews", "/admin", "/reports"] {
+    for uri in [
+        "/",
+        "/inventory",
+        "/map",
+        "/findings",
+        "/advisories",
+        "/plans",
+        "/reviews",
+        "/admin",
+        "/reports",
+    ] {
         let a = send(&st, "GET", uri, None).await;
         assert_eq!(a.status, 200, "{uri}");
         bodies.push((uri.to_string(), a.body));
@@ -254,16 +391,28 @@ async fn clinical_captures_and_intel_make_pages_without_canaries() {
         bodies.push((d.id.clone(), a.body));
     }
     let map = &bodies[2].1;
-    assert!(map.contains("<svg") && map.contains("<line"), "the map draws connections");
+    assert!(
+        map.contains("<svg") && map.contains("<line"),
+        "the map draws connections"
+    );
     let adv = &bodies[4].1;
-    assert!(adv.contains("icsma") || adv.contains("ICSMA"), "advisories listed");
+    assert!(
+        adv.contains("icsma") || adv.contains("ICSMA"),
+        "advisories listed"
+    );
     for (what, b) in &bodies {
         assert_no_canary(what, b);
     }
 }
 
 /// Sends one request through the whole application (authorization layer included).
-async fn send_app(app: &axum::Router, method: &str, uri: &str, cookies: &str, form: Option<&str>) -> (u16, Option<String>, Vec<String>, String) {
+async fn send_app(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    cookies: &str,
+    form: Option<&str>,
+) -> (u16, Option<String>, Vec<String>, String) {
     use axum::body::Body;
     use axum::http::{header, Request};
     use tower::ServiceExt;
@@ -276,11 +425,18 @@ async fn send_app(app: &axum::Router, method: &str, uri: &str, cookies: &str, fo
     }
     let resp = app
         .clone()
-        .oneshot(b.body(Body::from(form.unwrap_or("").to_string())).expect("request"))
+        .oneshot(
+            b.body(Body::from(form.unwrap_or("").to_string()))
+                .expect("request"),
+        )
         .await
         .expect("response");
     let status = resp.status().as_u16();
-    let loc = resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let loc = resp
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let set: Vec<String> = resp
         .headers()
         .get_all(header::SET_COOKIE)
@@ -289,8 +445,15 @@ async fn send_app(app: &axum::Router, method: &str, uri: &str, cookies: &str, fo
         .filter_map(|v| v.split(';').next())
         .map(str::to_owned)
         .collect();
-    let body = axum::body::to_bytes(resp.into_body(), 64 << 20).await.expect("body");
-    (status, loc, set, String::from_utf8_lossy(&body).into_owned())
+    let body = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .expect("body");
+    (
+        status,
+        loc,
+        set,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
 }
 
 async fn user(store: &Store, name: &str, password: &str, role: &str, must_change: bool) {
@@ -302,7 +465,10 @@ async fn user(store: &Store, name: &str, password: &str, role: &str, must_change
                 display_name: name.into(),
                 password_hash: Some(ward_server::auth::hash_password(password).expect("hash")),
                 must_change_password: must_change,
-                roles: vec![ward_store::RoleGrant { role: role.into(), site: None }],
+                roles: vec![ward_store::RoleGrant {
+                    role: role.into(),
+                    site: None,
+                }],
                 ..ward_store::NewUser::default()
             },
             &system(),
@@ -312,7 +478,17 @@ async fn user(store: &Store, name: &str, password: &str, role: &str, must_change
 }
 
 async fn sign_in(app: &axum::Router, name: &str, password: &str) -> (Option<String>, String) {
-    let (status, loc, set, _) = send_app(app, "POST", "/login", "", Some(&format!("username={name}&password={}&next=%2Finventory", password.replace(' ', "+")))).await;
+    let (status, loc, set, _) = send_app(
+        app,
+        "POST",
+        "/login",
+        "",
+        Some(&format!(
+            "username={name}&password={}&next=%2Finventory",
+            password.replace(' ', "+")
+        )),
+    )
+    .await;
     assert_eq!(status, 303);
     (loc, set.join("; "))
 }
@@ -320,17 +496,42 @@ async fn sign_in(app: &axum::Router, name: &str, password: &str) -> (Option<Stri
 #[tokio::test]
 async fn every_ui_route_has_a_permission_row() {
     for (m, p) in [
-        ("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("GET", "/logout"), ("POST", "/logout"),
-        ("GET", "/account/password"), ("POST", "/account/password"), ("GET", "/inventory"),
-        ("POST", "/inventory/filters"), ("POST", "/inventory/filters/delete"), ("GET", "/devices/{id}"),
-        ("POST", "/devices/{id}/override"), ("GET", "/map"), ("GET", "/findings"), ("POST", "/findings/bulk"),
-        ("GET", "/findings/vex"), ("GET", "/advisories"), ("GET", "/upload"), ("POST", "/upload"), ("GET", "/plans"),
-        ("POST", "/plans/{id}"), ("GET", "/reviews"), ("GET", "/reviews/{id}"), ("POST", "/reviews/{id}"),
-        ("GET", "/admin"), ("GET", "/reports"), ("GET", "/reports/posture.html"), ("GET", "/reports/posture.pdf"),
-        ("GET", "/ui/style.css"), ("GET", "/ui/upload.js"),
+        ("GET", "/"),
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("GET", "/logout"),
+        ("POST", "/logout"),
+        ("GET", "/account/password"),
+        ("POST", "/account/password"),
+        ("GET", "/inventory"),
+        ("POST", "/inventory/filters"),
+        ("POST", "/inventory/filters/delete"),
+        ("GET", "/devices/{id}"),
+        ("POST", "/devices/{id}/override"),
+        ("GET", "/map"),
+        ("GET", "/findings"),
+        ("POST", "/findings/bulk"),
+        ("GET", "/findings/vex"),
+        ("GET", "/advisories"),
+        ("GET", "/upload"),
+        ("POST", "/upload"),
+        ("GET", "/plans"),
+        ("POST", "/plans/{id}"),
+        ("GET", "/reviews"),
+        ("GET", "/reviews/{id}"),
+        ("POST", "/reviews/{id}"),
+        ("GET", "/admin"),
+        ("GET", "/reports"),
+        ("GET", "/reports/posture.html"),
+        ("GET", "/reports/posture.pdf"),
+        ("GET", "/ui/style.css"),
+        ("GET", "/ui/upload.js"),
     ] {
         let method: axum::http::Method = m.parse().expect("method");
-        assert!(ward_server::rbac::route_permission(&method, p).is_some(), "{m} {p} has no row in rbac::ROUTES");
+        assert!(
+            ward_server::rbac::route_permission(&method, p).is_some(),
+            "{m} {p} has no row in rbac::ROUTES"
+        );
     }
 }
 
@@ -339,8 +540,22 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
     let (store, _dir) = temp_store().await;
     let st = state(&store);
     let (id, fid, _aid) = crafted(&store).await;
-    user(&store, "alice", "correct horse battery staple 1", "security_analyst", false).await;
-    user(&store, "carl", "another long passphrase 22", "clinical_engineer", false).await;
+    user(
+        &store,
+        "alice",
+        "correct horse battery staple 1",
+        "security_analyst",
+        false,
+    )
+    .await;
+    user(
+        &store,
+        "carl",
+        "another long passphrase 22",
+        "clinical_engineer",
+        false,
+    )
+    .await;
     user(&store, "nina", "first run password 333", "admin", true).await;
     let app = ward_server::app(st.clone());
 
@@ -355,13 +570,24 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
     assert!(body.contains("name=\"password\""));
 
     // Wrong password: back to the form with a message; no cookie.
-    let (s, loc, set, _) = send_app(&app, "POST", "/login", "", Some("username=alice&password=nope")).await;
+    let (s, loc, set, _) = send_app(
+        &app,
+        "POST",
+        "/login",
+        "",
+        Some("username=alice&password=nope"),
+    )
+    .await;
     assert_eq!(s, 303);
     assert!(loc.unwrap_or_default().contains("err="));
     assert!(set.is_empty());
 
     let (loc, cookies) = sign_in(&app, "alice", "correct horse battery staple 1").await;
-    assert_eq!(loc.as_deref(), Some("/inventory"), "back where the user was going");
+    assert_eq!(
+        loc.as_deref(),
+        Some("/inventory"),
+        "back where the user was going"
+    );
     assert!(cookies.contains("ward_session=") && cookies.contains("ward_csrf="));
     let csrf = cookies
         .split("; ")
@@ -370,21 +596,42 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
         .to_string();
     let (s, _, _, body) = send_app(&app, "GET", "/findings", &cookies, None).await;
     assert_eq!(s, 200);
-    assert!(body.contains(&format!("name=\"csrf\" value=\"{csrf}\"")), "forms carry the CSRF token");
+    assert!(
+        body.contains(&format!("name=\"csrf\" value=\"{csrf}\"")),
+        "forms carry the CSRF token"
+    );
     assert!(body.contains("Signed in as <strong>alice</strong>"));
 
     // A state change without the CSRF field is refused; with it, it goes through.
     let form = format!("id={fid}&to=mitigated&reason=VLAN+40&confirm=yes");
     let (s, _, _, _) = send_app(&app, "POST", "/findings/bulk", &cookies, Some(&form)).await;
     assert_eq!(s, 403, "no CSRF token");
-    let (s, _, _, _) = send_app(&app, "POST", "/findings/bulk", &cookies, Some(&format!("csrf=wrong&{form}"))).await;
+    let (s, _, _, _) = send_app(
+        &app,
+        "POST",
+        "/findings/bulk",
+        &cookies,
+        Some(&format!("csrf=wrong&{form}")),
+    )
+    .await;
     assert_eq!(s, 403, "wrong CSRF token");
-    let (s, loc, _, _) = send_app(&app, "POST", "/findings/bulk", &cookies, Some(&format!("csrf={csrf}&{form}"))).await;
+    let (s, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/findings/bulk",
+        &cookies,
+        Some(&format!("csrf={csrf}&{form}")),
+    )
+    .await;
     assert_eq!(s, 303, "{loc:?}");
     let f = store.finding(&fid).await.expect("f").expect("f");
     assert_eq!(f.status, FindingStatus::Mitigated);
     let h = store.finding_history(&fid).await.expect("h");
-    assert_eq!(h.last().map(|c| c.actor.as_str()), Some("alice"), "the signed-in user is recorded");
+    assert_eq!(
+        h.last().map(|c| c.actor.as_str()),
+        Some("alice"),
+        "the signed-in user is recorded"
+    );
 
     // OpenVEX export of the triage.
     let (s, _, _, vex) = send_app(&app, "GET", "/findings/vex", &cookies, None).await;
@@ -392,7 +639,10 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
     let doc: serde_json::Value = serde_json::from_str(&vex).expect("json");
     assert_eq!(doc["@context"], "https://openvex.dev/ns/v0.2.0");
     assert_eq!(doc["statements"][0]["status"], "fixed");
-    assert_eq!(doc["statements"][0]["vulnerability"]["name"], "CVE-2020-12040");
+    assert_eq!(
+        doc["statements"][0]["vulnerability"]["name"],
+        "CVE-2020-12040"
+    );
 
     // An analyst cannot see administration; a clinical engineer cannot triage.
     let (s, _, _, _) = send_app(&app, "GET", "/admin", &cookies, None).await;
@@ -400,8 +650,19 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
     let (_, carl) = sign_in(&app, "carl", "another long passphrase 22").await;
     let (s, _, _, _) = send_app(&app, "GET", &format!("/devices/{id}"), &carl, None).await;
     assert_eq!(s, 200);
-    let carl_csrf = carl.split("; ").find_map(|c| c.strip_prefix("ward_csrf=")).expect("csrf").to_string();
-    let (s, _, _, _) = send_app(&app, "POST", "/findings/bulk", &carl, Some(&format!("csrf={carl_csrf}&{form}"))).await;
+    let carl_csrf = carl
+        .split("; ")
+        .find_map(|c| c.strip_prefix("ward_csrf="))
+        .expect("csrf")
+        .to_string();
+    let (s, _, _, _) = send_app(
+        &app,
+        "POST",
+        "/findings/bulk",
+        &carl,
+        Some(&format!("csrf={carl_csrf}&{form}")),
+    )
+    .await;
     assert_eq!(s, 403);
     let (s, _, _, _) = send_app(&app, "GET", "/admin", &carl, None).await;
     assert_eq!(s, 403);
@@ -409,12 +670,19 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
     // A first-run password must be changed before anything else.
     let (loc, nina) = sign_in(&app, "nina", "first run password 333").await;
     assert_eq!(loc.as_deref(), Some("/account/password"));
-    let nina_csrf = nina.split("; ").find_map(|c| c.strip_prefix("ward_csrf=")).expect("csrf").to_string();
+    let nina_csrf = nina
+        .split("; ")
+        .find_map(|c| c.strip_prefix("ward_csrf="))
+        .expect("csrf")
+        .to_string();
     let (s, _, _, _) = send_app(&app, "GET", "/admin", &nina, None).await;
     assert_eq!(s, 403);
     let (s, loc, _, _) = send_app(&app, "POST", "/account/password", &nina, Some(&format!("csrf={nina_csrf}&current_password=first+run+password+333&new_password=short&confirm_password=short"))).await;
     assert_eq!(s, 303);
-    assert!(loc.unwrap_or_default().contains("err="), "the policy is enforced");
+    assert!(
+        loc.unwrap_or_default().contains("err="),
+        "the policy is enforced"
+    );
     let (s, loc, set, _) = send_app(&app, "POST", "/account/password", &nina, Some(&format!("csrf={nina_csrf}&current_password=first+run+password+333&new_password=a+brand+new+passphrase&confirm_password=a+brand+new+passphrase"))).await;
     assert_eq!(s, 303);
     assert!(loc.unwrap_or_default().starts_with("/?ok="));
@@ -426,7 +694,14 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
     assert_eq!(s, 303, "the old session ended with the password change");
 
     // Sign out ends the session.
-    let (s, _, _, _) = send_app(&app, "POST", "/logout", &cookies, Some(&format!("csrf={csrf}"))).await;
+    let (s, _, _, _) = send_app(
+        &app,
+        "POST",
+        "/logout",
+        &cookies,
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
     assert_eq!(s, 303);
     let (s, _, _, _) = send_app(&app, "GET", "/findings", &cookies, None).await;
     assert_eq!(s, 303, "signed out: back to the login form");

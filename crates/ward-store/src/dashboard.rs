@@ -122,12 +122,14 @@ impl Store {
     /// Devices first seen at or after `since` (micros).
     pub async fn count_devices_since(&self, since: i64, site: Option<&str>) -> Result<u64> {
         let n: i64 = with_read_pool!(self, |pool| {
-            sqlx::query("SELECT count(*) FROM devices WHERE first_seen >= $1 AND ($2 = '' OR site = $2)")
-                .bind(since)
-                .bind(site.unwrap_or(""))
-                .fetch_one(pool)
-                .await?
-                .try_get(0)?
+            sqlx::query(
+                "SELECT count(*) FROM devices WHERE first_seen >= $1 AND ($2 = '' OR site = $2)",
+            )
+            .bind(since)
+            .bind(site.unwrap_or(""))
+            .fetch_one(pool)
+            .await?
+            .try_get(0)?
         });
         Ok(u(n))
     }
@@ -136,7 +138,10 @@ impl Store {
     pub async fn finding_rows(&self, q: &FindingRowQuery) -> Result<Vec<FindingRow>> {
         if let Some(s) = &q.status {
             if FindingStatus::parse(s).is_none() {
-                return Err(StoreError::invalid("finding status", format!("unknown status {s:?}")));
+                return Err(StoreError::invalid(
+                    "finding status",
+                    format!("unknown status {s:?}"),
+                ));
             }
         }
         let limit = i64::from(q.limit.clamp(1, 100_000));
@@ -191,7 +196,10 @@ impl Store {
     }
 
     /// All finding status changes since `since` (micros): (ts, from, to), oldest first.
-    pub async fn finding_changes_since(&self, since: i64) -> Result<Vec<(i64, Option<String>, String)>> {
+    pub async fn finding_changes_since(
+        &self,
+        since: i64,
+    ) -> Result<Vec<(i64, Option<String>, String)>> {
         let out = with_read_pool!(self, |pool| {
             sqlx::query(
                 "SELECT ts, from_status, to_status FROM finding_history WHERE ts >= $1 ORDER BY ts, id",
@@ -276,12 +284,15 @@ impl Store {
     /// Users with their roles.
     pub async fn users_overview(&self) -> Result<Vec<UserOverview>> {
         let out = with_read_pool!(self, |pool| {
-            let users = sqlx::query("SELECT id, username, display_name, disabled FROM users ORDER BY username")
-                .fetch_all(pool)
-                .await?;
-            let roles = sqlx::query("SELECT user_id, role, site FROM user_roles ORDER BY role, site")
-                .fetch_all(pool)
-                .await?;
+            let users = sqlx::query(
+                "SELECT id, username, display_name, disabled FROM users ORDER BY username",
+            )
+            .fetch_all(pool)
+            .await?;
+            let roles =
+                sqlx::query("SELECT user_id, role, site FROM user_roles ORDER BY role, site")
+                    .fetch_all(pool)
+                    .await?;
             let mut out = Vec::with_capacity(users.len());
             for r in &users {
                 let id: String = r.try_get("id")?;
@@ -290,7 +301,11 @@ impl Store {
                     if x.try_get::<String, _>("user_id")? == id {
                         let role: String = x.try_get("role")?;
                         let site: String = x.try_get("site")?;
-                        rs.push(if site.is_empty() { role } else { format!("{role}@{site}") });
+                        rs.push(if site.is_empty() {
+                            role
+                        } else {
+                            format!("{role}@{site}")
+                        });
                     }
                 }
                 out.push(UserOverview {
@@ -338,10 +353,16 @@ impl Store {
     pub async fn save_filter(&self, f: &SavedFilter) -> Result<()> {
         let name = f.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(StoreError::invalid("saved filter", "the name must be 1 to 100 characters"));
+            return Err(StoreError::invalid(
+                "saved filter",
+                "the name must be 1 to 100 characters",
+            ));
         }
         if f.query.len() > 2000 {
-            return Err(StoreError::invalid("saved filter", "the filter is too long"));
+            return Err(StoreError::invalid(
+                "saved filter",
+                "the filter is too long",
+            ));
         }
         with_write_pool!(self, |pool| {
             sqlx::query(
@@ -361,19 +382,21 @@ impl Store {
     /// The saved filters of `owner`, by name.
     pub async fn saved_filters(&self, owner: &str) -> Result<Vec<SavedFilter>> {
         let out = with_read_pool!(self, |pool| {
-            sqlx::query("SELECT owner, name, query FROM saved_filters WHERE owner = $1 ORDER BY name")
-                .bind(owner)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(SavedFilter {
-                        owner: r.try_get("owner")?,
-                        name: r.try_get("name")?,
-                        query: r.try_get("query")?,
-                    })
+            sqlx::query(
+                "SELECT owner, name, query FROM saved_filters WHERE owner = $1 ORDER BY name",
+            )
+            .bind(owner)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(SavedFilter {
+                    owner: r.try_get("owner")?,
+                    name: r.try_get("name")?,
+                    query: r.try_get("query")?,
                 })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
         });
         Ok(out)
     }

@@ -57,7 +57,10 @@ pub async fn login_page(Query(q): Query<LoginQuery>) -> Response {
         }
         p.small.muted { "Single sign-on, when configured: " a href="/auth/oidc/login" { "sign in with your organisation's account" } "." }
     };
-    let mut r = html_response(StatusCode::OK, layout(&None, "Sign in", "", flash.as_ref(), body));
+    let mut r = html_response(
+        StatusCode::OK,
+        layout(&None, "Sign in", "", flash.as_ref(), body),
+    );
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
@@ -130,7 +133,13 @@ pub async fn logout(State(state): State<AppState>, user: MaybeUser) -> Response 
             }
             let _ = state
                 .store
-                .append_audit(&u.actor(), "auth.logout", &format!("user:{}", u.username), None, None)
+                .append_audit(
+                    &u.actor(),
+                    "auth.logout",
+                    &format!("user:{}", u.username),
+                    None,
+                    None,
+                )
                 .await;
         }
     }
@@ -142,7 +151,11 @@ pub async fn logout(State(state): State<AppState>, user: MaybeUser) -> Response 
     r
 }
 
-pub async fn password_page(user: MaybeUser, headers: HeaderMap, Query(q): Query<FlashQuery>) -> Response {
+pub async fn password_page(
+    user: MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<FlashQuery>,
+) -> Response {
     let must = user.as_ref().is_some_and(|u| u.must_change_password);
     let body = html! {
         h1 { "Change your password" }
@@ -155,7 +168,16 @@ pub async fn password_page(user: MaybeUser, headers: HeaderMap, Query(q): Query<
             button type="submit" { "Change password" }
         }
     };
-    html_response(StatusCode::OK, layout(&user, "Password", "", Flash::from_query(&q.ok, &q.err).as_ref(), body))
+    html_response(
+        StatusCode::OK,
+        layout(
+            &user,
+            "Password",
+            "",
+            Flash::from_query(&q.ok, &q.err).as_ref(),
+            body,
+        ),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,13 +200,21 @@ pub async fn password_submit(
         return redirect("/login", false, "Sign in first.");
     };
     if u.method != auth::AuthMethod::Session {
-        return redirect(back, false, "Only a signed-in person can change a password.");
+        return redirect(
+            back,
+            false,
+            "Only a signed-in person can change a password.",
+        );
     }
     if f.new_password != f.confirm_password {
         return redirect(back, false, "The two new passwords differ.");
     }
     if f.new_password == f.current_password {
-        return redirect(back, false, "The new password must differ from the current one.");
+        return redirect(
+            back,
+            false,
+            "The new password must differ from the current one.",
+        );
     }
     let stored = match state.store.user(&u.user_id).await {
         Ok(Some(s)) => s,

@@ -29,9 +29,15 @@ pub fn router() -> Router<AppState> {
         .route("/", get(pages::dashboard))
         .route("/ui/style.css", get(style))
         .route("/ui/upload.js", get(upload_js))
-        .route("/login", get(account::login_page).post(account::login_submit))
+        .route(
+            "/login",
+            get(account::login_page).post(account::login_submit),
+        )
         .route("/logout", get(account::logout_page).post(account::logout))
-        .route("/account/password", get(account::password_page).post(account::password_submit))
+        .route(
+            "/account/password",
+            get(account::password_page).post(account::password_submit),
+        )
         .route("/inventory", get(pages::inventory))
         .route("/inventory/filters", post(pages::save_filter))
         .route("/inventory/filters/delete", post(pages::delete_filter))
@@ -52,7 +58,10 @@ pub fn router() -> Router<AppState> {
         .route("/plans", get(work::plans))
         .route("/plans/{id}", post(work::plan_update))
         .route("/reviews", get(work::reviews))
-        .route("/reviews/{id}", get(work::review_form).post(work::review_submit))
+        .route(
+            "/reviews/{id}",
+            get(work::review_form).post(work::review_submit),
+        )
         .route("/admin", get(work::admin))
         .route("/reports", get(work::reports))
         .route("/reports/posture.html", get(work::report_html))
@@ -146,7 +155,13 @@ const NAV: &[(&str, &str)] = &[
 ];
 
 /// The page frame: navigation, flash message, content.
-pub fn layout(user: &MaybeUser, title: &str, active: &str, flash: Option<&Flash>, body: Markup) -> Markup {
+pub fn layout(
+    user: &MaybeUser,
+    title: &str,
+    active: &str,
+    flash: Option<&Flash>,
+    body: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -193,10 +208,16 @@ pub struct Flash {
 
 impl Flash {
     pub fn ok(t: impl Into<String>) -> Self {
-        Flash { ok: true, text: t.into() }
+        Flash {
+            ok: true,
+            text: t.into(),
+        }
     }
     pub fn err(t: impl Into<String>) -> Self {
-        Flash { ok: false, text: t.into() }
+        Flash {
+            ok: false,
+            text: t.into(),
+        }
     }
     /// From `?ok=` / `?err=` query parameters (after a redirect).
     pub fn from_query(ok: &Option<String>, err: &Option<String>) -> Option<Flash> {
@@ -210,16 +231,27 @@ impl Flash {
 
 /// An HTML response.
 pub fn html_response(status: StatusCode, m: Markup) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], m.into_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        m.into_string(),
+    )
+        .into_response()
 }
 
 /// A page for an error (store failure, not found).
 pub fn error_page(user: &MaybeUser, status: StatusCode, text: &str) -> Response {
     html_response(
         status,
-        layout(user, "Error", "", Some(&Flash::err(text)), html! {
-            p { a href="/" { "Back to the dashboard" } }
-        }),
+        layout(
+            user,
+            "Error",
+            "",
+            Some(&Flash::err(text)),
+            html! {
+                p { a href="/" { "Back to the dashboard" } }
+            },
+        ),
     )
 }
 
@@ -236,7 +268,9 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

@@ -82,7 +82,13 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    rt.block_on(serve(&dir.join("store"), &pcap, &intel, args.port, args.exit_after_load))?;
+    rt.block_on(serve(
+        &dir.join("store"),
+        &pcap,
+        &intel,
+        args.port,
+        args.exit_after_load,
+    ))?;
     Ok(code)
 }
 
@@ -101,16 +107,12 @@ fn corpus_intel() -> Vec<PathBuf> {
         return Vec::new();
     };
     let mut out = expand(&[root.join("cisa-csaf-icsma")]);
-    out.extend(
-        expand(&[root.join("cisa-kev")])
-            .into_iter()
-            .filter(|p| {
-                p.file_name().is_some_and(|n| {
-                    let n = n.to_string_lossy();
-                    n.contains("known_exploited") && !n.contains("schema")
-                })
-            }),
-    );
+    out.extend(expand(&[root.join("cisa-kev")]).into_iter().filter(|p| {
+        p.file_name().is_some_and(|n| {
+            let n = n.to_string_lossy();
+            n.contains("known_exploited") && !n.contains("schema")
+        })
+    }));
     out
 }
 
@@ -183,16 +185,20 @@ async fn serve(data: &Path, pcap: &Path, intel: &[PathBuf], port: u16, exit: boo
     println!();
     println!("Ward demo UI: http://{addr}/");
     match password {
-        Some(p) => println!("Sign in as admin with the one-time password: {p}  (you will be asked to change it)"),
-        None => println!("Sign in with the existing admin account of {}", data.display()),
+        Some(p) => println!(
+            "Sign in as admin with the one-time password: {p}  (you will be asked to change it)"
+        ),
+        None => println!(
+            "Sign in with the existing admin account of {}",
+            data.display()
+        ),
     }
     println!("Press Ctrl-C to stop.");
     if exit {
         store.close().await;
         return Ok(());
     }
-    let app = ward_server::app(state)
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = ward_server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
