@@ -493,7 +493,7 @@ impl Posture {
                 (p, n, key.to_string())
             })
             .collect();
-        proto_items.sort_by(|a, b| b.1.cmp(&a.1));
+        proto_items.sort_by_key(|x| std::cmp::Reverse(x.1));
         proto_items.truncate(15);
         b.push(Block::Para(format!(
             "{} connections observed between devices and peers.",
