@@ -348,7 +348,15 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
     let user = match auth::authenticate(&state, req.headers(), source).await {
         Ok(Some(u)) => u,
         // Web UI (owner: web): a page asked for without a session goes to the login form.
-        Ok(None) if !pattern.starts_with("/api/") && req.method() == Method::GET => {
+        Ok(None)
+            if !pattern.starts_with("/api/")
+                && req.method() == Method::GET
+                && req
+                    .headers()
+                    .get(axum::http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html")) =>
+        {
             let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
             let to = format!("/login?next={}", crate::ui::urlencode(next));
             return (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to)]).into_response();

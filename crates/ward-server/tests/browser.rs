@@ -400,6 +400,7 @@ async fn browser_end_to_end() {
     .click()
     .await
     .expect("open report");
+    wait_for_path(&c, "/reports/posture.html").await;
     let t = body_text(&c).await;
     assert!(
         t.contains("Step 1: Identify") && t.contains("Step 6: Periodically review"),

@@ -416,7 +416,10 @@ async fn send_app(
     use axum::body::Body;
     use axum::http::{header, Request};
     use tower::ServiceExt;
-    let mut b = Request::builder().method(method).uri(uri);
+    let mut b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::ACCEPT, "text/html,*/*");
     if !cookies.is_empty() {
         b = b.header(header::COOKIE, cookies);
     }

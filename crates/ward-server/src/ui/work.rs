@@ -495,23 +495,23 @@ pub async fn upload(State(state): State<AppState>, user: MaybeUser, mut mp: Mult
     }
     let actor = actor_of(&user);
     match kind.as_str() {
-        "capture" => match super::pipeline::import_captures(&state.store, &site, &files, &actor)
-            .await
-        {
-            Ok(s) => redirect(
-                "/inventory",
-                true,
-                &format!(
+        "capture" => {
+            match super::pipeline::import_captures(&state.store, &site, &files, &actor).await {
+                Ok(s) => redirect(
+                    "/inventory",
+                    true,
+                    &format!(
                     "Capture analysed: {} observations, {} devices, {} connections, {} findings.",
                     s.observations, s.devices, s.connections, s.findings
                 ),
-            ),
-            Err(e) => redirect(
-                "/upload",
-                false,
-                &format!("The capture could not be analysed: {e:#}"),
-            ),
-        },
+                ),
+                Err(e) => redirect(
+                    "/upload",
+                    false,
+                    &format!("The capture could not be analysed: {e:#}"),
+                ),
+            }
+        }
         "intel" => match super::pipeline::import_intel_files(&state.store, &files, &actor).await {
             Ok(n) => match super::pipeline::reassess_all(&state.store, &actor).await {
                 Ok(s) => redirect(
