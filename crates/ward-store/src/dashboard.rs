@@ -414,3 +414,199 @@ impl Store {
         Ok(n > 0)
     }
 }
+
+/// Matches above which a search term counts as common: the listing then walks the sort
+/// index and checks each device (quick, since matches are dense) instead of the trigram
+/// index, and the total is shown as "more than".
+pub const SEARCH_EXACT_LIMIT: u64 = 2000;
+
+/// A page of an inventory search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSearch {
+    pub page: crate::DevicePage,
+    /// Set when more than this many devices match (the total is then not counted).
+    pub more_than: Option<u64>,
+}
+
+/// Prefix of the offset cursors of indexed search pages.
+const SEARCH_CURSOR: &str = "s";
+
+fn device_sort_column(s: crate::DeviceSort) -> &'static str {
+    use crate::DeviceSort as S;
+    match s {
+        S::Name => "name",
+        S::Site => "site",
+        S::Category => "category",
+        S::Criticality => "criticality_rank",
+        S::Vendor => "vendor",
+        S::Model => "model",
+        S::SoftwareVersion => "software_version",
+        S::Hostname => "hostname",
+        S::FirstSeen => "first_seen",
+        S::LastSeen => "last_seen",
+    }
+}
+
+/// An FTS5 phrase matching `text` as a substring (with the trigram tokenizer).
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// `LIKE` pattern matching `text` anywhere (wildcards escaped with `\`).
+fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+fn nonempty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split(' ')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl Store {
+    /// The inventory listing with an index-backed free-text search (`q.text`).
+    ///
+    /// SQLite: a term of three or more characters is looked up in the trigram index
+    /// (`devices_fts`, migration 0005). When at most [`SEARCH_EXACT_LIMIT`] devices match,
+    /// those are filtered, sorted and paged (offset cursors `s<offset>`) and counted
+    /// exactly; a more common term is listed by [`Store::list_devices`] along the sort
+    /// index (dense matches come quickly) with `more_than` set instead of a count.
+    /// Without a term, with a shorter one, or on PostgreSQL (whose `search LIKE` is served
+    /// by the pg_trgm index of migration 0005 where available) this is
+    /// [`Store::list_devices`].
+    pub async fn search_devices(&self, q: &crate::DeviceQuery) -> Result<DeviceSearch> {
+        let plain = |page| DeviceSearch {
+            page,
+            more_than: None,
+        };
+        let text = q
+            .text
+            .as_deref()
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| t.chars().count() >= 3);
+        let (Some(text), crate::Backend::Sqlite { read: pool, .. }) = (text, &self.backend)
+        else {
+            return Ok(plain(self.list_devices(q).await?));
+        };
+        let offset = match q.after.as_deref() {
+            None => 0,
+            Some(c) => match c.strip_prefix(SEARCH_CURSOR).map(str::parse::<u64>) {
+                Some(Ok(n)) => n,
+                // A keyset cursor from a common-term listing.
+                _ => return Ok(plain(self.list_devices(q).await?)),
+            },
+        };
+        let phrase = fts_phrase(&text);
+        if q.after.is_none() {
+            let cap = crate::i(SEARCH_EXACT_LIMIT + 1);
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM (SELECT rowid FROM devices_fts \
+                 WHERE devices_fts MATCH ?1 LIMIT ?2)",
+            )
+            .bind(&phrase)
+            .bind(cap)
+            .fetch_one(pool)
+            .await?;
+            if n >= cap {
+                let mut common = q.clone();
+                common.with_total = false;
+                return Ok(DeviceSearch {
+                    page: self.list_devices(&common).await?,
+                    more_than: Some(SEARCH_EXACT_LIMIT),
+                });
+            }
+        }
+        let limit = i64::from(q.limit.clamp(1, 1000));
+        let col = device_sort_column(q.sort);
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        let stale = q.stale.map(i64::from);
+        // CROSS JOIN keeps the trigram index as the outer loop; `search LIKE` rechecks each
+        // candidate so an index out of step can never add a wrong device.
+        let filters = |qb: &mut sqlx::QueryBuilder<sqlx::Sqlite>| {
+            qb.push(" FROM devices_fts CROSS JOIN devices d ON d.rowid = devices_fts.rowid")
+                .push(" WHERE devices_fts MATCH ")
+                .push_bind(phrase.clone())
+                .push(" AND d.search LIKE ")
+                .push_bind(contains_pattern(&text))
+                .push(" ESCAPE '\\'");
+            if let Some(s) = &q.site {
+                qb.push(" AND d.site = ").push_bind(s.clone());
+            }
+            if let Some(c) = &q.category {
+                qb.push(" AND d.category = ").push_bind(c.clone());
+            }
+            if let Some(v) = &q.vendor {
+                qb.push(" AND d.vendor = ").push_bind(v.clone());
+            }
+            if let Some(s) = stale {
+                qb.push(" AND d.stale = ").push_bind(s);
+            }
+        };
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT d.id, d.site, d.name, d.category, d.criticality, d.vendor, d.model, d.os, \
+             d.firmware_version, d.software_version, d.hostname, d.macs, d.ips, d.is_router, \
+             d.first_seen, d.last_seen, d.stale",
+        );
+        filters(&mut qb);
+        qb.push(format!(" ORDER BY d.{col} {dir}, d.id {dir} LIMIT "))
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(crate::i(offset));
+        let rows = qb.build().fetch_all(pool).await?;
+        let mut devices = Vec::with_capacity(rows.len());
+        for r in &rows {
+            devices.push(crate::DeviceSummary {
+                id: r.try_get("id")?,
+                site: r.try_get("site")?,
+                name: r.try_get("name")?,
+                category: nonempty(r.try_get("category")?),
+                criticality: nonempty(r.try_get("criticality")?),
+                vendor: nonempty(r.try_get("vendor")?),
+                model: nonempty(r.try_get("model")?),
+                os: nonempty(r.try_get("os")?),
+                firmware_version: nonempty(r.try_get("firmware_version")?),
+                software_version: nonempty(r.try_get("software_version")?),
+                hostname: nonempty(r.try_get("hostname")?),
+                macs: words(&r.try_get::<String, _>("macs")?),
+                ips: words(&r.try_get::<String, _>("ips")?),
+                is_router: r.try_get::<i64, _>("is_router")? != 0,
+                first_seen: r.try_get("first_seen")?,
+                last_seen: r.try_get("last_seen")?,
+                stale: r.try_get::<i64, _>("stale")? != 0,
+            });
+        }
+        let total = if q.with_total {
+            let mut cq = sqlx::QueryBuilder::new("SELECT count(*)");
+            filters(&mut cq);
+            let n: i64 = cq.build().fetch_one(pool).await?.try_get(0)?;
+            Some(u(n))
+        } else {
+            None
+        };
+        let shown = offset + devices.len() as u64;
+        let next_cursor = (devices.len() as i64 == limit && total.is_none_or(|t| shown < t))
+            .then(|| format!("{SEARCH_CURSOR}{shown}"));
+        Ok(DeviceSearch {
+            page: crate::DevicePage {
+                devices,
+                total,
+                next_cursor,
+            },
+            more_than: None,
+        })
+    }
+}

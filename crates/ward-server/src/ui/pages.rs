@@ -321,8 +321,8 @@ pub async fn inventory(
         after: nonempty(&q.after),
         with_total: true,
     };
-    let page = match state.store.list_devices(&dq).await {
-        Ok(p) => p,
+    let (page, more_than) = match state.store.search_devices(&dq).await {
+        Ok(s) => (s.page, s.more_than),
         Err(e) => {
             return error_page(
                 &user,
@@ -360,7 +360,8 @@ pub async fn inventory(
             a href="/inventory" { "Clear" }
         }
         p.small.muted {
-            (page.total.unwrap_or(0)) " devices match · listed in " (format!("{list_ms:.1}")) " ms · "
+            @if let Some(n) = more_than { "More than " (n) } @else { (page.total.unwrap_or(0)) }
+            " devices match · listed in " (format!("{list_ms:.1}")) " ms · "
             a href={"/api/v1/export/devices.csv" @if !fq.is_empty() { "?" (fq) }} { "Export CSV" }
         }
         details {
