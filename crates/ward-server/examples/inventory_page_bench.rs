@@ -3,7 +3,7 @@
 //! (default 1,000,000 devices; the store in `dir` is reused when it already has them).
 //! Sends `GET /inventory` (and a filtered and a sorted variant) through the UI router and
 //! times request to complete body; prints the cold first request and the best of 5.
-//! Exits non-zero when the best first page takes 300 ms or more.
+//! Exits non-zero when any measured page (first page, filters, sort, searches) takes 300 ms or more at best.
 
 use axum::body::Body;
 use axum::http::Request;
@@ -108,6 +108,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "/inventory?category=infusion_pump",
         "/inventory?sort=last_seen&desc=1",
         "/inventory?q=host-00012",
+        "/inventory?q=00:1b:21:0a:0b",
+        "/inventory?q=10.3.7&sort=last_seen&desc=1",
+        "/inventory?q=host-",
     ] {
         let mut cold = 0.0;
         let mut best = f64::MAX;
@@ -128,12 +131,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         println!("GET {uri:<42} cold {cold:8.1} ms   best of 5 {best:8.1} ms");
-        if uri == "/inventory" {
-            worst_best = best;
-        }
+        worst_best = worst_best.max(best);
     }
     if worst_best >= 300.0 {
-        eprintln!("first inventory page took {worst_best:.1} ms (limit 300 ms)");
+        eprintln!("an inventory page took {worst_best:.1} ms at best (limit 300 ms)");
         std::process::exit(1);
     }
     Ok(())

@@ -371,6 +371,13 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
             Err(e) => return e.into_response(),
         }
     }
+    // Web UI (owner: web): pages refused to a signed-in user answer in HTML.
+    if ((user.must_change_password && permission != Permission::Authenticated)
+        || !user.allows(permission))
+        && crate::ui::wants_page(&req, &pattern)
+    {
+        return crate::ui::refused_page(&user);
+    }
     if user.must_change_password && permission != Permission::Authenticated {
         return ApiError::new(
             StatusCode::FORBIDDEN,

@@ -647,9 +647,18 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
         "CVE-2020-12040"
     );
 
-    // An analyst cannot see administration; a clinical engineer cannot triage.
-    let (s, _, _, _) = send_app(&app, "GET", "/admin", &cookies, None).await;
+    // An analyst cannot see administration: a browser gets an HTML page saying so, an API
+    // client its JSON 403. A clinical engineer cannot triage.
+    let (s, _, _, body) = send_app(&app, "GET", "/admin", &cookies, None).await;
     assert_eq!(s, 403);
+    assert!(
+        body.contains("<!DOCTYPE html>") && body.contains("You do not have the rights to open this page"),
+        "HTML 403 page: {body}"
+    );
+    assert!(body.contains("Signed in as <strong>alice</strong>"), "with the navigation");
+    let (s, _, _, body) = send_app(&app, "GET", "/api/v1/audit", &cookies, None).await;
+    assert_eq!(s, 403);
+    assert!(body.starts_with('{') && !body.contains("<html"), "API stays JSON: {body}");
     let (_, carl) = sign_in(&app, "carl", "another long passphrase 22").await;
     let (s, _, _, _) = send_app(&app, "GET", &format!("/devices/{id}"), &carl, None).await;
     assert_eq!(s, 200);
@@ -678,8 +687,21 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
         .find_map(|c| c.strip_prefix("ward_csrf="))
         .expect("csrf")
         .to_string();
-    let (s, _, _, _) = send_app(&app, "GET", "/admin", &nina, None).await;
+    // Pages lead to the password form; the API keeps its JSON 403.
+    let (s, loc, _, _) = send_app(&app, "GET", "/admin", &nina, None).await;
+    assert_eq!(s, 303);
+    assert!(
+        loc.as_deref().unwrap_or_default().starts_with("/account/password?err="),
+        "{loc:?}"
+    );
+    let (s, loc, _, _) = send_app(&app, "GET", "/inventory", &nina, None).await;
+    assert_eq!((s, loc.map(|l| l.starts_with("/account/password"))), (303, Some(true)));
+    let (s, _, _, body) = send_app(&app, "GET", "/account/password", &nina, None).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("Change your password") || body.contains("choose your own"));
+    let (s, _, _, body) = send_app(&app, "GET", "/api/v1/devices", &nina, None).await;
     assert_eq!(s, 403);
+    assert!(body.contains("must be changed first"), "{body}");
     let (s, loc, _, _) = send_app(&app, "POST", "/account/password", &nina, Some(&format!("csrf={nina_csrf}&current_password=first+run+password+333&new_password=short&confirm_password=short"))).await;
     assert_eq!(s, 303);
     assert!(
@@ -708,4 +730,79 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
     assert_eq!(s, 303);
     let (s, _, _, _) = send_app(&app, "GET", "/findings", &cookies, None).await;
     assert_eq!(s, 303, "signed out: back to the login form");
+}
+
+/// The inventory search through the trigram index answers exactly what the scan
+/// (`Store::list_devices`, `search LIKE`) answers, pages through all matches, follows
+/// renames, and lists a common term without counting it.
+#[tokio::test]
+async fn inventory_search_index_matches_the_scan() {
+    use ward_store::{DeviceQuery, DeviceSort};
+    let (store, _dir) = temp_store().await;
+    store.upsert_site("s1", "Site one").await.expect("site");
+    let now = ward_store::now_micros();
+    let record = |i: u32, name: String| DeviceRecord {
+        id: format!("dev-{i:06}"),
+        site: "s1".into(),
+        name,
+        inferred: BTreeMap::new(),
+        macs: vec![format!("00:1b:21:00:{:02x}:{:02x}", i >> 8, i & 0xff)],
+        ips: vec![format!("10.9.{}.{}", i >> 8, i & 0xff)],
+        is_router: false,
+        first_seen: now,
+        last_seen: now - i64::from(i),
+        detail: serde_json::json!({}),
+    };
+    let mut records: Vec<DeviceRecord> = (0..2500).map(|i| record(i, format!("bed-{i:05}"))).collect();
+    records.push(record(9000, "Ventilator_Room%7".into()));
+    store.upsert_devices(&records, &system()).await.expect("devices");
+    let query = |text: &str, limit: u32| DeviceQuery {
+        text: Some(text.to_string()),
+        sort: DeviceSort::LastSeen,
+        descending: true,
+        limit,
+        with_total: true,
+        ..Default::default()
+    };
+    for term in ["bed-0012", "10.9.3.", "ROOM%7", "m%7", "00:1b:21:00:09", "2499", "nomatch-xyz", "_ro"] {
+        let scan = store.list_devices(&query(term, 1000)).await.expect("scan");
+        let found = store.search_devices(&query(term, 1000)).await.expect("search");
+        assert_eq!(found.more_than, None, "{term}");
+        assert_eq!(found.page.total, scan.total, "{term}: count");
+        let ids = |p: &ward_store::DevicePage| p.devices.iter().map(|d| d.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&found.page), ids(&scan), "{term}: devices and order");
+    }
+    assert_eq!(store.search_devices(&query("ROOM%7", 10)).await.expect("q").page.devices.len(), 1, "wildcards are literal");
+    // Paging through 1,000 matches, 50 at a time, gives every match once, in order.
+    let all = store.list_devices(&query("bed-01", 1000)).await.expect("scan");
+    assert_eq!(all.devices.len(), 1000);
+    let mut q = query("bed-01", 50);
+    let mut paged = Vec::new();
+    loop {
+        let page = store.search_devices(&q).await.expect("page").page;
+        assert_eq!(page.total, Some(1000));
+        paged.extend(page.devices.iter().map(|d| d.id.clone()));
+        match page.next_cursor {
+            Some(c) => q.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all.devices.iter().map(|d| d.id.clone()).collect::<Vec<_>>());
+    // A common term is listed along the sort index and not counted.
+    let common = store.search_devices(&query("bed-", 50)).await.expect("common");
+    assert_eq!(common.more_than, Some(ward_store::SEARCH_EXACT_LIMIT));
+    assert_eq!(common.page.devices.len(), 50);
+    assert_eq!(common.page.devices[0].id, "dev-000000", "latest seen first");
+    // Renames reach the index (the update trigger); the old name no longer matches.
+    store.upsert_devices(&[record(7, "theatre-monitor".into())], &system()).await.expect("rename");
+    let renamed = store.search_devices(&query("theatre-mon", 10)).await.expect("q");
+    assert_eq!(renamed.page.devices.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["dev-000007"]);
+    let old = store.search_devices(&query("bed-00007", 10)).await.expect("q");
+    assert_eq!(old.page.total, Some(0));
+    // The page says how the search was answered.
+    let st = state(&store);
+    let page = send(&st, "GET", "/inventory?q=bed-", None).await;
+    assert!(page.body.contains("More than 2000 devices match"), "common term");
+    let page = send(&st, "GET", "/inventory?q=theatre", None).await;
+    assert!(page.body.contains("1 devices match") && page.body.contains("theatre-monitor"));
 }

@@ -286,3 +286,33 @@ pub fn tier_tag(tier: &str) -> Markup {
 pub fn raw(s: String) -> PreEscaped<String> {
     PreEscaped(s)
 }
+
+/// Whether `req` (matched as `pattern`) is a browser asking for a page: a GET outside
+/// `/api/` that accepts HTML. Such requests get redirects and HTML error pages from
+/// `rbac::authorize`; API clients keep their JSON answers.
+pub fn wants_page(req: &axum::extract::Request, pattern: &str) -> bool {
+    !pattern.starts_with("/api/")
+        && req.method() == axum::http::Method::GET
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+}
+
+/// The answer to a page a signed-in user may not open yet or at all: to the password
+/// form while the password must be changed, otherwise an HTML 403 page.
+pub fn refused_page(user: &CurrentUser) -> Response {
+    if user.must_change_password {
+        return redirect(
+            "/account/password",
+            false,
+            "Change your password before using Ward.",
+        );
+    }
+    error_page(
+        &Some(axum::Extension(user.clone())),
+        StatusCode::FORBIDDEN,
+        "You do not have the rights to open this page. Ask an administrator if you need them.",
+    )
+}
