@@ -806,3 +806,88 @@ async fn inventory_search_index_matches_the_scan() {
     let page = send(&st, "GET", "/inventory?q=theatre", None).await;
     assert!(page.body.contains("1 devices match") && page.body.contains("theatre-monitor"));
 }
+
+/// Without JavaScript the upload form posts its CSRF token in the action (`?csrf=`); it is
+/// checked against the session, so a missing or foreign token is refused.
+#[tokio::test]
+async fn multipart_upload_without_script_uses_the_query_token() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use tower::ServiceExt;
+    let (store, _dir) = temp_store().await;
+    let app = ward_server::app(state(&store));
+    user(&store, "ula", "upload passphrase 4444", "admin", false).await;
+    user(&store, "vic", "other passphrase 5555", "admin", false).await;
+    let (_, cookies) = sign_in(&app, "ula", "upload passphrase 4444").await;
+    let (_, other) = sign_in(&app, "vic", "other passphrase 5555").await;
+    let token = |c: &str| {
+        c.split("; ")
+            .find_map(|c| c.strip_prefix("ward_csrf="))
+            .expect("csrf cookie")
+            .to_string()
+    };
+    let csrf = token(&cookies);
+    let (s, _, _, page) = send_app(&app, "GET", "/upload", &cookies, None).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains(&format!("action=\"/upload?csrf={csrf}\"")),
+        "the form carries the token in its action"
+    );
+    let kev = intel_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("known_exploited"))
+        .expect("KEV catalogue");
+    let data = std::fs::read(&kev).expect("read KEV");
+    let boundary = "----wardtestboundary";
+    let mut body = Vec::new();
+    for (name, value) in [("kind", "intel"), ("site", "main")] {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kev.json\"\r\nContent-Type: application/json\r\n\r\n").as_bytes());
+    body.extend_from_slice(&data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let post = |uri: String, body: Vec<u8>| {
+        let app = app.clone();
+        let cookies = cookies.clone();
+        async move {
+            let resp = app
+                .oneshot(
+                    Request::post(uri)
+                        .header(header::ACCEPT, "text/html")
+                        .header(header::COOKIE, cookies)
+                        .header(
+                            header::CONTENT_TYPE,
+                            format!("multipart/form-data; boundary={boundary}"),
+                        )
+                        .body(Body::from(body))
+                        .expect("request"),
+                )
+                .await
+                .expect("response");
+            let loc = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            (resp.status().as_u16(), loc)
+        }
+    };
+    let (s, _) = post("/upload".into(), body.clone()).await;
+    assert_eq!(s, 403, "no token");
+    let (s, _) = post(format!("/upload?csrf={}", token(&other)), body.clone()).await;
+    assert_eq!(s, 403, "another session's token");
+    let (s, _) = post("/upload?csrf=forged".into(), body.clone()).await;
+    assert_eq!(s, 403, "forged token");
+    assert!(
+        store.list_intel_documents(10).await.expect("docs").is_empty(),
+        "nothing imported by the refused posts"
+    );
+    let (s, loc) = post(format!("/upload?csrf={csrf}"), body).await;
+    assert_eq!(s, 303);
+    let loc = loc.unwrap_or_default();
+    assert!(loc.starts_with("/advisories?ok="), "imported: {loc}");
+    assert!(!store.list_intel_documents(10).await.expect("docs").is_empty());
+}

@@ -316,3 +316,35 @@ pub fn refused_page(user: &CurrentUser) -> Response {
         "You do not have the rights to open this page. Ask an administrator if you need them.",
     )
 }
+
+/// Multipart forms (the upload page) cannot carry the CSRF field where
+/// `auth::check_csrf` looks for it (a url-encoded body or the header the upload script
+/// sets), so without JavaScript the form posts the session's token in its action
+/// (`/upload?csrf=...`). For a page POST in `multipart/form-data` without the header, the
+/// token of the query is moved into the header here; `check_csrf` then compares it with
+/// the session's, exactly as for the field, so it is bound to the session.
+pub fn csrf_from_query(req: &mut axum::extract::Request, pattern: &str) {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if pattern.starts_with("/api/")
+        || req.method() != axum::http::Method::POST
+        || !multipart
+        || req.headers().contains_key(crate::auth::CSRF_HEADER)
+    {
+        return;
+    }
+    let Ok(axum::extract::Query(q)) = axum::extract::Query::<
+        std::collections::HashMap<String, String>,
+    >::try_from_uri(req.uri()) else {
+        return;
+    };
+    if let Some(v) = q
+        .get("csrf")
+        .and_then(|t| axum::http::HeaderValue::from_str(t).ok())
+    {
+        req.headers_mut().insert(crate::auth::CSRF_HEADER, v);
+    }
+}

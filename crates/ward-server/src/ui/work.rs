@@ -377,7 +377,7 @@ pub async fn upload_page(
     let body = html! {
         h1 { "Upload" }
         p { "Captures are dissected on the server (metadata only; no packet payload is kept). Intel files (CSAF, CycloneDX, SPDX, OpenVEX, KEV, EPSS, OSV, CVE) are validated before import. After an upload the site is re-identified and re-assessed; the page returns when that is done." }
-        form.form id="upload-form" method="post" action="/upload" enctype="multipart/form-data" data-csrf=(super::csrf_token(&headers)) {
+        form.form id="upload-form" method="post" action={"/upload?csrf=" (super::urlencode(&super::csrf_token(&headers)))} enctype="multipart/form-data" data-csrf=(super::csrf_token(&headers)) {
             (csrf_field(&headers))
             p { label { "Kind" select name="kind" { option value="capture" { "Capture files (pcap, pcapng)" } option value="intel" { "Intel files" } } } }
             p { label { "Site (for captures)" input name="site" value="main" maxlength="64" pattern="[A-Za-z0-9_.-]+"; } }
