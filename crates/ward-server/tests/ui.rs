@@ -891,3 +891,150 @@ async fn multipart_upload_without_script_uses_the_query_token() {
     assert!(loc.starts_with("/advisories?ok="), "imported: {loc}");
     assert!(!store.list_intel_documents(10).await.expect("docs").is_empty());
 }
+
+fn csrf_of(cookies: &str) -> String {
+    cookies
+        .split("; ")
+        .find_map(|c| c.strip_prefix("ward_csrf="))
+        .expect("csrf cookie")
+        .to_string()
+}
+
+/// The one-time secret on a "created" page.
+fn secret_of(page: &str) -> String {
+    let start = page.find("class=\"secret\"").expect("a secret on the page");
+    let rest = &page[start..];
+    let open = rest.find('>').expect(">") + 1;
+    let close = rest.find("</code>").expect("</code>");
+    rest[open..close].to_string()
+}
+
+/// Administration from the UI: create a user (one-time password shown once, on a page that
+/// is not cached), change roles and site scopes, disable (confirmed) and enable, create a
+/// token (secret shown once) and revoke it (confirmed); each change is audited, CSRF is
+/// required, and a non-admin can post none of them.
+#[tokio::test]
+async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
+    let (store, _dir) = temp_store().await;
+    store.upsert_site("north", "North Hospital").await.expect("site");
+    let app = ward_server::app(state(&store));
+    user(&store, "ada", "admin passphrase 12345", "admin", false).await;
+    user(&store, "sam", "analyst passphrase 6789", "security_analyst", false).await;
+    let (_, ada) = sign_in(&app, "ada", "admin passphrase 12345").await;
+    let (_, sam) = sign_in(&app, "sam", "analyst passphrase 6789").await;
+    let (csrf, sam_csrf) = (csrf_of(&ada), csrf_of(&sam));
+
+    let (s, _, _, page) = send_app(&app, "GET", "/admin", &ada, None).await;
+    assert_eq!(s, 200);
+    for form in ["action=\"/admin/users\"", "action=\"/admin/tokens\"", "/disable\"", "/roles\""] {
+        assert!(page.contains(form), "the admin page has {form}");
+    }
+
+    // Without the CSRF field nothing is created.
+    let (s, _, _, _) = send_app(&app, "POST", "/admin/users", &ada, Some("username=eve&roles=auditor")).await;
+    assert_eq!(s, 403);
+    // Server-side validation.
+    let (s, loc, _, _) = send_app(&app, "POST", "/admin/users", &ada, Some(&format!("csrf={csrf}&username=bad+name&roles=auditor"))).await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap_or_default().starts_with("/admin?err="));
+    let (_, loc, _, _) = send_app(&app, "POST", "/admin/users", &ada, Some(&format!("csrf={csrf}&username=eve&roles=wizard"))).await;
+    assert!(loc.unwrap_or_default().contains("unknown+role"));
+    let (_, loc, _, _) = send_app(&app, "POST", "/admin/users", &ada, Some(&format!("csrf={csrf}&username=eve&roles=auditor%40nowhere"))).await;
+    assert!(loc.unwrap_or_default().starts_with("/admin?err="), "unknown site");
+    assert!(store.user_by_name("eve").await.expect("q").is_none());
+
+    // Create: the one-time password is on the page (not in a URL), not cached, and works.
+    let (s, loc, _, page) = send_app(&app, "POST", "/admin/users", &ada, Some(&format!("csrf={csrf}&username=eve&display_name=Eve+Ng&roles=auditor%40north"))).await;
+    assert_eq!((s, loc), (200, None));
+    let otp = secret_of(&page);
+    assert!(otp.len() >= 12, "{otp}");
+    let eve = store.user_by_name("eve").await.expect("q").expect("eve");
+    assert!(eve.must_change_password);
+    assert_eq!(
+        store.user_roles(&eve.id).await.expect("roles"),
+        vec![ward_store::RoleGrant { role: "auditor".into(), site: Some("north".into()) }]
+    );
+    let (loc, _) = sign_in(&app, "eve", &otp).await;
+    assert_eq!(loc.as_deref(), Some("/account/password"), "the one-time password signs in once, to be changed");
+
+    // Roles and site scopes.
+    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/users/{}/roles", eve.id), &ada, Some(&format!("csrf={csrf}&roles=security_analyst%40north%2C+auditor"))).await;
+    assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
+    let roles = store.user_roles(&eve.id).await.expect("roles");
+    assert_eq!(roles.len(), 2);
+    assert!(roles.contains(&ward_store::RoleGrant { role: "auditor".into(), site: None }));
+    let (_, loc, _, _) = send_app(&app, "POST", "/admin/users/u-ada/roles", &ada, Some(&format!("csrf={csrf}&roles=auditor"))).await;
+    assert!(loc.unwrap_or_default().contains("own+admin"), "an admin keeps their own admin role");
+
+    // Disable needs the confirmation; the admin cannot disable themself.
+    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/users/{}/disable", eve.id), &ada, Some(&format!("csrf={csrf}"))).await;
+    assert!(loc.unwrap_or_default().contains("confirm"));
+    assert!(!store.user(&eve.id).await.expect("q").expect("u").disabled);
+    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/users/{}/disable", eve.id), &ada, Some(&format!("csrf={csrf}&confirm=yes"))).await;
+    assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
+    assert!(store.user(&eve.id).await.expect("q").expect("u").disabled);
+    let (_, loc, _, _) = send_app(&app, "POST", "/admin/users/u-ada/disable", &ada, Some(&format!("csrf={csrf}&confirm=yes"))).await;
+    assert!(loc.unwrap_or_default().contains("yourself"));
+    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/users/{}/enable", eve.id), &ada, Some(&format!("csrf={csrf}"))).await;
+    assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
+    assert!(!store.user(&eve.id).await.expect("q").expect("u").disabled);
+
+    // A token: the secret is shown once and authenticates; revoking needs the confirmation.
+    let (s, _, _, page) = send_app(&app, "POST", "/admin/tokens", &ada, Some(&format!("csrf={csrf}&user_id=u-ada&name=sensor-1&scopes=read&site=&days=30"))).await;
+    assert_eq!(s, 200);
+    let secret = secret_of(&page);
+    let tokens = store.list_tokens(None).await.expect("tokens");
+    assert_eq!(tokens.len(), 1);
+    assert!(!page.contains("token_hash") && tokens[0].expires_at.is_some());
+    let api = |secret: String| {
+        let app = app.clone();
+        async move {
+            use tower::ServiceExt;
+            app.oneshot(
+                axum::http::Request::get("/api/v1/devices")
+                    .header("authorization", format!("Bearer {secret}"))
+                    .body(axum::body::Body::empty())
+                    .expect("req"),
+            )
+            .await
+            .expect("resp")
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(api(secret.clone()).await, 200, "the shown secret works");
+    let (_, loc, _, _) = send_app(&app, "POST", "/admin/tokens", &ada, Some(&format!("csrf={csrf}&user_id=u-ada&name=x&scopes=&days=30"))).await;
+    assert!(loc.unwrap_or_default().starts_with("/admin?err="), "a token needs a scope");
+    let tid = tokens[0].id.clone();
+    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/tokens/{tid}/revoke"), &ada, Some(&format!("csrf={csrf}"))).await;
+    assert!(loc.unwrap_or_default().contains("confirm"));
+    assert_eq!(api(secret.clone()).await, 200);
+    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/tokens/{tid}/revoke"), &ada, Some(&format!("csrf={csrf}&confirm=yes"))).await;
+    assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
+    assert_eq!(api(secret).await, 401, "revoked");
+
+    // A non-admin can post none of them (and sees no forms).
+    for (uri, form) in [
+        ("/admin/users".to_string(), "username=mallory&roles=admin"),
+        (format!("/admin/users/{}/roles", "u-sam"), "roles=admin"),
+        (format!("/admin/users/{}/disable", eve.id), "confirm=yes"),
+        (format!("/admin/users/{}/enable", eve.id), ""),
+        ("/admin/tokens".to_string(), "user_id=u-sam&name=t&scopes=*"),
+        (format!("/admin/tokens/{tid}/revoke"), "confirm=yes"),
+    ] {
+        let (s, _, _, _) = send_app(&app, "POST", &uri, &sam, Some(&format!("csrf={sam_csrf}&{form}"))).await;
+        assert_eq!(s, 403, "{uri} is admin only");
+    }
+    assert!(store.user_by_name("mallory").await.expect("q").is_none());
+    assert_eq!(store.user_roles("u-sam").await.expect("r")[0].role, "security_analyst");
+    assert_eq!(store.list_tokens(None).await.expect("t").len(), 1);
+
+    // Every change is in the audit log, by ada.
+    let audit = store.audit_entries(0, 1000).await.expect("audit");
+    let by_ada: Vec<&str> = audit.iter().filter(|e| e.actor == "ada").map(|e| e.action.as_str()).collect();
+    assert!(by_ada.len() >= 6, "{by_ada:?}");
+    for e in &audit {
+        let text = format!("{:?} {:?}", e.before, e.after);
+        assert!(!text.contains(&otp), "the one-time password is not in the audit log");
+    }
+}

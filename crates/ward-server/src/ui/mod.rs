@@ -5,6 +5,7 @@
 //! the server validates them. Destructive or bulk actions go through a confirmation page
 //! (or a required confirmation checkbox). Times are shown in the configured time zone.
 
+pub mod admin;
 pub mod account;
 pub mod pages;
 pub mod pipeline;
@@ -63,6 +64,12 @@ pub fn router() -> Router<AppState> {
             get(work::review_form).post(work::review_submit),
         )
         .route("/admin", get(work::admin))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/{id}/roles", post(admin::set_roles))
+        .route("/admin/users/{id}/disable", post(admin::disable_user))
+        .route("/admin/users/{id}/enable", post(admin::enable_user))
+        .route("/admin/tokens", post(admin::create_token))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/reports", get(work::reports))
         .route("/reports/posture.html", get(work::report_html))
         .route("/reports/posture.pdf", get(work::report_pdf))

@@ -787,7 +787,12 @@ pub async fn review_submit(
     }
 }
 
-pub async fn admin(State(state): State<AppState>, user: MaybeUser) -> Response {
+pub async fn admin(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<FlashQuery>,
+) -> Response {
     let users = state.store.users_overview().await.unwrap_or_default();
     let verify = state.store.verify_audit_chain().await;
     let (head, _) = state.store.audit_head().await.unwrap_or((0, String::new()));
@@ -816,15 +821,21 @@ pub async fn admin(State(state): State<AppState>, user: MaybeUser) -> Response {
             section.card {
                 h2 { "Users" }
                 @if users.is_empty() { div.empty { "No users." } } @else {
-                    table { thead { tr { th { "User" } th { "Roles" } th { "State" } } }
-                    tbody { @for u in &users { tr { td { (u.username) " " span.muted { (u.display_name) } } td { (u.roles.join(", ")) } td { @if u.disabled { "disabled" } @else { "active" } } } } } }
+                    table { thead { tr { th { "User" } th { "Roles" } th { "State" } th { "Change" } } }
+                    tbody { @for u in &users { tr {
+                        td { (u.username) " " span.muted { (u.display_name) } }
+                        td { (u.roles.join(", ")) }
+                        td { @if u.disabled { "disabled" } @else { "active" } }
+                        td { (super::admin::user_row_forms(&user, &headers, &u.id, &u.roles.join(", "), u.disabled)) }
+                    } } } }
                 }
-                p.small { "Manage users, roles and site scopes with " code { "ward user" } " or the API (" code { "/api/v1/users" } ")." }
+                (super::admin::create_user_form(&user, &headers))
+                p.small { "Also with " code { "ward user" } " or the API (" code { "/api/v1/users" } ")." }
             }
             section.card {
                 h2 { "API tokens" }
                 @if tokens.is_empty() { div.empty { "No API tokens." } } @else {
-                    table { thead { tr { th { "Token" } th { "User" } th { "Scopes" } th { "Site" } th { "State" } th { "Last used" } } }
+                    table { thead { tr { th { "Token" } th { "User" } th { "Scopes" } th { "Site" } th { "State" } th { "Last used" } th {} } }
                     tbody { @for t in &tokens { tr {
                         td { (t.name) " " span.muted.small { (t.id) } }
                         td { (t.user_id.as_ref().and_then(|u| names.get(u)).cloned().unwrap_or_default()) }
@@ -832,9 +843,11 @@ pub async fn admin(State(state): State<AppState>, user: MaybeUser) -> Response {
                         td { (t.site.clone().unwrap_or_else(|| "all".into())) }
                         td { @if t.revoked_at.is_some() { "revoked" } @else if t.expires_at.is_some_and(|e| e <= now) { "expired" } @else { "active" } }
                         td.small { (t.last_used_at.map(|x| fmt_time(&state, x)).unwrap_or_else(|| "never".into())) }
+                        td { (super::admin::token_row_form(&user, &headers, &t.id, t.revoked_at.is_none() && !t.expires_at.is_some_and(|e| e <= now))) }
                     } } } }
                 }
-                p.small { "Tokens are shown once and stored hashed; create and revoke them through " code { "/api/v1/tokens" } "." }
+                (super::admin::create_token_form(&user, &headers, &users))
+                p.small { "Tokens are shown once and stored hashed (also through " code { "/api/v1/tokens" } ")." }
                 h2 { "Single sign-on" }
                 @match &state.config.oidc {
                     Some(o) => { p { "OpenID Connect with " code { (o.issuer_url) } " (client " code { (o.client_id) } ")." } },
@@ -863,7 +876,13 @@ pub async fn admin(State(state): State<AppState>, user: MaybeUser) -> Response {
     };
     html_response(
         StatusCode::OK,
-        layout(&user, "Administration", "/admin", None, body),
+        layout(
+            &user,
+            "Administration",
+            "/admin",
+            Flash::from_query(&q.ok, &q.err).as_ref(),
+            body,
+        ),
     )
 }
 
