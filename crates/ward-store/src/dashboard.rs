@@ -418,7 +418,7 @@ impl Store {
 /// Matches above which a search term counts as common: the listing then walks the sort
 /// index and checks each device (quick, since matches are dense) instead of the trigram
 /// index, and the total is shown as "more than".
-pub const SEARCH_EXACT_LIMIT: u64 = 2000;
+pub const SEARCH_EXACT_LIMIT: u64 = 20_000;
 
 /// A page of an inventory search.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -489,6 +489,16 @@ impl Store {
     /// by the pg_trgm index of migration 0005 where available) this is
     /// [`Store::list_devices`].
     pub async fn search_devices(&self, q: &crate::DeviceQuery) -> Result<DeviceSearch> {
+        self.search_devices_with_limit(q, SEARCH_EXACT_LIMIT).await
+    }
+
+    /// [`Store::search_devices`] with another bound than [`SEARCH_EXACT_LIMIT`] between
+    /// the indexed listing and the scan (for tests and tuning).
+    pub async fn search_devices_with_limit(
+        &self,
+        q: &crate::DeviceQuery,
+        exact_limit: u64,
+    ) -> Result<DeviceSearch> {
         let plain = |page| DeviceSearch {
             page,
             more_than: None,
@@ -510,37 +520,36 @@ impl Store {
                 _ => return Ok(plain(self.list_devices(q).await?)),
             },
         };
-        let phrase = fts_phrase(&text);
-        if q.after.is_none() {
-            let cap = crate::i(SEARCH_EXACT_LIMIT + 1);
-            let n: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM (SELECT rowid FROM devices_fts \
-                 WHERE devices_fts MATCH ?1 LIMIT ?2)",
-            )
-            .bind(&phrase)
-            .bind(cap)
-            .fetch_one(pool)
-            .await?;
-            if n >= cap {
-                let mut common = q.clone();
-                common.with_total = false;
-                return Ok(DeviceSearch {
-                    page: self.list_devices(&common).await?,
-                    more_than: Some(SEARCH_EXACT_LIMIT),
-                });
-            }
+        // One trigram lookup for the candidates (the index read is the costly part: the
+        // phrase's common trigrams have long lists), then the page and the count over them.
+        let cap = crate::i(exact_limit.saturating_add(1));
+        let rowids: Vec<i64> = sqlx::query_scalar(
+            "SELECT rowid FROM devices_fts WHERE devices_fts MATCH ?1 LIMIT ?2",
+        )
+        .bind(fts_phrase(&text))
+        .bind(cap)
+        .fetch_all(pool)
+        .await?;
+        if q.after.is_none() && rowids.len() as i64 >= cap {
+            let mut common = q.clone();
+            common.with_total = false;
+            return Ok(DeviceSearch {
+                page: self.list_devices(&common).await?,
+                more_than: Some(exact_limit),
+            });
         }
+        let rowids = serde_json::to_string(&rowids).unwrap_or_else(|_| "[]".into());
         let limit = i64::from(q.limit.clamp(1, 1000));
         let col = device_sort_column(q.sort);
         let dir = if q.descending { "DESC" } else { "ASC" };
         let stale = q.stale.map(i64::from);
-        // CROSS JOIN keeps the trigram index as the outer loop; `search LIKE` rechecks each
-        // candidate so an index out of step can never add a wrong device.
+        // CROSS JOIN keeps the candidates as the outer loop; `search LIKE` rechecks each
+        // so an index out of step can never add a wrong device.
         let filters = |qb: &mut sqlx::QueryBuilder<sqlx::Sqlite>| {
-            qb.push(" FROM devices_fts CROSS JOIN devices d ON d.rowid = devices_fts.rowid")
-                .push(" WHERE devices_fts MATCH ")
-                .push_bind(phrase.clone())
-                .push(" AND d.search LIKE ")
+            qb.push(" FROM json_each(")
+                .push_bind(rowids.clone())
+                .push(") AS c CROSS JOIN devices d ON d.rowid = c.value")
+                .push(" WHERE d.search LIKE ")
                 .push_bind(contains_pattern(&text))
                 .push(" ESCAPE '\\'");
             if let Some(s) = &q.site {
