@@ -363,7 +363,12 @@ async fn browser_end_to_end() {
     // Complete a review from the queue.
     c.goto(&format!("{base}/reviews")).await.expect("reviews");
     shot(&c, "reviews").await;
-    click_to(&c, Locator::LinkText("Review"), "Identity confirmed (vendor").await;
+    click_to(
+        &c,
+        Locator::LinkText("Review"),
+        "Identity confirmed (vendor",
+    )
+    .await;
     for name in [
         "identity_confirmed",
         "software_confirmed",
@@ -384,7 +389,12 @@ async fn browser_end_to_end() {
         .send_keys("Checked on the ward")
         .await
         .expect("note");
-    let t = click_to(&c, Locator::Css("form button[type=submit]"), "Review recorded").await;
+    let t = click_to(
+        &c,
+        Locator::Css("form button[type=submit]"),
+        "Review recorded",
+    )
+    .await;
     assert!(t.contains("alice"), "{t}");
 
     // Dashboard, map, plans, report.
@@ -422,7 +432,10 @@ async fn browser_end_to_end() {
         !t.contains("Recent audit entries") && !t.contains("chain verified"),
         "a clinical engineer sees no admin page: {t}"
     );
-    assert!(t.contains("You do not have the rights to open this page"), "an HTML page says so: {t}");
+    assert!(
+        t.contains("You do not have the rights to open this page"),
+        "an HTML page says so: {t}"
+    );
     c.goto(&format!("{base}/inventory"))
         .await
         .expect("inventory");

@@ -652,13 +652,20 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
     let (s, _, _, body) = send_app(&app, "GET", "/admin", &cookies, None).await;
     assert_eq!(s, 403);
     assert!(
-        body.contains("<!DOCTYPE html>") && body.contains("You do not have the rights to open this page"),
+        body.contains("<!DOCTYPE html>")
+            && body.contains("You do not have the rights to open this page"),
         "HTML 403 page: {body}"
     );
-    assert!(body.contains("Signed in as <strong>alice</strong>"), "with the navigation");
+    assert!(
+        body.contains("Signed in as <strong>alice</strong>"),
+        "with the navigation"
+    );
     let (s, _, _, body) = send_app(&app, "GET", "/api/v1/audit", &cookies, None).await;
     assert_eq!(s, 403);
-    assert!(body.starts_with('{') && !body.contains("<html"), "API stays JSON: {body}");
+    assert!(
+        body.starts_with('{') && !body.contains("<html"),
+        "API stays JSON: {body}"
+    );
     let (_, carl) = sign_in(&app, "carl", "another long passphrase 22").await;
     let (s, _, _, _) = send_app(&app, "GET", &format!("/devices/{id}"), &carl, None).await;
     assert_eq!(s, 200);
@@ -691,11 +698,16 @@ async fn login_csrf_roles_and_logout_through_the_whole_app() {
     let (s, loc, _, _) = send_app(&app, "GET", "/admin", &nina, None).await;
     assert_eq!(s, 303);
     assert!(
-        loc.as_deref().unwrap_or_default().starts_with("/account/password?err="),
+        loc.as_deref()
+            .unwrap_or_default()
+            .starts_with("/account/password?err="),
         "{loc:?}"
     );
     let (s, loc, _, _) = send_app(&app, "GET", "/inventory", &nina, None).await;
-    assert_eq!((s, loc.map(|l| l.starts_with("/account/password"))), (303, Some(true)));
+    assert_eq!(
+        (s, loc.map(|l| l.starts_with("/account/password"))),
+        (303, Some(true))
+    );
     let (s, _, _, body) = send_app(&app, "GET", "/account/password", &nina, None).await;
     assert_eq!(s, 200);
     assert!(body.contains("Change your password") || body.contains("choose your own"));
@@ -753,9 +765,14 @@ async fn inventory_search_index_matches_the_scan() {
         last_seen: now - i64::from(i),
         detail: serde_json::json!({}),
     };
-    let mut records: Vec<DeviceRecord> = (0..2500).map(|i| record(i, format!("bed-{i:05}"))).collect();
+    let mut records: Vec<DeviceRecord> = (0..2500)
+        .map(|i| record(i, format!("bed-{i:05}")))
+        .collect();
     records.push(record(9000, "Ventilator_Room%7".into()));
-    store.upsert_devices(&records, &system()).await.expect("devices");
+    store
+        .upsert_devices(&records, &system())
+        .await
+        .expect("devices");
     let query = |text: &str, limit: u32| DeviceQuery {
         text: Some(text.to_string()),
         sort: DeviceSort::LastSeen,
@@ -764,17 +781,43 @@ async fn inventory_search_index_matches_the_scan() {
         with_total: true,
         ..Default::default()
     };
-    for term in ["bed-0012", "10.9.3.", "ROOM%7", "m%7", "00:1b:21:00:09", "2499", "nomatch-xyz", "_ro"] {
+    for term in [
+        "bed-0012",
+        "10.9.3.",
+        "ROOM%7",
+        "m%7",
+        "00:1b:21:00:09",
+        "2499",
+        "nomatch-xyz",
+        "_ro",
+    ] {
         let scan = store.list_devices(&query(term, 1000)).await.expect("scan");
-        let found = store.search_devices(&query(term, 1000)).await.expect("search");
+        let found = store
+            .search_devices(&query(term, 1000))
+            .await
+            .expect("search");
         assert_eq!(found.more_than, None, "{term}");
         assert_eq!(found.page.total, scan.total, "{term}: count");
-        let ids = |p: &ward_store::DevicePage| p.devices.iter().map(|d| d.id.clone()).collect::<Vec<_>>();
+        let ids =
+            |p: &ward_store::DevicePage| p.devices.iter().map(|d| d.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&found.page), ids(&scan), "{term}: devices and order");
     }
-    assert_eq!(store.search_devices(&query("ROOM%7", 10)).await.expect("q").page.devices.len(), 1, "wildcards are literal");
+    assert_eq!(
+        store
+            .search_devices(&query("ROOM%7", 10))
+            .await
+            .expect("q")
+            .page
+            .devices
+            .len(),
+        1,
+        "wildcards are literal"
+    );
     // Paging through 1,000 matches, 50 at a time, gives every match once, in order.
-    let all = store.list_devices(&query("bed-01", 1000)).await.expect("scan");
+    let all = store
+        .list_devices(&query("bed-01", 1000))
+        .await
+        .expect("scan");
     assert_eq!(all.devices.len(), 1000);
     let mut q = query("bed-01", 50);
     let mut paged = Vec::new();
@@ -787,7 +830,10 @@ async fn inventory_search_index_matches_the_scan() {
             None => break,
         }
     }
-    assert_eq!(paged, all.devices.iter().map(|d| d.id.clone()).collect::<Vec<_>>());
+    assert_eq!(
+        paged,
+        all.devices.iter().map(|d| d.id.clone()).collect::<Vec<_>>()
+    );
     // A common term is listed along the sort index and not counted.
     let common = store
         .search_devices_with_limit(&query("bed-", 50), 2000)
@@ -797,15 +843,35 @@ async fn inventory_search_index_matches_the_scan() {
     assert_eq!(common.page.devices.len(), 50);
     assert_eq!(common.page.devices[0].id, "dev-000000", "latest seen first");
     // Renames reach the index (the update trigger); the old name no longer matches.
-    store.upsert_devices(&[record(7, "theatre-monitor".into())], &system()).await.expect("rename");
-    let renamed = store.search_devices(&query("theatre-mon", 10)).await.expect("q");
-    assert_eq!(renamed.page.devices.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["dev-000007"]);
-    let old = store.search_devices(&query("bed-00007", 10)).await.expect("q");
+    store
+        .upsert_devices(&[record(7, "theatre-monitor".into())], &system())
+        .await
+        .expect("rename");
+    let renamed = store
+        .search_devices(&query("theatre-mon", 10))
+        .await
+        .expect("q");
+    assert_eq!(
+        renamed
+            .page
+            .devices
+            .iter()
+            .map(|d| d.id.as_str())
+            .collect::<Vec<_>>(),
+        ["dev-000007"]
+    );
+    let old = store
+        .search_devices(&query("bed-00007", 10))
+        .await
+        .expect("q");
     assert_eq!(old.page.total, Some(0));
     // The page says how the search was answered.
     let st = state(&store);
     let page = send(&st, "GET", "/inventory?q=bed-", None).await;
-    assert!(page.body.contains("2499 devices match"), "counted below the bound");
+    assert!(
+        page.body.contains("2499 devices match"),
+        "counted below the bound"
+    );
     let page = send(&st, "GET", "/inventory?q=theatre", None).await;
     assert!(page.body.contains("1 devices match") && page.body.contains("theatre-monitor"));
 }
@@ -885,14 +951,22 @@ async fn multipart_upload_without_script_uses_the_query_token() {
     let (s, _) = post("/upload?csrf=forged".into(), body.clone()).await;
     assert_eq!(s, 403, "forged token");
     assert!(
-        store.list_intel_documents(10).await.expect("docs").is_empty(),
+        store
+            .list_intel_documents(10)
+            .await
+            .expect("docs")
+            .is_empty(),
         "nothing imported by the refused posts"
     );
     let (s, loc) = post(format!("/upload?csrf={csrf}"), body).await;
     assert_eq!(s, 303);
     let loc = loc.unwrap_or_default();
     assert!(loc.starts_with("/advisories?ok="), "imported: {loc}");
-    assert!(!store.list_intel_documents(10).await.expect("docs").is_empty());
+    assert!(!store
+        .list_intel_documents(10)
+        .await
+        .expect("docs")
+        .is_empty());
 }
 
 fn csrf_of(cookies: &str) -> String {
@@ -919,35 +993,90 @@ fn secret_of(page: &str) -> String {
 #[tokio::test]
 async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
     let (store, _dir) = temp_store().await;
-    store.upsert_site("north", "North Hospital").await.expect("site");
+    store
+        .upsert_site("north", "North Hospital")
+        .await
+        .expect("site");
     let app = ward_server::app(state(&store));
     user(&store, "ada", "admin passphrase 12345", "admin", false).await;
-    user(&store, "sam", "analyst passphrase 6789", "security_analyst", false).await;
+    user(
+        &store,
+        "sam",
+        "analyst passphrase 6789",
+        "security_analyst",
+        false,
+    )
+    .await;
     let (_, ada) = sign_in(&app, "ada", "admin passphrase 12345").await;
     let (_, sam) = sign_in(&app, "sam", "analyst passphrase 6789").await;
     let (csrf, sam_csrf) = (csrf_of(&ada), csrf_of(&sam));
 
     let (s, _, _, page) = send_app(&app, "GET", "/admin", &ada, None).await;
     assert_eq!(s, 200);
-    for form in ["action=\"/admin/users\"", "action=\"/admin/tokens\"", "/disable\"", "/roles\""] {
+    for form in [
+        "action=\"/admin/users\"",
+        "action=\"/admin/tokens\"",
+        "/disable\"",
+        "/roles\"",
+    ] {
         assert!(page.contains(form), "the admin page has {form}");
     }
 
     // Without the CSRF field nothing is created.
-    let (s, _, _, _) = send_app(&app, "POST", "/admin/users", &ada, Some("username=eve&roles=auditor")).await;
+    let (s, _, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users",
+        &ada,
+        Some("username=eve&roles=auditor"),
+    )
+    .await;
     assert_eq!(s, 403);
     // Server-side validation.
-    let (s, loc, _, _) = send_app(&app, "POST", "/admin/users", &ada, Some(&format!("csrf={csrf}&username=bad+name&roles=auditor"))).await;
+    let (s, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users",
+        &ada,
+        Some(&format!("csrf={csrf}&username=bad+name&roles=auditor")),
+    )
+    .await;
     assert_eq!(s, 303);
     assert!(loc.unwrap_or_default().starts_with("/admin?err="));
-    let (_, loc, _, _) = send_app(&app, "POST", "/admin/users", &ada, Some(&format!("csrf={csrf}&username=eve&roles=wizard"))).await;
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users",
+        &ada,
+        Some(&format!("csrf={csrf}&username=eve&roles=wizard")),
+    )
+    .await;
     assert!(loc.unwrap_or_default().contains("unknown"), "unknown role");
-    let (_, loc, _, _) = send_app(&app, "POST", "/admin/users", &ada, Some(&format!("csrf={csrf}&username=eve&roles=auditor%40nowhere"))).await;
-    assert!(loc.unwrap_or_default().starts_with("/admin?err="), "unknown site");
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users",
+        &ada,
+        Some(&format!("csrf={csrf}&username=eve&roles=auditor%40nowhere")),
+    )
+    .await;
+    assert!(
+        loc.unwrap_or_default().starts_with("/admin?err="),
+        "unknown site"
+    );
     assert!(store.user_by_name("eve").await.expect("q").is_none());
 
     // Create: the one-time password is on the page (not in a URL), not cached, and works.
-    let (s, loc, _, page) = send_app(&app, "POST", "/admin/users", &ada, Some(&format!("csrf={csrf}&username=eve&display_name=Eve+Ng&roles=auditor%40north"))).await;
+    let (s, loc, _, page) = send_app(
+        &app,
+        "POST",
+        "/admin/users",
+        &ada,
+        Some(&format!(
+            "csrf={csrf}&username=eve&display_name=Eve+Ng&roles=auditor%40north"
+        )),
+    )
+    .await;
     assert_eq!((s, loc), (200, None));
     let otp = secret_of(&page);
     assert!(otp.len() >= 12, "{otp}");
@@ -955,35 +1084,102 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
     assert!(eve.must_change_password);
     assert_eq!(
         store.user_roles(&eve.id).await.expect("roles"),
-        vec![ward_store::RoleGrant { role: "auditor".into(), site: Some("north".into()) }]
+        vec![ward_store::RoleGrant {
+            role: "auditor".into(),
+            site: Some("north".into())
+        }]
     );
     let (loc, _) = sign_in(&app, "eve", &otp).await;
-    assert_eq!(loc.as_deref(), Some("/account/password"), "the one-time password signs in once, to be changed");
+    assert_eq!(
+        loc.as_deref(),
+        Some("/account/password"),
+        "the one-time password signs in once, to be changed"
+    );
 
     // Roles and site scopes.
-    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/users/{}/roles", eve.id), &ada, Some(&format!("csrf={csrf}&roles=security_analyst%40north%2C+auditor"))).await;
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/users/{}/roles", eve.id),
+        &ada,
+        Some(&format!(
+            "csrf={csrf}&roles=security_analyst%40north%2C+auditor"
+        )),
+    )
+    .await;
     assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
     let roles = store.user_roles(&eve.id).await.expect("roles");
     assert_eq!(roles.len(), 2);
-    assert!(roles.contains(&ward_store::RoleGrant { role: "auditor".into(), site: None }));
-    let (_, loc, _, _) = send_app(&app, "POST", "/admin/users/u-ada/roles", &ada, Some(&format!("csrf={csrf}&roles=auditor"))).await;
-    assert!(loc.unwrap_or_default().contains("cannot%20remove%20your%20own"), "an admin keeps their own admin role");
+    assert!(roles.contains(&ward_store::RoleGrant {
+        role: "auditor".into(),
+        site: None
+    }));
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users/u-ada/roles",
+        &ada,
+        Some(&format!("csrf={csrf}&roles=auditor")),
+    )
+    .await;
+    assert!(
+        loc.unwrap_or_default()
+            .contains("cannot%20remove%20your%20own"),
+        "an admin keeps their own admin role"
+    );
 
     // Disable needs the confirmation; the admin cannot disable themself.
-    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/users/{}/disable", eve.id), &ada, Some(&format!("csrf={csrf}"))).await;
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/users/{}/disable", eve.id),
+        &ada,
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
     assert!(loc.unwrap_or_default().contains("confirm"));
     assert!(!store.user(&eve.id).await.expect("q").expect("u").disabled);
-    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/users/{}/disable", eve.id), &ada, Some(&format!("csrf={csrf}&confirm=yes"))).await;
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/users/{}/disable", eve.id),
+        &ada,
+        Some(&format!("csrf={csrf}&confirm=yes")),
+    )
+    .await;
     assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
     assert!(store.user(&eve.id).await.expect("q").expect("u").disabled);
-    let (_, loc, _, _) = send_app(&app, "POST", "/admin/users/u-ada/disable", &ada, Some(&format!("csrf={csrf}&confirm=yes"))).await;
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users/u-ada/disable",
+        &ada,
+        Some(&format!("csrf={csrf}&confirm=yes")),
+    )
+    .await;
     assert!(loc.unwrap_or_default().contains("yourself"));
-    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/users/{}/enable", eve.id), &ada, Some(&format!("csrf={csrf}"))).await;
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/users/{}/enable", eve.id),
+        &ada,
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
     assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
     assert!(!store.user(&eve.id).await.expect("q").expect("u").disabled);
 
     // A token: the secret is shown once and authenticates; revoking needs the confirmation.
-    let (s, _, _, page) = send_app(&app, "POST", "/admin/tokens", &ada, Some(&format!("csrf={csrf}&user_id=u-ada&name=sensor-1&scopes=read&site=&days=30"))).await;
+    let (s, _, _, page) = send_app(
+        &app,
+        "POST",
+        "/admin/tokens",
+        &ada,
+        Some(&format!(
+            "csrf={csrf}&user_id=u-ada&name=sensor-1&scopes=read&site=&days=30"
+        )),
+    )
+    .await;
     assert_eq!(s, 200);
     let secret = secret_of(&page);
     let tokens = store.list_tokens(None).await.expect("tokens");
@@ -1006,13 +1202,37 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
         }
     };
     assert_eq!(api(secret.clone()).await, 200, "the shown secret works");
-    let (_, loc, _, _) = send_app(&app, "POST", "/admin/tokens", &ada, Some(&format!("csrf={csrf}&user_id=u-ada&name=x&scopes=&days=30"))).await;
-    assert!(loc.unwrap_or_default().starts_with("/admin?err="), "a token needs a scope");
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/tokens",
+        &ada,
+        Some(&format!("csrf={csrf}&user_id=u-ada&name=x&scopes=&days=30")),
+    )
+    .await;
+    assert!(
+        loc.unwrap_or_default().starts_with("/admin?err="),
+        "a token needs a scope"
+    );
     let tid = tokens[0].id.clone();
-    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/tokens/{tid}/revoke"), &ada, Some(&format!("csrf={csrf}"))).await;
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/tokens/{tid}/revoke"),
+        &ada,
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
     assert!(loc.unwrap_or_default().contains("confirm"));
     assert_eq!(api(secret.clone()).await, 200);
-    let (_, loc, _, _) = send_app(&app, "POST", &format!("/admin/tokens/{tid}/revoke"), &ada, Some(&format!("csrf={csrf}&confirm=yes"))).await;
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/tokens/{tid}/revoke"),
+        &ada,
+        Some(&format!("csrf={csrf}&confirm=yes")),
+    )
+    .await;
     assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
     assert_eq!(api(secret).await, 401, "revoked");
 
@@ -1025,19 +1245,36 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
         ("/admin/tokens".to_string(), "user_id=u-sam&name=t&scopes=*"),
         (format!("/admin/tokens/{tid}/revoke"), "confirm=yes"),
     ] {
-        let (s, _, _, _) = send_app(&app, "POST", &uri, &sam, Some(&format!("csrf={sam_csrf}&{form}"))).await;
+        let (s, _, _, _) = send_app(
+            &app,
+            "POST",
+            &uri,
+            &sam,
+            Some(&format!("csrf={sam_csrf}&{form}")),
+        )
+        .await;
         assert_eq!(s, 403, "{uri} is admin only");
     }
     assert!(store.user_by_name("mallory").await.expect("q").is_none());
-    assert_eq!(store.user_roles("u-sam").await.expect("r")[0].role, "security_analyst");
+    assert_eq!(
+        store.user_roles("u-sam").await.expect("r")[0].role,
+        "security_analyst"
+    );
     assert_eq!(store.list_tokens(None).await.expect("t").len(), 1);
 
     // Every change is in the audit log, by ada.
     let audit = store.audit_entries(0, 1000).await.expect("audit");
-    let by_ada: Vec<&str> = audit.iter().filter(|e| e.actor == "ada").map(|e| e.action.as_str()).collect();
+    let by_ada: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.actor == "ada")
+        .map(|e| e.action.as_str())
+        .collect();
     assert!(by_ada.len() >= 6, "{by_ada:?}");
     for e in &audit {
         let text = format!("{:?} {:?}", e.before, e.after);
-        assert!(!text.contains(&otp), "the one-time password is not in the audit log");
+        assert!(
+            !text.contains(&otp),
+            "the one-time password is not in the audit log"
+        );
     }
 }

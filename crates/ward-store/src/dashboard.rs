@@ -508,8 +508,7 @@ impl Store {
             .as_deref()
             .map(|t| t.trim().to_lowercase())
             .filter(|t| t.chars().count() >= 3);
-        let (Some(text), crate::Backend::Sqlite { read: pool, .. }) = (text, &self.backend)
-        else {
+        let (Some(text), crate::Backend::Sqlite { read: pool, .. }) = (text, &self.backend) else {
             return Ok(plain(self.list_devices(q).await?));
         };
         let offset = match q.after.as_deref() {
@@ -523,13 +522,12 @@ impl Store {
         // One trigram lookup for the candidates (the index read is the costly part: the
         // phrase's common trigrams have long lists), then the page and the count over them.
         let cap = crate::i(exact_limit.saturating_add(1));
-        let rowids: Vec<i64> = sqlx::query_scalar(
-            "SELECT rowid FROM devices_fts WHERE devices_fts MATCH ?1 LIMIT ?2",
-        )
-        .bind(fts_phrase(&text))
-        .bind(cap)
-        .fetch_all(pool)
-        .await?;
+        let rowids: Vec<i64> =
+            sqlx::query_scalar("SELECT rowid FROM devices_fts WHERE devices_fts MATCH ?1 LIMIT ?2")
+                .bind(fts_phrase(&text))
+                .bind(cap)
+                .fetch_all(pool)
+                .await?;
         if q.after.is_none() && rowids.len() as i64 >= cap {
             let mut common = q.clone();
             common.with_total = false;

@@ -51,8 +51,7 @@ pub fn parse_grants(text: &str) -> Result<Vec<RoleGrant>, String> {
 fn valid_username(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
@@ -61,7 +60,13 @@ fn allows(user: &MaybeUser, p: Permission) -> bool {
 }
 
 /// The forms of the administration page (only those the user may use).
-pub fn user_row_forms(user: &MaybeUser, headers: &HeaderMap, id: &str, roles: &str, disabled: bool) -> Markup {
+pub fn user_row_forms(
+    user: &MaybeUser,
+    headers: &HeaderMap,
+    id: &str,
+    roles: &str,
+    disabled: bool,
+) -> Markup {
     if !allows(user, Permission::ManageUsers) {
         return html! {};
     }
@@ -214,7 +219,11 @@ pub async fn create_user(
             &password,
             "The user must choose a new password at first sign-in.",
         ),
-        Err(e) => redirect("/admin", false, &format!("The user could not be created: {e}")),
+        Err(e) => redirect(
+            "/admin",
+            false,
+            &format!("The user could not be created: {e}"),
+        ),
     }
 }
 
@@ -243,9 +252,17 @@ pub async fn set_roles(
     {
         return redirect("/admin", false, "You cannot remove your own admin role.");
     }
-    match state.store.set_user_roles(&id, &grants, &actor_of(&user)).await {
+    match state
+        .store
+        .set_user_roles(&id, &grants, &actor_of(&user))
+        .await
+    {
         Ok(u) => redirect("/admin", true, &format!("Roles of {} changed.", u.username)),
-        Err(e) => redirect("/admin", false, &format!("The roles could not be changed: {e}")),
+        Err(e) => redirect(
+            "/admin",
+            false,
+            &format!("The roles could not be changed: {e}"),
+        ),
     }
 }
 
@@ -270,9 +287,17 @@ pub async fn disable_user(
     if user.as_ref().is_some_and(|u| u.user_id == id) {
         return redirect("/admin", false, "You cannot disable yourself.");
     }
-    match state.store.set_user_disabled(&id, true, &actor_of(&user)).await {
+    match state
+        .store
+        .set_user_disabled(&id, true, &actor_of(&user))
+        .await
+    {
         Ok(u) => redirect("/admin", true, &format!("{} disabled.", u.username)),
-        Err(e) => redirect("/admin", false, &format!("The user could not be disabled: {e}")),
+        Err(e) => redirect(
+            "/admin",
+            false,
+            &format!("The user could not be disabled: {e}"),
+        ),
     }
 }
 
@@ -281,9 +306,17 @@ pub async fn enable_user(
     user: MaybeUser,
     Path(id): Path<String>,
 ) -> Response {
-    match state.store.set_user_disabled(&id, false, &actor_of(&user)).await {
+    match state
+        .store
+        .set_user_disabled(&id, false, &actor_of(&user))
+        .await
+    {
         Ok(u) => redirect("/admin", true, &format!("{} enabled.", u.username)),
-        Err(e) => redirect("/admin", false, &format!("The user could not be enabled: {e}")),
+        Err(e) => redirect(
+            "/admin",
+            false,
+            &format!("The user could not be enabled: {e}"),
+        ),
     }
 }
 
@@ -314,7 +347,13 @@ pub async fn create_token(
         "" => 90,
         d => match d.parse::<u32>() {
             Ok(n) if n <= 3650 => i64::from(n),
-            _ => return redirect("/admin", false, "Days: a number from 0 (never expires) to 3650."),
+            _ => {
+                return redirect(
+                    "/admin",
+                    false,
+                    "Days: a number from 0 (never expires) to 3650.",
+                )
+            }
         },
     };
     let scopes: Vec<String> = f
@@ -343,7 +382,11 @@ pub async fn create_token(
             &secret,
             "Send it as `Authorization: Bearer <secret>`.",
         ),
-        Err(e) => redirect("/admin", false, &format!("The token could not be created: {}", e.message)),
+        Err(e) => redirect(
+            "/admin",
+            false,
+            &format!("The token could not be created: {}", e.message),
+        ),
     }
 }
 
@@ -359,6 +402,10 @@ pub async fn revoke_token(
     match state.store.revoke_token(&id, &actor_of(&user)).await {
         Ok(true) => redirect("/admin", true, "Token revoked."),
         Ok(false) => redirect("/admin", false, "No such active token."),
-        Err(e) => redirect("/admin", false, &format!("The token could not be revoked: {e}")),
+        Err(e) => redirect(
+            "/admin",
+            false,
+            &format!("The token could not be revoked: {e}"),
+        ),
     }
 }

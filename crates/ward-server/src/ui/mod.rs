@@ -5,8 +5,8 @@
 //! the server validates them. Destructive or bulk actions go through a confirmation page
 //! (or a required confirmation checkbox). Times are shown in the configured time zone.
 
-pub mod admin;
 pub mod account;
+pub mod admin;
 pub mod pages;
 pub mod pipeline;
 pub mod svg;
@@ -343,9 +343,9 @@ pub fn csrf_from_query(req: &mut axum::extract::Request, pattern: &str) {
     {
         return;
     }
-    let Ok(axum::extract::Query(q)) = axum::extract::Query::<
-        std::collections::HashMap<String, String>,
-    >::try_from_uri(req.uri()) else {
+    let Ok(axum::extract::Query(q)) =
+        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(req.uri())
+    else {
         return;
     };
     if let Some(v) = q
