@@ -843,7 +843,7 @@ pub async fn admin(
                         td { (t.site.clone().unwrap_or_else(|| "all".into())) }
                         td { @if t.revoked_at.is_some() { "revoked" } @else if t.expires_at.is_some_and(|e| e <= now) { "expired" } @else { "active" } }
                         td.small { (t.last_used_at.map(|x| fmt_time(&state, x)).unwrap_or_else(|| "never".into())) }
-                        td { (super::admin::token_row_form(&user, &headers, &t.id, t.revoked_at.is_none() && !t.expires_at.is_some_and(|e| e <= now))) }
+                        td { (super::admin::token_row_form(&user, &headers, &t.id, t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))) }
                     } } } }
                 }
                 (super::admin::create_token_form(&user, &headers, &users))
