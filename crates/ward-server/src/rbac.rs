@@ -280,6 +280,43 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     // Sensor ingest and jobs (owner: sensor)
     ("POST", "/api/v1/ingest/batches", Permission::Ingest),
     ("GET", "/api/v1/jobs", Permission::ReadJobs),
+    // Web UI (owner: web). Pages need what the matching API needs.
+    ("GET", "/", Permission::Authenticated),
+    ("GET", "/ui/style.css", Permission::Public),
+    ("GET", "/ui/upload.js", Permission::Public),
+    ("GET", "/login", Permission::Public),
+    ("POST", "/login", Permission::Public),
+    ("GET", "/logout", Permission::Authenticated),
+    ("POST", "/logout", Permission::Authenticated),
+    ("GET", "/account/password", Permission::Authenticated),
+    ("POST", "/account/password", Permission::Authenticated),
+    ("GET", "/inventory", Permission::ReadInventory),
+    ("POST", "/inventory/filters", Permission::ReadInventory),
+    ("POST", "/inventory/filters/delete", Permission::ReadInventory),
+    ("GET", "/devices/{id}", Permission::ReadInventory),
+    ("POST", "/devices/{id}/override", Permission::EditInventory),
+    ("GET", "/map", Permission::ReadInventory),
+    ("GET", "/findings", Permission::ReadFindings),
+    ("POST", "/findings/bulk", Permission::TriageFindings),
+    ("GET", "/findings/vex", Permission::ExportData),
+    ("GET", "/advisories", Permission::ReadIntel),
+    ("GET", "/upload", Permission::ImportIntel),
+    ("POST", "/upload", Permission::ImportIntel),
+    ("GET", "/plans", Permission::ReadPlans),
+    ("POST", "/plans/{id}", Permission::ManagePlans),
+    ("GET", "/reviews", Permission::Review),
+    ("GET", "/reviews/{id}", Permission::Review),
+    ("POST", "/reviews/{id}", Permission::Review),
+    ("GET", "/admin", Permission::ReadUsers),
+    ("POST", "/admin/users", Permission::ManageUsers),
+    ("POST", "/admin/users/{id}/roles", Permission::ManageUsers),
+    ("POST", "/admin/users/{id}/disable", Permission::ManageUsers),
+    ("POST", "/admin/users/{id}/enable", Permission::ManageUsers),
+    ("POST", "/admin/tokens", Permission::ManageTokens),
+    ("POST", "/admin/tokens/{id}/revoke", Permission::ManageTokens),
+    ("GET", "/reports", Permission::ReadFindings),
+    ("GET", "/reports/posture.html", Permission::ReadFindings),
+    ("GET", "/reports/posture.pdf", Permission::ReadFindings),
     // OpenID Connect single sign-on.
     ("GET", "/auth/oidc/login", Permission::Public),
     ("GET", "/auth/oidc/callback", Permission::Public),
@@ -319,15 +356,38 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
     }
     let user = match auth::authenticate(&state, req.headers(), source).await {
         Ok(Some(u)) => u,
+        // Web UI (owner: web): a page asked for without a session goes to the login form.
+        Ok(None)
+            if !pattern.starts_with("/api/")
+                && req.method() == Method::GET
+                && req
+                    .headers()
+                    .get(axum::http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html")) =>
+        {
+            let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let to = format!("/login?next={}", crate::ui::urlencode(next));
+            return (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to)]).into_response();
+        }
         Ok(None) => return ApiError::unauthenticated().into_response(),
         Err(e) => return e.into_response(),
     };
     let mut req = req;
     if user.method == AuthMethod::Session && !is_safe(req.method()) {
+        // Web UI (owner: web): the upload form's token comes in its action without script.
+        crate::ui::csrf_from_query(&mut req, &pattern);
         match auth::check_csrf(&user, req, 1 << 20).await {
             Ok(r) => req = r,
             Err(e) => return e.into_response(),
         }
+    }
+    // Web UI (owner: web): pages refused to a signed-in user answer in HTML.
+    if ((user.must_change_password && permission != Permission::Authenticated)
+        || !user.allows(permission))
+        && crate::ui::wants_page(&req, &pattern)
+    {
+        return crate::ui::refused_page(&user);
     }
     if user.must_change_password && permission != Permission::Authenticated {
         return ApiError::new(

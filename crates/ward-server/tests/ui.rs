@@ -10,7 +10,10 @@ use ward_store::{DeviceRecord, FindingStatus, NewFinding, PlanAction, Store};
 
 /// A crafted device with one finding and one plan action.
 async fn crafted(store: &Store) -> (String, String, String) {
-    store.upsert_site("north", "North Hospital").await.expect("site");
+    store
+        .upsert_site("north", "North Hospital")
+        .await
+        .expect("site");
     let mut inferred = BTreeMap::new();
     inferred.insert("category".to_string(), "infusion_pump".to_string());
     inferred.insert("vendor".to_string(), "Baxter".to_string());
@@ -90,7 +93,10 @@ async fn empty_store_shows_empty_states() {
         let a = send(&st, "GET", uri, None).await;
         assert_eq!(a.status, 200, "{uri}");
         assert!(a.body.contains(text), "{uri} should say {text:?}");
-        assert!(a.body.contains("<nav aria-label=\"Main\">"), "{uri} has the navigation");
+        assert!(
+            a.body.contains("<nav aria-label=\"Main\">"),
+            "{uri} has the navigation"
+        );
     }
     let css = send(&st, "GET", "/ui/style.css", None).await;
     assert!(css.body.contains("@media"), "the stylesheet is embedded");
@@ -107,17 +113,38 @@ async fn crafted_device_pages_escape_and_show_everything() {
     assert_eq!(d.status, 200);
     assert!(d.body.contains("Pump &lt;ward 3&gt;"), "names are escaped");
     assert!(!d.body.contains("Pump <ward 3>"));
-    for t in ["CVE-2020-12040", "KEV", "Update to 8.01", "telnet_in_use", "Never reviewed", "matched Baxter Sigma Spectrum"] {
+    for t in [
+        "CVE-2020-12040",
+        "KEV",
+        "Update to 8.01",
+        "telnet_in_use",
+        "Never reviewed",
+        "matched Baxter Sigma Spectrum",
+    ] {
         assert!(d.body.contains(t), "device page shows {t}");
     }
     let dash = send(&st, "GET", "/", None).await;
-    assert!(dash.body.contains("infusion_pump") && dash.body.contains("<svg"), "dashboard has figures");
+    assert!(
+        dash.body.contains("infusion_pump") && dash.body.contains("<svg"),
+        "dashboard has figures"
+    );
     // One overdue action (due 2000-01-01), one KEV device, one device due for review.
-    assert!(dash.body.contains("<div class=\"n\">1</div><div class=\"l\">devices with known exploited"));
-    let inv = send(&st, "GET", "/inventory?q=10.1.2&sort=criticality&desc=1", None).await;
+    assert!(dash
+        .body
+        .contains("<div class=\"n\">1</div><div class=\"l\">devices with known exploited"));
+    let inv = send(
+        &st,
+        "GET",
+        "/inventory?q=10.1.2&sort=criticality&desc=1",
+        None,
+    )
+    .await;
     assert!(inv.body.contains("Pump &lt;ward 3&gt;") && inv.body.contains("1 devices match"));
     let bad = send(&st, "GET", "/inventory?sort=bogus", None).await;
-    assert!(bad.body.contains("Unknown sort column"), "bad input is explained");
+    assert!(
+        bad.body.contains("Unknown sort column"),
+        "bad input is explained"
+    );
     let plans = send(&st, "GET", "/plans", None).await;
     assert!(plans.body.contains("overdue"));
 }
@@ -133,23 +160,46 @@ async fn triage_needs_reason_justification_expiry_and_confirmation() {
     };
     let a = post(format!("id={fid}&to=mitigated&reason=")).await;
     assert_eq!(a.status, 303);
-    assert!(a.location.unwrap_or_default().contains("reason"), "a reason is required");
+    assert!(
+        a.location.unwrap_or_default().contains("reason"),
+        "a reason is required"
+    );
     let a = post(format!("id={fid}&to=false_positive&reason=not+ours")).await;
     assert!(a.location.unwrap_or_default().contains("justification"));
-    let a = post(format!("id={fid}&to=risk_accepted&reason=vendor+says+so&until=2001-01-01")).await;
+    let a = post(format!(
+        "id={fid}&to=risk_accepted&reason=vendor+says+so&until=2001-01-01"
+    ))
+    .await;
     assert!(a.location.unwrap_or_default().contains("future"));
-    let a = post(format!("id={fid}&to=risk_accepted&reason=vendor+says+so&until=")).await;
+    let a = post(format!(
+        "id={fid}&to=risk_accepted&reason=vendor+says+so&until="
+    ))
+    .await;
     assert!(a.location.unwrap_or_default().contains("expiry"));
     // Valid, not yet confirmed: a confirmation page, nothing changed.
-    let a = post(format!("id={fid}&to=risk_accepted&reason=segmented+VLAN&until=2099-12-31")).await;
+    let a = post(format!(
+        "id={fid}&to=risk_accepted&reason=segmented+VLAN&until=2099-12-31"
+    ))
+    .await;
     assert_eq!(a.status, 200);
-    assert!(a.body.contains("Confirm the status change") && a.body.contains("name=\"confirm\" value=\"yes\""));
-    assert_eq!(store.finding(&fid).await.expect("f").expect("f").status, FindingStatus::Open);
-    let a = post(format!("id={fid}&to=risk_accepted&reason=segmented+VLAN&until=2099-12-31&confirm=yes")).await;
+    assert!(
+        a.body.contains("Confirm the status change")
+            && a.body.contains("name=\"confirm\" value=\"yes\"")
+    );
+    assert_eq!(
+        store.finding(&fid).await.expect("f").expect("f").status,
+        FindingStatus::Open
+    );
+    let a = post(format!(
+        "id={fid}&to=risk_accepted&reason=segmented+VLAN&until=2099-12-31&confirm=yes"
+    ))
+    .await;
     assert_eq!(a.status, 303, "{}", a.body);
     let f = store.finding(&fid).await.expect("f").expect("f");
     assert_eq!(f.status, FindingStatus::RiskAccepted);
-    assert!(f.accepted_until.is_some_and(|t| t > ward_store::now_micros()));
+    assert!(f
+        .accepted_until
+        .is_some_and(|t| t > ward_store::now_micros()));
     let h = store.finding_history(&fid).await.expect("history");
     assert_eq!(h.last().map(|c| c.reason.as_str()), Some("segmented VLAN"));
     // A false positive with its VEX justification.
@@ -167,9 +217,20 @@ async fn reviews_record_who_what_when_and_validate() {
     let q = send(&st, "GET", "/reviews", None).await;
     assert!(q.body.contains("1 device(s) due") && q.body.contains("never"));
     let form = send(&st, "GET", &format!("/reviews/{id}"), None).await;
-    assert!(form.body.contains("Identity confirmed") && form.body.contains("Connections as expected"));
-    let a = send(&st, "POST", &format!("/reviews/{id}"), Some("identity_confirmed=yes&note=")).await;
-    assert!(a.location.unwrap_or_default().contains("explain"), "unconfirmed items need a note");
+    assert!(
+        form.body.contains("Identity confirmed") && form.body.contains("Connections as expected")
+    );
+    let a = send(
+        &st,
+        "POST",
+        &format!("/reviews/{id}"),
+        Some("identity_confirmed=yes&note="),
+    )
+    .await;
+    assert!(
+        a.location.unwrap_or_default().contains("explain"),
+        "unconfirmed items need a note"
+    );
     assert!(store.reviews_of_device(&id).await.expect("r").is_empty());
     let all = "identity_confirmed=yes&software_confirmed=yes&findings_triaged=yes&plan_current=yes&connections_expected=yes&note=all+good";
     let a = send(&st, "POST", &format!("/reviews/{id}"), Some(all)).await;
@@ -177,27 +238,67 @@ async fn reviews_record_who_what_when_and_validate() {
     let r = store.reviews_of_device(&id).await.expect("r");
     assert_eq!(r.len(), 1);
     assert!(r[0].identity_confirmed && r[0].connections_expected && r[0].note == "all good");
-    assert_eq!(r[0].reviewer, "anonymous", "the actor is recorded (no session in this test)");
+    assert_eq!(
+        r[0].reviewer, "anonymous",
+        "the actor is recorded (no session in this test)"
+    );
     // Default interval 365 days.
     let due = r[0].due_at.expect("due");
     assert!((due - r[0].reviewed_at - 365 * ward_store::MICROS_PER_DAY).abs() < 1_000_000);
     let q = send(&st, "GET", "/reviews", None).await;
     assert!(q.body.contains("0 device(s) due"));
     // Intervals per category, validated.
-    let a = send(&st, "POST", "/reviews/_intervals", Some("category=infusion_pump&days=0")).await;
+    let a = send(
+        &st,
+        "POST",
+        "/reviews/_intervals",
+        Some("category=infusion_pump&days=0"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("between"));
-    let a = send(&st, "POST", "/reviews/_intervals", Some("category=toaster&days=30")).await;
+    let a = send(
+        &st,
+        "POST",
+        "/reviews/_intervals",
+        Some("category=toaster&days=30"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("Unknown"));
-    let a = send(&st, "POST", "/reviews/_intervals", Some("category=infusion_pump&days=90")).await;
+    let a = send(
+        &st,
+        "POST",
+        "/reviews/_intervals",
+        Some("category=infusion_pump&days=90"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("ok="));
-    assert!(store.review_intervals().await.expect("i").contains(&("infusion_pump".to_string(), 90)));
+    assert!(store
+        .review_intervals()
+        .await
+        .expect("i")
+        .contains(&("infusion_pump".to_string(), 90)));
     // Plans: owner required, status changes.
-    let a = send(&st, "POST", &format!("/plans/{aid}"), Some("status=done&owner=")).await;
+    let a = send(
+        &st,
+        "POST",
+        &format!("/plans/{aid}"),
+        Some("status=done&owner="),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("owner"));
-    let a = send(&st, "POST", &format!("/plans/{aid}"), Some("status=done&owner=network+team")).await;
+    let a = send(
+        &st,
+        "POST",
+        &format!("/plans/{aid}"),
+        Some("status=done&owner=network+team"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("ok="));
     let p = store.plan_of_device(&id).await.expect("plan");
-    assert_eq!((p[0].status.as_str(), p[0].owner.as_str()), ("done", "network team"));
+    assert_eq!(
+        (p[0].status.as_str(), p[0].owner.as_str()),
+        ("done", "network team")
+    );
     // Every change is in the audit chain.
     let v = store.verify_audit_chain().await.expect("verify");
     assert!(v.ok() && v.entries >= 5);
@@ -210,14 +311,32 @@ async fn saved_filters_and_confirmed_delete() {
     let (store, _dir) = temp_store().await;
     let st = state(&store);
     crafted(&store).await;
-    let a = send(&st, "POST", "/inventory/filters", Some("name=Pumps&query=category%3Dinfusion_pump")).await;
+    let a = send(
+        &st,
+        "POST",
+        "/inventory/filters",
+        Some("name=Pumps&query=category%3Dinfusion_pump"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("ok="));
     let inv = send(&st, "GET", "/inventory", None).await;
-    assert!(inv.body.contains("Saved filters (1)") && inv.body.contains("/inventory?category=infusion_pump"));
+    assert!(
+        inv.body.contains("Saved filters (1)")
+            && inv.body.contains("/inventory?category=infusion_pump")
+    );
     let a = send(&st, "POST", "/inventory/filters/delete", Some("name=Pumps")).await;
-    assert!(a.location.unwrap_or_default().contains("confirm"), "deleting needs confirmation");
+    assert!(
+        a.location.unwrap_or_default().contains("confirm"),
+        "deleting needs confirmation"
+    );
     assert_eq!(store.saved_filters("").await.expect("f").len(), 1);
-    let a = send(&st, "POST", "/inventory/filters/delete", Some("name=Pumps&confirm=yes")).await;
+    let a = send(
+        &st,
+        "POST",
+        "/inventory/filters/delete",
+        Some("name=Pumps&confirm=yes"),
+    )
+    .await;
     assert!(a.location.unwrap_or_default().contains("ok="));
     assert!(store.saved_filters("").await.expect("f").is_empty());
 }
@@ -230,20 +349,38 @@ async fn clinical_captures_and_intel_make_pages_without_canaries() {
     let s = ward_server::ui::pipeline::import_captures(&store, "main", &captures, &system())
         .await
         .expect("captures import");
-    assert!(s.devices >= 10, "the clinical captures hold many devices: {s:?}");
+    assert!(
+        s.devices >= 10,
+        "the clinical captures hold many devices: {s:?}"
+    );
     assert!(s.connections > 0);
     let n = ward_server::ui::pipeline::import_intel_files(&store, &intel_files(), &system())
         .await
         .expect("intel import");
     assert!(n >= 20, "ICSMA advisories and KEV imported: {n}");
-    ward_server::ui::pipeline::reassess_all(&store, &system()).await.expect("reassess");
+    ward_server::ui::pipeline::reassess_all(&store, &system())
+        .await
+        .expect("reassess");
     let page = store
-        .list_devices(&ward_store::DeviceQuery { limit: 1000, ..Default::default() })
+        .list_devices(&ward_store::DeviceQuery {
+            limit: 1000,
+            ..Default::default()
+        })
         .await
         .expect("list");
     assert_eq!(page.devices.len(), s.devices);
     let mut bodies = Vec::new();
-    for uri in ["/", "/inventory", "/map", "/findings", "/advisories", "/plans", "/reviews", "/admin", "/reports"] {
+    for uri in [
+        "/",
+        "/inventory",
+        "/map",
+        "/findings",
+        "/advisories",
+        "/plans",
+        "/reviews",
+        "/admin",
+        "/reports",
+    ] {
         let a = send(&st, "GET", uri, None).await;
         assert_eq!(a.status, 200, "{uri}");
         bodies.push((uri.to_string(), a.body));
@@ -254,10 +391,890 @@ async fn clinical_captures_and_intel_make_pages_without_canaries() {
         bodies.push((d.id.clone(), a.body));
     }
     let map = &bodies[2].1;
-    assert!(map.contains("<svg") && map.contains("<line"), "the map draws connections");
+    assert!(
+        map.contains("<svg") && map.contains("<line"),
+        "the map draws connections"
+    );
     let adv = &bodies[4].1;
-    assert!(adv.contains("icsma") || adv.contains("ICSMA"), "advisories listed");
+    assert!(
+        adv.contains("icsma") || adv.contains("ICSMA"),
+        "advisories listed"
+    );
     for (what, b) in &bodies {
         assert_no_canary(what, b);
+    }
+}
+
+/// Sends one request through the whole application (authorization layer included).
+async fn send_app(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    cookies: &str,
+    form: Option<&str>,
+) -> (u16, Option<String>, Vec<String>, String) {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use tower::ServiceExt;
+    let mut b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::ACCEPT, "text/html,*/*");
+    if !cookies.is_empty() {
+        b = b.header(header::COOKIE, cookies);
+    }
+    if form.is_some() {
+        b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let resp = app
+        .clone()
+        .oneshot(
+            b.body(Body::from(form.unwrap_or("").to_string()))
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let status = resp.status().as_u16();
+    let loc = resp
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let set: Vec<String> = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .map(str::to_owned)
+        .collect();
+    let body = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .expect("body");
+    (
+        status,
+        loc,
+        set,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+async fn user(store: &Store, name: &str, password: &str, role: &str, must_change: bool) {
+    store
+        .create_user(
+            &ward_store::NewUser {
+                id: format!("u-{name}"),
+                username: name.into(),
+                display_name: name.into(),
+                password_hash: Some(ward_server::auth::hash_password(password).expect("hash")),
+                must_change_password: must_change,
+                roles: vec![ward_store::RoleGrant {
+                    role: role.into(),
+                    site: None,
+                }],
+                ..ward_store::NewUser::default()
+            },
+            &system(),
+        )
+        .await
+        .expect("user");
+}
+
+async fn sign_in(app: &axum::Router, name: &str, password: &str) -> (Option<String>, String) {
+    let (status, loc, set, _) = send_app(
+        app,
+        "POST",
+        "/login",
+        "",
+        Some(&format!(
+            "username={name}&password={}&next=%2Finventory",
+            password.replace(' ', "+")
+        )),
+    )
+    .await;
+    assert_eq!(status, 303);
+    (loc, set.join("; "))
+}
+
+#[tokio::test]
+async fn every_ui_route_has_a_permission_row() {
+    for (m, p) in [
+        ("GET", "/"),
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("GET", "/logout"),
+        ("POST", "/logout"),
+        ("GET", "/account/password"),
+        ("POST", "/account/password"),
+        ("GET", "/inventory"),
+        ("POST", "/inventory/filters"),
+        ("POST", "/inventory/filters/delete"),
+        ("GET", "/devices/{id}"),
+        ("POST", "/devices/{id}/override"),
+        ("GET", "/map"),
+        ("GET", "/findings"),
+        ("POST", "/findings/bulk"),
+        ("GET", "/findings/vex"),
+        ("GET", "/advisories"),
+        ("GET", "/upload"),
+        ("POST", "/upload"),
+        ("GET", "/plans"),
+        ("POST", "/plans/{id}"),
+        ("GET", "/reviews"),
+        ("GET", "/reviews/{id}"),
+        ("POST", "/reviews/{id}"),
+        ("GET", "/admin"),
+        ("GET", "/reports"),
+        ("GET", "/reports/posture.html"),
+        ("GET", "/reports/posture.pdf"),
+        ("GET", "/ui/style.css"),
+        ("GET", "/ui/upload.js"),
+    ] {
+        let method: axum::http::Method = m.parse().expect("method");
+        assert!(
+            ward_server::rbac::route_permission(&method, p).is_some(),
+            "{m} {p} has no row in rbac::ROUTES"
+        );
+    }
+}
+
+#[tokio::test]
+async fn login_csrf_roles_and_logout_through_the_whole_app() {
+    let (store, _dir) = temp_store().await;
+    let st = state(&store);
+    let (id, fid, _aid) = crafted(&store).await;
+    user(
+        &store,
+        "alice",
+        "correct horse battery staple 1",
+        "security_analyst",
+        false,
+    )
+    .await;
+    user(
+        &store,
+        "carl",
+        "another long passphrase 22",
+        "clinical_engineer",
+        false,
+    )
+    .await;
+    user(&store, "nina", "first run password 333", "admin", true).await;
+    let app = ward_server::app(st.clone());
+
+    // Without a session a page redirects to the login form; the API answers 401.
+    let (s, loc, _, _) = send_app(&app, "GET", "/inventory?q=pump", "", None).await;
+    assert_eq!(s, 303);
+    assert_eq!(loc.as_deref(), Some("/login?next=%2Finventory%3Fq%3Dpump"));
+    let (s, _, _, _) = send_app(&app, "GET", "/api/v1/devices", "", None).await;
+    assert_eq!(s, 401);
+    let (s, _, _, body) = send_app(&app, "GET", "/login", "", None).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("name=\"password\""));
+
+    // Wrong password: back to the form with a message; no cookie.
+    let (s, loc, set, _) = send_app(
+        &app,
+        "POST",
+        "/login",
+        "",
+        Some("username=alice&password=nope"),
+    )
+    .await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap_or_default().contains("err="));
+    assert!(set.is_empty());
+
+    let (loc, cookies) = sign_in(&app, "alice", "correct horse battery staple 1").await;
+    assert_eq!(
+        loc.as_deref(),
+        Some("/inventory"),
+        "back where the user was going"
+    );
+    assert!(cookies.contains("ward_session=") && cookies.contains("ward_csrf="));
+    let csrf = cookies
+        .split("; ")
+        .find_map(|c| c.strip_prefix("ward_csrf="))
+        .expect("csrf cookie")
+        .to_string();
+    let (s, _, _, body) = send_app(&app, "GET", "/findings", &cookies, None).await;
+    assert_eq!(s, 200);
+    assert!(
+        body.contains(&format!("name=\"csrf\" value=\"{csrf}\"")),
+        "forms carry the CSRF token"
+    );
+    assert!(body.contains("Signed in as <strong>alice</strong>"));
+
+    // A state change without the CSRF field is refused; with it, it goes through.
+    let form = format!("id={fid}&to=mitigated&reason=VLAN+40&confirm=yes");
+    let (s, _, _, _) = send_app(&app, "POST", "/findings/bulk", &cookies, Some(&form)).await;
+    assert_eq!(s, 403, "no CSRF token");
+    let (s, _, _, _) = send_app(
+        &app,
+        "POST",
+        "/findings/bulk",
+        &cookies,
+        Some(&format!("csrf=wrong&{form}")),
+    )
+    .await;
+    assert_eq!(s, 403, "wrong CSRF token");
+    let (s, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/findings/bulk",
+        &cookies,
+        Some(&format!("csrf={csrf}&{form}")),
+    )
+    .await;
+    assert_eq!(s, 303, "{loc:?}");
+    let f = store.finding(&fid).await.expect("f").expect("f");
+    assert_eq!(f.status, FindingStatus::Mitigated);
+    let h = store.finding_history(&fid).await.expect("h");
+    assert_eq!(
+        h.last().map(|c| c.actor.as_str()),
+        Some("alice"),
+        "the signed-in user is recorded"
+    );
+
+    // OpenVEX export of the triage.
+    let (s, _, _, vex) = send_app(&app, "GET", "/findings/vex", &cookies, None).await;
+    assert_eq!(s, 200);
+    let doc: serde_json::Value = serde_json::from_str(&vex).expect("json");
+    assert_eq!(doc["@context"], "https://openvex.dev/ns/v0.2.0");
+    assert_eq!(doc["statements"][0]["status"], "fixed");
+    assert_eq!(
+        doc["statements"][0]["vulnerability"]["name"],
+        "CVE-2020-12040"
+    );
+
+    // An analyst cannot see administration: a browser gets an HTML page saying so, an API
+    // client its JSON 403. A clinical engineer cannot triage.
+    let (s, _, _, body) = send_app(&app, "GET", "/admin", &cookies, None).await;
+    assert_eq!(s, 403);
+    assert!(
+        body.contains("<!DOCTYPE html>")
+            && body.contains("You do not have the rights to open this page"),
+        "HTML 403 page: {body}"
+    );
+    assert!(
+        body.contains("Signed in as <strong>alice</strong>"),
+        "with the navigation"
+    );
+    let (s, _, _, body) = send_app(&app, "GET", "/api/v1/audit", &cookies, None).await;
+    assert_eq!(s, 403);
+    assert!(
+        body.starts_with('{') && !body.contains("<html"),
+        "API stays JSON: {body}"
+    );
+    let (_, carl) = sign_in(&app, "carl", "another long passphrase 22").await;
+    let (s, _, _, _) = send_app(&app, "GET", &format!("/devices/{id}"), &carl, None).await;
+    assert_eq!(s, 200);
+    let carl_csrf = carl
+        .split("; ")
+        .find_map(|c| c.strip_prefix("ward_csrf="))
+        .expect("csrf")
+        .to_string();
+    let (s, _, _, _) = send_app(
+        &app,
+        "POST",
+        "/findings/bulk",
+        &carl,
+        Some(&format!("csrf={carl_csrf}&{form}")),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, _, _, _) = send_app(&app, "GET", "/admin", &carl, None).await;
+    assert_eq!(s, 403);
+
+    // A first-run password must be changed before anything else.
+    let (loc, nina) = sign_in(&app, "nina", "first run password 333").await;
+    assert_eq!(loc.as_deref(), Some("/account/password"));
+    let nina_csrf = nina
+        .split("; ")
+        .find_map(|c| c.strip_prefix("ward_csrf="))
+        .expect("csrf")
+        .to_string();
+    // Pages lead to the password form; the API keeps its JSON 403.
+    let (s, loc, _, _) = send_app(&app, "GET", "/admin", &nina, None).await;
+    assert_eq!(s, 303);
+    assert!(
+        loc.as_deref()
+            .unwrap_or_default()
+            .starts_with("/account/password?err="),
+        "{loc:?}"
+    );
+    let (s, loc, _, _) = send_app(&app, "GET", "/inventory", &nina, None).await;
+    assert_eq!(
+        (s, loc.map(|l| l.starts_with("/account/password"))),
+        (303, Some(true))
+    );
+    let (s, _, _, body) = send_app(&app, "GET", "/account/password", &nina, None).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("Change your password") || body.contains("choose your own"));
+    let (s, _, _, body) = send_app(&app, "GET", "/api/v1/devices", &nina, None).await;
+    assert_eq!(s, 403);
+    assert!(body.contains("must be changed first"), "{body}");
+    let (s, loc, _, _) = send_app(&app, "POST", "/account/password", &nina, Some(&format!("csrf={nina_csrf}&current_password=first+run+password+333&new_password=short&confirm_password=short"))).await;
+    assert_eq!(s, 303);
+    assert!(
+        loc.unwrap_or_default().contains("err="),
+        "the policy is enforced"
+    );
+    let (s, loc, set, _) = send_app(&app, "POST", "/account/password", &nina, Some(&format!("csrf={nina_csrf}&current_password=first+run+password+333&new_password=a+brand+new+passphrase&confirm_password=a+brand+new+passphrase"))).await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap_or_default().starts_with("/?ok="));
+    let nina2 = set.join("; ");
+    let (s, _, _, body) = send_app(&app, "GET", "/admin", &nina2, None).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("chain verified") && body.contains("alice"));
+    let (s, _, _, _) = send_app(&app, "GET", "/admin", &nina, None).await;
+    assert_eq!(s, 303, "the old session ended with the password change");
+
+    // Sign out ends the session.
+    let (s, _, _, _) = send_app(
+        &app,
+        "POST",
+        "/logout",
+        &cookies,
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (s, _, _, _) = send_app(&app, "GET", "/findings", &cookies, None).await;
+    assert_eq!(s, 303, "signed out: back to the login form");
+}
+
+/// The inventory search through the trigram index answers exactly what the scan
+/// (`Store::list_devices`, `search LIKE`) answers, pages through all matches, follows
+/// renames, and lists a common term without counting it.
+#[tokio::test]
+async fn inventory_search_index_matches_the_scan() {
+    use ward_store::{DeviceQuery, DeviceSort};
+    let (store, _dir) = temp_store().await;
+    store.upsert_site("s1", "Site one").await.expect("site");
+    let now = ward_store::now_micros();
+    let record = |i: u32, name: String| DeviceRecord {
+        id: format!("dev-{i:06}"),
+        site: "s1".into(),
+        name,
+        inferred: BTreeMap::new(),
+        macs: vec![format!("00:1b:21:00:{:02x}:{:02x}", i >> 8, i & 0xff)],
+        ips: vec![format!("10.9.{}.{}", i >> 8, i & 0xff)],
+        is_router: false,
+        first_seen: now,
+        last_seen: now - i64::from(i),
+        detail: serde_json::json!({}),
+    };
+    let mut records: Vec<DeviceRecord> = (0..2500)
+        .map(|i| record(i, format!("bed-{i:05}")))
+        .collect();
+    records.push(record(9000, "Ventilator_Room%7".into()));
+    store
+        .upsert_devices(&records, &system())
+        .await
+        .expect("devices");
+    let query = |text: &str, limit: u32| DeviceQuery {
+        text: Some(text.to_string()),
+        sort: DeviceSort::LastSeen,
+        descending: true,
+        limit,
+        with_total: true,
+        ..Default::default()
+    };
+    for term in [
+        "bed-0012",
+        "10.9.3.",
+        "ROOM%7",
+        "m%7",
+        "00:1b:21:00:09",
+        "2499",
+        "nomatch-xyz",
+        "_ro",
+    ] {
+        let scan = store.list_devices(&query(term, 1000)).await.expect("scan");
+        let found = store
+            .search_devices(&query(term, 1000))
+            .await
+            .expect("search");
+        assert_eq!(found.more_than, None, "{term}");
+        assert_eq!(found.page.total, scan.total, "{term}: count");
+        let ids =
+            |p: &ward_store::DevicePage| p.devices.iter().map(|d| d.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&found.page), ids(&scan), "{term}: devices and order");
+    }
+    assert_eq!(
+        store
+            .search_devices(&query("ROOM%7", 10))
+            .await
+            .expect("q")
+            .page
+            .devices
+            .len(),
+        1,
+        "wildcards are literal"
+    );
+    // Paging through 1,000 matches, 50 at a time, gives every match once, in order.
+    let all = store
+        .list_devices(&query("bed-01", 1000))
+        .await
+        .expect("scan");
+    assert_eq!(all.devices.len(), 1000);
+    let mut q = query("bed-01", 50);
+    let mut paged = Vec::new();
+    loop {
+        let page = store.search_devices(&q).await.expect("page").page;
+        assert_eq!(page.total, Some(1000));
+        paged.extend(page.devices.iter().map(|d| d.id.clone()));
+        match page.next_cursor {
+            Some(c) => q.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(
+        paged,
+        all.devices.iter().map(|d| d.id.clone()).collect::<Vec<_>>()
+    );
+    // A common term is listed along the sort index and not counted.
+    let common = store
+        .search_devices_with_limit(&query("bed-", 50), 2000)
+        .await
+        .expect("common");
+    assert_eq!(common.more_than, Some(2000));
+    assert_eq!(common.page.devices.len(), 50);
+    assert_eq!(common.page.devices[0].id, "dev-000000", "latest seen first");
+    // Renames reach the index (the update trigger); the old name no longer matches.
+    store
+        .upsert_devices(&[record(7, "theatre-monitor".into())], &system())
+        .await
+        .expect("rename");
+    let renamed = store
+        .search_devices(&query("theatre-mon", 10))
+        .await
+        .expect("q");
+    assert_eq!(
+        renamed
+            .page
+            .devices
+            .iter()
+            .map(|d| d.id.as_str())
+            .collect::<Vec<_>>(),
+        ["dev-000007"]
+    );
+    let old = store
+        .search_devices(&query("bed-00007", 10))
+        .await
+        .expect("q");
+    assert_eq!(old.page.total, Some(0));
+    // The page says how the search was answered.
+    let st = state(&store);
+    let page = send(&st, "GET", "/inventory?q=bed-", None).await;
+    assert!(
+        page.body.contains("2499 devices match"),
+        "counted below the bound"
+    );
+    let page = send(&st, "GET", "/inventory?q=theatre", None).await;
+    assert!(page.body.contains("1 devices match") && page.body.contains("theatre-monitor"));
+}
+
+/// Without JavaScript the upload form posts its CSRF token in the action (`?csrf=`); it is
+/// checked against the session, so a missing or foreign token is refused.
+#[tokio::test]
+async fn multipart_upload_without_script_uses_the_query_token() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use tower::ServiceExt;
+    let (store, _dir) = temp_store().await;
+    let app = ward_server::app(state(&store));
+    user(&store, "ula", "upload passphrase 4444", "admin", false).await;
+    user(&store, "vic", "other passphrase 5555", "admin", false).await;
+    let (_, cookies) = sign_in(&app, "ula", "upload passphrase 4444").await;
+    let (_, other) = sign_in(&app, "vic", "other passphrase 5555").await;
+    let token = |c: &str| {
+        c.split("; ")
+            .find_map(|c| c.strip_prefix("ward_csrf="))
+            .expect("csrf cookie")
+            .to_string()
+    };
+    let csrf = token(&cookies);
+    let (s, _, _, page) = send_app(&app, "GET", "/upload", &cookies, None).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains(&format!("action=\"/upload?csrf={csrf}\"")),
+        "the form carries the token in its action"
+    );
+    let kev = intel_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("known_exploited"))
+        .expect("KEV catalogue");
+    let data = std::fs::read(&kev).expect("read KEV");
+    let boundary = "----wardtestboundary";
+    let mut body = Vec::new();
+    for (name, value) in [("kind", "intel"), ("site", "main")] {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kev.json\"\r\nContent-Type: application/json\r\n\r\n").as_bytes());
+    body.extend_from_slice(&data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let post = |uri: String, body: Vec<u8>| {
+        let app = app.clone();
+        let cookies = cookies.clone();
+        async move {
+            let resp = app
+                .oneshot(
+                    Request::post(uri)
+                        .header(header::ACCEPT, "text/html")
+                        .header(header::COOKIE, cookies)
+                        .header(
+                            header::CONTENT_TYPE,
+                            format!("multipart/form-data; boundary={boundary}"),
+                        )
+                        .body(Body::from(body))
+                        .expect("request"),
+                )
+                .await
+                .expect("response");
+            let loc = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            (resp.status().as_u16(), loc)
+        }
+    };
+    let (s, _) = post("/upload".into(), body.clone()).await;
+    assert_eq!(s, 403, "no token");
+    let (s, _) = post(format!("/upload?csrf={}", token(&other)), body.clone()).await;
+    assert_eq!(s, 403, "another session's token");
+    let (s, _) = post("/upload?csrf=forged".into(), body.clone()).await;
+    assert_eq!(s, 403, "forged token");
+    assert!(
+        store
+            .list_intel_documents(10)
+            .await
+            .expect("docs")
+            .is_empty(),
+        "nothing imported by the refused posts"
+    );
+    let (s, loc) = post(format!("/upload?csrf={csrf}"), body).await;
+    assert_eq!(s, 303);
+    let loc = loc.unwrap_or_default();
+    assert!(loc.starts_with("/advisories?ok="), "imported: {loc}");
+    assert!(!store
+        .list_intel_documents(10)
+        .await
+        .expect("docs")
+        .is_empty());
+}
+
+fn csrf_of(cookies: &str) -> String {
+    cookies
+        .split("; ")
+        .find_map(|c| c.strip_prefix("ward_csrf="))
+        .expect("csrf cookie")
+        .to_string()
+}
+
+/// The one-time secret on a "created" page.
+fn secret_of(page: &str) -> String {
+    let start = page.find("class=\"secret\"").expect("a secret on the page");
+    let rest = &page[start..];
+    let open = rest.find('>').expect(">") + 1;
+    let close = rest.find("</code>").expect("</code>");
+    rest[open..close].to_string()
+}
+
+/// Administration from the UI: create a user (one-time password shown once, on a page that
+/// is not cached), change roles and site scopes, disable (confirmed) and enable, create a
+/// token (secret shown once) and revoke it (confirmed); each change is audited, CSRF is
+/// required, and a non-admin can post none of them.
+#[tokio::test]
+async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
+    let (store, _dir) = temp_store().await;
+    store
+        .upsert_site("north", "North Hospital")
+        .await
+        .expect("site");
+    let app = ward_server::app(state(&store));
+    user(&store, "ada", "admin passphrase 12345", "admin", false).await;
+    user(
+        &store,
+        "sam",
+        "analyst passphrase 6789",
+        "security_analyst",
+        false,
+    )
+    .await;
+    let (_, ada) = sign_in(&app, "ada", "admin passphrase 12345").await;
+    let (_, sam) = sign_in(&app, "sam", "analyst passphrase 6789").await;
+    let (csrf, sam_csrf) = (csrf_of(&ada), csrf_of(&sam));
+
+    let (s, _, _, page) = send_app(&app, "GET", "/admin", &ada, None).await;
+    assert_eq!(s, 200);
+    for form in [
+        "action=\"/admin/users\"",
+        "action=\"/admin/tokens\"",
+        "/disable\"",
+        "/roles\"",
+    ] {
+        assert!(page.contains(form), "the admin page has {form}");
+    }
+
+    // Without the CSRF field nothing is created.
+    let (s, _, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users",
+        &ada,
+        Some("username=eve&roles=auditor"),
+    )
+    .await;
+    assert_eq!(s, 403);
+    // Server-side validation.
+    let (s, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users",
+        &ada,
+        Some(&format!("csrf={csrf}&username=bad+name&roles=auditor")),
+    )
+    .await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap_or_default().starts_with("/admin?err="));
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users",
+        &ada,
+        Some(&format!("csrf={csrf}&username=eve&roles=wizard")),
+    )
+    .await;
+    assert!(loc.unwrap_or_default().contains("unknown"), "unknown role");
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users",
+        &ada,
+        Some(&format!("csrf={csrf}&username=eve&roles=auditor%40nowhere")),
+    )
+    .await;
+    assert!(
+        loc.unwrap_or_default().starts_with("/admin?err="),
+        "unknown site"
+    );
+    assert!(store.user_by_name("eve").await.expect("q").is_none());
+
+    // Create: the one-time password is on the page (not in a URL), not cached, and works.
+    let (s, loc, _, page) = send_app(
+        &app,
+        "POST",
+        "/admin/users",
+        &ada,
+        Some(&format!(
+            "csrf={csrf}&username=eve&display_name=Eve+Ng&roles=auditor%40north"
+        )),
+    )
+    .await;
+    assert_eq!((s, loc), (200, None));
+    let otp = secret_of(&page);
+    assert!(otp.len() >= 12, "{otp}");
+    let eve = store.user_by_name("eve").await.expect("q").expect("eve");
+    assert!(eve.must_change_password);
+    assert_eq!(
+        store.user_roles(&eve.id).await.expect("roles"),
+        vec![ward_store::RoleGrant {
+            role: "auditor".into(),
+            site: Some("north".into())
+        }]
+    );
+    let (loc, _) = sign_in(&app, "eve", &otp).await;
+    assert_eq!(
+        loc.as_deref(),
+        Some("/account/password"),
+        "the one-time password signs in once, to be changed"
+    );
+
+    // Roles and site scopes.
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/users/{}/roles", eve.id),
+        &ada,
+        Some(&format!(
+            "csrf={csrf}&roles=security_analyst%40north%2C+auditor"
+        )),
+    )
+    .await;
+    assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
+    let roles = store.user_roles(&eve.id).await.expect("roles");
+    assert_eq!(roles.len(), 2);
+    assert!(roles.contains(&ward_store::RoleGrant {
+        role: "auditor".into(),
+        site: None
+    }));
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users/u-ada/roles",
+        &ada,
+        Some(&format!("csrf={csrf}&roles=auditor")),
+    )
+    .await;
+    assert!(
+        loc.unwrap_or_default()
+            .contains("cannot%20remove%20your%20own"),
+        "an admin keeps their own admin role"
+    );
+
+    // Disable needs the confirmation; the admin cannot disable themself.
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/users/{}/disable", eve.id),
+        &ada,
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
+    assert!(loc.unwrap_or_default().contains("confirm"));
+    assert!(!store.user(&eve.id).await.expect("q").expect("u").disabled);
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/users/{}/disable", eve.id),
+        &ada,
+        Some(&format!("csrf={csrf}&confirm=yes")),
+    )
+    .await;
+    assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
+    assert!(store.user(&eve.id).await.expect("q").expect("u").disabled);
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users/u-ada/disable",
+        &ada,
+        Some(&format!("csrf={csrf}&confirm=yes")),
+    )
+    .await;
+    assert!(loc.unwrap_or_default().contains("yourself"));
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/users/{}/enable", eve.id),
+        &ada,
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
+    assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
+    assert!(!store.user(&eve.id).await.expect("q").expect("u").disabled);
+
+    // A token: the secret is shown once and authenticates; revoking needs the confirmation.
+    let (s, _, _, page) = send_app(
+        &app,
+        "POST",
+        "/admin/tokens",
+        &ada,
+        Some(&format!(
+            "csrf={csrf}&user_id=u-ada&name=sensor-1&scopes=read&site=&days=30"
+        )),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let secret = secret_of(&page);
+    let tokens = store.list_tokens(None).await.expect("tokens");
+    assert_eq!(tokens.len(), 1);
+    assert!(!page.contains("token_hash") && tokens[0].expires_at.is_some());
+    let api = |secret: String| {
+        let app = app.clone();
+        async move {
+            use tower::ServiceExt;
+            app.oneshot(
+                axum::http::Request::get("/api/v1/devices")
+                    .header("authorization", format!("Bearer {secret}"))
+                    .body(axum::body::Body::empty())
+                    .expect("req"),
+            )
+            .await
+            .expect("resp")
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(api(secret.clone()).await, 200, "the shown secret works");
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/tokens",
+        &ada,
+        Some(&format!("csrf={csrf}&user_id=u-ada&name=x&scopes=&days=30")),
+    )
+    .await;
+    assert!(
+        loc.unwrap_or_default().starts_with("/admin?err="),
+        "a token needs a scope"
+    );
+    let tid = tokens[0].id.clone();
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/tokens/{tid}/revoke"),
+        &ada,
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
+    assert!(loc.unwrap_or_default().contains("confirm"));
+    assert_eq!(api(secret.clone()).await, 200);
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &format!("/admin/tokens/{tid}/revoke"),
+        &ada,
+        Some(&format!("csrf={csrf}&confirm=yes")),
+    )
+    .await;
+    assert!(loc.unwrap_or_default().starts_with("/admin?ok="));
+    assert_eq!(api(secret).await, 401, "revoked");
+
+    // A non-admin can post none of them (and sees no forms).
+    for (uri, form) in [
+        ("/admin/users".to_string(), "username=mallory&roles=admin"),
+        (format!("/admin/users/{}/roles", "u-sam"), "roles=admin"),
+        (format!("/admin/users/{}/disable", eve.id), "confirm=yes"),
+        (format!("/admin/users/{}/enable", eve.id), ""),
+        ("/admin/tokens".to_string(), "user_id=u-sam&name=t&scopes=*"),
+        (format!("/admin/tokens/{tid}/revoke"), "confirm=yes"),
+    ] {
+        let (s, _, _, _) = send_app(
+            &app,
+            "POST",
+            &uri,
+            &sam,
+            Some(&format!("csrf={sam_csrf}&{form}")),
+        )
+        .await;
+        assert_eq!(s, 403, "{uri} is admin only");
+    }
+    assert!(store.user_by_name("mallory").await.expect("q").is_none());
+    assert_eq!(
+        store.user_roles("u-sam").await.expect("r")[0].role,
+        "security_analyst"
+    );
+    assert_eq!(store.list_tokens(None).await.expect("t").len(), 1);
+
+    // Every change is in the audit log, by ada.
+    let audit = store.audit_entries(0, 1000).await.expect("audit");
+    let by_ada: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.actor == "ada")
+        .map(|e| e.action.as_str())
+        .collect();
+    assert!(by_ada.len() >= 6, "{by_ada:?}");
+    for e in &audit {
+        let text = format!("{:?} {:?}", e.before, e.after);
+        assert!(
+            !text.contains(&otp),
+            "the one-time password is not in the audit log"
+        );
     }
 }

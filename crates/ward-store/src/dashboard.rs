@@ -122,12 +122,14 @@ impl Store {
     /// Devices first seen at or after `since` (micros).
     pub async fn count_devices_since(&self, since: i64, site: Option<&str>) -> Result<u64> {
         let n: i64 = with_read_pool!(self, |pool| {
-            sqlx::query("SELECT count(*) FROM devices WHERE first_seen >= $1 AND ($2 = '' OR site = $2)")
-                .bind(since)
-                .bind(site.unwrap_or(""))
-                .fetch_one(pool)
-                .await?
-                .try_get(0)?
+            sqlx::query(
+                "SELECT count(*) FROM devices WHERE first_seen >= $1 AND ($2 = '' OR site = $2)",
+            )
+            .bind(since)
+            .bind(site.unwrap_or(""))
+            .fetch_one(pool)
+            .await?
+            .try_get(0)?
         });
         Ok(u(n))
     }
@@ -136,7 +138,10 @@ impl Store {
     pub async fn finding_rows(&self, q: &FindingRowQuery) -> Result<Vec<FindingRow>> {
         if let Some(s) = &q.status {
             if FindingStatus::parse(s).is_none() {
-                return Err(StoreError::invalid("finding status", format!("unknown status {s:?}")));
+                return Err(StoreError::invalid(
+                    "finding status",
+                    format!("unknown status {s:?}"),
+                ));
             }
         }
         let limit = i64::from(q.limit.clamp(1, 100_000));
@@ -191,7 +196,10 @@ impl Store {
     }
 
     /// All finding status changes since `since` (micros): (ts, from, to), oldest first.
-    pub async fn finding_changes_since(&self, since: i64) -> Result<Vec<(i64, Option<String>, String)>> {
+    pub async fn finding_changes_since(
+        &self,
+        since: i64,
+    ) -> Result<Vec<(i64, Option<String>, String)>> {
         let out = with_read_pool!(self, |pool| {
             sqlx::query(
                 "SELECT ts, from_status, to_status FROM finding_history WHERE ts >= $1 ORDER BY ts, id",
@@ -276,12 +284,15 @@ impl Store {
     /// Users with their roles.
     pub async fn users_overview(&self) -> Result<Vec<UserOverview>> {
         let out = with_read_pool!(self, |pool| {
-            let users = sqlx::query("SELECT id, username, display_name, disabled FROM users ORDER BY username")
-                .fetch_all(pool)
-                .await?;
-            let roles = sqlx::query("SELECT user_id, role, site FROM user_roles ORDER BY role, site")
-                .fetch_all(pool)
-                .await?;
+            let users = sqlx::query(
+                "SELECT id, username, display_name, disabled FROM users ORDER BY username",
+            )
+            .fetch_all(pool)
+            .await?;
+            let roles =
+                sqlx::query("SELECT user_id, role, site FROM user_roles ORDER BY role, site")
+                    .fetch_all(pool)
+                    .await?;
             let mut out = Vec::with_capacity(users.len());
             for r in &users {
                 let id: String = r.try_get("id")?;
@@ -290,7 +301,11 @@ impl Store {
                     if x.try_get::<String, _>("user_id")? == id {
                         let role: String = x.try_get("role")?;
                         let site: String = x.try_get("site")?;
-                        rs.push(if site.is_empty() { role } else { format!("{role}@{site}") });
+                        rs.push(if site.is_empty() {
+                            role
+                        } else {
+                            format!("{role}@{site}")
+                        });
                     }
                 }
                 out.push(UserOverview {
@@ -338,10 +353,16 @@ impl Store {
     pub async fn save_filter(&self, f: &SavedFilter) -> Result<()> {
         let name = f.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(StoreError::invalid("saved filter", "the name must be 1 to 100 characters"));
+            return Err(StoreError::invalid(
+                "saved filter",
+                "the name must be 1 to 100 characters",
+            ));
         }
         if f.query.len() > 2000 {
-            return Err(StoreError::invalid("saved filter", "the filter is too long"));
+            return Err(StoreError::invalid(
+                "saved filter",
+                "the filter is too long",
+            ));
         }
         with_write_pool!(self, |pool| {
             sqlx::query(
@@ -361,19 +382,21 @@ impl Store {
     /// The saved filters of `owner`, by name.
     pub async fn saved_filters(&self, owner: &str) -> Result<Vec<SavedFilter>> {
         let out = with_read_pool!(self, |pool| {
-            sqlx::query("SELECT owner, name, query FROM saved_filters WHERE owner = $1 ORDER BY name")
-                .bind(owner)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(SavedFilter {
-                        owner: r.try_get("owner")?,
-                        name: r.try_get("name")?,
-                        query: r.try_get("query")?,
-                    })
+            sqlx::query(
+                "SELECT owner, name, query FROM saved_filters WHERE owner = $1 ORDER BY name",
+            )
+            .bind(owner)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(SavedFilter {
+                    owner: r.try_get("owner")?,
+                    name: r.try_get("name")?,
+                    query: r.try_get("query")?,
                 })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
         });
         Ok(out)
     }
@@ -389,5 +412,208 @@ impl Store {
                 .rows_affected()
         });
         Ok(n > 0)
+    }
+}
+
+/// Matches above which a search term counts as common: the listing then walks the sort
+/// index and checks each device (quick, since matches are dense) instead of the trigram
+/// index, and the total is shown as "more than".
+pub const SEARCH_EXACT_LIMIT: u64 = 20_000;
+
+/// A page of an inventory search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSearch {
+    pub page: crate::DevicePage,
+    /// Set when more than this many devices match (the total is then not counted).
+    pub more_than: Option<u64>,
+}
+
+/// Prefix of the offset cursors of indexed search pages.
+const SEARCH_CURSOR: &str = "s";
+
+fn device_sort_column(s: crate::DeviceSort) -> &'static str {
+    use crate::DeviceSort as S;
+    match s {
+        S::Name => "name",
+        S::Site => "site",
+        S::Category => "category",
+        S::Criticality => "criticality_rank",
+        S::Vendor => "vendor",
+        S::Model => "model",
+        S::SoftwareVersion => "software_version",
+        S::Hostname => "hostname",
+        S::FirstSeen => "first_seen",
+        S::LastSeen => "last_seen",
+    }
+}
+
+/// An FTS5 phrase matching `text` as a substring (with the trigram tokenizer).
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// `LIKE` pattern matching `text` anywhere (wildcards escaped with `\`).
+fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+fn nonempty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split(' ')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl Store {
+    /// The inventory listing with an index-backed free-text search (`q.text`).
+    ///
+    /// SQLite: a term of three or more characters is looked up in the trigram index
+    /// (`devices_fts`, migration 0005). When at most [`SEARCH_EXACT_LIMIT`] devices match,
+    /// those are filtered, sorted and paged (offset cursors `s<offset>`) and counted
+    /// exactly; a more common term is listed by [`Store::list_devices`] along the sort
+    /// index (dense matches come quickly) with `more_than` set instead of a count.
+    /// Without a term, with a shorter one, or on PostgreSQL (whose `search LIKE` is served
+    /// by the pg_trgm index of migration 0005 where available) this is
+    /// [`Store::list_devices`].
+    pub async fn search_devices(&self, q: &crate::DeviceQuery) -> Result<DeviceSearch> {
+        self.search_devices_with_limit(q, SEARCH_EXACT_LIMIT).await
+    }
+
+    /// [`Store::search_devices`] with another bound than [`SEARCH_EXACT_LIMIT`] between
+    /// the indexed listing and the scan (for tests and tuning).
+    pub async fn search_devices_with_limit(
+        &self,
+        q: &crate::DeviceQuery,
+        exact_limit: u64,
+    ) -> Result<DeviceSearch> {
+        let plain = |page| DeviceSearch {
+            page,
+            more_than: None,
+        };
+        let text = q
+            .text
+            .as_deref()
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| t.chars().count() >= 3);
+        let (Some(text), crate::Backend::Sqlite { read: pool, .. }) = (text, &self.backend) else {
+            return Ok(plain(self.list_devices(q).await?));
+        };
+        let offset = match q.after.as_deref() {
+            None => 0,
+            Some(c) => match c.strip_prefix(SEARCH_CURSOR).map(str::parse::<u64>) {
+                Some(Ok(n)) => n,
+                // A keyset cursor from a common-term listing.
+                _ => return Ok(plain(self.list_devices(q).await?)),
+            },
+        };
+        // One trigram lookup for the candidates (the index read is the costly part: the
+        // phrase's common trigrams have long lists), then the page and the count over them.
+        let cap = crate::i(exact_limit.saturating_add(1));
+        let rowids: Vec<i64> =
+            sqlx::query_scalar("SELECT rowid FROM devices_fts WHERE devices_fts MATCH ?1 LIMIT ?2")
+                .bind(fts_phrase(&text))
+                .bind(cap)
+                .fetch_all(pool)
+                .await?;
+        if q.after.is_none() && rowids.len() as i64 >= cap {
+            let mut common = q.clone();
+            common.with_total = false;
+            return Ok(DeviceSearch {
+                page: self.list_devices(&common).await?,
+                more_than: Some(exact_limit),
+            });
+        }
+        let rowids = serde_json::to_string(&rowids).unwrap_or_else(|_| "[]".into());
+        let limit = i64::from(q.limit.clamp(1, 1000));
+        let col = device_sort_column(q.sort);
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        let stale = q.stale.map(i64::from);
+        // CROSS JOIN keeps the candidates as the outer loop; `search LIKE` rechecks each
+        // so an index out of step can never add a wrong device.
+        let filters = |qb: &mut sqlx::QueryBuilder<sqlx::Sqlite>| {
+            qb.push(" FROM json_each(")
+                .push_bind(rowids.clone())
+                .push(") AS c CROSS JOIN devices d ON d.rowid = c.value")
+                .push(" WHERE d.search LIKE ")
+                .push_bind(contains_pattern(&text))
+                .push(" ESCAPE '\\'");
+            if let Some(s) = &q.site {
+                qb.push(" AND d.site = ").push_bind(s.clone());
+            }
+            if let Some(c) = &q.category {
+                qb.push(" AND d.category = ").push_bind(c.clone());
+            }
+            if let Some(v) = &q.vendor {
+                qb.push(" AND d.vendor = ").push_bind(v.clone());
+            }
+            if let Some(s) = stale {
+                qb.push(" AND d.stale = ").push_bind(s);
+            }
+        };
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT d.id, d.site, d.name, d.category, d.criticality, d.vendor, d.model, d.os, \
+             d.firmware_version, d.software_version, d.hostname, d.macs, d.ips, d.is_router, \
+             d.first_seen, d.last_seen, d.stale",
+        );
+        filters(&mut qb);
+        qb.push(format!(" ORDER BY d.{col} {dir}, d.id {dir} LIMIT "))
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(crate::i(offset));
+        let rows = qb.build().fetch_all(pool).await?;
+        let mut devices = Vec::with_capacity(rows.len());
+        for r in &rows {
+            devices.push(crate::DeviceSummary {
+                id: r.try_get("id")?,
+                site: r.try_get("site")?,
+                name: r.try_get("name")?,
+                category: nonempty(r.try_get("category")?),
+                criticality: nonempty(r.try_get("criticality")?),
+                vendor: nonempty(r.try_get("vendor")?),
+                model: nonempty(r.try_get("model")?),
+                os: nonempty(r.try_get("os")?),
+                firmware_version: nonempty(r.try_get("firmware_version")?),
+                software_version: nonempty(r.try_get("software_version")?),
+                hostname: nonempty(r.try_get("hostname")?),
+                macs: words(&r.try_get::<String, _>("macs")?),
+                ips: words(&r.try_get::<String, _>("ips")?),
+                is_router: r.try_get::<i64, _>("is_router")? != 0,
+                first_seen: r.try_get("first_seen")?,
+                last_seen: r.try_get("last_seen")?,
+                stale: r.try_get::<i64, _>("stale")? != 0,
+            });
+        }
+        let total = if q.with_total {
+            let mut cq = sqlx::QueryBuilder::new("SELECT count(*)");
+            filters(&mut cq);
+            let n: i64 = cq.build().fetch_one(pool).await?.try_get(0)?;
+            Some(u(n))
+        } else {
+            None
+        };
+        let shown = offset + devices.len() as u64;
+        let next_cursor = (devices.len() as i64 == limit && total.is_none_or(|t| shown < t))
+            .then(|| format!("{SEARCH_CURSOR}{shown}"));
+        Ok(DeviceSearch {
+            page: crate::DevicePage {
+                devices,
+                total,
+                next_cursor,
+            },
+            more_than: None,
+        })
     }
 }

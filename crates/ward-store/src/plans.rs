@@ -2,8 +2,8 @@
 //! status, owner and due date that people change on the plans board.
 
 use crate::audit::{audit_append, canonical_json};
-use crate::{now_micros, with_read_pool, with_write_pool, Actor, BeginWrite, Result, Store};
 use crate::StoreError;
+use crate::{now_micros, with_read_pool, with_write_pool, Actor, BeginWrite, Result, Store};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -76,7 +76,10 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             for a in actions {
                 if !ACTION_STATUSES.contains(&a.status.as_str()) {
-                    return Err(StoreError::invalid("plan action", format!("unknown status {:?}", a.status)));
+                    return Err(StoreError::invalid(
+                        "plan action",
+                        format!("unknown status {:?}", a.status),
+                    ));
                 }
                 sqlx::query(
                     "INSERT INTO plan_actions (id, device_id, kind, title, details, url, status, \
@@ -165,11 +168,17 @@ impl Store {
         actor: &Actor,
     ) -> Result<()> {
         if !ACTION_STATUSES.contains(&status) {
-            return Err(StoreError::invalid("plan action", format!("unknown status {status:?}")));
+            return Err(StoreError::invalid(
+                "plan action",
+                format!("unknown status {status:?}"),
+            ));
         }
         let owner = owner.trim();
         if owner.is_empty() || owner.chars().count() > 200 {
-            return Err(StoreError::invalid("plan action", "the owner must be 1 to 200 characters"));
+            return Err(StoreError::invalid(
+                "plan action",
+                "the owner must be 1 to 200 characters",
+            ));
         }
         with_write_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -178,21 +187,33 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?
             else {
-                return Err(StoreError::NotFound { what: "plan action", id: id.to_string() });
+                return Err(StoreError::NotFound {
+                    what: "plan action",
+                    id: id.to_string(),
+                });
             };
             let before = canonical_json(&serde_json::json!({
                 "status": row.try_get::<String, _>("status")?,
                 "owner": row.try_get::<String, _>("owner")?,
             }));
-            sqlx::query("UPDATE plan_actions SET status = $1, owner = $2, updated_at = $3 WHERE id = $4")
-                .bind(status)
-                .bind(owner)
-                .bind(now_micros())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE plan_actions SET status = $1, owner = $2, updated_at = $3 WHERE id = $4",
+            )
+            .bind(status)
+            .bind(owner)
+            .bind(now_micros())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             let after = canonical_json(&serde_json::json!({"status": status, "owner": owner}));
-            audit_append!(tx, actor, "plan.action", &format!("plan_action:{id}"), before, after)?;
+            audit_append!(
+                tx,
+                actor,
+                "plan.action",
+                &format!("plan_action:{id}"),
+                before,
+                after
+            )?;
             tx.commit().await?;
         });
         Ok(())

@@ -92,7 +92,12 @@ impl Store {
     }
 
     /// Sets how often devices of `category` (`""`: all others) are reviewed.
-    pub async fn set_review_interval(&self, category: &str, days: i64, actor: &Actor) -> Result<()> {
+    pub async fn set_review_interval(
+        &self,
+        category: &str,
+        days: i64,
+        actor: &Actor,
+    ) -> Result<()> {
         if !(1..=3650).contains(&days) {
             return Err(StoreError::invalid(
                 "review interval",
@@ -110,7 +115,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             let after = canonical_json(&serde_json::json!({"category": category, "days": days}));
-            audit_append!(tx, actor, "review.interval", &format!("review_interval:{category}"), None, after)?;
+            audit_append!(
+                tx,
+                actor,
+                "review.interval",
+                &format!("review_interval:{category}"),
+                None,
+                after
+            )?;
             tx.commit().await?;
         });
         Ok(())
@@ -122,7 +134,10 @@ impl Store {
         let now = now_micros();
         let note = input.note.trim();
         if note.chars().count() > 4000 {
-            return Err(StoreError::invalid("review", "the note is longer than 4000 characters"));
+            return Err(StoreError::invalid(
+                "review",
+                "the note is longer than 4000 characters",
+            ));
         }
         let id = with_write_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -174,7 +189,14 @@ impl Store {
                 "connections_expected": input.connections_expected,
                 "due_at": due,
             }));
-            audit_append!(tx, actor, "review.record", &format!("device:{}", input.device_id), None, after)?;
+            audit_append!(
+                tx,
+                actor,
+                "review.record",
+                &format!("device:{}", input.device_id),
+                None,
+                after
+            )?;
             tx.commit().await?;
             id
         });
@@ -205,7 +227,9 @@ impl Store {
 
     /// The most recent reviews of all devices, newest first.
     pub async fn recent_reviews(&self, limit: u32) -> Result<Vec<Review>> {
-        let sql = format!("SELECT {REVIEW_COLUMNS} FROM reviews ORDER BY reviewed_at DESC, id DESC LIMIT $1");
+        let sql = format!(
+            "SELECT {REVIEW_COLUMNS} FROM reviews ORDER BY reviewed_at DESC, id DESC LIMIT $1"
+        );
         let out = with_read_pool!(self, |pool| {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(i64::from(limit))

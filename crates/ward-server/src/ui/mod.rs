@@ -5,6 +5,8 @@
 //! the server validates them. Destructive or bulk actions go through a confirmation page
 //! (or a required confirmation checkbox). Times are shown in the configured time zone.
 
+pub mod account;
+pub mod admin;
 pub mod pages;
 pub mod pipeline;
 pub mod svg;
@@ -28,6 +30,15 @@ pub fn router() -> Router<AppState> {
         .route("/", get(pages::dashboard))
         .route("/ui/style.css", get(style))
         .route("/ui/upload.js", get(upload_js))
+        .route(
+            "/login",
+            get(account::login_page).post(account::login_submit),
+        )
+        .route("/logout", get(account::logout_page).post(account::logout))
+        .route(
+            "/account/password",
+            get(account::password_page).post(account::password_submit),
+        )
         .route("/inventory", get(pages::inventory))
         .route("/inventory/filters", post(pages::save_filter))
         .route("/inventory/filters/delete", post(pages::delete_filter))
@@ -36,13 +47,29 @@ pub fn router() -> Router<AppState> {
         .route("/map", get(pages::map))
         .route("/findings", get(work::findings))
         .route("/findings/bulk", post(work::findings_bulk))
+        .route("/findings/vex", get(work::findings_vex))
         .route("/advisories", get(work::advisories))
-        .route("/upload", get(work::upload_page).post(work::upload))
+        // The upload handler enforces `max_upload_bytes` itself while streaming.
+        .route(
+            "/upload",
+            get(work::upload_page)
+                .post(work::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/plans", get(work::plans))
         .route("/plans/{id}", post(work::plan_update))
         .route("/reviews", get(work::reviews))
-        .route("/reviews/{id}", get(work::review_form).post(work::review_submit))
+        .route(
+            "/reviews/{id}",
+            get(work::review_form).post(work::review_submit),
+        )
         .route("/admin", get(work::admin))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/{id}/roles", post(admin::set_roles))
+        .route("/admin/users/{id}/disable", post(admin::disable_user))
+        .route("/admin/users/{id}/enable", post(admin::enable_user))
+        .route("/admin/tokens", post(admin::create_token))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/reports", get(work::reports))
         .route("/reports/posture.html", get(work::report_html))
         .route("/reports/posture.pdf", get(work::report_pdf))
@@ -135,7 +162,13 @@ const NAV: &[(&str, &str)] = &[
 ];
 
 /// The page frame: navigation, flash message, content.
-pub fn layout(user: &MaybeUser, title: &str, active: &str, flash: Option<&Flash>, body: Markup) -> Markup {
+pub fn layout(
+    user: &MaybeUser,
+    title: &str,
+    active: &str,
+    flash: Option<&Flash>,
+    body: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -159,7 +192,7 @@ pub fn layout(user: &MaybeUser, title: &str, active: &str, flash: Option<&Flash>
                         }
                     }
                     span.who {
-                        @if let Some(u) = user { "Signed in as " strong { (u.username) } }
+                        @if let Some(u) = user { "Signed in as " strong { (u.username) } " · " a href="/account/password" { "Password" } " · " a href="/logout" { "Sign out" } }
                     }
                 }
                 main id="main" {
@@ -182,10 +215,16 @@ pub struct Flash {
 
 impl Flash {
     pub fn ok(t: impl Into<String>) -> Self {
-        Flash { ok: true, text: t.into() }
+        Flash {
+            ok: true,
+            text: t.into(),
+        }
     }
     pub fn err(t: impl Into<String>) -> Self {
-        Flash { ok: false, text: t.into() }
+        Flash {
+            ok: false,
+            text: t.into(),
+        }
     }
     /// From `?ok=` / `?err=` query parameters (after a redirect).
     pub fn from_query(ok: &Option<String>, err: &Option<String>) -> Option<Flash> {
@@ -199,16 +238,27 @@ impl Flash {
 
 /// An HTML response.
 pub fn html_response(status: StatusCode, m: Markup) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], m.into_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        m.into_string(),
+    )
+        .into_response()
 }
 
 /// A page for an error (store failure, not found).
 pub fn error_page(user: &MaybeUser, status: StatusCode, text: &str) -> Response {
     html_response(
         status,
-        layout(user, "Error", "", Some(&Flash::err(text)), html! {
-            p { a href="/" { "Back to the dashboard" } }
-        }),
+        layout(
+            user,
+            "Error",
+            "",
+            Some(&Flash::err(text)),
+            html! {
+                p { a href="/" { "Back to the dashboard" } }
+            },
+        ),
     )
 }
 
@@ -225,7 +275,9 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -240,4 +292,66 @@ pub fn tier_tag(tier: &str) -> Markup {
 /// Raw SVG (built by [`svg`], which escapes its text).
 pub fn raw(s: String) -> PreEscaped<String> {
     PreEscaped(s)
+}
+
+/// Whether `req` (matched as `pattern`) is a browser asking for a page: a GET outside
+/// `/api/` that accepts HTML. Such requests get redirects and HTML error pages from
+/// `rbac::authorize`; API clients keep their JSON answers.
+pub fn wants_page(req: &axum::extract::Request, pattern: &str) -> bool {
+    !pattern.starts_with("/api/")
+        && req.method() == axum::http::Method::GET
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+}
+
+/// The answer to a page a signed-in user may not open yet or at all: to the password
+/// form while the password must be changed, otherwise an HTML 403 page.
+pub fn refused_page(user: &CurrentUser) -> Response {
+    if user.must_change_password {
+        return redirect(
+            "/account/password",
+            false,
+            "Change your password before using Ward.",
+        );
+    }
+    error_page(
+        &Some(axum::Extension(user.clone())),
+        StatusCode::FORBIDDEN,
+        "You do not have the rights to open this page. Ask an administrator if you need them.",
+    )
+}
+
+/// Multipart forms (the upload page) cannot carry the CSRF field where
+/// `auth::check_csrf` looks for it (a url-encoded body or the header the upload script
+/// sets), so without JavaScript the form posts the session's token in its action
+/// (`/upload?csrf=...`). For a page POST in `multipart/form-data` without the header, the
+/// token of the query is moved into the header here; `check_csrf` then compares it with
+/// the session's, exactly as for the field, so it is bound to the session.
+pub fn csrf_from_query(req: &mut axum::extract::Request, pattern: &str) {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if pattern.starts_with("/api/")
+        || req.method() != axum::http::Method::POST
+        || !multipart
+        || req.headers().contains_key(crate::auth::CSRF_HEADER)
+    {
+        return;
+    }
+    let Ok(axum::extract::Query(q)) =
+        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(req.uri())
+    else {
+        return;
+    };
+    if let Some(v) = q
+        .get("csrf")
+        .and_then(|t| axum::http::HeaderValue::from_str(t).ok())
+    {
+        req.headers_mut().insert(crate::auth::CSRF_HEADER, v);
+    }
 }

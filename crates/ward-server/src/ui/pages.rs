@@ -12,7 +12,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use ward_store::{
-    now_micros, DeviceQuery, DeviceSort, FindingRowQuery, FindingRow, SavedFilter, MICROS_PER_DAY,
+    now_micros, DeviceQuery, DeviceSort, FindingRow, FindingRowQuery, SavedFilter, MICROS_PER_DAY,
 };
 
 /// Statuses that still need work.
@@ -66,14 +66,24 @@ pub async fn overview(state: &AppState, site: Option<&str>) -> ward_store::Resul
     let mut crit: BTreeMap<String, u64> = BTreeMap::new();
     let mut devices = 0;
     for c in &counts {
-        let k = if c.category.is_empty() { "unknown".to_string() } else { c.category.clone() };
+        let k = if c.category.is_empty() {
+            "unknown".to_string()
+        } else {
+            c.category.clone()
+        };
         *cat.entry(k).or_default() += c.devices;
-        let k = if c.criticality.is_empty() { "unknown".to_string() } else { c.criticality.clone() };
+        let k = if c.criticality.is_empty() {
+            "unknown".to_string()
+        } else {
+            c.criticality.clone()
+        };
         *crit.entry(k).or_default() += c.devices;
         devices += c.devices;
     }
-    let mut by_category: Vec<(String, u64, String)> =
-        cat.into_iter().map(|(k, v)| (k, v, String::new())).collect();
+    let mut by_category: Vec<(String, u64, String)> = cat
+        .into_iter()
+        .map(|(k, v)| (k, v, String::new()))
+        .collect();
     by_category.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let order = ["critical", "high", "medium", "low", "unknown"];
     let by_criticality = order
@@ -81,7 +91,11 @@ pub async fn overview(state: &AppState, site: Option<&str>) -> ward_store::Resul
         .filter_map(|k| crit.get(*k).map(|v| (k.to_string(), *v, k.to_string())))
         .collect();
     let findings = store
-        .finding_rows(&FindingRowQuery { site: site.map(str::to_owned), limit: 100_000, ..Default::default() })
+        .finding_rows(&FindingRowQuery {
+            site: site.map(str::to_owned),
+            limit: 100_000,
+            ..Default::default()
+        })
         .await?;
     let open: Vec<&FindingRow> = findings
         .iter()
@@ -93,7 +107,13 @@ pub async fn overview(state: &AppState, site: Option<&str>) -> ward_store::Resul
     }
     let by_tier = ["P1", "P2", "P3", "P4"]
         .iter()
-        .map(|t| (t.to_string(), tiers.get(*t).copied().unwrap_or(0), t.to_string()))
+        .map(|t| {
+            (
+                t.to_string(),
+                tiers.get(*t).copied().unwrap_or(0),
+                t.to_string(),
+            )
+        })
         .collect();
     let kev_devices = open
         .iter()
@@ -114,7 +134,9 @@ pub async fn overview(state: &AppState, site: Option<&str>) -> ward_store::Resul
         .count();
     let now = now_micros();
     let (_, reviews_due) = store.review_queue(now, site, 1).await?;
-    let new_this_week = store.count_devices_since(now - 7 * MICROS_PER_DAY, site).await?;
+    let new_this_week = store
+        .count_devices_since(now - 7 * MICROS_PER_DAY, site)
+        .await?;
     let mut cumulative = 0u64;
     let per_day = store.devices_first_seen_by_day(site).await?;
     let mut device_trend: Vec<(String, f64)> = per_day
@@ -159,7 +181,11 @@ pub async fn overview(state: &AppState, site: Option<&str>) -> ward_store::Resul
     })
 }
 
-pub async fn dashboard(State(state): State<AppState>, user: MaybeUser, Query(q): Query<FlashQuery>) -> Response {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Query(q): Query<FlashQuery>,
+) -> Response {
     let site = q.site.as_deref().filter(|s| !s.is_empty());
     let o = match overview(&state, site).await {
         Ok(o) => o,
@@ -194,7 +220,16 @@ pub async fn dashboard(State(state): State<AppState>, user: MaybeUser, Query(q):
             section.card { h2 { "Open findings over time" } (raw(svg::line("Open findings over time", &o.finding_trend, 520, 220))) }
         }
     };
-    html_response(StatusCode::OK, layout(&user, "Dashboard", "/", Flash::from_query(&q.ok, &q.err).as_ref(), body))
+    html_response(
+        StatusCode::OK,
+        layout(
+            &user,
+            "Dashboard",
+            "/",
+            Flash::from_query(&q.ok, &q.err).as_ref(),
+            body,
+        ),
+    )
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -228,7 +263,10 @@ const SORTS: &[(&str, &str)] = &[
 ];
 
 fn nonempty(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// The inventory's query string without the cursor (for links and saved filters).
@@ -283,17 +321,25 @@ pub async fn inventory(
         after: nonempty(&q.after),
         with_total: true,
     };
-    let page = match state.store.list_devices(&dq).await {
-        Ok(p) => p,
-        Err(e) => return error_page(&user, StatusCode::BAD_REQUEST, &format!("The inventory could not be listed: {e}")),
+    let (page, more_than) = match state.store.search_devices(&dq).await {
+        Ok(s) => (s.page, s.more_than),
+        Err(e) => {
+            return error_page(
+                &user,
+                StatusCode::BAD_REQUEST,
+                &format!("The inventory could not be listed: {e}"),
+            )
+        }
     };
     let list_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let owner = user.as_ref().map(|u| u.username.clone()).unwrap_or_default();
+    let owner = user
+        .as_ref()
+        .map(|u| u.username.clone())
+        .unwrap_or_default();
     let saved = state.store.saved_filters(&owner).await.unwrap_or_default();
     let fq = filter_query(&q);
-    let flash = Flash::from_query(&q.ok, &q.err).or_else(|| {
-        (!problems.is_empty()).then(|| Flash::err(problems.join(" ")))
-    });
+    let flash = Flash::from_query(&q.ok, &q.err)
+        .or_else(|| (!problems.is_empty()).then(|| Flash::err(problems.join(" "))));
     let body = html! {
         h1 { "Inventory" }
         form.filters method="get" action="/inventory" role="search" {
@@ -314,7 +360,8 @@ pub async fn inventory(
             a href="/inventory" { "Clear" }
         }
         p.small.muted {
-            (page.total.unwrap_or(0)) " devices match · listed in " (format!("{list_ms:.1}")) " ms · "
+            @if let Some(n) = more_than { "More than " (n) } @else { (page.total.unwrap_or(0)) }
+            " devices match · listed in " (format!("{list_ms:.1}")) " ms · "
             a href={"/api/v1/export/devices.csv" @if !fq.is_empty() { "?" (fq) }} { "Export CSV" }
         }
         details {
@@ -365,7 +412,10 @@ pub async fn inventory(
             }
         }
     };
-    let mut resp = html_response(StatusCode::OK, layout(&user, "Inventory", "/inventory", flash.as_ref(), body));
+    let mut resp = html_response(
+        StatusCode::OK,
+        layout(&user, "Inventory", "/inventory", flash.as_ref(), body),
+    );
     let total_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(v) = format!("list;dur={list_ms:.2}, total;dur={total_ms:.2}").parse() {
         resp.headers_mut().insert("server-timing", v);
@@ -379,14 +429,37 @@ pub struct SaveFilterForm {
     pub query: String,
 }
 
-pub async fn save_filter(State(state): State<AppState>, user: MaybeUser, Form(f): Form<SaveFilterForm>) -> Response {
-    let owner = user.as_ref().map(|u| u.username.clone()).unwrap_or_default();
+pub async fn save_filter(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Form(f): Form<SaveFilterForm>,
+) -> Response {
+    let owner = user
+        .as_ref()
+        .map(|u| u.username.clone())
+        .unwrap_or_default();
     let name = f.name.trim().to_string();
     if name.is_empty() {
-        return redirect(&format!("/inventory?{}", f.query), false, "Give the filter a name.");
+        return redirect(
+            &format!("/inventory?{}", f.query),
+            false,
+            "Give the filter a name.",
+        );
     }
-    match state.store.save_filter(&SavedFilter { owner, name: name.clone(), query: f.query.clone() }).await {
-        Ok(()) => redirect(&format!("/inventory?{}", f.query), true, &format!("Filter \u{201c}{name}\u{201d} saved.")),
+    match state
+        .store
+        .save_filter(&SavedFilter {
+            owner,
+            name: name.clone(),
+            query: f.query.clone(),
+        })
+        .await
+    {
+        Ok(()) => redirect(
+            &format!("/inventory?{}", f.query),
+            true,
+            &format!("Filter \u{201c}{name}\u{201d} saved."),
+        ),
         Err(e) => redirect("/inventory", false, &e.to_string()),
     }
 }
@@ -397,11 +470,22 @@ pub struct DeleteFilterForm {
     pub confirm: Option<String>,
 }
 
-pub async fn delete_filter(State(state): State<AppState>, user: MaybeUser, Form(f): Form<DeleteFilterForm>) -> Response {
+pub async fn delete_filter(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Form(f): Form<DeleteFilterForm>,
+) -> Response {
     if f.confirm.as_deref() != Some("yes") {
-        return redirect("/inventory", false, "Tick \u{201c}confirm\u{201d} to delete a saved filter.");
+        return redirect(
+            "/inventory",
+            false,
+            "Tick \u{201c}confirm\u{201d} to delete a saved filter.",
+        );
     }
-    let owner = user.as_ref().map(|u| u.username.clone()).unwrap_or_default();
+    let owner = user
+        .as_ref()
+        .map(|u| u.username.clone())
+        .unwrap_or_default();
     match state.store.delete_filter(&owner, &f.name).await {
         Ok(true) => redirect("/inventory", true, "Saved filter deleted."),
         Ok(false) => redirect("/inventory", false, "No saved filter of that name."),
@@ -446,15 +530,32 @@ pub async fn device(
         Err(e) => return error_page(&user, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
     let findings = store
-        .finding_rows(&FindingRowQuery { device_id: Some(id.clone()), limit: 1000, ..Default::default() })
+        .finding_rows(&FindingRowQuery {
+            device_id: Some(id.clone()),
+            limit: 1000,
+            ..Default::default()
+        })
         .await
         .unwrap_or_default();
-    let conns = store.connection_rows(None, Some(&id), 500).await.unwrap_or_default();
+    let conns = store
+        .connection_rows(None, Some(&id), 500)
+        .await
+        .unwrap_or_default();
     let plan = store.plan_of_device(&id).await.unwrap_or_default();
     let reviews = store.reviews_of_device(&id).await.unwrap_or_default();
     let s = &d.summary;
-    let attrs = d.detail.get("attributes").and_then(|a| a.as_object()).cloned().unwrap_or_default();
-    let security = d.detail.get("security").and_then(|a| a.as_array()).cloned().unwrap_or_default();
+    let attrs = d
+        .detail
+        .get("attributes")
+        .and_then(|a| a.as_object())
+        .cloned()
+        .unwrap_or_default();
+    let security = d
+        .detail
+        .get("security")
+        .and_then(|a| a.as_array())
+        .cloned()
+        .unwrap_or_default();
     // Peers: names of the devices on the other side.
     let mut peer_ids: BTreeSet<String> = BTreeSet::new();
     for c in &conns {
@@ -467,24 +568,125 @@ pub async fn device(
     let mut names: HashMap<String, (String, String)> = HashMap::new();
     for p in peer_ids.iter().take(60) {
         if let Ok(Some(pd)) = store.device(p).await {
-            names.insert(p.clone(), (pd.summary.name.clone(), pd.summary.criticality.clone().unwrap_or_default()));
+            names.insert(
+                p.clone(),
+                (
+                    pd.summary.name.clone(),
+                    pd.summary.criticality.clone().unwrap_or_default(),
+                ),
+            );
         }
     }
     let name_of = |x: &Option<String>, addr: &str| -> String {
-        x.as_ref().and_then(|i| names.get(i).map(|n| n.0.clone()).or_else(|| (*i == id).then(|| s.name.clone()))).unwrap_or_else(|| addr.to_string())
+        x.as_ref()
+            .and_then(|i| {
+                names
+                    .get(i)
+                    .map(|n| n.0.clone())
+                    .or_else(|| (*i == id).then(|| s.name.clone()))
+            })
+            .unwrap_or_else(|| addr.to_string())
     };
-    let mut nodes = vec![svg::Node { id: id.clone(), label: s.name.clone(), group: "this device".into(), criticality: s.criticality.clone().unwrap_or_default(), href: None }];
+    let mut nodes = vec![svg::Node {
+        id: id.clone(),
+        label: s.name.clone(),
+        group: "this device".into(),
+        criticality: s.criticality.clone().unwrap_or_default(),
+        href: None,
+    }];
     let mut edges = Vec::new();
     let mut seen_nodes = BTreeSet::new();
     for c in &conns {
-        let other = if c.client_device.as_deref() == Some(id.as_str()) { (&c.server_device, &c.server) } else { (&c.client_device, &c.client) };
+        let other = if c.client_device.as_deref() == Some(id.as_str()) {
+            (&c.server_device, &c.server)
+        } else {
+            (&c.client_device, &c.client)
+        };
         let oid = other.0.clone().unwrap_or_else(|| other.1.clone());
         if seen_nodes.insert(oid.clone()) && seen_nodes.len() <= 40 {
-            let (label, crit) = other.0.as_ref().and_then(|i| names.get(i).cloned()).unwrap_or_else(|| (other.1.clone(), String::new()));
-            nodes.push(svg::Node { id: oid.clone(), label, group: "peers".into(), criticality: crit, href: other.0.as_ref().map(|i| format!("/devices/{}", urlencode(i))) });
+            let (label, crit) = other
+                .0
+                .as_ref()
+                .and_then(|i| names.get(i).cloned())
+                .unwrap_or_else(|| (other.1.clone(), String::new()));
+            nodes.push(svg::Node {
+                id: oid.clone(),
+                label,
+                group: "peers".into(),
+                criticality: crit,
+                href: other
+                    .0
+                    .as_ref()
+                    .map(|i| format!("/devices/{}", urlencode(i))),
+            });
         }
-        edges.push(svg::Edge { from: id.clone(), to: oid, protocol: if c.protocol.is_empty() { format!("{}/{}", c.transport, c.server_port) } else { c.protocol.clone() }, violation: false, critical_path: false });
+        edges.push(svg::Edge {
+            from: id.clone(),
+            to: oid,
+            protocol: if c.protocol.is_empty() {
+                format!("{}/{}", c.transport, c.server_port)
+            } else {
+                c.protocol.clone()
+            },
+            violation: false,
+            critical_path: false,
+        });
     }
+    // Blast radius: what this device could reach next over observed connections (a client
+    // reaches the servers it talked to), up to three hops within its site.
+    let site_conns = store
+        .connection_rows(Some(&s.site), None, 50_000)
+        .await
+        .unwrap_or_default();
+    let mut adj: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for c in &site_conns {
+        let a = c.client_device.clone().unwrap_or_else(|| c.client.clone());
+        let b = c.server_device.clone().unwrap_or_else(|| c.server.clone());
+        if a != b {
+            adj.entry(a).or_default().insert(b);
+        }
+    }
+    let mut reached: Vec<(String, u32)> = Vec::new();
+    {
+        let mut seen: BTreeSet<String> = BTreeSet::from([id.clone()]);
+        let mut frontier = vec![id.clone()];
+        for hop in 1..=3u32 {
+            let mut next = Vec::new();
+            for n in &frontier {
+                for m in adj.get(n).into_iter().flatten() {
+                    if seen.insert(m.clone()) {
+                        reached.push((m.clone(), hop));
+                        next.push(m.clone());
+                    }
+                }
+            }
+            frontier = next;
+        }
+    }
+    let mut blast: Vec<(String, String, String, u32, bool)> = Vec::new();
+    for (n, hops) in reached.iter().take(200) {
+        match store.device(n).await {
+            Ok(Some(pd)) => {
+                let crit = pd.summary.criticality.clone().unwrap_or_default();
+                let life = crit == "critical";
+                blast.push((
+                    n.clone(),
+                    pd.summary.name.clone(),
+                    pd.summary.category.clone().unwrap_or_default(),
+                    *hops,
+                    life,
+                ));
+            }
+            _ => blast.push((
+                String::new(),
+                n.clone(),
+                "unidentified address".into(),
+                *hops,
+                false,
+            )),
+        }
+    }
+    let life_reached = blast.iter().filter(|b| b.4).count();
     let kinds: Vec<&str> = ward_store::DEVICE_COLUMNS.to_vec();
     let body = html! {
         h1 { (s.name) }
@@ -572,6 +774,17 @@ pub async fn device(
                 }
             }
             section.card {
+                h2 { "Blast radius" }
+                @if blast.is_empty() { div.empty { "This device started no observed connection: nothing reachable from it." } } @else {
+                    p { "If this device were compromised it could reach " strong { (reached.len()) } " device(s) or address(es) within 3 hops" @if life_reached > 0 { ", " span.tag.t-P1 { (life_reached) " life-critical" } } "." }
+                    table { thead { tr { th { "Reached" } th { "Category" } th { "Hops" } } }
+                    tbody { @for b in blast.iter().take(30) { tr {
+                        td { @if b.0.is_empty() { (b.1) } @else { a href={"/devices/" (urlencode(&b.0))} { (b.1) } } @if b.4 { " " span.tag.t-P1 { "life-critical" } } }
+                        td { (b.2) } td { (b.3) }
+                    } } } }
+                }
+            }
+            section.card {
                 h2 { "Review history" }
                 p { a.button href={"/reviews/" (urlencode(&id))} { "Review this device" } }
                 @if reviews.is_empty() { div.empty { "Never reviewed." } } @else {
@@ -585,7 +798,16 @@ pub async fn device(
             }
         }
     };
-    html_response(StatusCode::OK, layout(&user, &s.name, "/inventory", Flash::from_query(&q.ok, &q.err).as_ref(), body))
+    html_response(
+        StatusCode::OK,
+        layout(
+            &user,
+            &s.name,
+            "/inventory",
+            Flash::from_query(&q.ok, &q.err).as_ref(),
+            body,
+        ),
+    )
 }
 
 /// "identity ✓, software ✗ ..." for a review.
@@ -617,7 +839,11 @@ pub async fn device_override(
     let back = format!("/devices/{}", urlencode(&id));
     let value = f.value.trim();
     if value.is_empty() || value.chars().count() > 200 {
-        return redirect(&back, false, "The corrected value must be 1 to 200 characters.");
+        return redirect(
+            &back,
+            false,
+            "The corrected value must be 1 to 200 characters.",
+        );
     }
     let Ok(attribute) = f.attribute.parse::<ward_identify::AttrKind>() else {
         return redirect(&back, false, "Choose one of the listed attributes.");
@@ -629,10 +855,16 @@ pub async fn device_override(
         value: value.to_string(),
         author: Some(actor.name.clone()),
         note: f.note.filter(|n| !n.trim().is_empty()),
-        set_at: Some(ward_model::Timestamp(u64::try_from(now_micros()).unwrap_or(0))),
+        set_at: Some(ward_model::Timestamp(
+            u64::try_from(now_micros()).unwrap_or(0),
+        )),
     };
     match state.store.set_override(&ov, &actor).await {
-        Ok(()) => redirect(&back, true, "Correction saved; it wins over what Ward inferred."),
+        Ok(()) => redirect(
+            &back,
+            true,
+            "Correction saved; it wins over what Ward inferred.",
+        ),
         Err(e) => redirect(&back, false, &e.to_string()),
     }
 }
@@ -649,24 +881,44 @@ fn zone_of(category: &str) -> String {
     category
         .parse::<ward_identify::taxonomy::Category>()
         .map(|c| c.group().as_str().to_string())
-        .unwrap_or_else(|_| if category.is_empty() { "unknown".into() } else { "other".into() })
+        .unwrap_or_else(|_| {
+            if category.is_empty() {
+                "unknown".into()
+            } else {
+                "other".into()
+            }
+        })
 }
 
-pub async fn map(State(state): State<AppState>, user: MaybeUser, Query(q): Query<MapQuery>) -> Response {
+pub async fn map(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Query(q): Query<MapQuery>,
+) -> Response {
     let site = nonempty(&q.site);
     let cat = nonempty(&q.category);
     let zone = nonempty(&q.zone);
-    let conns = match state.store.connection_rows(site.as_deref(), None, 5000).await {
+    let conns = match state
+        .store
+        .connection_rows(site.as_deref(), None, 5000)
+        .await
+    {
         Ok(c) => c,
         Err(e) => return error_page(&user, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
     let page = state
         .store
-        .list_devices(&DeviceQuery { site: site.clone(), limit: 1000, with_total: false, ..Default::default() })
+        .list_devices(&DeviceQuery {
+            site: site.clone(),
+            limit: 1000,
+            with_total: false,
+            ..Default::default()
+        })
         .await
         .map(|p| p.devices)
         .unwrap_or_default();
-    let by_id: HashMap<&str, &ward_store::DeviceSummary> = page.iter().map(|d| (d.id.as_str(), d)).collect();
+    let by_id: HashMap<&str, &ward_store::DeviceSummary> =
+        page.iter().map(|d| (d.id.as_str(), d)).collect();
     let keep = |d: &ward_store::DeviceSummary| {
         let c = d.category.clone().unwrap_or_default();
         cat.as_ref().is_none_or(|x| *x == c) && zone.as_ref().is_none_or(|z| *z == zone_of(&c))
@@ -676,7 +928,10 @@ pub async fn map(State(state): State<AppState>, user: MaybeUser, Query(q): Query
     let mut edges = Vec::new();
     let mut violations = 0;
     for c in &conns {
-        let (Some(a), Some(b)) = (c.client_device.as_deref().and_then(|i| by_id.get(i)), c.server_device.as_deref().and_then(|i| by_id.get(i))) else {
+        let (Some(a), Some(b)) = (
+            c.client_device.as_deref().and_then(|i| by_id.get(i)),
+            c.server_device.as_deref().and_then(|i| by_id.get(i)),
+        ) else {
             continue;
         };
         if !keep(a) && !keep(b) {
@@ -685,17 +940,37 @@ pub async fn map(State(state): State<AppState>, user: MaybeUser, Query(q): Query
         for d in [a, b] {
             if seen.insert(d.id.clone()) {
                 let c = d.category.clone().unwrap_or_default();
-                nodes.push(svg::Node { id: d.id.clone(), label: d.name.clone(), group: zone_of(&c), criticality: d.criticality.clone().unwrap_or_default(), href: Some(format!("/devices/{}", urlencode(&d.id))) });
+                nodes.push(svg::Node {
+                    id: d.id.clone(),
+                    label: d.name.clone(),
+                    group: zone_of(&c),
+                    criticality: d.criticality.clone().unwrap_or_default(),
+                    href: Some(format!("/devices/{}", urlencode(&d.id))),
+                });
             }
         }
         let za = zone_of(&a.category.clone().unwrap_or_default());
         let zb = zone_of(&b.category.clone().unwrap_or_default());
         let p = c.protocol.to_ascii_lowercase();
         // Cleartext remote logins and IT-to-clinical traffic outside clinical protocols.
-        let violation = p.contains("telnet") || p.contains("ftp") || (za != zb && za == "it" && !(p.contains("hl7") || p.contains("dicom")));
+        let violation = p.contains("telnet")
+            || p.contains("ftp")
+            || (za != zb && za == "it" && !(p.contains("hl7") || p.contains("dicom")));
         violations += usize::from(violation);
-        let critical_path = [a, b].iter().any(|d| d.criticality.as_deref() == Some("critical"));
-        edges.push(svg::Edge { from: a.id.clone(), to: b.id.clone(), protocol: if c.protocol.is_empty() { format!("{}/{}", c.transport, c.server_port) } else { c.protocol.clone() }, violation, critical_path });
+        let critical_path = [a, b]
+            .iter()
+            .any(|d| d.criticality.as_deref() == Some("critical"));
+        edges.push(svg::Edge {
+            from: a.id.clone(),
+            to: b.id.clone(),
+            protocol: if c.protocol.is_empty() {
+                format!("{}/{}", c.transport, c.server_port)
+            } else {
+                c.protocol.clone()
+            },
+            violation,
+            critical_path,
+        });
     }
     let mut protos: BTreeMap<String, usize> = BTreeMap::new();
     for e in &edges {
@@ -717,7 +992,10 @@ pub async fn map(State(state): State<AppState>, user: MaybeUser, Query(q): Query
         h2 { "Connections by protocol" }
         table { thead { tr { th { "Protocol" } th { "Connections" } } } tbody { @for (p, n) in &protos { tr { td { (p) } td { (n) } } } } }
     };
-    html_response(StatusCode::OK, layout(&user, "Connection map", "/map", None, body))
+    html_response(
+        StatusCode::OK,
+        layout(&user, "Connection map", "/map", None, body),
+    )
 }
 
 /// Keeps `Markup` in the signature set used by other modules.

@@ -9,7 +9,9 @@
 use anyhow::{Context, Result};
 use ids::short_id;
 use std::path::{Path, PathBuf};
-use ward_store::{Actor, Batch, IntelDocument, IntelProduct, IntelVulnerability, NewFinding, PlanAction, Store};
+use ward_store::{
+    Actor, Batch, IntelDocument, IntelProduct, IntelVulnerability, NewFinding, PlanAction, Store,
+};
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -77,7 +79,12 @@ pub async fn import_captures(
     };
     let observations = batch.observations.len() as u64;
     let mut id_parts: Vec<String> = names;
-    id_parts.push(format!("{}:{}:{}", observations, batch.security.len(), batch.edges.len()));
+    id_parts.push(format!(
+        "{}:{}:{}",
+        observations,
+        batch.security.len(),
+        batch.edges.len()
+    ));
     let refs: Vec<&str> = id_parts.iter().map(String::as_str).collect();
     let batch_id = format!("upload/{}", short_id(&refs));
     store.upsert_site(site, site).await?;
@@ -173,7 +180,11 @@ fn ward_intel_sha(bytes: &[u8]) -> String {
     let _ = db.import_bytes(bytes, "x");
     match db.import_bytes(bytes, "x") {
         Ok(ward_intel::ImportOutcome::Duplicate { sha256 }) => sha256,
-        _ => format!("len-{}-{}", bytes.len(), short_id(&[&String::from_utf8_lossy(bytes)])),
+        _ => format!(
+            "len-{}-{}",
+            bytes.len(),
+            short_id(&[&String::from_utf8_lossy(bytes)])
+        ),
     }
 }
 
@@ -188,7 +199,10 @@ pub async fn load_intel(store: &Store) -> Result<ward_intel::IntelDb> {
         let Some(raw) = json.get("raw").and_then(|r| r.as_str()) else {
             continue;
         };
-        let name = json.get("file").and_then(|f| f.as_str()).unwrap_or("stored");
+        let name = json
+            .get("file")
+            .and_then(|f| f.as_str())
+            .unwrap_or("stored");
         if let Err(e) = db.import_bytes(raw.as_bytes(), name) {
             tracing::warn!("stored intel document {} no longer imports: {e}", d.id);
         }
@@ -214,9 +228,13 @@ pub async fn reassess_site(store: &Store, site: &str, actor: &Actor) -> Result<I
             None,
         )
         .context("loading fingerprint rules")?;
-        let inv = ward_identify::identify(&facts.observations, &facts.security, &facts.edges, &rules);
-        let assets: Vec<ward_assess::Asset> =
-            inv.devices.iter().map(ward_assess::Asset::from_device).collect();
+        let inv =
+            ward_identify::identify(&facts.observations, &facts.security, &facts.edges, &rules);
+        let assets: Vec<ward_assess::Asset> = inv
+            .devices
+            .iter()
+            .map(ward_assess::Asset::from_device)
+            .collect();
         let flows = ward_assess::segment::flows_from_connections(&inv.connections);
         let today = today();
         let assessment = ward_assess::report::assess(ward_assess::report::AssessInput {
@@ -225,6 +243,8 @@ pub async fn reassess_site(store: &Store, site: &str, actor: &Actor) -> Result<I
             intel: &intel,
             sboms: Vec::new(),
             local: &[],
+            local_vex: &[],
+            baseline: None,
             today: &today,
         });
         Ok((inv, assessment))
@@ -287,7 +307,8 @@ pub async fn reassess_site(store: &Store, site: &str, actor: &Actor) -> Result<I
         }
     }
     // Only actions of devices the store has (SBOM-only assets are not devices).
-    let known: std::collections::HashSet<&str> = inv.devices.iter().map(|d| d.id.as_str()).collect();
+    let known: std::collections::HashSet<&str> =
+        inv.devices.iter().map(|d| d.id.as_str()).collect();
     actions.retain(|a| known.contains(a.device_id.as_str()));
     store.upsert_plan_actions(&actions, actor).await?;
     Ok(ImportSummary {

@@ -45,11 +45,16 @@ pub fn bars(title: &str, items: &[(String, u64, String)], width: u32) -> String 
         esc(title)
     );
     if items.is_empty() {
-        let _ = write!(s, r##"<text x="8" y="30" fill="#57606a" font-size="13">No data yet</text>"##);
+        let _ = write!(
+            s,
+            r##"<text x="8" y="30" fill="#57606a" font-size="13">No data yet</text>"##
+        );
     }
     for (i, (label, v, key)) in items.iter().enumerate() {
         let y = 8 + row * i as u32;
-        let bw = ((width - label_w - 60) as f64 * (*v as f64) / (max as f64)).round().max(1.0);
+        let bw = ((width - label_w - 60) as f64 * (*v as f64) / (max as f64))
+            .round()
+            .max(1.0);
         let short: String = label.chars().take(28).collect();
         let _ = write!(
             s,
@@ -93,17 +98,32 @@ pub fn line(title: &str, points: &[(String, f64)], width: u32, height: u32) -> S
         t + h
     );
     if points.is_empty() {
-        let _ = write!(s, r##"<text x="{}" y="{}" fill="#57606a" font-size="13">No data yet</text>"##, l + 10.0, t + h / 2.0);
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="{}" fill="#57606a" font-size="13">No data yet</text>"##,
+            l + 10.0,
+            t + h / 2.0
+        );
     } else {
         let n = points.len();
-        let x = |i: usize| if n == 1 { l + w / 2.0 } else { l + w * i as f64 / (n - 1) as f64 };
+        let x = |i: usize| {
+            if n == 1 {
+                l + w / 2.0
+            } else {
+                l + w * i as f64 / (n - 1) as f64
+            }
+        };
         let y = |v: f64| t + h - h * v / max;
         let path: Vec<String> = points
             .iter()
             .enumerate()
             .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.1)))
             .collect();
-        let _ = write!(s, r##"<polyline fill="none" stroke="#0b5cad" stroke-width="2" points="{}"/>"##, path.join(" "));
+        let _ = write!(
+            s,
+            r##"<polyline fill="none" stroke="#0b5cad" stroke-width="2" points="{}"/>"##,
+            path.join(" ")
+        );
         for (i, p) in points.iter().enumerate() {
             let _ = write!(
                 s,
@@ -182,7 +202,10 @@ pub fn graph(title: &str, nodes: &[Node], edges: &[Edge], size: u32) -> String {
         esc(title)
     );
     if nodes.is_empty() {
-        let _ = write!(s, r##"<text x="20" y="40" fill="#57606a" font-size="14">No connections observed yet</text></svg>"##);
+        let _ = write!(
+            s,
+            r##"<text x="20" y="40" fill="#57606a" font-size="14">No connections observed yet</text></svg>"##
+        );
         return s;
     }
     let mut order: Vec<&Node> = nodes.iter().collect();
@@ -193,7 +216,10 @@ pub fn graph(title: &str, nodes: &[Node], edges: &[Edge], size: u32) -> String {
         .enumerate()
         .map(|(i, nd)| {
             let a = std::f64::consts::TAU * i as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
-            (nd.id.as_str(), (c + radius * a.cos(), c + radius * a.sin(), a))
+            (
+                nd.id.as_str(),
+                (c + radius * a.cos(), c + radius * a.sin(), a),
+            )
         })
         .collect();
     for e in edges {
@@ -203,7 +229,11 @@ pub fn graph(title: &str, nodes: &[Node], edges: &[Edge], size: u32) -> String {
         let (col, dash, w) = if e.violation {
             ("#b3261e", r#" stroke-dasharray="6 3""#, 2.5)
         } else {
-            (proto_colour(&e.protocol), "", if e.critical_path { 2.5 } else { 1.0 })
+            (
+                proto_colour(&e.protocol),
+                "",
+                if e.critical_path { 2.5 } else { 1.0 },
+            )
         };
         let _ = write!(
             s,
@@ -223,14 +253,24 @@ pub fn graph(title: &str, nodes: &[Node], edges: &[Edge], size: u32) -> String {
     }
     let mut last_group = "";
     for nd in &order {
-        let Some(&(x, y, a)) = pos.get(nd.id.as_str()) else { continue };
-        let ring = if nd.criticality == "critical" { r##" stroke="#1b1f24" stroke-width="3""## } else { r##" stroke="#fff" stroke-width="1""## };
+        let Some(&(x, y, a)) = pos.get(nd.id.as_str()) else {
+            continue;
+        };
+        let ring = if nd.criticality == "critical" {
+            r##" stroke="#1b1f24" stroke-width="3""##
+        } else {
+            r##" stroke="#fff" stroke-width="1""##
+        };
         let circle = format!(
             r#"<circle cx="{x:.1}" cy="{y:.1}" r="7" fill="{}"{ring}><title>{} ({}, {})</title></circle>"#,
             colour(&nd.criticality),
             esc(&nd.label),
             esc(&nd.group),
-            esc(if nd.criticality.is_empty() { "criticality unknown" } else { &nd.criticality })
+            esc(if nd.criticality.is_empty() {
+                "criticality unknown"
+            } else {
+                &nd.criticality
+            })
         );
         match &nd.href {
             Some(h) => {
@@ -267,7 +307,11 @@ mod tests {
 
     #[test]
     fn escapes_and_draws() {
-        let s = bars("t<x>", &[("a&b".into(), 3, "P1".into()), ("c".into(), 1, "P4".into())], 500);
+        let s = bars(
+            "t<x>",
+            &[("a&b".into(), 3, "P1".into()), ("c".into(), 1, "P4".into())],
+            500,
+        );
         assert!(s.contains("t&lt;x&gt;") && s.contains("a&amp;b") && s.contains("#b3261e"));
         assert_eq!(s.matches("<rect").count(), 2);
         let l = line("x", &[("d1".into(), 1.0), ("d2".into(), 4.0)], 400, 200);
@@ -275,10 +319,28 @@ mod tests {
         let g = graph(
             "g",
             &[
-                Node { id: "a".into(), label: "A".into(), group: "z".into(), criticality: "critical".into(), href: None },
-                Node { id: "b".into(), label: "B".into(), group: "z".into(), criticality: "low".into(), href: None },
+                Node {
+                    id: "a".into(),
+                    label: "A".into(),
+                    group: "z".into(),
+                    criticality: "critical".into(),
+                    href: None,
+                },
+                Node {
+                    id: "b".into(),
+                    label: "B".into(),
+                    group: "z".into(),
+                    criticality: "low".into(),
+                    href: None,
+                },
             ],
-            &[Edge { from: "a".into(), to: "b".into(), protocol: "telnet".into(), violation: true, critical_path: true }],
+            &[Edge {
+                from: "a".into(),
+                to: "b".into(),
+                protocol: "telnet".into(),
+                violation: true,
+                critical_path: true,
+            }],
             400,
         );
         assert!(g.contains("stroke-dasharray") && g.contains("policy violation"));

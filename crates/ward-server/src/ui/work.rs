@@ -36,7 +36,10 @@ pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
         while i < b.len() {
             match b[i] {
                 b'+' => out.push(b' '),
-                b'%' => match (b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c))) {
+                b'%' => match (
+                    b.get(i + 1).and_then(|c| hex(*c)),
+                    b.get(i + 2).and_then(|c| hex(*c)),
+                ) {
                     (Some(h), Some(l)) => {
                         out.push(h * 16 + l);
                         i += 2;
@@ -78,7 +81,9 @@ pub async fn findings(
     let mut flash = Flash::from_query(&q.ok, &q.err);
     let status = match status {
         Some(s) if FindingStatus::parse(&s).is_none() => {
-            flash = Some(Flash::err(format!("Unknown status {s:?}: showing all findings.")));
+            flash = Some(Flash::err(format!(
+                "Unknown status {s:?}: showing all findings."
+            )));
             None
         }
         other => other,
@@ -99,8 +104,18 @@ pub async fn findings(
     };
     let mut rows = rows;
     rows.sort_by(|a, b| {
-        let sa = a.finding.explanation.get("score").and_then(|v| v.as_f64()).unwrap_or(0.0);
-        let sb = b.finding.explanation.get("score").and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let sa = a
+            .finding
+            .explanation
+            .get("score")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        let sb = b
+            .finding
+            .explanation
+            .get("score")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
         sb.total_cmp(&sa).then(a.finding.id.cmp(&b.finding.id))
     });
     let body = html! {
@@ -112,7 +127,7 @@ pub async fn findings(
             } }
             @if let Some(d) = &q.device { input type="hidden" name="device" value=(d); }
             button type="submit" { "Show" }
-            a href="/api/v1/export/findings.csv" { "Export CSV" }
+            a href="/api/v1/export/findings.csv" { "Export CSV" } " · " a href="/findings/vex" { "Export VEX (OpenVEX)" }
         }
         @if rows.is_empty() {
             div.empty { "No findings here. Findings appear when imported advisories match devices in the inventory." }
@@ -150,7 +165,10 @@ pub async fn findings(
             }
         }
     };
-    html_response(StatusCode::OK, layout(&user, "Findings", "/findings", flash.as_ref(), body))
+    html_response(
+        StatusCode::OK,
+        layout(&user, "Findings", "/findings", flash.as_ref(), body),
+    )
 }
 
 /// Micros at the end of a YYYY-MM-DD day in UTC.
@@ -160,10 +178,25 @@ fn date_end_micros(d: &str) -> Option<i64> {
     Some(t.timestamp_micros())
 }
 
-pub async fn findings_bulk(State(state): State<AppState>, user: MaybeUser, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn findings_bulk(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let pairs = form_pairs(&body);
-    let get = |k: &str| pairs.iter().find(|(a, _)| a == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
-    let ids: Vec<String> = pairs.iter().filter(|(k, _)| k == "id").map(|(_, v)| v.clone()).collect();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let ids: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "id")
+        .map(|(_, v)| v.clone())
+        .collect();
     let to = get("to");
     let reason = get("reason");
     let justification = get("justification");
@@ -175,19 +208,39 @@ pub async fn findings_bulk(State(state): State<AppState>, user: MaybeUser, heade
         return redirect("/findings", false, "Select at least one finding.");
     }
     if reason.is_empty() {
-        return redirect("/findings", false, "A reason is required for every status change.");
+        return redirect(
+            "/findings",
+            false,
+            "A reason is required for every status change.",
+        );
     }
     if !justification.is_empty() && !VEX_JUSTIFICATIONS.contains(&justification.as_str()) {
         return redirect("/findings", false, "Unknown VEX justification.");
     }
     if status == FindingStatus::FalsePositive && justification.is_empty() {
-        return redirect("/findings", false, "A false positive needs a VEX justification (why the device is not affected).");
+        return redirect(
+            "/findings",
+            false,
+            "A false positive needs a VEX justification (why the device is not affected).",
+        );
     }
     let accepted_until = if status == FindingStatus::RiskAccepted {
         match date_end_micros(&until) {
             Some(t) if t > ward_store::now_micros() => Some(t),
-            Some(_) => return redirect("/findings", false, "The risk acceptance expiry must be in the future."),
-            None => return redirect("/findings", false, "Risk acceptance needs an expiry date (YYYY-MM-DD)."),
+            Some(_) => {
+                return redirect(
+                    "/findings",
+                    false,
+                    "The risk acceptance expiry must be in the future.",
+                )
+            }
+            None => {
+                return redirect(
+                    "/findings",
+                    false,
+                    "Risk acceptance needs an expiry date (YYYY-MM-DD).",
+                )
+            }
         }
     } else {
         None
@@ -209,37 +262,78 @@ pub async fn findings_bulk(State(state): State<AppState>, user: MaybeUser, heade
                 a href="/findings" { "Cancel" }
             }
         };
-        return html_response(StatusCode::OK, layout(&user, "Confirm", "/findings", None, body));
+        return html_response(
+            StatusCode::OK,
+            layout(&user, "Confirm", "/findings", None, body),
+        );
     }
-    let full_reason = if justification.is_empty() { reason.clone() } else { format!("{reason} (VEX justification: {justification})") };
+    let full_reason = if justification.is_empty() {
+        reason.clone()
+    } else {
+        format!("{reason} (VEX justification: {justification})")
+    };
     let actor = actor_of(&user);
     let mut done = 0;
     let mut errors = Vec::new();
     for id in &ids {
-        match state.store.set_finding_status(id, status, &full_reason, accepted_until, &actor).await {
+        match state
+            .store
+            .set_finding_status(id, status, &full_reason, accepted_until, &actor)
+            .await
+        {
             Ok(()) => done += 1,
             Err(e) => errors.push(e.to_string()),
         }
     }
     if errors.is_empty() {
-        redirect("/findings", true, &format!("{done} finding(s) set to {}.", status.as_str()))
+        redirect(
+            "/findings",
+            true,
+            &format!("{done} finding(s) set to {}.", status.as_str()),
+        )
     } else {
-        redirect("/findings", false, &format!("{done} changed; {} failed: {}", errors.len(), errors.join("; ")))
+        redirect(
+            "/findings",
+            false,
+            &format!(
+                "{done} changed; {} failed: {}",
+                errors.len(),
+                errors.join("; ")
+            ),
+        )
     }
 }
 
-pub async fn advisories(State(state): State<AppState>, user: MaybeUser, Query(q): Query<FlashQuery>) -> Response {
+pub async fn advisories(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Query(q): Query<FlashQuery>,
+) -> Response {
     let docs = match state.store.list_intel_documents(500).await {
         Ok(d) => d,
         Err(e) => return error_page(&user, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
-    let findings = state.store.finding_rows(&FindingRowQuery { limit: 100_000, ..Default::default() }).await.unwrap_or_default();
+    let findings = state
+        .store
+        .finding_rows(&FindingRowQuery {
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_default();
     let mut by_vuln: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
-    let mut by_source: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    let mut by_source: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
     for f in &findings {
-        by_vuln.entry(f.finding.vulnerability.clone()).or_default().push((f.finding.device_id.clone(), f.device_name.clone()));
+        by_vuln
+            .entry(f.finding.vulnerability.clone())
+            .or_default()
+            .push((f.finding.device_id.clone(), f.device_name.clone()));
         if let Some(s) = f.finding.explanation.get("source").and_then(|s| s.as_str()) {
-            by_source.entry(s.to_string()).or_default().insert(f.finding.device_id.clone());
+            by_source
+                .entry(s.to_string())
+                .or_default()
+                .insert(f.finding.device_id.clone());
         }
     }
     let body = html! {
@@ -263,14 +357,27 @@ pub async fn advisories(State(state): State<AppState>, user: MaybeUser, Query(q)
             } } } }
         }
     };
-    html_response(StatusCode::OK, layout(&user, "Advisories", "/advisories", Flash::from_query(&q.ok, &q.err).as_ref(), body))
+    html_response(
+        StatusCode::OK,
+        layout(
+            &user,
+            "Advisories",
+            "/advisories",
+            Flash::from_query(&q.ok, &q.err).as_ref(),
+            body,
+        ),
+    )
 }
 
-pub async fn upload_page(user: MaybeUser, headers: HeaderMap, Query(q): Query<FlashQuery>) -> Response {
+pub async fn upload_page(
+    user: MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<FlashQuery>,
+) -> Response {
     let body = html! {
         h1 { "Upload" }
         p { "Captures are dissected on the server (metadata only; no packet payload is kept). Intel files (CSAF, CycloneDX, SPDX, OpenVEX, KEV, EPSS, OSV, CVE) are validated before import. After an upload the site is re-identified and re-assessed; the page returns when that is done." }
-        form.form id="upload-form" method="post" action="/upload" enctype="multipart/form-data" data-csrf=(super::csrf_token(&headers)) {
+        form.form id="upload-form" method="post" action={"/upload?csrf=" (super::urlencode(&super::csrf_token(&headers)))} enctype="multipart/form-data" data-csrf=(super::csrf_token(&headers)) {
             (csrf_field(&headers))
             p { label { "Kind" select name="kind" { option value="capture" { "Capture files (pcap, pcapng)" } option value="intel" { "Intel files" } } } }
             p { label { "Site (for captures)" input name="site" value="main" maxlength="64" pattern="[A-Za-z0-9_.-]+"; } }
@@ -281,33 +388,73 @@ pub async fn upload_page(user: MaybeUser, headers: HeaderMap, Query(q): Query<Fl
         }
         script src="/ui/upload.js" defer {}
     };
-    html_response(StatusCode::OK, layout(&user, "Upload", "/advisories", Flash::from_query(&q.ok, &q.err).as_ref(), body))
+    html_response(
+        StatusCode::OK,
+        layout(
+            &user,
+            "Upload",
+            "/advisories",
+            Flash::from_query(&q.ok, &q.err).as_ref(),
+            body,
+        ),
+    )
 }
 
 pub async fn upload(State(state): State<AppState>, user: MaybeUser, mut mp: Multipart) -> Response {
     let mut kind = String::from("capture");
     let mut site = String::from("main");
-    let dir = match tempfile::Builder::new().prefix("ward-upload").tempdir_in(std::env::temp_dir()) {
+    let dir = match tempfile::Builder::new()
+        .prefix("ward-upload")
+        .tempdir_in(std::env::temp_dir())
+    {
         Ok(d) => d,
         Err(e) => return redirect("/upload", false, &format!("Cannot store the upload: {e}")),
     };
     let mut files = Vec::new();
+    let mut total: usize = 0;
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return redirect("/upload", false, &format!("The upload was not readable: {e}")),
+            Err(e) => {
+                return redirect(
+                    "/upload",
+                    false,
+                    &format!("The upload was not readable: {e}"),
+                )
+            }
         };
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
             "kind" => kind = field.text().await.unwrap_or_default(),
             "site" => site = field.text().await.unwrap_or_default().trim().to_string(),
             "file" => {
-                let fname = field.file_name().unwrap_or("upload").replace(['/', '\\'], "_");
-                let data = match field.bytes().await {
-                    Ok(d) => d,
-                    Err(e) => return redirect("/upload", false, &format!("{fname}: {e}")),
-                };
+                let fname = field
+                    .file_name()
+                    .unwrap_or("upload")
+                    .replace(['/', '\\'], "_");
+                let mut field = field;
+                let mut data: Vec<u8> = Vec::new();
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(c)) => {
+                            total = total.saturating_add(c.len());
+                            if total > state.config.max_upload_bytes {
+                                return redirect(
+                                    "/upload",
+                                    false,
+                                    &format!(
+                                        "The upload is larger than the limit of {} MiB.",
+                                        state.config.max_upload_bytes >> 20
+                                    ),
+                                );
+                            }
+                            data.extend_from_slice(&c);
+                        }
+                        Ok(None) => break,
+                        Err(e) => return redirect("/upload", false, &format!("{fname}: {e}")),
+                    }
+                }
                 if data.is_empty() {
                     continue;
                 }
@@ -323,19 +470,63 @@ pub async fn upload(State(state): State<AppState>, user: MaybeUser, mut mp: Mult
     if files.is_empty() {
         return redirect("/upload", false, "Choose at least one file.");
     }
-    if site.is_empty() || site.len() > 64 || !site.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
-        return redirect("/upload", false, "The site must be 1 to 64 letters, digits, '.', '_' or '-'.");
+    if site.is_empty()
+        || site.len() > 64
+        || !site
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        return redirect(
+            "/upload",
+            false,
+            "The site must be 1 to 64 letters, digits, '.', '_' or '-'.",
+        );
+    }
+    if kind == "capture"
+        && user
+            .as_ref()
+            .is_some_and(|u| !u.allows(crate::rbac::Permission::UploadCapture))
+    {
+        return redirect(
+            "/upload",
+            false,
+            "You may import intel but not upload captures.",
+        );
     }
     let actor = actor_of(&user);
     match kind.as_str() {
-        "capture" => match super::pipeline::import_captures(&state.store, &site, &files, &actor).await {
-            Ok(s) => redirect("/inventory", true, &format!("Capture analysed: {} observations, {} devices, {} connections, {} findings.", s.observations, s.devices, s.connections, s.findings)),
-            Err(e) => redirect("/upload", false, &format!("The capture could not be analysed: {e:#}")),
-        },
+        "capture" => {
+            match super::pipeline::import_captures(&state.store, &site, &files, &actor).await {
+                Ok(s) => redirect(
+                    "/inventory",
+                    true,
+                    &format!(
+                    "Capture analysed: {} observations, {} devices, {} connections, {} findings.",
+                    s.observations, s.devices, s.connections, s.findings
+                ),
+                ),
+                Err(e) => redirect(
+                    "/upload",
+                    false,
+                    &format!("The capture could not be analysed: {e:#}"),
+                ),
+            }
+        }
         "intel" => match super::pipeline::import_intel_files(&state.store, &files, &actor).await {
             Ok(n) => match super::pipeline::reassess_all(&state.store, &actor).await {
-                Ok(s) => redirect("/advisories", true, &format!("{n} new document(s) imported; {} findings across {} devices.", s.findings, s.devices)),
-                Err(e) => redirect("/advisories", false, &format!("Imported {n}, but re-assessment failed: {e:#}")),
+                Ok(s) => redirect(
+                    "/advisories",
+                    true,
+                    &format!(
+                        "{n} new document(s) imported; {} findings across {} devices.",
+                        s.findings, s.devices
+                    ),
+                ),
+                Err(e) => redirect(
+                    "/advisories",
+                    false,
+                    &format!("Imported {n}, but re-assessment failed: {e:#}"),
+                ),
             },
             Err(e) => redirect("/upload", false, &format!("Not imported: {e:#}")),
         },
@@ -350,7 +541,12 @@ pub struct PlansQuery {
     pub err: Option<String>,
 }
 
-pub async fn plans(State(state): State<AppState>, user: MaybeUser, headers: HeaderMap, Query(q): Query<PlansQuery>) -> Response {
+pub async fn plans(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<PlansQuery>,
+) -> Response {
     let site = q.site.clone().filter(|s| !s.is_empty());
     let all = match state.store.plan_board(None, site.as_deref(), 5000).await {
         Ok(a) => a,
@@ -383,7 +579,16 @@ pub async fn plans(State(state): State<AppState>, user: MaybeUser, headers: Head
             }
         }
     };
-    html_response(StatusCode::OK, layout(&user, "Plans", "/plans", Flash::from_query(&q.ok, &q.err).as_ref(), body))
+    html_response(
+        StatusCode::OK,
+        layout(
+            &user,
+            "Plans",
+            "/plans",
+            Flash::from_query(&q.ok, &q.err).as_ref(),
+            body,
+        ),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -392,20 +597,34 @@ pub struct PlanForm {
     pub owner: String,
 }
 
-pub async fn plan_update(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>, Form(f): Form<PlanForm>) -> Response {
+pub async fn plan_update(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(id): Path<String>,
+    Form(f): Form<PlanForm>,
+) -> Response {
     if !ACTION_STATUSES.contains(&f.status.as_str()) {
         return redirect("/plans", false, "Choose one of the listed statuses.");
     }
     if f.owner.trim().is_empty() {
         return redirect("/plans", false, "Every action needs an owner.");
     }
-    match state.store.update_plan_action(&id, &f.status, &f.owner, &actor_of(&user)).await {
+    match state
+        .store
+        .update_plan_action(&id, &f.status, &f.owner, &actor_of(&user))
+        .await
+    {
         Ok(()) => redirect("/plans", true, "Action updated."),
         Err(e) => redirect("/plans", false, &e.to_string()),
     }
 }
 
-pub async fn reviews(State(state): State<AppState>, user: MaybeUser, headers: HeaderMap, Query(q): Query<FlashQuery>) -> Response {
+pub async fn reviews(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<FlashQuery>,
+) -> Response {
     let now = ward_store::now_micros();
     let site = q.site.clone().filter(|s| !s.is_empty());
     let (queue, total) = match state.store.review_queue(now, site.as_deref(), 200).await {
@@ -440,10 +659,25 @@ pub async fn reviews(State(state): State<AppState>, user: MaybeUser, headers: He
             button type="submit" { "Set interval" }
         }
     };
-    html_response(StatusCode::OK, layout(&user, "Reviews", "/reviews", Flash::from_query(&q.ok, &q.err).as_ref(), body))
+    html_response(
+        StatusCode::OK,
+        layout(
+            &user,
+            "Reviews",
+            "/reviews",
+            Flash::from_query(&q.ok, &q.err).as_ref(),
+            body,
+        ),
+    )
 }
 
-pub async fn review_form(State(state): State<AppState>, user: MaybeUser, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<FlashQuery>) -> Response {
+pub async fn review_form(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<FlashQuery>,
+) -> Response {
     let d = match state.store.device(&id).await {
         Ok(Some(d)) => d,
         Ok(None) => return error_page(&user, StatusCode::NOT_FOUND, "No device with this id."),
@@ -467,23 +701,53 @@ pub async fn review_form(State(state): State<AppState>, user: MaybeUser, headers
             button type="submit" { "Record review" }
         }
     };
-    html_response(StatusCode::OK, layout(&user, "Review", "/reviews", Flash::from_query(&q.ok, &q.err).as_ref(), body))
+    html_response(
+        StatusCode::OK,
+        layout(
+            &user,
+            "Review",
+            "/reviews",
+            Flash::from_query(&q.ok, &q.err).as_ref(),
+            body,
+        ),
+    )
 }
 
-pub async fn review_submit(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn review_submit(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let pairs = form_pairs(&body);
     let has = |k: &str| pairs.iter().any(|(a, v)| a == k && v == "yes");
-    let get = |k: &str| pairs.iter().find(|(a, _)| a == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
     if id == "_intervals" {
         let days: i64 = match get("days").parse() {
             Ok(d) if (1..=3650).contains(&d) => d,
-            _ => return redirect("/reviews", false, "The interval must be a whole number of days between 1 and 3650."),
+            _ => {
+                return redirect(
+                    "/reviews",
+                    false,
+                    "The interval must be a whole number of days between 1 and 3650.",
+                )
+            }
         };
         let cat = get("category");
         if !cat.is_empty() && cat.parse::<ward_identify::Category>().is_err() {
             return redirect("/reviews", false, &format!("Unknown category {cat:?}."));
         }
-        return match state.store.set_review_interval(&cat, days, &actor_of(&user)).await {
+        return match state
+            .store
+            .set_review_interval(&cat, days, &actor_of(&user))
+            .await
+        {
             Ok(()) => redirect("/reviews", true, "Review interval saved."),
             Err(e) => redirect("/reviews", false, &e.to_string()),
         };
@@ -498,37 +762,99 @@ pub async fn review_submit(State(state): State<AppState>, user: MaybeUser, Path(
         note: get("note"),
     };
     let back = format!("/reviews/{}", urlencode(&id));
-    let all = input.identity_confirmed && input.software_confirmed && input.findings_triaged && input.plan_current && input.connections_expected;
+    let all = input.identity_confirmed
+        && input.software_confirmed
+        && input.findings_triaged
+        && input.plan_current
+        && input.connections_expected;
     if !all && input.note.is_empty() {
-        return redirect(&back, false, "Some checklist items are not confirmed: explain why in the notes.");
+        return redirect(
+            &back,
+            false,
+            "Some checklist items are not confirmed: explain why in the notes.",
+        );
     }
     match state.store.record_review(&input, &actor_of(&user)).await {
-        Ok(r) => redirect(&format!("/devices/{}", urlencode(&id)), true, &format!("Review recorded; next due {}.", r.due_at.map(|t| fmt_date(&state, t)).unwrap_or_default())),
+        Ok(r) => redirect(
+            &format!("/devices/{}", urlencode(&id)),
+            true,
+            &format!(
+                "Review recorded; next due {}.",
+                r.due_at.map(|t| fmt_date(&state, t)).unwrap_or_default()
+            ),
+        ),
         Err(e) => redirect(&back, false, &e.to_string()),
     }
 }
 
-pub async fn admin(State(state): State<AppState>, user: MaybeUser) -> Response {
+pub async fn admin(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<FlashQuery>,
+) -> Response {
     let users = state.store.users_overview().await.unwrap_or_default();
     let verify = state.store.verify_audit_chain().await;
     let (head, _) = state.store.audit_head().await.unwrap_or((0, String::new()));
-    let mut entries = state.store.audit_entries((head - 50).max(0), 50).await.unwrap_or_default();
+    let mut entries = state
+        .store
+        .audit_entries((head - 50).max(0), 50)
+        .await
+        .unwrap_or_default();
     entries.reverse();
     let jobs = state.store.list_jobs().await.unwrap_or_default();
+    let tokens = state.store.list_tokens(None).await.unwrap_or_default();
+    let intel_docs = state
+        .store
+        .list_intel_documents(1000)
+        .await
+        .unwrap_or_default();
+    let names: std::collections::HashMap<String, String> = users
+        .iter()
+        .map(|u| (u.id.clone(), u.username.clone()))
+        .collect();
+    let now = ward_store::now_micros();
     let body = html! {
         h1 { "Administration" }
+        p.small.muted { "Roles: admin, security_analyst, clinical_engineer, auditor, sensor; a role granted as " code { "role@site" } " is scoped to that site. Times in " (state.config.time_zone) "." }
         div.grid {
             section.card {
                 h2 { "Users" }
                 @if users.is_empty() { div.empty { "No users." } } @else {
-                    table { thead { tr { th { "User" } th { "Roles" } th { "State" } } }
-                    tbody { @for u in &users { tr { td { (u.username) " " span.muted { (u.display_name) } } td { (u.roles.join(", ")) } td { @if u.disabled { "disabled" } @else { "active" } } } } } }
+                    table { thead { tr { th { "User" } th { "Roles" } th { "State" } th { "Change" } } }
+                    tbody { @for u in &users { tr {
+                        td { (u.username) " " span.muted { (u.display_name) } }
+                        td { (u.roles.join(", ")) }
+                        td { @if u.disabled { "disabled" } @else { "active" } }
+                        td { (super::admin::user_row_forms(&user, &headers, &u.id, &u.roles.join(", "), u.disabled)) }
+                    } } } }
                 }
-                p.small { "Manage users, roles and site scopes with " code { "ward user" } " or the API (" code { "/api/v1/users" } ")." }
+                (super::admin::create_user_form(&user, &headers))
+                p.small { "Also with " code { "ward user" } " or the API (" code { "/api/v1/users" } ")." }
             }
             section.card {
                 h2 { "API tokens" }
-                p.small { "Tokens are shown once and stored hashed. List: " a href="/api/v1/tokens" { "/api/v1/tokens" } "; create with " code { "ward token create" } "." }
+                @if tokens.is_empty() { div.empty { "No API tokens." } } @else {
+                    table { thead { tr { th { "Token" } th { "User" } th { "Scopes" } th { "Site" } th { "State" } th { "Last used" } th {} } }
+                    tbody { @for t in &tokens { tr {
+                        td { (t.name) " " span.muted.small { (t.id) } }
+                        td { (t.user_id.as_ref().and_then(|u| names.get(u)).cloned().unwrap_or_default()) }
+                        td.small { (t.scopes.join(", ")) }
+                        td { (t.site.clone().unwrap_or_else(|| "all".into())) }
+                        td { @if t.revoked_at.is_some() { "revoked" } @else if t.expires_at.is_some_and(|e| e <= now) { "expired" } @else { "active" } }
+                        td.small { (t.last_used_at.map(|x| fmt_time(&state, x)).unwrap_or_else(|| "never".into())) }
+                        td { (super::admin::token_row_form(&user, &headers, &t.id, t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))) }
+                    } } } }
+                }
+                (super::admin::create_token_form(&user, &headers, &users))
+                p.small { "Tokens are shown once and stored hashed (also through " code { "/api/v1/tokens" } ")." }
+                h2 { "Single sign-on" }
+                @match &state.config.oidc {
+                    Some(o) => { p { "OpenID Connect with " code { (o.issuer_url) } " (client " code { (o.client_id) } ")." } },
+                    None => { p.muted { "Not configured: local accounts only (see the " code { "[oidc]" } " section of the configuration)." } },
+                }
+                h2 { "Intel" }
+                p { (intel_docs.len()) " intel document(s) imported. " a href="/advisories" { "Advisories" } }
                 h2 { "Audit log" }
                 @match &verify {
                     Ok(r) if r.ok() => { p { span.tag style="background:#1a7f37;color:#fff" { "chain verified" } " " (r.entries) " entries, head #" (r.head_seq) } },
@@ -548,7 +874,16 @@ pub async fn admin(State(state): State<AppState>, user: MaybeUser) -> Response {
             tbody { @for j in &jobs { tr { td { (j.id) } td { (j.kind) } td { (j.state) } td.small { (fmt_time(&state, j.run_after)) } td.small { (j.last_run_at.map(|t| fmt_time(&state, t)).unwrap_or_default()) } td.small { (j.last_error.clone().unwrap_or_default()) } } } } }
         }
     };
-    html_response(StatusCode::OK, layout(&user, "Administration", "/admin", None, body))
+    html_response(
+        StatusCode::OK,
+        layout(
+            &user,
+            "Administration",
+            "/admin",
+            Flash::from_query(&q.ok, &q.err).as_ref(),
+            body,
+        ),
+    )
 }
 
 pub async fn reports(State(state): State<AppState>, user: MaybeUser) -> Response {
@@ -563,7 +898,10 @@ pub async fn reports(State(state): State<AppState>, user: MaybeUser) -> Response
         }
         p.small.muted { "Also from the command line: " code { "ward report --data DIR --format pdf --out report.pdf" } }
     };
-    html_response(StatusCode::OK, layout(&user, "Reports", "/reports", None, body))
+    html_response(
+        StatusCode::OK,
+        layout(&user, "Reports", "/reports", None, body),
+    )
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -571,30 +909,145 @@ pub struct ReportQuery {
     pub site: Option<String>,
 }
 
-pub async fn report_html(State(state): State<AppState>, user: MaybeUser, Query(q): Query<ReportQuery>) -> Response {
+pub async fn report_html(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Query(q): Query<ReportQuery>,
+) -> Response {
     let site = q.site.filter(|s| !s.is_empty());
-    match crate::report::Posture::gather(&state.store, site.as_deref(), &state.config.time_zone).await {
+    match crate::report::Posture::gather(&state.store, site.as_deref(), &state.config.time_zone)
+        .await
+    {
         Ok(p) => html_response(StatusCode::OK, maud::PreEscaped(crate::report::html(&p))),
-        Err(e) => error_page(&user, StatusCode::INTERNAL_SERVER_ERROR, &format!("The report could not be built: {e:#}")),
+        Err(e) => error_page(
+            &user,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("The report could not be built: {e:#}"),
+        ),
     }
 }
 
-pub async fn report_pdf(State(state): State<AppState>, user: MaybeUser, Query(q): Query<ReportQuery>) -> Response {
+pub async fn report_pdf(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Query(q): Query<ReportQuery>,
+) -> Response {
     let site = q.site.filter(|s| !s.is_empty());
-    match crate::report::Posture::gather(&state.store, site.as_deref(), &state.config.time_zone).await {
+    match crate::report::Posture::gather(&state.store, site.as_deref(), &state.config.time_zone)
+        .await
+    {
         Ok(p) => (
             [
                 (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"ward-posture-{}.pdf\"", site.as_deref().unwrap_or("organisation"))),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"ward-posture-{}.pdf\"",
+                        site.as_deref().unwrap_or("organisation")
+                    ),
+                ),
             ],
             crate::report::pdf(&p),
         )
             .into_response(),
-        Err(e) => error_page(&user, StatusCode::INTERNAL_SERVER_ERROR, &format!("The report could not be built: {e:#}")),
+        Err(e) => error_page(
+            &user,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("The report could not be built: {e:#}"),
+        ),
     }
 }
 
 #[allow(dead_code)]
 fn _open(_: &[&str]) -> &'static [&'static str] {
     OPEN_STATUSES
+}
+
+/// The hospital's triage decisions as an OpenVEX 0.2.0 document: every finding that is no
+/// longer open, with its status mapped to a VEX status and the recorded reason.
+pub async fn findings_vex(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let site = q.site.filter(|s| !s.is_empty());
+    let rows = match state
+        .store
+        .finding_rows(&FindingRowQuery {
+            site: site.clone(),
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return error_page(&user, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    let doc = openvex_of(
+        &rows,
+        &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    let name = format!(
+        "ward-vex-{}.json",
+        site.as_deref().unwrap_or("organisation")
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        serde_json::to_string_pretty(&doc).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// Builds the OpenVEX document of [`findings_vex`] (pure, for tests).
+pub fn openvex_of(rows: &[ward_store::FindingRow], timestamp: &str) -> serde_json::Value {
+    let statements: Vec<serde_json::Value> = rows
+        .iter()
+        .filter_map(|r| {
+            let f = &r.finding;
+            let status = match f.status {
+                FindingStatus::Open => return None,
+                FindingStatus::InTriage => "under_investigation",
+                FindingStatus::Affected | FindingStatus::RiskAccepted => "affected",
+                FindingStatus::Mitigated | FindingStatus::Fixed => "fixed",
+                FindingStatus::FalsePositive => "not_affected",
+            };
+            let mut st = serde_json::json!({
+                "vulnerability": { "name": f.vulnerability },
+                "products": [{ "@id": format!("urn:ward:device:{}", f.device_id) }],
+                "status": status,
+                "timestamp": timestamp,
+            });
+            if status == "not_affected" {
+                let j = VEX_JUSTIFICATIONS.iter().find(|j| f.reason.contains(*j));
+                match j {
+                    Some(j) => st["justification"] = serde_json::json!(j),
+                    None => st["impact_statement"] = serde_json::json!(f.reason),
+                }
+            }
+            if status == "affected" {
+                st["action_statement"] = serde_json::json!(if f.reason.is_empty() {
+                    "follow the Ward mitigation plan".to_string()
+                } else {
+                    f.reason.clone()
+                });
+            }
+            Some(st)
+        })
+        .collect();
+    serde_json::json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": format!("urn:ward:vex:{}", timestamp),
+        "author": "Ward",
+        "role": "Healthcare delivery organisation",
+        "timestamp": timestamp,
+        "version": 1,
+        "tooling": "ward",
+        "statements": statements,
+    })
 }

@@ -18,7 +18,8 @@ pub fn corpus() -> PathBuf {
         "the test corpus is required at {} (shared/data beside the repository root)",
         p.display()
     );
-    p
+    // Canonical (WebDriver refuses file paths with `..`).
+    std::fs::canonicalize(&p).unwrap_or(p)
 }
 
 /// Every clinical capture of the corpus (DICOM and HL7 with canary patients).
@@ -30,7 +31,11 @@ pub fn clinical_captures() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
         .collect();
     v.sort();
-    assert!(v.len() >= 9, "expected the 9 clinical captures in {}", dir.display());
+    assert!(
+        v.len() >= 9,
+        "expected the 9 clinical captures in {}",
+        dir.display()
+    );
     v
 }
 
@@ -44,9 +49,16 @@ pub fn intel_files() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     v.sort();
-    let kev = walk(&c.join("cisa-kev"))
-        .into_iter()
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains("known_exploited")) && p.extension().is_some_and(|x| x == "json"));
+    let kev = walk(&c.join("cisa-kev")).into_iter().find(|p| {
+        p.file_name().is_some_and(|n| {
+            let n = n.to_string_lossy();
+            n.contains("known_exploited") && !n.contains("schema")
+        }) && p.extension().is_some_and(|x| x == "json")
+    });
+    assert!(
+        kev.is_some(),
+        "the KEV catalogue (cisa-kev/**/known_exploited_vulnerabilities*.json) is required"
+    );
     v.extend(kev);
     v
 }
@@ -76,7 +88,10 @@ pub async fn temp_store() -> (Store, tempfile::TempDir) {
 pub fn state(store: &Store) -> AppState {
     AppState::new(
         store.clone(),
-        ServerConfig { time_zone: "Europe/London".into(), ..ServerConfig::default() },
+        ServerConfig {
+            time_zone: "Europe/London".into(),
+            ..ServerConfig::default()
+        },
     )
 }
 
@@ -99,7 +114,9 @@ pub async fn send(state: &AppState, method: &str, uri: &str, form: Option<&str>)
     if form.is_some() {
         b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     }
-    let req = b.body(Body::from(form.unwrap_or("").to_string())).expect("request");
+    let req = b
+        .body(Body::from(form.unwrap_or("").to_string()))
+        .expect("request");
     let resp = app.oneshot(req).await.expect("response");
     let status = resp.status();
     let location = resp
@@ -107,8 +124,14 @@ pub async fn send(state: &AppState, method: &str, uri: &str, form: Option<&str>)
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20).await.expect("body");
-    Answer { status, location, body: String::from_utf8_lossy(&bytes).into_owned() }
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .expect("body");
+    Answer {
+        status,
+        location,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
 }
 
 pub fn assert_no_canary(what: &str, text: &str) {

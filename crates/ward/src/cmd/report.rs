@@ -15,7 +15,12 @@ pub enum ReportFormat {
 #[derive(Args, Debug, Clone)]
 pub struct ReportArgs {
     /// Data directory of the SQLite store (`ward.db` inside).
-    #[arg(long, value_name = "DIR", conflicts_with = "database", required_unless_present = "database")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "database",
+        required_unless_present = "database"
+    )]
     pub data: Option<PathBuf>,
     /// Database URL (`sqlite:PATH` or `postgres://...`).
     #[arg(long, value_name = "URL", env = "WARD_DATABASE_URL")]
@@ -35,7 +40,10 @@ pub struct ReportArgs {
 
 pub fn run(args: ReportArgs) -> Result<ExitCode> {
     if args.time_zone.parse::<chrono_tz::Tz>().is_err() {
-        anyhow::bail!("unknown time zone {:?} (use an IANA name such as Europe/London)", args.time_zone);
+        anyhow::bail!(
+            "unknown time zone {:?} (use an IANA name such as Europe/London)",
+            args.time_zone
+        );
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -45,23 +53,37 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         let store = match (&args.data, &args.database) {
             (_, Some(url)) => ward_store::Store::open(url).await?,
             (Some(dir), None) => {
-                anyhow::ensure!(dir.join("ward.db").exists(), "no Ward store in {} (ward.db is missing)", dir.display());
+                anyhow::ensure!(
+                    dir.join("ward.db").exists(),
+                    "no Ward store in {} (ward.db is missing)",
+                    dir.display()
+                );
                 ward_store::Store::open_data_dir(dir).await?
             }
             (None, None) => anyhow::bail!("give --data DIR or --database URL"),
         };
         if let Some(site) = &args.site {
             let sites = store.sites().await?;
-            anyhow::ensure!(sites.iter().any(|s| &s.id == site), "no site {site:?} in the store");
+            anyhow::ensure!(
+                sites.iter().any(|s| &s.id == site),
+                "no site {site:?} in the store"
+            );
         }
-        let posture = ward_server::report::Posture::gather(&store, args.site.as_deref(), &args.time_zone).await?;
+        let posture =
+            ward_server::report::Posture::gather(&store, args.site.as_deref(), &args.time_zone)
+                .await?;
         let bytes = match args.format {
             ReportFormat::Html => ward_server::report::html(&posture).into_bytes(),
             ReportFormat::Pdf => ward_server::report::pdf(&posture),
         };
-        std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
+        std::fs::write(&args.out, &bytes)
+            .with_context(|| format!("writing {}", args.out.display()))?;
         store.close().await;
-        eprintln!("ward report: wrote {} ({} bytes)", args.out.display(), bytes.len());
+        eprintln!(
+            "ward report: wrote {} ({} bytes)",
+            args.out.display(),
+            bytes.len()
+        );
         Ok(ExitCode::SUCCESS)
     })
 }
