@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use ward_server::{AppState, ServerConfig};
 use ward_store::{Actor, NewUser, RoleGrant, Store};
 
-const ROUNDS: usize = 24;
+const ROUNDS: usize = 40;
 /// Copies of the advisories per import (each a distinct document). More than one copy
 /// exceeds the 2 MB multipart limit of POST /api/v1/intel/import (axum default).
 const COPIES: usize = 1;
@@ -390,7 +390,10 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
         let deadline = Instant::now() + Duration::from_secs(60);
         let wait_until = |cond: &dyn Fn() -> bool| {
             while !cond() {
-                assert!(Instant::now() < deadline, "round {round}: the kill point never came");
+                assert!(
+                    Instant::now() < deadline,
+                    "round {round}: the kill point never came"
+                );
                 std::thread::sleep(Duration::from_millis(1));
             }
         };
