@@ -4,7 +4,16 @@
 //! batch is present exactly once, no batch that was never sent is present, and each intel
 //! import is visible completely or not at all.
 //!
-//! The seed of the kill points is printed; `WARD_CRASH_SEED=N` repeats a run.
+//! Kill points are aimed, not blind: round 0 runs both activities to the end and measures
+//! one batch's round trip and the import's duration; after that the rounds alternate
+//! between killing within one batch's round trip after the k-th acknowledged batch (k
+//! random) and killing at a random point within the measured import duration after the
+//! import request started. The test records what was outstanding at each kill (a batch
+//! request, the import request, both, neither; and whether the outstanding work was
+//! committed anyway) and asserts that the kills landed in both phases often.
+//!
+//! The seed of the kill points is printed; `WARD_CRASH_SEED=N` repeats the choices (the
+//! delays also scale with the timings measured in the run).
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
@@ -16,7 +25,7 @@ use std::time::{Duration, Instant};
 use ward_server::{AppState, ServerConfig};
 use ward_store::{Actor, NewUser, RoleGrant, Store};
 
-const ROUNDS: usize = 16;
+const ROUNDS: usize = 40;
 /// Copies of the advisories per import (each a distinct document). More than one copy
 /// exceeds the 2 MB multipart limit of POST /api/v1/intel/import (axum default).
 const COPIES: usize = 1;
@@ -253,6 +262,13 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
     let mut imports_acked = 0;
     let mut imports_visible = 0;
     let mut ready_times = Vec::new();
+    let mut tally = Tally::default();
+    // Timing estimates, measured in round 0 (no kill until both finish) and refined by every
+    // later round: one batch's round trip and one import's duration, under the same
+    // concurrency the kill rounds have.
+    let mut batch_ms = 10.0f64;
+    let mut import_ms = 300.0f64;
+    let mut ingest_ms = 800.0f64;
 
     for round in 0..ROUNDS {
         let batches: Vec<(String, Vec<u8>)> =
@@ -263,17 +279,40 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
                     (b.batch_id, body)
                 })
                 .collect();
+        let n = batches.len();
+        // The kill plan: round 0 calibrates; then the rounds alternate between a kill
+        // while a batch is in flight (after k acknowledged batches, within one batch's
+        // round trip) and a kill while the import is in flight (within its measured
+        // duration). Both activities run concurrently in every round.
+        let target = if round == 0 {
+            Target::Calibrate
+        } else if round % 2 == 1 {
+            Target::Ingest {
+                after_acks: rng.between(0, n as u64) as usize,
+                delay: ms(rng.between(0, batch_ms.ceil() as u64)),
+            }
+        } else {
+            let lo = (import_ms * 0.05) as u64;
+            Target::Import {
+                delay: ms(rng.between(lo, (import_ms * 0.9) as u64)),
+            }
+        };
+        let import_after = match target {
+            Target::Calibrate => ms(0),
+            Target::Ingest { .. } => ms(rng.between(0, ingest_ms as u64)),
+            Target::Import { .. } => ms(rng.between(0, (ingest_ms * 0.7) as u64)),
+        };
+
         let (mut child, url, ready) = start(&data);
         ready_times.push(ready);
-        let acked = Arc::new(Mutex::new(Vec::<String>::new()));
-        let sent = Arc::new(Mutex::new(Vec::<String>::new()));
+        let progress = Arc::new(Mutex::new(Progress::default()));
         let dead = Arc::new(AtomicBool::new(false));
+        let ingest_started = Instant::now();
         let ingest = {
-            let (url, token, acked, sent, dead) = (
+            let (url, token, progress, dead) = (
                 url.clone(),
                 sensor_token.clone(),
-                Arc::clone(&acked),
-                Arc::clone(&sent),
+                Arc::clone(&progress),
                 Arc::clone(&dead),
             );
             std::thread::spawn(move || {
@@ -282,7 +321,12 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
                     if dead.load(Ordering::SeqCst) {
                         break;
                     }
-                    sent.lock().expect("lock").push(id.clone());
+                    {
+                        let mut p = progress.lock().expect("lock");
+                        p.sent.push(id.clone());
+                        p.in_flight = Some(id.clone());
+                    }
+                    let t = Instant::now();
                     let r = agent
                         .post(&format!("{url}/api/v1/ingest/batches"))
                         .header("Authorization", &format!("Bearer {token}"))
@@ -292,26 +336,34 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
                     match r {
                         Ok(mut resp) if resp.status() == 200 => {
                             let text = resp.body_mut().read_to_string().unwrap_or_default();
+                            let mut p = progress.lock().expect("lock");
                             if text.contains(&id) {
-                                acked.lock().expect("lock").push(id);
+                                p.acked.push(id);
+                                p.batch_times.push(t.elapsed());
                             }
+                            p.in_flight = None;
                         }
                         Ok(resp) => panic!("ingest answered {}", resp.status()),
                         Err(_) => break,
                     }
                 }
+                let mut p = progress.lock().expect("lock");
+                p.finished = Some(ingest_started.elapsed());
             })
         };
-        // Kill at a random point: early (before anything committed) to late (deep in the
-        // ingest); the import starts at a random point before the kill.
-        let kill_after = rng.between(20, 2500);
-        let import_after = rng.between(0, kill_after);
+        let import_state = Arc::new(Mutex::new(ImportState::default()));
         let import = {
-            let (url, token) = (url.clone(), analyst_token.clone());
+            let (url, token, state) = (
+                url.clone(),
+                analyst_token.clone(),
+                Arc::clone(&import_state),
+            );
             let boundary = format!("wardcrash{round}x{seed}");
             let body = intel_body(&advisories, round, &boundary);
             std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(import_after));
+                std::thread::sleep(import_after);
+                let t = Instant::now();
+                state.lock().expect("lock").started = Some(t);
                 let r = agent()
                     .post(&format!("{url}/api/v1/intel/import"))
                     .header("Authorization", &format!("Bearer {token}"))
@@ -320,7 +372,7 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
                         &format!("multipart/form-data; boundary={boundary}"),
                     )
                     .send(&body[..]);
-                match r {
+                let acked = match r {
                     Ok(resp) if resp.status() == 200 => true,
                     Ok(mut resp) => panic!(
                         "intel import answered {}: {}",
@@ -328,10 +380,47 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
                         resp.body_mut().read_to_string().unwrap_or_default()
                     ),
                     Err(_) => false,
-                }
+                };
+                state.lock().expect("lock").finished = Some(t.elapsed());
+                acked
             })
         };
-        std::thread::sleep(Duration::from_millis(kill_after));
+
+        // Wait for the kill point.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let wait_until = |cond: &dyn Fn() -> bool| {
+            while !cond() {
+                assert!(
+                    Instant::now() < deadline,
+                    "round {round}: the kill point never came"
+                );
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
+        match target {
+            Target::Calibrate => wait_until(&|| {
+                progress.lock().expect("lock").finished.is_some()
+                    && import_state.lock().expect("lock").finished.is_some()
+            }),
+            Target::Ingest { after_acks, delay } => {
+                wait_until(&|| {
+                    let p = progress.lock().expect("lock");
+                    p.acked.len() >= after_acks || p.finished.is_some()
+                });
+                std::thread::sleep(delay);
+            }
+            Target::Import { delay } => {
+                wait_until(&|| import_state.lock().expect("lock").started.is_some());
+                std::thread::sleep(delay);
+            }
+        }
+        // What was outstanding at the moment of the SIGKILL.
+        let batch_in_flight = progress.lock().expect("lock").in_flight.clone();
+        let import_in_flight = {
+            let s = import_state.lock().expect("lock");
+            s.started.is_some() && s.finished.is_none()
+        };
+        let killed_at = ingest_started.elapsed();
         child.kill().expect("SIGKILL ward serve");
         let _ = child.wait();
         dead.store(true, Ordering::SeqCst);
@@ -351,16 +440,15 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
             "round {round}: audit chain broken after SIGKILL: {:?}",
             audit.problem
         );
-        let acked = acked.lock().expect("lock").clone();
-        let sent = sent.lock().expect("lock").clone();
-        for id in &acked {
+        let p = std::mem::take(&mut *progress.lock().expect("lock"));
+        for id in &p.acked {
             assert!(
                 store.has_batch(id).await.expect("has_batch"),
                 "round {round}: acknowledged batch {id} lost"
             );
         }
-        sent_all.extend(sent.iter().cloned());
-        acked_all.extend(acked.iter().cloned());
+        sent_all.extend(p.sent.iter().cloned());
+        acked_all.extend(p.acked.iter().cloned());
         // Exactly once: the stored batch ids are a subset of those sent, each once.
         let mut present = 0u64;
         for id in &sent_all {
@@ -397,29 +485,134 @@ async fn sigkill_during_ingest_and_intel_import_loses_nothing_acknowledged() {
             })
             .await
             .expect("device listing after SIGKILL");
+        // Where the kill landed.
+        let batch_state = match &batch_in_flight {
+            Some(id) => {
+                tally.ingest += 1;
+                if store.has_batch(id).await.expect("has_batch") {
+                    tally.batch_committed_unacked += 1;
+                    "batch in flight (committed, unacknowledged)"
+                } else {
+                    "batch in flight (not committed)"
+                }
+            }
+            None => "no batch in flight",
+        };
+        let import_state_text = if import_in_flight {
+            tally.import += 1;
+            if added > 0 {
+                tally.import_committed_unacked += 1;
+                "import in flight (committed, unacknowledged)"
+            } else {
+                "import in flight (not committed)"
+            }
+        } else {
+            "no import in flight"
+        };
+        if batch_in_flight.is_some() && import_in_flight {
+            tally.both += 1;
+        }
+        if batch_in_flight.is_none() && !import_in_flight {
+            tally.neither += 1;
+        }
         store.close().await;
+
+        // Refine the estimates from what this round measured.
+        let mut times: Vec<Duration> = p.batch_times.clone();
+        times.sort();
+        if let Some(median) = times.get(times.len() / 2) {
+            batch_ms = (batch_ms + median.as_secs_f64() * 1000.0) / 2.0;
+        }
+        let import_took = import_state.lock().expect("lock").finished;
+        if let (true, Some(d)) = (import_acked, import_took) {
+            let d = d.as_secs_f64() * 1000.0;
+            import_ms = if round == 0 { d } else { (import_ms + d) / 2.0 };
+        }
+        if let (Target::Calibrate, Some(d)) = (target, p.finished) {
+            ingest_ms = d.as_secs_f64() * 1000.0;
+            batch_ms = ingest_ms / n.max(1) as f64;
+        }
         println!(
-            "round {round}: ready in {} ms, killed after {kill_after} ms; {} of {} batches acknowledged, {count} stored in all; import (started at {import_after} ms) acknowledged: {import_acked}, visible: {}",
+            "round {round}: {target:?}; ready in {} ms, killed at {} ms: {batch_state}, {import_state_text}; {} of {} batches acknowledged ({count} stored in all); import started at {} ms, acknowledged: {import_acked}, visible: {}",
             ready.as_millis(),
-            acked.len(),
-            sent.len(),
+            killed_at.as_millis(),
+            p.acked.len(),
+            p.sent.len(),
+            import_after.as_millis(),
             added > 0
         );
     }
-    // The kills must have hit both activities in the middle at least sometimes.
+    println!(
+        "{ROUNDS} kills in {:.1} s: {} during an ingest request ({} of those batches committed but unacknowledged), {} during an intel import ({} committed but unacknowledged), {} during both, {} during neither; {} batches acknowledged, {} sent; imports acknowledged {imports_acked}, visible {imports_visible}; slowest start {} ms; estimates at the end: batch {batch_ms:.0} ms, import {import_ms:.0} ms",
+        started.elapsed().as_secs_f64(),
+        tally.ingest,
+        tally.batch_committed_unacked,
+        tally.import,
+        tally.import_committed_unacked,
+        tally.both,
+        tally.neither,
+        acked_all.len(),
+        sent_all.len(),
+        ready_times.iter().max().map_or(0, |d| d.as_millis())
+    );
+    // The kills must have hit both activities in the middle, often.
     assert!(
         acked_all.len() > 100,
         "too few batches acknowledged: the test proved little"
     );
     assert!(
-        (sent_all.len() as u64) > acked_all.len() as u64,
-        "no kill hit an ingest in flight"
+        tally.ingest >= ROUNDS / 3,
+        "only {} of {ROUNDS} kills landed while a batch was in flight",
+        tally.ingest
     );
-    println!(
-        "{ROUNDS} kills in {:.1} s: {} batches acknowledged, {} sent; imports acknowledged {imports_acked}, visible {imports_visible}; slowest start {} ms",
-        started.elapsed().as_secs_f64(),
-        acked_all.len(),
-        sent_all.len(),
-        ready_times.iter().max().map_or(0, |d| d.as_millis())
+    assert!(
+        tally.import >= ROUNDS / 4,
+        "only {} of {ROUNDS} kills landed while an intel import was in flight",
+        tally.import
     );
+}
+
+/// What the kill of one round aims at.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// No kill until the ingest and the import have both finished: measures their timing.
+    Calibrate,
+    /// Kill `delay` after the `after_acks`-th acknowledged batch (within the next batch).
+    Ingest { after_acks: usize, delay: Duration },
+    /// Kill `delay` after the import request started (within its measured duration).
+    Import { delay: Duration },
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// The ingest thread's view of one round.
+#[derive(Default)]
+struct Progress {
+    sent: Vec<String>,
+    acked: Vec<String>,
+    /// The batch whose request is outstanding.
+    in_flight: Option<String>,
+    /// Round trip of each acknowledged batch.
+    batch_times: Vec<Duration>,
+    /// When the thread stopped (all sent, or the server went away), from the round start.
+    finished: Option<Duration>,
+}
+
+#[derive(Default)]
+struct ImportState {
+    started: Option<Instant>,
+    finished: Option<Duration>,
+}
+
+/// Where the kills landed, over all rounds.
+#[derive(Default)]
+struct Tally {
+    ingest: usize,
+    import: usize,
+    both: usize,
+    neither: usize,
+    batch_committed_unacked: usize,
+    import_committed_unacked: usize,
 }
