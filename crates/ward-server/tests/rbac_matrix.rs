@@ -5,13 +5,9 @@
 
 mod support;
 
-use axum::extract::{MatchedPath, Request};
 use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use std::collections::BTreeSet;
 use support::*;
-use tower::ServiceExt;
 use ward_server::rbac::{Permission, ROUTES};
 
 /// Who holds which permission (issue 6: admin; security analyst; clinical engineer;
@@ -47,88 +43,6 @@ fn may_be_public(method: &str, pattern: &str) -> bool {
             | ("GET", "/auth/oidc/login")
             | ("GET", "/auth/oidc/callback")
     ) || (method == "GET" && pattern.starts_with("/ui/") && !pattern.contains('{'))
-}
-
-/// Every path pattern registered in the application router, read from the router's
-/// `Debug` form (axum lists its matchit paths there).
-fn router_paths() -> BTreeSet<String> {
-    let dbg = format!("{:?}", ward_server::routes());
-    let mut out = BTreeSet::new();
-    let mut rest = dbg.as_str();
-    while let Some(i) = rest.find("): \"") {
-        rest = &rest[i + 4..];
-        let Some(end) = rest.find('"') else { break };
-        let p = &rest[..end];
-        if p.starts_with('/') && !p.contains("__private__axum") {
-            out.insert(p.to_string());
-        }
-        rest = &rest[end..];
-    }
-    assert!(
-        out.contains("/health") && out.contains("/api/v1/devices"),
-        "could not read the routes from the router's Debug form: {out:?}"
-    );
-    out
-}
-
-/// Every (method, pattern) the router serves: each path probed with each method through
-/// a route layer that answers 200 without running the handler (absent methods give 405).
-async fn router_routes() -> BTreeSet<(String, String)> {
-    let db = TestDb::new(Backend::Sqlite).await;
-    let probe = |req: Request, _next: Next| async move {
-        let p = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|m| m.as_str().to_owned())
-            .unwrap_or_default();
-        (StatusCode::OK, p).into_response()
-    };
-    let app = ward_server::routes()
-        .route_layer(axum::middleware::from_fn(probe))
-        .with_state(db.state());
-    let mut out = BTreeSet::new();
-    for path in router_paths() {
-        let uri = concrete(&path);
-        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
-            let req = Request::builder()
-                .method(method)
-                .uri(&uri)
-                .body(axum::body::Body::empty())
-                .expect("request");
-            let resp: Response = app.clone().oneshot(req).await.expect("response");
-            match resp.status() {
-                StatusCode::OK => {
-                    let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
-                        .await
-                        .expect("body");
-                    let matched = String::from_utf8_lossy(&body).into_owned();
-                    assert_eq!(matched, path, "{method} {uri} matched another route");
-                    out.insert((method.to_string(), path.clone()));
-                }
-                StatusCode::METHOD_NOT_ALLOWED => {}
-                s => panic!("probe {method} {uri}: unexpected {s}"),
-            }
-        }
-    }
-    out
-}
-
-/// A request path for a pattern: every `{param}` becomes a value no object has.
-fn concrete(pattern: &str) -> String {
-    let mut out = String::new();
-    let mut in_param = false;
-    for c in pattern.chars() {
-        match c {
-            '{' => in_param = true,
-            '}' => {
-                in_param = false;
-                out.push_str("no-such-object");
-            }
-            _ if in_param => {}
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
