@@ -172,7 +172,8 @@ async fn findings_and_audit(backend: Backend) {
     let list = get(&state, "/api/v1/findings", &s).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text());
     let f = get(&state, "/api/v1/findings/f-1", &s).await.json();
-    assert_eq!(f["finding"]["explanation"]["matched"], "vendor Philips, model M1");
+    assert_eq!(f["explanation"]["matched"], "vendor Philips, model M1");
+    assert_eq!(f["status"], "open");
     // A reason is required.
     let a = send_json(&state, "POST", "/api/v1/findings/f-1/status", &s, json!({"status": "mitigated", "reason": " "})).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);

@@ -275,9 +275,9 @@ async fn bootstrap(backend: Backend) {
     let cred = Cred::Session(cookie_of(&l), l.json()["csrf_token"].as_str().expect("csrf").into());
     let a = get(&state, "/api/v1/users", &cred).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text());
-    let a = send_json(&state, "POST", "/api/v1/auth/password", &cred, json!({"current_password": pw, "new_password": "the admins own passphrase"})).await;
+    let a = send_json(&state, "POST", "/api/v1/auth/password", &cred, json!({"current_password": pw, "new_password": "a brand new passphrase 42"})).await;
     assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text());
-    let l = login(&state, "admin", "the admins own passphrase").await;
+    let l = login(&state, "admin", "a brand new passphrase 42").await;
     let cred = Cred::Session(cookie_of(&l), String::new());
     assert_eq!(get(&state, "/api/v1/users", &cred).await.status, StatusCode::OK);
     // The one-time password is not in the store.

@@ -128,7 +128,7 @@ async fn canaries_go_nowhere(backend: Backend) {
     let a = send_raw(
         &state,
         "POST",
-        "/api/v1/captures?site=ward-8",
+        "/api/v1/captures?site=ward-7",
         &s,
         Some(&format!("multipart/form-data; boundary={boundary}")),
         body,
@@ -147,7 +147,7 @@ async fn canaries_go_nowhere(backend: Backend) {
         .map(|(_, p, _)| p.to_string())
         .collect();
     uris.push("/metrics".into());
-    for site in ["ward-7", "ward-8"] {
+    for site in ["ward-7"] {
         uris.push(format!("/api/v1/sites/{site}/connections"));
         uris.push(format!("/api/v1/sites/{site}/security-observations"));
         let list = get(&state, &format!("/api/v1/devices?site={site}&limit=1000"), &adm).await;
