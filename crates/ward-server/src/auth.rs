@@ -428,7 +428,7 @@ pub async fn login(
     let key = source.clone().unwrap_or_else(|| "unknown".into());
     let window = std::time::Duration::from_secs(state.config.source_throttle_window_secs);
     {
-        let mut map = state
+        let map = state
             .throttle
             .by_source
             .lock()
@@ -481,6 +481,10 @@ pub async fn login(
     }
     state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
     if let Ok(mut map) = state.throttle.by_source.lock() {
+        // Bounded memory: many addresses (an IPv6 sweep) cannot grow the map for ever.
+        if map.len() >= 100_000 {
+            map.retain(|_, (_, since)| since.elapsed() < window);
+        }
         let e = map
             .entry(key)
             .or_insert((0, std::time::Instant::now()));

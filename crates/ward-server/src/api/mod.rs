@@ -18,7 +18,6 @@ pub mod tokens;
 pub mod users;
 
 use crate::state::AppState;
-use axum::extract::Query;
 use axum::Json;
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -87,4 +86,3 @@ impl Page {
     }
 }
 
-pub(crate) type PageQuery = Query<Page>;
