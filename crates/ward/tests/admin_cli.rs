@@ -153,7 +153,7 @@ async fn admin_commands(t: &Target) {
     let weak = t.run(&["user", "add"], &["bob", "--role", "auditor", "--password-stdin"], Some("bob12345678901\n"));
     assert!(!weak.status.success());
     assert!(err(&weak).contains("user name"), "{}", err(&weak));
-    let o = ok(t.run(&["user", "add"], &["bob", "--role", "auditor", "--password-stdin"], Some("a long passphrase for bob\n")));
+    let o = ok(t.run(&["user", "add"], &["bob", "--role", "auditor", "--password-stdin"], Some("a long passphrase for b0b\n")));
     assert!(!o.contains("one-time"), "{o}");
     let unknown = t.run(&["user", "add"], &["carl", "--role", "superuser"], None);
     assert!(!unknown.status.success() && err(&unknown).contains("unknown role"));

@@ -24,6 +24,11 @@ impl StoreArgs {
     /// Opens the store. `migrate`: apply pending migrations; otherwise an existing store
     /// is required (a missing `ward.db` is an error rather than a new empty store).
     pub async fn open(&self, migrate: bool) -> Result<Store> {
+        self.open_with(migrate, !migrate).await
+    }
+
+    /// Like [`StoreArgs::open`]; `must_exist`: refuse to create a missing SQLite store.
+    pub async fn open_with(&self, migrate: bool, must_exist: bool) -> Result<Store> {
         let options = StoreOptions {
             migrate,
             ..StoreOptions::default()
@@ -33,7 +38,7 @@ impl StoreArgs {
             (Some(dir), None) => {
                 let db = dir.join("ward.db");
                 anyhow::ensure!(
-                    migrate || db.exists(),
+                    !must_exist || db.exists(),
                     "no Ward store in {} (ward.db is missing)",
                     dir.display()
                 );
@@ -64,7 +69,7 @@ pub struct MigrateArgs {
 
 pub fn run(args: MigrateArgs) -> Result<ExitCode> {
     block_on(async {
-        let store = args.store.open(false).await?;
+        let store = args.store.open_with(false, false).await?;
         let before = store.applied_migrations().await.unwrap_or_default();
         store.migrate().await?;
         let after = store.applied_migrations().await?;
