@@ -216,7 +216,11 @@ pub async fn create_session(
     let id = random_secret();
     let csrf = random_secret();
     let now = now_micros();
-    let ttl = state.config.session_ttl_secs.max(60).saturating_mul(1_000_000);
+    let ttl = state
+        .config
+        .session_ttl_secs
+        .max(60)
+        .saturating_mul(1_000_000);
     state
         .store
         .create_session(&Session {
@@ -405,10 +409,9 @@ pub async fn check_csrf(
         })
         .next();
     match given {
-        Some(g) if sha256_hex(g) == expected => Ok(Request::from_parts(
-            parts,
-            axum::body::Body::from(bytes),
-        )),
+        Some(g) if sha256_hex(g) == expected => {
+            Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        }
         _ => Err(refused()),
     }
 }
@@ -485,9 +488,7 @@ pub async fn login(
         if map.len() >= 100_000 {
             map.retain(|_, (_, since)| since.elapsed() < window);
         }
-        let e = map
-            .entry(key)
-            .or_insert((0, std::time::Instant::now()));
+        let e = map.entry(key).or_insert((0, std::time::Instant::now()));
         if e.1.elapsed() >= window {
             *e = (0, std::time::Instant::now());
         }
@@ -551,7 +552,15 @@ pub async fn find_or_create_oidc_user(
     let mut name = username.to_string();
     if name.is_empty() || state.store.user_by_name(&name).await?.is_some() {
         // A local user of that name exists: never merge identities silently.
-        name = format!("{}@{}", if username.is_empty() { subject } else { username }, issuer);
+        name = format!(
+            "{}@{}",
+            if username.is_empty() {
+                subject
+            } else {
+                username
+            },
+            issuer
+        );
     }
     Ok(state
         .store
@@ -583,9 +592,11 @@ pub async fn issue_token(
     expires_at: Option<i64>,
     actor: &Actor,
 ) -> Result<String, ApiError> {
-    Ok(issue_token_record(state, user_id, name, scopes, site, expires_at, actor)
-        .await?
-        .1)
+    Ok(
+        issue_token_record(state, user_id, name, scopes, site, expires_at, actor)
+            .await?
+            .1,
+    )
 }
 
 /// Like [`issue_token`], also returning the stored record.
@@ -692,7 +703,10 @@ mod tests {
     #[test]
     fn cookie_parsing() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=b; ward_session=xyz; c=d"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=b; ward_session=xyz; c=d"),
+        );
         assert_eq!(session_cookie_value(&h).as_deref(), Some("xyz"));
     }
 }

@@ -137,16 +137,17 @@ async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
         "counter",
         m.logins_failed.load(Ordering::Relaxed),
     );
-    counter("ward_devices", "Devices in the inventory.", "gauge", devices);
+    counter(
+        "ward_devices",
+        "Devices in the inventory.",
+        "gauge",
+        devices,
+    );
     counter(
         "ward_audit_entries",
         "Entries in the audit log.",
         "gauge",
         u64::try_from(audit_seq).unwrap_or(0),
     );
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        out,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
 }

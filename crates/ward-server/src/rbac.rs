@@ -244,18 +244,42 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     // Inventory.
     ("GET", "/api/v1/devices", Permission::ReadInventory),
     ("GET", "/api/v1/devices/{id}", Permission::ReadInventory),
-    ("PUT", "/api/v1/devices/{id}/overrides/{attribute}", Permission::EditInventory),
-    ("DELETE", "/api/v1/devices/{id}/overrides/{attribute}", Permission::EditInventory),
-    ("GET", "/api/v1/devices/{id}/findings", Permission::ReadFindings),
+    (
+        "PUT",
+        "/api/v1/devices/{id}/overrides/{attribute}",
+        Permission::EditInventory,
+    ),
+    (
+        "DELETE",
+        "/api/v1/devices/{id}/overrides/{attribute}",
+        Permission::EditInventory,
+    ),
+    (
+        "GET",
+        "/api/v1/devices/{id}/findings",
+        Permission::ReadFindings,
+    ),
     ("GET", "/api/v1/sites", Permission::ReadInventory),
-    ("GET", "/api/v1/sites/{site}/connections", Permission::ReadInventory),
-    ("GET", "/api/v1/sites/{site}/security-observations", Permission::ReadInventory),
+    (
+        "GET",
+        "/api/v1/sites/{site}/connections",
+        Permission::ReadInventory,
+    ),
+    (
+        "GET",
+        "/api/v1/sites/{site}/security-observations",
+        Permission::ReadInventory,
+    ),
     ("GET", "/api/v1/export/devices.csv", Permission::ExportData),
     ("GET", "/api/v1/export/findings.csv", Permission::ExportData),
     // Findings.
     ("GET", "/api/v1/findings", Permission::ReadFindings),
     ("GET", "/api/v1/findings/{id}", Permission::ReadFindings),
-    ("POST", "/api/v1/findings/{id}/status", Permission::TriageFindings),
+    (
+        "POST",
+        "/api/v1/findings/{id}/status",
+        Permission::TriageFindings,
+    ),
     // Intel.
     ("GET", "/api/v1/intel", Permission::ReadIntel),
     ("GET", "/api/v1/intel/{id}", Permission::ReadIntel),
@@ -267,9 +291,17 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     ("POST", "/api/v1/users", Permission::ManageUsers),
     ("GET", "/api/v1/users/{id}", Permission::ReadUsers),
     ("PUT", "/api/v1/users/{id}/roles", Permission::ManageUsers),
-    ("POST", "/api/v1/users/{id}/disable", Permission::ManageUsers),
+    (
+        "POST",
+        "/api/v1/users/{id}/disable",
+        Permission::ManageUsers,
+    ),
     ("POST", "/api/v1/users/{id}/enable", Permission::ManageUsers),
-    ("POST", "/api/v1/users/{id}/password", Permission::ManageUsers),
+    (
+        "POST",
+        "/api/v1/users/{id}/password",
+        Permission::ManageUsers,
+    ),
     ("GET", "/api/v1/roles", Permission::ReadUsers),
     ("GET", "/api/v1/tokens", Permission::ReadTokens),
     ("POST", "/api/v1/tokens", Permission::ManageTokens),
@@ -298,7 +330,10 @@ pub fn route_permission(method: &Method, pattern: &str) -> Option<Permission> {
 /// The one authorization layer every request passes.
 pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let source = auth::client_source(&req);
-    let Some(pattern) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned())
+    let Some(pattern) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
     else {
         // No route matched: a 404 for callers who may know, 401 for anyone else.
         return match auth::authenticate(&state, req.headers(), source.clone()).await {

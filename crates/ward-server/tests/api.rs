@@ -12,10 +12,18 @@ use support::*;
 use ward_store::{DeviceRecord, NewFinding};
 
 fn record(i: u32, site: &str) -> DeviceRecord {
-    let categories = ["infusion_pump", "patient_monitor", "workstation", "ct_scanner"];
+    let categories = [
+        "infusion_pump",
+        "patient_monitor",
+        "workstation",
+        "ct_scanner",
+    ];
     let vendors = ["Baxter", "Philips", "Dell", "Siemens Healthineers"];
     let mut inferred = std::collections::BTreeMap::new();
-    inferred.insert("category".to_string(), categories[(i % 4) as usize].to_string());
+    inferred.insert(
+        "category".to_string(),
+        categories[(i % 4) as usize].to_string(),
+    );
     inferred.insert("vendor".to_string(), vendors[(i % 4) as usize].to_string());
     inferred.insert("model".to_string(), format!("M{}", i % 3));
     inferred.insert("hostname".to_string(), format!("host-{i:05}"));
@@ -38,8 +46,16 @@ async fn seed(state: &ward_server::AppState) {
     state.store.upsert_site("site-b", "B").await.expect("site");
     let a: Vec<_> = (0..120).map(|i| record(i, "site-a")).collect();
     let b: Vec<_> = (0..30).map(|i| record(i, "site-b")).collect();
-    state.store.upsert_devices(&a, &tester()).await.expect("devices");
-    state.store.upsert_devices(&b, &tester()).await.expect("devices");
+    state
+        .store
+        .upsert_devices(&a, &tester())
+        .await
+        .expect("devices");
+    state
+        .store
+        .upsert_devices(&b, &tester())
+        .await
+        .expect("devices");
     state
         .store
         .upsert_findings(
@@ -85,7 +101,10 @@ async fn devices(backend: Backend) {
     loop {
         let p = get(&state, &uri, &s).await.json();
         for d in p["devices"].as_array().expect("devices") {
-            assert!(seen.insert(d["id"].as_str().expect("id").to_string()), "seen twice");
+            assert!(
+                seen.insert(d["id"].as_str().expect("id").to_string()),
+                "seen twice"
+            );
         }
         match p["next_cursor"].as_str() {
             Some(c) => uri = format!("/api/v1/devices?site=site-a&limit=25&after={c}"),
@@ -94,48 +113,134 @@ async fn devices(backend: Backend) {
     }
     assert_eq!(seen.len(), 120);
     // Filter and sort.
-    let p = get(&state, "/api/v1/devices?site=site-a&vendor=Philips&sort=hostname&desc=true&limit=1000", &s).await.json();
-    let names: Vec<&str> = p["devices"].as_array().expect("d").iter().map(|d| d["hostname"].as_str().unwrap_or("")).collect();
+    let p = get(
+        &state,
+        "/api/v1/devices?site=site-a&vendor=Philips&sort=hostname&desc=true&limit=1000",
+        &s,
+    )
+    .await
+    .json();
+    let names: Vec<&str> = p["devices"]
+        .as_array()
+        .expect("d")
+        .iter()
+        .map(|d| d["hostname"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(names.len(), 30);
     assert!(names.windows(2).all(|w| w[0] >= w[1]), "descending");
-    assert!(p["devices"].as_array().expect("d").iter().all(|d| d["vendor"] == "Philips"));
+    assert!(p["devices"]
+        .as_array()
+        .expect("d")
+        .iter()
+        .all(|d| d["vendor"] == "Philips"));
     // Search by IP and by host name.
-    let p = get(&state, "/api/v1/devices?site=site-a&q=10.1.0.8", &s).await.json();
-    assert!(p["devices"].as_array().expect("d").iter().any(|d| d["id"] == "dev-site-a-000007"));
+    let p = get(&state, "/api/v1/devices?site=site-a&q=10.1.0.8", &s)
+        .await
+        .json();
+    assert!(p["devices"]
+        .as_array()
+        .expect("d")
+        .iter()
+        .any(|d| d["id"] == "dev-site-a-000007"));
     let p = get(&state, "/api/v1/devices?q=host-00119", &s).await.json();
     assert_eq!(p["total"], 1);
-    assert_eq!(get(&state, "/api/v1/devices?sort=password", &s).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        get(&state, "/api/v1/devices?sort=password", &s)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
 
     // Detail, override that wins, audited with before/after and the source address.
-    let d = get(&state, "/api/v1/devices/dev-site-a-000005", &s).await.json();
+    let d = get(&state, "/api/v1/devices/dev-site-a-000005", &s)
+        .await
+        .json();
     assert_eq!(d["summary"]["vendor"], "Philips");
-    let a = send_json(&state, "PUT", "/api/v1/devices/dev-site-a-000005/overrides/vendor", &s, json!({"value": "GE Healthcare", "note": "asset tag"})).await;
+    let a = send_json(
+        &state,
+        "PUT",
+        "/api/v1/devices/dev-site-a-000005/overrides/vendor",
+        &s,
+        json!({"value": "GE Healthcare", "note": "asset tag"}),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text());
-    let d = get(&state, "/api/v1/devices/dev-site-a-000005", &s).await.json();
+    let d = get(&state, "/api/v1/devices/dev-site-a-000005", &s)
+        .await
+        .json();
     assert_eq!(d["summary"]["vendor"], "GE Healthcare");
     assert_eq!(d["overrides"][0]["author"], "root");
     // A new inference does not replace the manual value.
-    state.store.upsert_devices(&[record(5, "site-a")], &tester()).await.expect("re-infer");
-    let d = get(&state, "/api/v1/devices/dev-site-a-000005", &s).await.json();
-    assert_eq!(d["summary"]["vendor"], "GE Healthcare", "manual wins over inference");
-    let p = get(&state, "/api/v1/devices?site=site-a&vendor=GE%20Healthcare", &s).await.json();
+    state
+        .store
+        .upsert_devices(&[record(5, "site-a")], &tester())
+        .await
+        .expect("re-infer");
+    let d = get(&state, "/api/v1/devices/dev-site-a-000005", &s)
+        .await
+        .json();
+    assert_eq!(
+        d["summary"]["vendor"], "GE Healthcare",
+        "manual wins over inference"
+    );
+    let p = get(
+        &state,
+        "/api/v1/devices?site=site-a&vendor=GE%20Healthcare",
+        &s,
+    )
+    .await
+    .json();
     assert_eq!(p["total"], 1, "listings filter on the manual value");
     let entries = state.store.audit_entries(0, 10_000).await.expect("audit");
-    let e = entries.iter().rev().find(|e| e.action.contains("override")).expect("override audited");
+    let e = entries
+        .iter()
+        .rev()
+        .find(|e| e.action.contains("override"))
+        .expect("override audited");
     assert_eq!(e.actor, "root");
     assert_eq!(e.source, "192.0.2.10");
     assert!(e.ts > 0);
     assert!(e.object.contains("dev-site-a-000005"));
-    assert!(e.after.as_deref().is_some_and(|a| a.contains("GE Healthcare")), "{e:?}");
+    assert!(
+        e.after
+            .as_deref()
+            .is_some_and(|a| a.contains("GE Healthcare")),
+        "{e:?}"
+    );
     // Bad input.
-    let a = send_json(&state, "PUT", "/api/v1/devices/dev-site-a-000005/overrides/colour", &s, json!({"value": "x"})).await;
+    let a = send_json(
+        &state,
+        "PUT",
+        "/api/v1/devices/dev-site-a-000005/overrides/colour",
+        &s,
+        json!({"value": "x"}),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    let a = send_json(&state, "PUT", "/api/v1/devices/nope/overrides/vendor", &s, json!({"value": "x"})).await;
+    let a = send_json(
+        &state,
+        "PUT",
+        "/api/v1/devices/nope/overrides/vendor",
+        &s,
+        json!({"value": "x"}),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     // Clearing restores the inferred value.
-    let a = send_raw(&state, "DELETE", "/api/v1/devices/dev-site-a-000005/overrides/vendor", &s, None, Vec::new(), None).await;
+    let a = send_raw(
+        &state,
+        "DELETE",
+        "/api/v1/devices/dev-site-a-000005/overrides/vendor",
+        &s,
+        None,
+        Vec::new(),
+        None,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::NO_CONTENT);
-    let d = get(&state, "/api/v1/devices/dev-site-a-000005", &s).await.json();
+    let d = get(&state, "/api/v1/devices/dev-site-a-000005", &s)
+        .await
+        .json();
     assert_eq!(d["summary"]["vendor"], "Philips");
 
     // Site scope: a clinical engineer of site-b sees site-b only.
@@ -143,20 +248,47 @@ async fn devices(backend: Backend) {
     let c = session(&state, &ce).await;
     let p = get(&state, "/api/v1/devices", &c).await.json();
     assert_eq!(p["total"], 30);
-    assert_eq!(get(&state, "/api/v1/devices?site=site-a", &c).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(get(&state, "/api/v1/devices/dev-site-a-000005", &c).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(get(&state, "/api/v1/sites/site-a/connections", &c).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(get(&state, "/api/v1/sites/site-b/connections", &c).await.status, StatusCode::OK);
+    assert_eq!(
+        get(&state, "/api/v1/devices?site=site-a", &c).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(&state, "/api/v1/devices/dev-site-a-000005", &c)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&state, "/api/v1/sites/site-a/connections", &c)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&state, "/api/v1/sites/site-b/connections", &c)
+            .await
+            .status,
+        StatusCode::OK
+    );
     let sites = get(&state, "/api/v1/sites", &c).await.json();
     assert_eq!(sites["sites"].as_array().map(Vec::len), Some(1));
     let csv = get(&state, "/api/v1/export/devices.csv", &c).await;
-    assert_eq!(csv.text().lines().count(), 31, "header + 30 rows of site-b only");
-    assert_eq!(get(&state, "/api/v1/findings/f-1", &c).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        csv.text().lines().count(),
+        31,
+        "header + 30 rows of site-b only"
+    );
+    assert_eq!(
+        get(&state, "/api/v1/findings/f-1", &c).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // CSV export.
     let csv = get(&state, "/api/v1/export/devices.csv?site=site-a", &s).await;
     assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.header("content-type").is_some_and(|c| c.starts_with("text/csv")));
+    assert!(csv
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/csv")));
     let text = csv.text();
     assert_eq!(text.lines().count(), 121, "header + 120 rows");
     assert!(text.lines().next().is_some_and(|h| h.contains("vendor")));
@@ -175,16 +307,41 @@ async fn findings_and_audit(backend: Backend) {
     assert_eq!(f["explanation"]["matched"], "vendor Philips, model M1");
     assert_eq!(f["status"], "open");
     // A reason is required.
-    let a = send_json(&state, "POST", "/api/v1/findings/f-1/status", &s, json!({"status": "mitigated", "reason": " "})).await;
+    let a = send_json(
+        &state,
+        "POST",
+        "/api/v1/findings/f-1/status",
+        &s,
+        json!({"status": "mitigated", "reason": " "}),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    let a = send_json(&state, "POST", "/api/v1/findings/f-1/status", &s, json!({"status": "nonsense", "reason": "x"})).await;
+    let a = send_json(
+        &state,
+        "POST",
+        "/api/v1/findings/f-1/status",
+        &s,
+        json!({"status": "nonsense", "reason": "x"}),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    let a = send_json(&state, "POST", "/api/v1/findings/f-1/status", &s, json!({"status": "mitigated", "reason": "VLAN 40 isolates the pump"})).await;
+    let a = send_json(
+        &state,
+        "POST",
+        "/api/v1/findings/f-1/status",
+        &s,
+        json!({"status": "mitigated", "reason": "VLAN 40 isolates the pump"}),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["status"], "mitigated");
     let f = get(&state, "/api/v1/findings/f-1", &s).await.json();
     let h = f["history"].as_array().expect("history");
-    assert!(h.iter().any(|c| c.to_string().contains("VLAN 40 isolates the pump")), "{f}");
+    assert!(
+        h.iter()
+            .any(|c| c.to_string().contains("VLAN 40 isolates the pump")),
+        "{f}"
+    );
     let csv = get(&state, "/api/v1/export/findings.csv", &s).await;
     assert!(csv.text().contains("CVE-2024-0001") && csv.text().contains("mitigated"));
 
@@ -196,11 +353,21 @@ async fn findings_and_audit(backend: Backend) {
     let log_text = log.text();
     assert!(log_text.contains("VLAN 40 isolates the pump"), "{log_text}");
     let entries = state.store.audit_entries(0, 10_000).await.expect("audit");
-    let e = entries.iter().rev().find(|e| e.object.contains("f-1")).expect("status change audited");
+    let e = entries
+        .iter()
+        .rev()
+        .find(|e| e.object.contains("f-1"))
+        .expect("status change audited");
     assert_eq!(e.actor, "ana");
     assert_eq!(e.source, "192.0.2.10");
-    assert!(e.before.as_deref().is_some_and(|b| b.contains("open")), "{e:?}");
-    assert!(e.after.as_deref().is_some_and(|a| a.contains("mitigated")), "{e:?}");
+    assert!(
+        e.before.as_deref().is_some_and(|b| b.contains("open")),
+        "{e:?}"
+    );
+    assert!(
+        e.after.as_deref().is_some_and(|a| a.contains("mitigated")),
+        "{e:?}"
+    );
     let v = get(&state, "/api/v1/audit/verify", &au).await;
     assert_eq!(v.status, StatusCode::OK);
     assert!(v.json()["problem"].is_null(), "{}", v.text());
@@ -210,12 +377,24 @@ async fn findings_and_audit(backend: Backend) {
     let head = state.store.audit_head().await.expect("head");
     for m in ["POST", "PUT", "PATCH", "DELETE"] {
         for uri in ["/api/v1/audit", "/api/v1/audit/1", "/api/v1/audit/verify"] {
-            let a = send_raw(&state, m, uri, &ad, Some("application/json"), b"{}".to_vec(), None).await;
+            let a = send_raw(
+                &state,
+                m,
+                uri,
+                &ad,
+                Some("application/json"),
+                b"{}".to_vec(),
+                None,
+            )
+            .await;
             assert!(!a.status.is_success(), "{m} {uri}: {}", a.status);
         }
     }
     for (m, p, _) in ward_server::rbac::ROUTES {
-        assert!(!(p.starts_with("/api/v1/audit") && *m != "GET"), "{m} {p} would change the audit log");
+        assert!(
+            !(p.starts_with("/api/v1/audit") && *m != "GET"),
+            "{m} {p} would change the audit log"
+        );
     }
     let after = state.store.audit_head().await.expect("head");
     assert_eq!(head, after, "nothing appended by the refused writes");
@@ -238,15 +417,33 @@ async fn health_ready_metrics(backend: Backend) {
     assert_eq!((h.status, h.text().as_str()), (StatusCode::OK, "ok"));
     let r = get(&state, "/ready", &Cred::None).await;
     assert_eq!((r.status, r.text().as_str()), (StatusCode::OK, "ready"));
-    assert_eq!(get(&state, "/metrics", &Cred::None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(&state, "/metrics", &Cred::None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let admin = user(&state, "root", &[("admin", None)]).await;
-    let t = ward_server::auth::issue_token(&state, &admin, "prometheus", &["read_metrics".into()], None, None, &tester()).await.expect("token");
+    let t = ward_server::auth::issue_token(
+        &state,
+        &admin,
+        "prometheus",
+        &["read_metrics".into()],
+        None,
+        None,
+        &tester(),
+    )
+    .await
+    .expect("token");
     let m = get(&state, "/metrics", &Cred::Bearer(t)).await;
     assert_eq!(m.status, StatusCode::OK);
     let text = m.text();
     assert!(text.lines().any(|l| l == "ward_devices 150"), "{text}");
     assert!(text.contains("# TYPE ward_http_requests_total counter"));
-    state.ready.store(false, std::sync::atomic::Ordering::Relaxed);
-    assert_eq!(get(&state, "/ready", &Cred::None).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    state
+        .ready
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(
+        get(&state, "/ready", &Cred::None).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
 }
 both_backends!(health_ready_metrics);

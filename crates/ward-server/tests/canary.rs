@@ -70,16 +70,26 @@ fn clinical_captures() -> Vec<std::path::PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
         .collect();
     v.sort();
-    assert!(v.len() >= 9, "expected the 9 clinical captures in {}", dir.display());
+    assert!(
+        v.len() >= 9,
+        "expected the 9 clinical captures in {}",
+        dir.display()
+    );
     let with_canary = v
         .iter()
         .filter(|p| {
             std::fs::read(p)
-                .map(|b| b.windows(13).any(|w| w == b"CANARY-123456" || w == b"CANARY^PHI^TE"))
+                .map(|b| {
+                    b.windows(13)
+                        .any(|w| w == b"CANARY-123456" || w == b"CANARY^PHI^TE")
+                })
                 .unwrap_or(false)
         })
         .count();
-    assert!(with_canary >= 3, "the corpus captures should carry the canaries ({with_canary})");
+    assert!(
+        with_canary >= 3,
+        "the corpus captures should carry the canaries ({with_canary})"
+    );
     v
 }
 
@@ -88,7 +98,12 @@ async fn canaries_go_nowhere(backend: Backend) {
 
     let db = TestDb::new(backend).await;
     let state = db.state();
-    let analyst = user(&state, "ana", &[("security_analyst", None), ("auditor", None)]).await;
+    let analyst = user(
+        &state,
+        "ana",
+        &[("security_analyst", None), ("auditor", None)],
+    )
+    .await;
     let admin = user(&state, "root", &[("admin", None)]).await;
     let s = session(&state, &analyst).await;
     let adm = session(&state, &admin).await;
@@ -96,7 +111,10 @@ async fn canaries_go_nowhere(backend: Backend) {
 
     // Each capture alone, then all together as one multipart upload.
     for p in clinical_captures() {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let bytes = std::fs::read(&p).expect("read capture");
         let a = send_raw(
             &state,
@@ -114,7 +132,10 @@ async fn canaries_go_nowhere(backend: Backend) {
     let mut body = Vec::new();
     let boundary = "ward-test-boundary";
     for p in clinical_captures() {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         write!(
             body,
             "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
@@ -137,7 +158,10 @@ async fn canaries_go_nowhere(backend: Backend) {
     .await;
     assert_eq!(a.status, StatusCode::OK, "multipart: {}", a.text());
     let report = a.json();
-    assert!(report["devices"].as_u64().unwrap_or(0) >= 2, "the captures identify devices: {report}");
+    assert!(
+        report["devices"].as_u64().unwrap_or(0) >= 2,
+        "the captures identify devices: {report}"
+    );
     answers.push(("multipart upload".into(), a.body));
 
     // Every read of the API, with every device's detail and findings.
@@ -150,9 +174,17 @@ async fn canaries_go_nowhere(backend: Backend) {
     for site in ["ward-7"] {
         uris.push(format!("/api/v1/sites/{site}/connections"));
         uris.push(format!("/api/v1/sites/{site}/security-observations"));
-        let list = get(&state, &format!("/api/v1/devices?site={site}&limit=1000"), &adm).await;
+        let list = get(
+            &state,
+            &format!("/api/v1/devices?site={site}&limit=1000"),
+            &adm,
+        )
+        .await;
         assert_eq!(list.status, StatusCode::OK);
-        let devices = list.json()["devices"].as_array().cloned().unwrap_or_default();
+        let devices = list.json()["devices"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         assert!(!devices.is_empty(), "{site} has devices: {}", list.text());
         for d in devices {
             let id = d["id"].as_str().expect("device id").to_string();
@@ -163,7 +195,11 @@ async fn canaries_go_nowhere(backend: Backend) {
     }
     for uri in &uris {
         let a = get(&state, uri, &adm).await;
-        assert!(a.status.is_success() || a.status == StatusCode::BAD_REQUEST, "{uri}: {}", a.status);
+        assert!(
+            a.status.is_success() || a.status == StatusCode::BAD_REQUEST,
+            "{uri}: {}",
+            a.status
+        );
         answers.push((uri.clone(), a.body));
     }
     assert!(answers.len() > 20);
@@ -182,7 +218,10 @@ async fn canaries_go_nowhere(backend: Backend) {
             state.store.close().await;
             db.store.close().await;
             let mut n = 0;
-            for e in std::fs::read_dir(db.dir.path()).expect("data dir").flatten() {
+            for e in std::fs::read_dir(db.dir.path())
+                .expect("data dir")
+                .flatten()
+            {
                 if e.path().is_file() {
                     let bytes = std::fs::read(e.path()).expect("read");
                     assert_clean(&format!("{}", e.path().display()), &bytes);

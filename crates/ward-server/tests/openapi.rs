@@ -31,10 +31,18 @@ async fn openapi_matches_route_table() {
     let a = get(&state, "/api/v1/openapi.json", &cred).await;
     assert_eq!(a.status, StatusCode::OK);
     let doc = a.json();
-    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
     assert_eq!(doc["servers"][0]["url"], "/api/v1");
     let documented = document_operations(&doc);
-    assert!(documented.len() >= 30, "only {} operations", documented.len());
+    assert!(
+        documented.len() >= 30,
+        "only {} operations",
+        documented.len()
+    );
 
     let served: BTreeSet<(String, String)> = router_routes()
         .await
@@ -49,13 +57,25 @@ async fn openapi_matches_route_table() {
     let undocumented: Vec<_> = served.difference(&documented).collect();
     let not_served: Vec<_> = documented.difference(&served).collect();
     let rows_undocumented: Vec<_> = rows.difference(&documented).collect();
-    assert!(undocumented.is_empty(), "API routes missing from the OpenAPI document: {undocumented:?}");
-    assert!(not_served.is_empty(), "documented operations that are no route: {not_served:?}");
-    assert!(rows_undocumented.is_empty(), "ROUTES rows missing from the document: {rows_undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "API routes missing from the OpenAPI document: {undocumented:?}"
+    );
+    assert!(
+        not_served.is_empty(),
+        "documented operations that are no route: {not_served:?}"
+    );
+    assert!(
+        rows_undocumented.is_empty(),
+        "ROUTES rows missing from the document: {rows_undocumented:?}"
+    );
     // Every operation has at least one response described.
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (m, op) in item.as_object().expect("item") {
-            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{m} {path} has no responses");
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{m} {path} has no responses"
+            );
         }
     }
     // The function the server uses is the same document.

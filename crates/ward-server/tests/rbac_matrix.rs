@@ -16,10 +16,14 @@ fn expected_roles(p: Permission) -> &'static [&'static str] {
     use Permission::*;
     const PEOPLE: &[&str] = &["admin", "security_analyst", "clinical_engineer", "auditor"];
     match p {
-        Public => &["admin", "security_analyst", "clinical_engineer", "auditor", "sensor"],
-        Authenticated | ReadInventory | ReadFindings | ReadIntel | ReadPlans | ExportData => {
-            PEOPLE
-        }
+        Public => &[
+            "admin",
+            "security_analyst",
+            "clinical_engineer",
+            "auditor",
+            "sensor",
+        ],
+        Authenticated | ReadInventory | ReadFindings | ReadIntel | ReadPlans | ExportData => PEOPLE,
         EditInventory | Review => &["admin", "security_analyst", "clinical_engineer"],
         TriageFindings | ImportIntel | UploadCapture | ManagePlans => {
             &["admin", "security_analyst"]
@@ -57,15 +61,24 @@ async fn every_route_has_exactly_one_row_and_every_row_a_route() {
     }
     let no_row: Vec<_> = served.difference(&rows).collect();
     let no_route: Vec<_> = rows.difference(&served).collect();
-    assert!(no_row.is_empty(), "routes without a row in rbac::ROUTES (denied): {no_row:?}");
-    assert!(no_route.is_empty(), "rows in rbac::ROUTES without a route: {no_route:?}");
+    assert!(
+        no_row.is_empty(),
+        "routes without a row in rbac::ROUTES (denied): {no_row:?}"
+    );
+    assert!(
+        no_route.is_empty(),
+        "rows in rbac::ROUTES without a route: {no_route:?}"
+    );
 }
 
 #[test]
 fn only_health_readiness_and_login_are_public() {
     for (m, p, perm) in ROUTES {
         if *perm == Permission::Public {
-            assert!(may_be_public(m, p), "{m} {p} answers without authentication");
+            assert!(
+                may_be_public(m, p),
+                "{m} {p} answers without authentication"
+            );
         }
     }
 }
@@ -82,11 +95,31 @@ struct Caller {
 async fn route_role_matrix() {
     let db = TestDb::new(Backend::Sqlite).await;
     let state = db.state();
-    state.store.upsert_site("site-a", "Site A").await.expect("site");
-    let mut callers = vec![Caller { label: "unauthenticated", role: None, user_id: None, token: None }];
-    for role in ["admin", "security_analyst", "clinical_engineer", "auditor", "sensor"] {
+    state
+        .store
+        .upsert_site("site-a", "Site A")
+        .await
+        .expect("site");
+    let mut callers = vec![Caller {
+        label: "unauthenticated",
+        role: None,
+        user_id: None,
+        token: None,
+    }];
+    for role in [
+        "admin",
+        "security_analyst",
+        "clinical_engineer",
+        "auditor",
+        "sensor",
+    ] {
         let id = user(&state, &format!("u-{role}"), &[(role, None)]).await;
-        callers.push(Caller { label: role, role: Some(role), user_id: Some(id), token: None });
+        callers.push(Caller {
+            label: role,
+            role: Some(role),
+            user_id: Some(id),
+            token: None,
+        });
     }
     // The sensor's usual credential: a token with the ingest scope.
     let sensor_id = callers
@@ -105,7 +138,12 @@ async fn route_role_matrix() {
     )
     .await
     .expect("token");
-    callers.push(Caller { label: "sensor token", role: Some("sensor"), user_id: None, token: Some(token) });
+    callers.push(Caller {
+        label: "sensor token",
+        role: Some("sensor"),
+        user_id: None,
+        token: Some(token),
+    });
 
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -132,7 +170,8 @@ async fn route_role_matrix() {
                     s == StatusCode::UNAUTHORIZED
                         || (!pattern.starts_with("/api/")
                             && s.is_redirection()
-                            && a.header("location").is_some_and(|l| l.starts_with("/login")))
+                            && a.header("location")
+                                .is_some_and(|l| l.starts_with("/login")))
                 }
                 Some(role) => {
                     let allowed = expected_roles(*perm).contains(&role);
@@ -155,7 +194,12 @@ async fn route_role_matrix() {
         }
     }
     assert!(checked >= ROUTES.len() * 7);
-    assert!(failures.is_empty(), "{} of {checked} cells wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +211,8 @@ async fn unknown_paths_do_not_answer_anonymous_callers() {
         assert!(
             a.status == StatusCode::UNAUTHORIZED
                 || (a.status.is_redirection()
-                    && a.header("location").is_some_and(|l| l.starts_with("/login"))),
+                    && a.header("location")
+                        .is_some_and(|l| l.starts_with("/login"))),
             "{uri}: {}",
             a.status
         );

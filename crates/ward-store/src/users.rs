@@ -189,8 +189,12 @@ impl Store {
 
     /// A single-sign-on user by issuer and subject.
     pub async fn user_by_oidc(&self, issuer: &str, subject: &str) -> Result<Option<User>> {
-        self.user_where("oidc_issuer = $1 AND oidc_subject = $2", issuer, Some(subject))
-            .await
+        self.user_where(
+            "oidc_issuer = $1 AND oidc_subject = $2",
+            issuer,
+            Some(subject),
+        )
+        .await
     }
 
     /// The role grants of a user, sorted.
@@ -334,14 +338,23 @@ impl Store {
     }
 
     /// Replaces a user's role grants (audited as `user.roles`).
-    pub async fn set_user_roles(&self, id: &str, roles: &[RoleGrant], actor: &Actor) -> Result<User> {
+    pub async fn set_user_roles(
+        &self,
+        id: &str,
+        roles: &[RoleGrant],
+        actor: &Actor,
+    ) -> Result<User> {
         self.change_user(id, "user.roles", actor, UserChange::Roles(roles))
             .await
     }
 
     /// Disables (ending the user's sessions) or enables a user (audited).
     pub async fn set_user_disabled(&self, id: &str, disabled: bool, actor: &Actor) -> Result<User> {
-        let action = if disabled { "user.disable" } else { "user.enable" };
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
         self.change_user(id, action, actor, UserChange::Disabled(disabled))
             .await
     }

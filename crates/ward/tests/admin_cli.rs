@@ -60,9 +60,11 @@ impl Target {
     }
 
     async fn postgres() -> Target {
-        let mut admin = sqlx::PgConnection::connect(PG_URL).await.unwrap_or_else(|e| {
-            panic!("the PostgreSQL server at {PG_URL} is required for this test: {e}")
-        });
+        let mut admin = sqlx::PgConnection::connect(PG_URL)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("the PostgreSQL server at {PG_URL} is required for this test: {e}")
+            });
         let name = format!(
             "ward_cli_{}_{}",
             std::process::id(),
@@ -94,14 +96,18 @@ impl Target {
 
     async fn exec(&self, sql: &str) {
         if self.pg.is_some() {
-            let mut c = sqlx::PgConnection::connect(&self.url).await.expect("connect");
+            let mut c = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
                 .execute(&mut c)
                 .await
                 .expect("sql");
             c.close().await.ok();
         } else {
-            let mut c = sqlx::SqliteConnection::connect(&self.url).await.expect("connect");
+            let mut c = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("connect");
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
                 .execute(&mut c)
                 .await
@@ -112,7 +118,8 @@ impl Target {
 
     async fn drop_triggers(&self) {
         if self.pg.is_some() {
-            self.exec("DROP TRIGGER audit_log_no_update ON audit_log").await;
+            self.exec("DROP TRIGGER audit_log_no_update ON audit_log")
+                .await;
         } else {
             self.exec("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
                 .await;
@@ -147,13 +154,24 @@ async fn admin_commands(t: &Target) {
 
     // user add: a one-time password, printed once.
     let o = ok(t.run(&["user", "add"], &["alice", "--role", "admin"], None));
-    let otp = field_after(&o, "one-time password (shown once; change it at first login):");
+    let otp = field_after(
+        &o,
+        "one-time password (shown once; change it at first login):",
+    );
     assert_eq!(otp.len(), 24, "{o}");
     // With a chosen password: the policy applies.
-    let weak = t.run(&["user", "add"], &["bob", "--role", "auditor", "--password-stdin"], Some("bob12345678901\n"));
+    let weak = t.run(
+        &["user", "add"],
+        &["bob", "--role", "auditor", "--password-stdin"],
+        Some("bob12345678901\n"),
+    );
     assert!(!weak.status.success());
     assert!(err(&weak).contains("user name"), "{}", err(&weak));
-    let o = ok(t.run(&["user", "add"], &["bob", "--role", "auditor", "--password-stdin"], Some("a long passphrase for b0b\n")));
+    let o = ok(t.run(
+        &["user", "add"],
+        &["bob", "--role", "auditor", "--password-stdin"],
+        Some("a long passphrase for b0b\n"),
+    ));
     assert!(!o.contains("one-time"), "{o}");
     let unknown = t.run(&["user", "add"], &["carl", "--role", "superuser"], None);
     assert!(!unknown.status.success() && err(&unknown).contains("unknown role"));
@@ -162,58 +180,113 @@ async fn admin_commands(t: &Target) {
 
     // list, roles, disable, enable.
     let list = ok(t.run(&["user", "list"], &[], None));
-    assert!(list.lines().any(|l| l.starts_with("alice\tadmin\tactive")), "{list}");
-    assert!(list.lines().any(|l| l.starts_with("bob\tauditor\tactive")), "{list}");
+    assert!(
+        list.lines().any(|l| l.starts_with("alice\tadmin\tactive")),
+        "{list}"
+    );
+    assert!(
+        list.lines().any(|l| l.starts_with("bob\tauditor\tactive")),
+        "{list}"
+    );
     assert!(!list.contains(otp) && !list.contains("argon2"));
-    ok(t.run(&["user", "roles"], &["bob", "--role", "auditor", "--role", "clinical_engineer"], None));
+    ok(t.run(
+        &["user", "roles"],
+        &["bob", "--role", "auditor", "--role", "clinical_engineer"],
+        None,
+    ));
     ok(t.run(&["user", "disable"], &["bob"], None));
     let list = ok(t.run(&["user", "list", "--json"], &[], None));
     let users: serde_json::Value = serde_json::from_str(&list).expect("json");
-    let bob = users.as_array().expect("array").iter().find(|u| u["username"] == "bob").expect("bob").clone();
+    let bob = users
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|u| u["username"] == "bob")
+        .expect("bob")
+        .clone();
     assert_eq!(bob["disabled"], true);
     assert_eq!(bob["roles"].as_array().map(Vec::len), Some(2));
     assert!(bob.get("password_hash").is_none());
     ok(t.run(&["user", "enable"], &["bob"], None));
-    assert!(ok(t.run(&["user", "list"], &[], None)).lines().any(|l| l.starts_with("bob\tauditor,clinical_engineer\tactive")));
+    assert!(ok(t.run(&["user", "list"], &[], None))
+        .lines()
+        .any(|l| l.starts_with("bob\tauditor,clinical_engineer\tactive")));
 
     // passwd: a new one-time password, different from the first.
     let o = ok(t.run(&["user", "passwd"], &["alice"], None));
-    let otp2 = field_after(&o, "one-time password (shown once; change it at first login):");
+    let otp2 = field_after(
+        &o,
+        "one-time password (shown once; change it at first login):",
+    );
     assert_ne!(otp, otp2);
     let missing = t.run(&["user", "passwd"], &["nobody"], None);
     assert!(!missing.status.success() && err(&missing).contains("no user"));
 
     // tokens.
-    let o = ok(t.run(&["token", "create"], &["--user", "bob", "--name", "siem", "--scope", "read_inventory,read_findings"], None));
+    let o = ok(t.run(
+        &["token", "create"],
+        &[
+            "--user",
+            "bob",
+            "--name",
+            "siem",
+            "--scope",
+            "read_inventory,read_findings",
+        ],
+        None,
+    ));
     let secret = field_after(&o, "secret (shown once):").to_string();
     assert!(secret.starts_with("ward_") && secret.len() == 69, "{o}");
-    let bad = t.run(&["token", "create"], &["--user", "bob", "--name", "x", "--scope", "everything"], None);
+    let bad = t.run(
+        &["token", "create"],
+        &["--user", "bob", "--name", "x", "--scope", "everything"],
+        None,
+    );
     assert!(!bad.status.success() && err(&bad).contains("unknown scope"));
     let list = ok(t.run(&["token", "list"], &[], None));
     assert!(!list.contains(&secret), "{list}");
-    let line = list.lines().find(|l| l.contains("\tsiem\t")).expect("token listed").to_string();
+    let line = list
+        .lines()
+        .find(|l| l.contains("\tsiem\t"))
+        .expect("token listed")
+        .to_string();
     assert!(line.ends_with("active"), "{line}");
     let id = line.split('\t').next().expect("id").to_string();
     ok(t.run(&["token", "revoke"], &[&id], None));
     let list = ok(t.run(&["token", "list", "--json"], &[], None));
-    assert!(list.contains("\"revoked_at\": 1") || list.contains("\"revoked_at\":1"), "{list}");
+    assert!(
+        list.contains("\"revoked_at\": 1") || list.contains("\"revoked_at\":1"),
+        "{list}"
+    );
 
     // audit: every change above is in an intact chain, with the CLI as actor.
     let v = ok(t.run(&["audit", "verify"], &[], None));
     assert!(v.contains("audit log intact"), "{v}");
-    let entries: u64 = v.split_whitespace().nth(3).and_then(|n| n.parse().ok()).expect("count");
+    let entries: u64 = v
+        .split_whitespace()
+        .nth(3)
+        .and_then(|n| n.parse().ok())
+        .expect("count");
     assert!(entries >= 8, "{v}");
     let l = ok(t.run(&["audit", "list"], &["--last", "100"], None));
-    assert!(l.contains("cli:opsperson") && l.contains("user.disable") && l.contains("token.revoke"), "{l}");
+    assert!(
+        l.contains("cli:opsperson") && l.contains("user.disable") && l.contains("token.revoke"),
+        "{l}"
+    );
 }
 
 async fn tampering_is_detected(t: &Target) {
     t.drop_triggers().await;
     // Edited entry.
-    t.exec("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2").await;
+    t.exec("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2")
+        .await;
     let o = t.run(&["audit", "verify"], &[], None);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(err(&o).contains("TAMPERED") && err(&o).contains("entry 2"), "{}", err(&o));
+    assert!(
+        err(&o).contains("TAMPERED") && err(&o).contains("entry 2"),
+        "{}",
+        err(&o)
+    );
 }
 
 async fn reorder_and_delete_are_detected(t: &Target) {
@@ -238,7 +311,11 @@ async fn reorder_and_delete_are_detected(t: &Target) {
     t.exec("DELETE FROM audit_log WHERE seq = 5").await;
     let o = t.run(&["audit", "verify"], &[], None);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("missing") || err(&o).contains("deleted"), "{}", err(&o));
+    assert!(
+        err(&o).contains("missing") || err(&o).contains("deleted"),
+        "{}",
+        err(&o)
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -280,7 +357,15 @@ async fn reorder_and_delete_on_postgres() {
 #[test]
 fn verify_refuses_a_missing_store() {
     let dir = tempfile::tempdir().expect("temp");
-    let o = ward(&["audit", "verify", "--data", &dir.path().join("none").display().to_string()], None);
+    let o = ward(
+        &[
+            "audit",
+            "verify",
+            "--data",
+            &dir.path().join("none").display().to_string(),
+        ],
+        None,
+    );
     assert!(!o.status.success());
     assert!(err(&o).contains("ward.db is missing"), "{}", err(&o));
 }

@@ -9,10 +9,10 @@ pub mod audit;
 pub mod captures;
 pub mod devices;
 pub mod export;
-pub mod ingest;
-pub mod jobs;
 pub mod findings;
+pub mod ingest;
 pub mod intel;
+pub mod jobs;
 pub mod session;
 pub mod tokens;
 pub mod users;
@@ -85,4 +85,3 @@ impl Page {
         self.limit.unwrap_or(100).clamp(1, 1000)
     }
 }
-

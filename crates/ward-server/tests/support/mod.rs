@@ -7,12 +7,12 @@
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::response::Response;
 use sqlx::Connection;
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tower::ServiceExt;
-use axum::response::Response;
-use std::collections::BTreeSet;
 use ward_server::{AppState, ServerConfig};
 use ward_store::{Actor, NewUser, RoleGrant, Store};
 
@@ -53,17 +53,26 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         match backend {
             Backend::Sqlite => {
-                let store = Store::open_data_dir(dir.path()).await.expect("open SQLite store");
+                let store = Store::open_data_dir(dir.path())
+                    .await
+                    .expect("open SQLite store");
                 let url = format!("sqlite:{}", dir.path().join("ward.db").display());
-                TestDb { store, url, dir, pg_name: None }
+                TestDb {
+                    store,
+                    url,
+                    dir,
+                    pg_name: None,
+                }
             }
             Backend::Postgres => {
-                let mut admin = sqlx::PgConnection::connect(PG_URL).await.unwrap_or_else(|e| {
-                    panic!(
-                        "the PostgreSQL server at {PG_URL} is required for the PostgreSQL \
+                let mut admin = sqlx::PgConnection::connect(PG_URL)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "the PostgreSQL server at {PG_URL} is required for the PostgreSQL \
                          variant of this test (start it; CI does): {e}"
-                    )
-                });
+                        )
+                    });
                 let name = unique_name();
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut admin)
@@ -72,7 +81,12 @@ impl TestDb {
                 admin.close().await.ok();
                 let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
                 let store = Store::open(&url).await.expect("open PostgreSQL store");
-                TestDb { store, url, dir, pg_name: Some(name) }
+                TestDb {
+                    store,
+                    url,
+                    dir,
+                    pg_name: Some(name),
+                }
             }
         }
     }
@@ -80,14 +94,18 @@ impl TestDb {
     /// Runs SQL directly on the database, around the store.
     pub async fn exec(&self, sql: &str) {
         if self.pg_name.is_some() {
-            let mut c = sqlx::PgConnection::connect(&self.url).await.expect("connect");
+            let mut c = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
                 .execute(&mut c)
                 .await
                 .expect("direct SQL");
             c.close().await.ok();
         } else {
-            let mut c = sqlx::SqliteConnection::connect(&self.url).await.expect("connect");
+            let mut c = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("connect");
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
                 .execute(&mut c)
                 .await
@@ -151,7 +169,10 @@ pub async fn user(state: &AppState, name: &str, grants: &[(&str, Option<&str>)])
                 display_name: name.into(),
                 roles: grants
                     .iter()
-                    .map(|(r, s)| RoleGrant { role: (*r).into(), site: s.map(str::to_owned) })
+                    .map(|(r, s)| RoleGrant {
+                        role: (*r).into(),
+                        site: s.map(str::to_owned),
+                    })
                     .collect(),
                 ..NewUser::default()
             },
@@ -181,7 +202,10 @@ pub async fn user_with_password(
                 password_hash: Some(hash),
                 roles: roles
                     .iter()
-                    .map(|r| RoleGrant { role: (*r).into(), site: None })
+                    .map(|r| RoleGrant {
+                        role: (*r).into(),
+                        site: None,
+                    })
                     .collect(),
                 ..NewUser::default()
             },
@@ -222,12 +246,14 @@ impl Answer {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", self.text())
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 }
 
@@ -271,7 +297,11 @@ pub async fn send_raw(
         .await
         .expect("body")
         .to_vec();
-    Answer { status, headers, body }
+    Answer {
+        status,
+        headers,
+        body,
+    }
 }
 
 pub async fn get(state: &AppState, uri: &str, cred: &Cred) -> Answer {
@@ -395,4 +425,3 @@ pub fn concrete(pattern: &str) -> String {
     }
     out
 }
-

@@ -13,7 +13,12 @@ use ward_store::{Store, StoreOptions};
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// Data directory of the SQLite store (`ward.db` inside).
-    #[arg(long, value_name = "DIR", conflicts_with = "database", required_unless_present = "database")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "database",
+        required_unless_present = "database"
+    )]
     pub data: Option<PathBuf>,
     /// Database URL (`sqlite:PATH` or `postgres://...`).
     #[arg(long, value_name = "URL", env = "WARD_DATABASE_URL")]
@@ -73,7 +78,11 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
         let before = store.applied_migrations().await.unwrap_or_default();
         store.migrate().await?;
         let after = store.applied_migrations().await?;
-        let new: Vec<i64> = after.iter().copied().filter(|v| !before.contains(v)).collect();
+        let new: Vec<i64> = after
+            .iter()
+            .copied()
+            .filter(|v| !before.contains(v))
+            .collect();
         if new.is_empty() {
             println!("store is up to date (migrations {after:?})");
         } else {

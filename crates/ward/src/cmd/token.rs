@@ -59,7 +59,14 @@ pub fn run(args: TokenArgs) -> Result<ExitCode> {
     block_on(async {
         let actor = cli_actor();
         match args.command {
-            TokenCommand::Create { store, user, name, scopes, site, expires_in_days } => {
+            TokenCommand::Create {
+                store,
+                user,
+                name,
+                scopes,
+                site,
+                expires_in_days,
+            } => {
                 let store = store.open(false).await?;
                 let u = store
                     .user_by_name(&user)
@@ -81,7 +88,12 @@ pub fn run(args: TokenArgs) -> Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message))?;
                 store.close().await;
-                println!("created token {} ({}) for {user} with scopes {}", t.name, t.id, t.scopes.join(","));
+                println!(
+                    "created token {} ({}) for {user} with scopes {}",
+                    t.name,
+                    t.id,
+                    t.scopes.join(",")
+                );
                 println!("secret (shown once): {secret}");
             }
             TokenCommand::List { store, user, json } => {

@@ -100,7 +100,10 @@ fn grants(store_sites: &[String], specs: &[String]) -> Result<Vec<RoleGrant>> {
                     bail!("unknown site {site:?}");
                 }
             }
-            Ok(RoleGrant { role: role.to_string(), site })
+            Ok(RoleGrant {
+                role: role.to_string(),
+                site,
+            })
         })
         .collect()
 }
@@ -154,13 +157,22 @@ pub fn run(args: UserArgs) -> Result<ExitCode> {
     block_on(async {
         let actor = cli_actor();
         match args.command {
-            UserCommand::Add { store, name, roles, display_name, password_stdin } => {
+            UserCommand::Add {
+                store,
+                name,
+                roles,
+                display_name,
+                password_stdin,
+            } => {
                 let valid = !name.is_empty()
                     && name.len() <= 64
                     && name
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-                anyhow::ensure!(valid, "a user name has 1 to 64 letters, digits, '.', '_', '-' or '@'");
+                anyhow::ensure!(
+                    valid,
+                    "a user name has 1 to 64 letters, digits, '.', '_', '-' or '@'"
+                );
                 let store = store.open(true).await?;
                 let grants = grants(&site_ids(&store).await?, &roles)?;
                 anyhow::ensure!(
@@ -183,9 +195,16 @@ pub fn run(args: UserArgs) -> Result<ExitCode> {
                     )
                     .await?;
                 store.close().await;
-                println!("created user {} ({}) with roles {}", u.username, u.id, roles_text(&u));
+                println!(
+                    "created user {} ({}) with roles {}",
+                    u.username,
+                    u.id,
+                    roles_text(&u)
+                );
                 if generated {
-                    println!("one-time password (shown once; change it at first login): {password}");
+                    println!(
+                        "one-time password (shown once; change it at first login): {password}"
+                    );
                 }
             }
             UserCommand::List { store, json } => {
@@ -224,16 +243,27 @@ pub fn run(args: UserArgs) -> Result<ExitCode> {
                 store.close().await;
                 println!("enabled {name}");
             }
-            UserCommand::Passwd { store, name, password_stdin } => {
+            UserCommand::Passwd {
+                store,
+                name,
+                password_stdin,
+            } => {
                 let store = store.open(false).await?;
                 let u = by_name(&store, &name).await?;
-                anyhow::ensure!(u.oidc_issuer.is_none(), "{name} signs in through single sign-on");
+                anyhow::ensure!(
+                    u.oidc_issuer.is_none(),
+                    "{name} signs in through single sign-on"
+                );
                 let (password, hash, generated) = new_password(&name, password_stdin)?;
-                store.set_password_hash(&u.id, &hash, generated, &actor).await?;
+                store
+                    .set_password_hash(&u.id, &hash, generated, &actor)
+                    .await?;
                 store.close().await;
                 println!("password of {name} reset; sessions ended");
                 if generated {
-                    println!("one-time password (shown once; change it at first login): {password}");
+                    println!(
+                        "one-time password (shown once; change it at first login): {password}"
+                    );
                 }
             }
             UserCommand::Roles { store, name, roles } => {
