@@ -231,6 +231,7 @@ pub fn scope_permissions(scope: &str) -> Option<Vec<Permission>> {
 
 /// (method, route pattern as given to axum, permission). Patterns are full paths (with the
 /// `/api/v1` prefix); one row per method and pattern.
+#[rustfmt::skip]
 pub static ROUTES: &[(&str, &str, Permission)] = &[
     ("GET", "/health", Permission::Public),
     ("GET", "/ready", Permission::Public),
@@ -244,42 +245,18 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     // Inventory.
     ("GET", "/api/v1/devices", Permission::ReadInventory),
     ("GET", "/api/v1/devices/{id}", Permission::ReadInventory),
-    (
-        "PUT",
-        "/api/v1/devices/{id}/overrides/{attribute}",
-        Permission::EditInventory,
-    ),
-    (
-        "DELETE",
-        "/api/v1/devices/{id}/overrides/{attribute}",
-        Permission::EditInventory,
-    ),
-    (
-        "GET",
-        "/api/v1/devices/{id}/findings",
-        Permission::ReadFindings,
-    ),
+    ("PUT", "/api/v1/devices/{id}/overrides/{attribute}", Permission::EditInventory),
+    ("DELETE", "/api/v1/devices/{id}/overrides/{attribute}", Permission::EditInventory),
+    ("GET", "/api/v1/devices/{id}/findings", Permission::ReadFindings),
     ("GET", "/api/v1/sites", Permission::ReadInventory),
-    (
-        "GET",
-        "/api/v1/sites/{site}/connections",
-        Permission::ReadInventory,
-    ),
-    (
-        "GET",
-        "/api/v1/sites/{site}/security-observations",
-        Permission::ReadInventory,
-    ),
+    ("GET", "/api/v1/sites/{site}/connections", Permission::ReadInventory),
+    ("GET", "/api/v1/sites/{site}/security-observations", Permission::ReadInventory),
     ("GET", "/api/v1/export/devices.csv", Permission::ExportData),
     ("GET", "/api/v1/export/findings.csv", Permission::ExportData),
     // Findings.
     ("GET", "/api/v1/findings", Permission::ReadFindings),
     ("GET", "/api/v1/findings/{id}", Permission::ReadFindings),
-    (
-        "POST",
-        "/api/v1/findings/{id}/status",
-        Permission::TriageFindings,
-    ),
+    ("POST", "/api/v1/findings/{id}/status", Permission::TriageFindings),
     // Intel.
     ("GET", "/api/v1/intel", Permission::ReadIntel),
     ("GET", "/api/v1/intel/{id}", Permission::ReadIntel),
@@ -291,17 +268,9 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     ("POST", "/api/v1/users", Permission::ManageUsers),
     ("GET", "/api/v1/users/{id}", Permission::ReadUsers),
     ("PUT", "/api/v1/users/{id}/roles", Permission::ManageUsers),
-    (
-        "POST",
-        "/api/v1/users/{id}/disable",
-        Permission::ManageUsers,
-    ),
+    ("POST", "/api/v1/users/{id}/disable", Permission::ManageUsers),
     ("POST", "/api/v1/users/{id}/enable", Permission::ManageUsers),
-    (
-        "POST",
-        "/api/v1/users/{id}/password",
-        Permission::ManageUsers,
-    ),
+    ("POST", "/api/v1/users/{id}/password", Permission::ManageUsers),
     ("GET", "/api/v1/roles", Permission::ReadUsers),
     ("GET", "/api/v1/tokens", Permission::ReadTokens),
     ("POST", "/api/v1/tokens", Permission::ManageTokens),
