@@ -496,11 +496,12 @@ pub async fn login(
     }
     if let Some(u) = &user {
         let lock_until = now.saturating_add(state.config.lockout_secs.saturating_mul(1_000_000));
-        let (failed, locked) = state
+        let f = state
             .store
-            .record_login_failure(&u.id, state.config.lockout_threshold, lock_until)
+            .record_login_failure(&u.id, now, state.config.lockout_threshold, lock_until)
             .await?;
-        let action = if locked.is_some() && failed == state.config.lockout_threshold {
+        let failed = f.failed;
+        let action = if f.newly_locked {
             "auth.locked"
         } else {
             "auth.login_failed"

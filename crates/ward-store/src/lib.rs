@@ -54,7 +54,7 @@ pub use sessions::Session;
 pub use tokens::ApiToken;
 pub use ingest::SensorBatch;
 pub use types::*;
-pub use users::{NewUser, RoleGrant, User};
+pub use users::{LoginFailure, NewUser, RoleGrant, User};
 pub use dashboard::*;
 pub use plans::{BoardAction, PlanAction, ACTION_STATUSES};
 pub use reviews::{Review, ReviewDue, ReviewInput};

@@ -13,7 +13,7 @@ use ward_model::{
 use ward_store::{
     now_micros, Actor, AuditProblem, BackendKind, Batch, DeviceQuery, DeviceRecord, DeviceSort,
     FindingStatus, IngestOutcome, IntelDocument, IntelProduct, IntelVulnerability, JobSpec,
-    NewFinding, Store,
+    NewFinding, NewUser, RoleGrant, Store,
 };
 
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -173,6 +173,7 @@ conformance!(
     audit_detects_a_deleted_middle_entry,
     audit_detects_a_deleted_last_entry,
     audit_chain_stays_linear_under_concurrent_writers,
+    lockout_count_restarts_after_a_lock_expires,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1264,4 +1265,66 @@ async fn audit_chain_stays_linear_under_concurrent_writers(db: &TestDb) {
     assert!(r.ok(), "{:?}", r.problem);
     assert_eq!(r.entries, 40);
     replica.close().await;
+}
+
+async fn lockout_count_restarts_after_a_lock_expires(db: &TestDb) {
+    let u = db
+        .store
+        .create_user(
+            &NewUser {
+                id: "u-lock".into(),
+                username: "lock".into(),
+                display_name: "Lock".into(),
+                password_hash: Some("$argon2id$dummy".into()),
+                roles: vec![RoleGrant {
+                    role: "auditor".into(),
+                    site: None,
+                }],
+                ..NewUser::default()
+            },
+            &actor(),
+        )
+        .await
+        .expect("create");
+    let s = &db.store;
+    let t0: i64 = 1_000_000_000;
+    let lock = t0 + 900;
+    // Two failures below the threshold of 3: counted, no lock.
+    for n in 1..=2 {
+        let f = s.record_login_failure(&u.id, t0 + n, 3, lock).await.expect("fail");
+        assert_eq!((f.failed, f.locked_until, f.newly_locked), (n, None, false));
+    }
+    // The third locks the account.
+    let f = s.record_login_failure(&u.id, t0 + 3, 3, lock).await.expect("fail");
+    assert_eq!((f.failed, f.locked_until, f.newly_locked), (3, Some(lock), true));
+    // While locked: the count does not grow and the lock is neither extended nor re-set.
+    for n in 4..=10 {
+        let f = s
+            .record_login_failure(&u.id, t0 + n, 3, t0 + n + 900)
+            .await
+            .expect("fail");
+        assert_eq!((f.failed, f.locked_until, f.newly_locked), (3, Some(lock), false));
+    }
+    let stored = s.user(&u.id).await.expect("user").expect("exists");
+    assert_eq!((stored.failed_logins, stored.locked_until), (3, Some(lock)));
+    // After the lock expired, one wrong password counts as the first of a new series.
+    let after = lock + 1;
+    let f = s.record_login_failure(&u.id, after, 3, after + 900).await.expect("fail");
+    assert_eq!((f.failed, f.locked_until, f.newly_locked), (1, None, false));
+    let stored = s.user(&u.id).await.expect("user").expect("exists");
+    assert_eq!((stored.failed_logins, stored.locked_until), (1, None));
+    let f = s.record_login_failure(&u.id, after + 1, 3, after + 900).await.expect("fail");
+    assert_eq!((f.failed, f.locked_until), (2, None));
+    // The lock at exactly its end time is over (locked_until <= now).
+    let f = s.record_login_failure(&u.id, after + 2, 3, after + 900).await.expect("fail");
+    assert_eq!((f.failed, f.locked_until, f.newly_locked), (3, Some(after + 900), true));
+    let f = s.record_login_failure(&u.id, after + 900, 3, after + 1800).await.expect("fail");
+    assert_eq!((f.failed, f.locked_until, f.newly_locked), (1, None, false));
+    // A success clears the count.
+    s.record_login_success(&u.id).await.expect("success");
+    let stored = s.user(&u.id).await.expect("user").expect("exists");
+    assert_eq!((stored.failed_logins, stored.locked_until), (0, None));
+    // An unknown user changes nothing.
+    let f = s.record_login_failure("nobody", t0, 3, lock).await.expect("fail");
+    assert_eq!(f, ward_store::LoginFailure::default());
 }
