@@ -314,8 +314,22 @@ async fn throttling_and_lockout(backend: Backend) {
             .status,
         StatusCode::OK
     );
-    // The lock expires.
+    // The lock expires. One wrong password afterwards starts a new count (it does not
+    // relock the account at once), so the right password then gets in.
     tokio::time::sleep(std::time::Duration::from_millis(2300)).await;
+    assert_eq!(
+        login_from(&state, "carol", "wrong wrong wrong", None, "198.51.100.5:1")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let u = state
+        .store
+        .user_by_name("carol")
+        .await
+        .expect("q")
+        .expect("carol");
+    assert_eq!((u.failed_logins, u.locked_until), (1, None), "count restarted");
     assert_eq!(
         login_from(&state, "carol", PW, None, "198.51.100.6:1")
             .await
@@ -324,7 +338,11 @@ async fn throttling_and_lockout(backend: Backend) {
     );
     // The audit log records failures and the lock.
     let entries = state.store.audit_entries(0, 1000).await.expect("audit");
-    assert!(entries.iter().any(|e| e.action == "auth.locked"));
+    // Exactly one lock: attempts during the lock neither count nor relock.
+    assert_eq!(
+        entries.iter().filter(|e| e.action == "auth.locked").count(),
+        1
+    );
     assert!(
         entries
             .iter()

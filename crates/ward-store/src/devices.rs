@@ -89,11 +89,11 @@ fn split(s: &str) -> Vec<String> {
         .collect()
 }
 
-const SUMMARY_COLUMNS: &str = "id, site, name, category, criticality, vendor, model, os, \
+pub(crate) const SUMMARY_COLUMNS: &str = "id, site, name, category, criticality, vendor, model, os, \
     firmware_version, software_version, hostname, macs, ips, is_router, first_seen, last_seen, \
     stale";
 
-fn summary_of<R: Row>(r: &R) -> Result<DeviceSummary, sqlx::Error>
+pub(crate) fn summary_of<R: Row>(r: &R) -> Result<DeviceSummary, sqlx::Error>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
