@@ -7,7 +7,8 @@
 //! [`Store::device_alias`] answers lookups of the alias.
 
 use crate::audit::{audit_append, canonical_json};
-use crate::devices::{summary_of, SUMMARY_COLUMNS};
+use crate::devices::{effective, summary_of, SUMMARY_COLUMNS};
+use std::collections::{BTreeMap, HashMap};
 use crate::{now_micros, with_read_pool, with_write_pool, Actor, BeginWrite, Result, Store};
 use crate::{DeviceSummary, StoreError};
 use serde::{Deserialize, Serialize};
@@ -92,20 +93,6 @@ impl Store {
                 ));
             }
             let alias_row = canonical_json(a).unwrap_or_else(|| "{}".into());
-            // Addresses and times: the union and the span of both.
-            sqlx::query(
-                "UPDATE devices SET macs = $1, ips = $2, first_seen = $3, last_seen = $4, \
-                 search = search || ' ' || $5, updated_at = $6 WHERE id = $7",
-            )
-            .bind(union(&t.macs, &a.macs))
-            .bind(union(&t.ips, &a.ips))
-            .bind(t.first_seen.min(a.first_seen))
-            .bind(t.last_seen.max(a.last_seen))
-            .bind(format!("{} {} {}", a.macs.join(" "), a.ips.join(" "), a.id).to_lowercase())
-            .bind(now)
-            .bind(target)
-            .execute(&mut *tx)
-            .await?;
             for stmt in [
                 "UPDATE endpoints SET device_id = $1 WHERE device_id = $2",
                 "UPDATE connections SET client_device = $1 WHERE client_device = $2",
@@ -127,6 +114,52 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            // The target's columns again: the union of addresses and the span of both, with
+            // the overrides it has now.
+            let inferred: String = sqlx::query("SELECT inferred FROM devices WHERE id = $1")
+                .bind(target)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("inferred")?;
+            let inferred: BTreeMap<String, String> = serde_json::from_str(&inferred)
+                .map_err(|e| StoreError::json(format!("devices.inferred of {target}"), e))?;
+            let mut current: HashMap<String, String> = HashMap::new();
+            for r in
+                sqlx::query("SELECT attribute, value FROM device_overrides WHERE device_id = $1")
+                    .bind(target)
+                    .fetch_all(&mut *tx)
+                    .await?
+            {
+                current.insert(r.try_get("attribute")?, r.try_get("value")?);
+            }
+            let (macs, ips) = (union(&t.macs, &a.macs), union(&t.ips, &a.ips));
+            let eff = effective(&inferred, Some(&current), &macs, &ips, target);
+            let col = |c: &str| eff.cols.get(c).cloned().unwrap_or_default();
+            sqlx::query(
+                "UPDATE devices SET name = $1, category = $2, criticality = $3, \
+                 criticality_rank = $4, vendor = $5, model = $6, os = $7, firmware_version = $8, \
+                 software_version = $9, hostname = $10, search = $11, updated_at = $12, \
+                 macs = $13, ips = $14, first_seen = $15, last_seen = $16 WHERE id = $17",
+            )
+            .bind(&eff.name)
+            .bind(col("category"))
+            .bind(&eff.criticality)
+            .bind(eff.rank)
+            .bind(col("vendor"))
+            .bind(col("model"))
+            .bind(col("os"))
+            .bind(col("firmware_version"))
+            .bind(col("software_version"))
+            .bind(col("hostname"))
+            .bind(&eff.search)
+            .bind(now)
+            .bind(&macs)
+            .bind(&ips)
+            .bind(t.first_seen.min(a.first_seen))
+            .bind(t.last_seen.max(a.last_seen))
+            .bind(target)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("DELETE FROM devices WHERE id = $1")
                 .bind(alias)
                 .execute(&mut *tx)
