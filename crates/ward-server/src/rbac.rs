@@ -248,6 +248,8 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     ("PUT", "/api/v1/devices/{id}/overrides/{attribute}", Permission::EditInventory),
     ("DELETE", "/api/v1/devices/{id}/overrides/{attribute}", Permission::EditInventory),
     ("GET", "/api/v1/devices/{id}/findings", Permission::ReadFindings),
+    ("POST", "/api/v1/devices/{id}/merge", Permission::EditInventory),
+    ("GET", "/api/v1/devices/{id}/merges", Permission::ReadInventory),
     ("GET", "/api/v1/sites", Permission::ReadInventory),
     ("GET", "/api/v1/sites/{site}/connections", Permission::ReadInventory),
     ("GET", "/api/v1/sites/{site}/security-observations", Permission::ReadInventory),

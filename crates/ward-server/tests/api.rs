@@ -447,3 +447,63 @@ async fn health_ready_metrics(backend: Backend) {
     );
 }
 both_backends!(health_ready_metrics);
+
+/// Device merges through the API: the alias answers with a redirect, the listing loses
+/// it, the merge is listed and audited, and scope and site rules hold.
+async fn device_merges(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let state = db.state();
+    seed(&state).await;
+    let admin = user(&state, "root", &[("admin", None)]).await;
+    let s = session(&state, &admin).await;
+    let b_eng = user(&state, "bea", &[("clinical_engineer", Some("site-b"))]).await;
+    let sb = session(&state, &b_eng).await;
+    let (a, b) = ("dev-site-a-000001", "dev-site-a-000002");
+    let uri = format!("/api/v1/devices/{a}/merge");
+    // Someone scoped to another site does not learn the devices exist.
+    let r = send_json(&state, "POST", &uri, &sb, json!({"from": b})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    // Merging into itself, or across sites, is refused.
+    let r = send_json(&state, "POST", &uri, &s, json!({"from": a})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let r = send_json(&state, "POST", &uri, &s, json!({"from": "dev-site-b-000001"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let r = send_json(&state, "POST", &uri, &s, json!({"from": b, "note": "same pump"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["alias"], b);
+    assert_eq!(r.json()["target"], a);
+    assert_eq!(r.json()["author"], "root");
+    // The alias redirects to the device it became.
+    let r = get(&state, &format!("/api/v1/devices/{b}"), &s).await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT, "{}", r.text());
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some(format!("/api/v1/devices/{a}").as_str())
+    );
+    // ... but not for someone who may not see it.
+    let r = get(&state, &format!("/api/v1/devices/{b}"), &sb).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let d = get(&state, &format!("/api/v1/devices/{a}"), &s).await.json();
+    let macs = d["summary"]["macs"].as_array().expect("macs").clone();
+    assert!(macs.contains(&json!("00:1b:21:00:00:02")), "{macs:?}");
+    let p = get(&state, "/api/v1/devices?site=site-a&limit=1", &s)
+        .await
+        .json();
+    assert_eq!(p["total"], 119);
+    let m = get(&state, &format!("/api/v1/devices/{a}/merges"), &s)
+        .await
+        .json();
+    assert_eq!(m.as_array().map(Vec::len), Some(1));
+    assert_eq!(m[0]["note"], "same pump");
+    // Merged again: the alias is no device any more.
+    let r = send_json(&state, "POST", &uri, &s, json!({"from": b})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    let entries = state.store.audit_entries(0, 10_000).await.expect("audit");
+    let e = entries
+        .iter()
+        .find(|e| e.action == "device.merge")
+        .expect("audited");
+    assert_eq!(e.actor, "root");
+    assert!(e.before.as_deref().unwrap_or("").contains(b));
+}
+both_backends!(device_merges);
