@@ -253,6 +253,8 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     ("GET", "/api/v1/sites", Permission::ReadInventory),
     ("GET", "/api/v1/sites/{site}/connections", Permission::ReadInventory),
     ("GET", "/api/v1/sites/{site}/security-observations", Permission::ReadInventory),
+    ("GET", "/api/v1/sites/{site}/policy", Permission::ReadInventory),
+    ("GET", "/api/v1/sites/{site}/violations", Permission::ReadInventory),
     ("GET", "/api/v1/export/devices.csv", Permission::ExportData),
     ("GET", "/api/v1/export/findings.csv", Permission::ExportData),
     // Findings.

@@ -287,7 +287,7 @@ async fn sites(
     Ok(Json(Sites { sites }).into_response())
 }
 
-fn check_site(user: &CurrentUser, site: &str) -> ApiResult<()> {
+pub(crate) fn check_site(user: &CurrentUser, site: &str) -> ApiResult<()> {
     if user.may_see_site(site) {
         Ok(())
     } else {

@@ -13,6 +13,7 @@ pub mod findings;
 pub mod ingest;
 pub mod intel;
 pub mod jobs;
+pub mod segmentation;
 pub mod session;
 pub mod tokens;
 pub mod users;
@@ -37,6 +38,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(export::router())
+        .merge(segmentation::router())
         // TODO(server): annotate ingest and jobs with #[utoipa::path] and use routes!().
         .merge(OpenApiRouter::from(ingest::router()))
         .merge(OpenApiRouter::from(jobs::router()))
