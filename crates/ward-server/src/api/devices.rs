@@ -45,6 +45,9 @@ pub struct DeviceParams {
     pub offset: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub after: Option<String>,
+    /// Count all matching devices (`total`; default true). `false` saves a count over a
+    /// large inventory when paging with `after`.
+    pub total: Option<bool>,
 }
 
 /// The store query for the caller: a site-scoped caller sees only its site(s).
@@ -76,7 +79,7 @@ pub(crate) fn device_query(p: &DeviceParams, user: &CurrentUser) -> ApiResult<De
         limit: p.limit.unwrap_or(50).clamp(1, 1000),
         offset: p.offset.unwrap_or(0),
         after: p.after.clone(),
-        with_total: true,
+        with_total: p.total.unwrap_or(true),
     })
 }
 
