@@ -11,6 +11,7 @@ dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)           # browser end-to-
 dpkg -s chromium-driver >/dev/null 2>&1 || need+=(chromium-driver) # WebDriver for chromium
 if [ "${WARD_BENCH_TOOLS:-0}" = 1 ]; then
   command -v tshark >/dev/null 2>&1 || need+=(tshark)        # benchmark peer only
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)              # HTTP load benchmark (docs/BENCHMARKS.md)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -53,7 +53,11 @@ fn record(i: u32) -> DeviceRecord {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().ok_or("usage: load_seed DIR [N] [ADDR]")?);
-    let n: u32 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1_000_000);
+    let n: u32 = args
+        .next()
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:8787".into());
     std::fs::create_dir_all(&dir)?;
     let actor = Actor::new("system", None);

@@ -466,9 +466,23 @@ async fn device_merges(backend: Backend) {
     // Merging into itself, or across sites, is refused.
     let r = send_json(&state, "POST", &uri, &s, json!({"from": a})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
-    let r = send_json(&state, "POST", &uri, &s, json!({"from": "dev-site-b-000001"})).await;
+    let r = send_json(
+        &state,
+        "POST",
+        &uri,
+        &s,
+        json!({"from": "dev-site-b-000001"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
-    let r = send_json(&state, "POST", &uri, &s, json!({"from": b, "note": "same pump"})).await;
+    let r = send_json(
+        &state,
+        "POST",
+        &uri,
+        &s,
+        json!({"from": b, "note": "same pump"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["alias"], b);
     assert_eq!(r.json()["target"], a);
@@ -483,7 +497,9 @@ async fn device_merges(backend: Backend) {
     // ... but not for someone who may not see it.
     let r = get(&state, &format!("/api/v1/devices/{b}"), &sb).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let d = get(&state, &format!("/api/v1/devices/{a}"), &s).await.json();
+    let d = get(&state, &format!("/api/v1/devices/{a}"), &s)
+        .await
+        .json();
     let macs = d["summary"]["macs"].as_array().expect("macs").clone();
     assert!(macs.contains(&json!("00:1b:21:00:00:02")), "{macs:?}");
     let p = get(&state, "/api/v1/devices?site=site-a&limit=1", &s)

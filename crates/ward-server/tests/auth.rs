@@ -329,7 +329,11 @@ async fn throttling_and_lockout(backend: Backend) {
         .await
         .expect("q")
         .expect("carol");
-    assert_eq!((u.failed_logins, u.locked_until), (1, None), "count restarted");
+    assert_eq!(
+        (u.failed_logins, u.locked_until),
+        (1, None),
+        "count restarted"
+    );
     assert_eq!(
         login_from(&state, "carol", PW, None, "198.51.100.6:1")
             .await

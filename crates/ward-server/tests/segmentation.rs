@@ -6,9 +6,7 @@ mod support;
 
 use axum::http::StatusCode;
 use support::*;
-use ward_model::{
-    ConnectionEdge, EndpointAddr, Evidence, Observation, Timestamp, Transport,
-};
+use ward_model::{ConnectionEdge, EndpointAddr, Evidence, Observation, Timestamp, Transport};
 use ward_store::Batch;
 
 const DAY: u64 = 86_400_000_000;
@@ -108,7 +106,10 @@ async fn policy_and_violations(backend: Backend) {
     assert_eq!(p["site"], "east");
     assert_eq!(p["baseline_flows"], 1, "{p}");
     assert_eq!(p["baseline_until"], T0 + 100 + 7 * DAY);
-    let conduits = p["policy"]["conduits"].as_array().expect("conduits").clone();
+    let conduits = p["policy"]["conduits"]
+        .as_array()
+        .expect("conduits")
+        .clone();
     assert_eq!(conduits.len(), 1, "{p}");
     assert_eq!(conduits[0]["port"], 104);
     assert_eq!(conduits[0]["transport"], "tcp");
@@ -126,7 +127,10 @@ async fn policy_and_violations(backend: Backend) {
     // A baseline over everything: the telnet flow is allowed, nothing violates.
     let v = get(
         &state,
-        &format!("/api/v1/sites/east/violations?baseline_until={}", T0 + 11 * DAY),
+        &format!(
+            "/api/v1/sites/east/violations?baseline_until={}",
+            T0 + 11 * DAY
+        ),
         &s,
     )
     .await
@@ -140,10 +144,16 @@ async fn policy_and_violations(backend: Backend) {
     // Text formats.
     let nft = get(&state, "/api/v1/sites/east/policy?format=nft", &s).await;
     assert_eq!(nft.status, StatusCode::OK);
-    assert!(nft.header("content-type").unwrap_or_default().starts_with("text/plain"));
+    assert!(nft
+        .header("content-type")
+        .unwrap_or_default()
+        .starts_with("text/plain"));
     let t = nft.text();
     assert!(t.contains("10.20.0.20") && t.contains("104"), "{t}");
-    assert!(!t.contains("dport 23 "), "telnet is not in the baseline: {t}");
+    assert!(
+        !t.contains("dport 23 "),
+        "telnet is not in the baseline: {t}"
+    );
     let acl = get(&state, "/api/v1/sites/east/policy?format=acl", &s).await;
     assert_eq!(acl.status, StatusCode::OK);
     let t = acl.text();

@@ -89,7 +89,8 @@ fn split(s: &str) -> Vec<String> {
         .collect()
 }
 
-pub(crate) const SUMMARY_COLUMNS: &str = "id, site, name, category, criticality, vendor, model, os, \
+pub(crate) const SUMMARY_COLUMNS: &str =
+    "id, site, name, category, criticality, vendor, model, os, \
     firmware_version, software_version, hostname, macs, ips, is_router, first_seen, last_seen, \
     stale";
 
@@ -122,7 +123,10 @@ where
 
 /// Adds a merged-away device's addresses and time span to its target's record.
 fn fold_record(target: &mut DeviceRecord, alias: &DeviceRecord) {
-    for (t, a) in [(&mut target.macs, &alias.macs), (&mut target.ips, &alias.ips)] {
+    for (t, a) in [
+        (&mut target.macs, &alias.macs),
+        (&mut target.ips, &alias.ips),
+    ] {
         t.extend(a.iter().cloned());
         t.sort_unstable();
         t.dedup();

@@ -8,11 +8,11 @@
 
 use crate::audit::{audit_append, canonical_json};
 use crate::devices::{effective, summary_of, SUMMARY_COLUMNS};
-use std::collections::{BTreeMap, HashMap};
 use crate::{now_micros, with_read_pool, with_write_pool, Actor, BeginWrite, Result, Store};
 use crate::{DeviceSummary, StoreError};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
 
 /// A recorded merge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +61,10 @@ impl Store {
         actor: &Actor,
     ) -> Result<DeviceMerge> {
         if target == alias {
-            return Err(StoreError::invalid("merge", "a device cannot be merged into itself"));
+            return Err(StoreError::invalid(
+                "merge",
+                "a device cannot be merged into itself",
+            ));
         }
         let now = now_micros();
         let sql = format!("SELECT {SUMMARY_COLUMNS} FROM devices WHERE id = $1");

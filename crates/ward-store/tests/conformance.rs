@@ -1292,41 +1292,71 @@ async fn lockout_count_restarts_after_a_lock_expires(db: &TestDb) {
     let lock = t0 + 900;
     // Two failures below the threshold of 3: counted, no lock.
     for n in 1..=2 {
-        let f = s.record_login_failure(&u.id, t0 + n, 3, lock).await.expect("fail");
+        let f = s
+            .record_login_failure(&u.id, t0 + n, 3, lock)
+            .await
+            .expect("fail");
         assert_eq!((f.failed, f.locked_until, f.newly_locked), (n, None, false));
     }
     // The third locks the account.
-    let f = s.record_login_failure(&u.id, t0 + 3, 3, lock).await.expect("fail");
-    assert_eq!((f.failed, f.locked_until, f.newly_locked), (3, Some(lock), true));
+    let f = s
+        .record_login_failure(&u.id, t0 + 3, 3, lock)
+        .await
+        .expect("fail");
+    assert_eq!(
+        (f.failed, f.locked_until, f.newly_locked),
+        (3, Some(lock), true)
+    );
     // While locked: the count does not grow and the lock is neither extended nor re-set.
     for n in 4..=10 {
         let f = s
             .record_login_failure(&u.id, t0 + n, 3, t0 + n + 900)
             .await
             .expect("fail");
-        assert_eq!((f.failed, f.locked_until, f.newly_locked), (3, Some(lock), false));
+        assert_eq!(
+            (f.failed, f.locked_until, f.newly_locked),
+            (3, Some(lock), false)
+        );
     }
     let stored = s.user(&u.id).await.expect("user").expect("exists");
     assert_eq!((stored.failed_logins, stored.locked_until), (3, Some(lock)));
     // After the lock expired, one wrong password counts as the first of a new series.
     let after = lock + 1;
-    let f = s.record_login_failure(&u.id, after, 3, after + 900).await.expect("fail");
+    let f = s
+        .record_login_failure(&u.id, after, 3, after + 900)
+        .await
+        .expect("fail");
     assert_eq!((f.failed, f.locked_until, f.newly_locked), (1, None, false));
     let stored = s.user(&u.id).await.expect("user").expect("exists");
     assert_eq!((stored.failed_logins, stored.locked_until), (1, None));
-    let f = s.record_login_failure(&u.id, after + 1, 3, after + 900).await.expect("fail");
+    let f = s
+        .record_login_failure(&u.id, after + 1, 3, after + 900)
+        .await
+        .expect("fail");
     assert_eq!((f.failed, f.locked_until), (2, None));
     // The lock at exactly its end time is over (locked_until <= now).
-    let f = s.record_login_failure(&u.id, after + 2, 3, after + 900).await.expect("fail");
-    assert_eq!((f.failed, f.locked_until, f.newly_locked), (3, Some(after + 900), true));
-    let f = s.record_login_failure(&u.id, after + 900, 3, after + 1800).await.expect("fail");
+    let f = s
+        .record_login_failure(&u.id, after + 2, 3, after + 900)
+        .await
+        .expect("fail");
+    assert_eq!(
+        (f.failed, f.locked_until, f.newly_locked),
+        (3, Some(after + 900), true)
+    );
+    let f = s
+        .record_login_failure(&u.id, after + 900, 3, after + 1800)
+        .await
+        .expect("fail");
     assert_eq!((f.failed, f.locked_until, f.newly_locked), (1, None, false));
     // A success clears the count.
     s.record_login_success(&u.id).await.expect("success");
     let stored = s.user(&u.id).await.expect("user").expect("exists");
     assert_eq!((stored.failed_logins, stored.locked_until), (0, None));
     // An unknown user changes nothing.
-    let f = s.record_login_failure("nobody", t0, 3, lock).await.expect("fail");
+    let f = s
+        .record_login_failure("nobody", t0, 3, lock)
+        .await
+        .expect("fail");
     assert_eq!(f, ward_store::LoginFailure::default());
 }
 
@@ -1362,7 +1392,12 @@ async fn device_merges_win_over_inference(db: &TestDb) {
         .list_devices(&DeviceQuery::default())
         .await
         .expect("list");
-    assert_eq!(page.total, Some(2), "two devices inferred: {:?}", page.devices);
+    assert_eq!(
+        page.total,
+        Some(2),
+        "two devices inferred: {:?}",
+        page.devices
+    );
     let of_mac = |m: &str| {
         page.devices
             .iter()
@@ -1413,12 +1448,18 @@ async fn device_merges_win_over_inference(db: &TestDb) {
         .merge_devices(&a, &b, "one box, two NICs", &actor())
         .await
         .expect("merge");
-    assert_eq!((m.alias.as_str(), m.target.as_str()), (b.as_str(), a.as_str()));
+    assert_eq!(
+        (m.alias.as_str(), m.target.as_str()),
+        (b.as_str(), a.as_str())
+    );
     assert_eq!(m.site, "north");
     let check = |when: &'static str| {
         let (a, b) = (a.clone(), b.clone());
         async move {
-            assert!(store.device(&b).await.expect("get").is_none(), "{when}: alias gone");
+            assert!(
+                store.device(&b).await.expect("get").is_none(),
+                "{when}: alias gone"
+            );
             assert_eq!(
                 store.device_alias(&b).await.expect("alias").as_deref(),
                 Some(a.as_str()),
@@ -1426,9 +1467,17 @@ async fn device_merges_win_over_inference(db: &TestDb) {
             );
             let d = store.device(&a).await.expect("get").expect("target");
             for mac in ["00:1b:21:00:00:01", "00:1d:4a:00:00:02"] {
-                assert!(d.summary.macs.iter().any(|m| m == mac), "{when}: {mac} in {:?}", d.summary.macs);
+                assert!(
+                    d.summary.macs.iter().any(|m| m == mac),
+                    "{when}: {mac} in {:?}",
+                    d.summary.macs
+                );
             }
-            assert_eq!(d.summary.vendor.as_deref(), Some("Acme"), "{when}: override followed");
+            assert_eq!(
+                d.summary.vendor.as_deref(),
+                Some("Acme"),
+                "{when}: override followed"
+            );
             let conns = store.site_connections("north").await.expect("connections");
             assert!(!conns.is_empty(), "{when}");
             for c in &conns {
@@ -1450,7 +1499,11 @@ async fn device_merges_win_over_inference(db: &TestDb) {
     let fs = store.findings_of_device(&a).await.expect("findings");
     let mut ids: Vec<&str> = fs.iter().map(|f| f.id.as_str()).collect();
     ids.sort_unstable();
-    assert_eq!(ids, ["f-a2", "f-b1"], "the alias's finding moved; the duplicate went");
+    assert_eq!(
+        ids,
+        ["f-a2", "f-b1"],
+        "the alias's finding moved; the duplicate went"
+    );
 
     // Re-ingest and re-inference bring the alias back as a device of its own: it is folded.
     store
@@ -1485,8 +1538,15 @@ async fn device_merges_win_over_inference(db: &TestDb) {
         .expect("merge audited");
     assert_eq!(e.object, format!("device:{a}"));
     let before = e.before.as_deref().expect("before");
-    assert!(before.contains(&b) && before.contains("00:1d:4a:00:00:02"), "{before}");
-    assert!(e.after.as_deref().expect("after").contains("one box, two NICs"));
+    assert!(
+        before.contains(&b) && before.contains("00:1d:4a:00:00:02"),
+        "{before}"
+    );
+    assert!(e
+        .after
+        .as_deref()
+        .expect("after")
+        .contains("one box, two NICs"));
     assert!(store.verify_audit_chain().await.expect("verify").ok());
     // A merge of the alias again: it is no device any more.
     assert!(store.merge_devices(&a, &b, "", &actor()).await.is_err());

@@ -177,7 +177,9 @@ async fn merge_device(
     visible_device(&state, &user, &body.from).await?;
     let note = body.note.unwrap_or_default();
     if note.len() > 1024 {
-        return Err(ApiError::bad_request("the note may have at most 1024 bytes"));
+        return Err(ApiError::bad_request(
+            "the note may have at most 1024 bytes",
+        ));
     }
     let m = state
         .store

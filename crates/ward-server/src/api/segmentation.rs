@@ -146,15 +146,20 @@ async fn policy(
         )));
     }
     let (policy, flows, until) = site_policy(&state, &site, &p).await?;
-    let text = |t: String| {
-        ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], t).into_response()
-    };
+    let text =
+        |t: String| ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], t).into_response();
     Ok(match format.as_str() {
         "nft" => text(policy.to_nftables()),
         "acl" => {
             let name: String = format!("WARD-{site}")
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             text(policy.to_cisco_acl(&name))
         }
