@@ -12,6 +12,7 @@ dpkg -s chromium-driver >/dev/null 2>&1 || need+=(chromium-driver) # WebDriver f
 command -v openssl >/dev/null 2>&1 || need+=(openssl)           # TLS test certificate (ward-server tests/serve.rs)
 if [ "${WARD_BENCH_TOOLS:-0}" = 1 ]; then
   command -v tshark >/dev/null 2>&1 || need+=(tshark)        # benchmark peer only
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)              # HTTP load benchmark (docs/BENCHMARKS.md)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

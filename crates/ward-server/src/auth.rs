@@ -216,7 +216,11 @@ pub async fn create_session(
     let id = random_secret();
     let csrf = random_secret();
     let now = now_micros();
-    let ttl = state.config.session_ttl_secs.max(60).saturating_mul(1_000_000);
+    let ttl = state
+        .config
+        .session_ttl_secs
+        .max(60)
+        .saturating_mul(1_000_000);
     state
         .store
         .create_session(&Session {
@@ -405,10 +409,9 @@ pub async fn check_csrf(
         })
         .next();
     match given {
-        Some(g) if sha256_hex(g) == expected => Ok(Request::from_parts(
-            parts,
-            axum::body::Body::from(bytes),
-        )),
+        Some(g) if sha256_hex(g) == expected => {
+            Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        }
         _ => Err(refused()),
     }
 }
@@ -428,7 +431,7 @@ pub async fn login(
     let key = source.clone().unwrap_or_else(|| "unknown".into());
     let window = std::time::Duration::from_secs(state.config.source_throttle_window_secs);
     {
-        let mut map = state
+        let map = state
             .throttle
             .by_source
             .lock()
@@ -481,9 +484,11 @@ pub async fn login(
     }
     state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
     if let Ok(mut map) = state.throttle.by_source.lock() {
-        let e = map
-            .entry(key)
-            .or_insert((0, std::time::Instant::now()));
+        // Bounded memory: many addresses (an IPv6 sweep) cannot grow the map for ever.
+        if map.len() >= 100_000 {
+            map.retain(|_, (_, since)| since.elapsed() < window);
+        }
+        let e = map.entry(key).or_insert((0, std::time::Instant::now()));
         if e.1.elapsed() >= window {
             *e = (0, std::time::Instant::now());
         }
@@ -491,11 +496,12 @@ pub async fn login(
     }
     if let Some(u) = &user {
         let lock_until = now.saturating_add(state.config.lockout_secs.saturating_mul(1_000_000));
-        let (failed, locked) = state
+        let f = state
             .store
-            .record_login_failure(&u.id, state.config.lockout_threshold, lock_until)
+            .record_login_failure(&u.id, now, state.config.lockout_threshold, lock_until)
             .await?;
-        let action = if locked.is_some() && failed == state.config.lockout_threshold {
+        let failed = f.failed;
+        let action = if f.newly_locked {
             "auth.locked"
         } else {
             "auth.login_failed"
@@ -547,7 +553,15 @@ pub async fn find_or_create_oidc_user(
     let mut name = username.to_string();
     if name.is_empty() || state.store.user_by_name(&name).await?.is_some() {
         // A local user of that name exists: never merge identities silently.
-        name = format!("{}@{}", if username.is_empty() { subject } else { username }, issuer);
+        name = format!(
+            "{}@{}",
+            if username.is_empty() {
+                subject
+            } else {
+                username
+            },
+            issuer
+        );
     }
     Ok(state
         .store
@@ -579,9 +593,11 @@ pub async fn issue_token(
     expires_at: Option<i64>,
     actor: &Actor,
 ) -> Result<String, ApiError> {
-    Ok(issue_token_record(state, user_id, name, scopes, site, expires_at, actor)
-        .await?
-        .1)
+    Ok(
+        issue_token_record(state, user_id, name, scopes, site, expires_at, actor)
+            .await?
+            .1,
+    )
 }
 
 /// Like [`issue_token`], also returning the stored record.
@@ -688,7 +704,10 @@ mod tests {
     #[test]
     fn cookie_parsing() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=b; ward_session=xyz; c=d"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=b; ward_session=xyz; c=d"),
+        );
         assert_eq!(session_cookie_value(&h).as_deref(), Some("xyz"));
     }
 }

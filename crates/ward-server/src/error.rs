@@ -44,9 +44,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, format!("{what} {id:?} not found"))
             }
             StoreError::Invalid { .. } => ApiError::bad_request(e.to_string()),
-            StoreError::Database(sqlx::Error::Database(ref d))
-                if d.is_unique_violation() =>
-            {
+            StoreError::Database(sqlx::Error::Database(ref d)) if d.is_unique_violation() => {
                 ApiError::new(StatusCode::CONFLICT, "already exists")
             }
             other => ApiError::internal(other),

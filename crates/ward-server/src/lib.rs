@@ -37,6 +37,18 @@ use std::sync::atomic::Ordering;
 /// The whole application: health, readiness, metrics, the JSON API and the web UI, with
 /// the authorization layer in front of every route.
 pub fn app(state: AppState) -> Router {
+    routes()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rbac::authorize,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count))
+        .with_state(state)
+}
+
+/// Every route of the application, without any layer (the route x role test enumerates
+/// them; [`app`] adds the authorization layer).
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -44,12 +56,6 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api::router())
         .merge(ui::router())
         .merge(oidc::router())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            rbac::authorize,
-        ))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), count))
-        .with_state(state)
 }
 
 /// Liveness: answers without authentication and without touching the store.
@@ -131,16 +137,17 @@ async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
         "counter",
         m.logins_failed.load(Ordering::Relaxed),
     );
-    counter("ward_devices", "Devices in the inventory.", "gauge", devices);
+    counter(
+        "ward_devices",
+        "Devices in the inventory.",
+        "gauge",
+        devices,
+    );
     counter(
         "ward_audit_entries",
         "Entries in the audit log.",
         "gauge",
         u64::try_from(audit_seq).unwrap_or(0),
     );
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        out,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
 }

@@ -231,6 +231,7 @@ pub fn scope_permissions(scope: &str) -> Option<Vec<Permission>> {
 
 /// (method, route pattern as given to axum, permission). Patterns are full paths (with the
 /// `/api/v1` prefix); one row per method and pattern.
+#[rustfmt::skip]
 pub static ROUTES: &[(&str, &str, Permission)] = &[
     ("GET", "/health", Permission::Public),
     ("GET", "/ready", Permission::Public),
@@ -247,9 +248,13 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     ("PUT", "/api/v1/devices/{id}/overrides/{attribute}", Permission::EditInventory),
     ("DELETE", "/api/v1/devices/{id}/overrides/{attribute}", Permission::EditInventory),
     ("GET", "/api/v1/devices/{id}/findings", Permission::ReadFindings),
+    ("POST", "/api/v1/devices/{id}/merge", Permission::EditInventory),
+    ("GET", "/api/v1/devices/{id}/merges", Permission::ReadInventory),
     ("GET", "/api/v1/sites", Permission::ReadInventory),
     ("GET", "/api/v1/sites/{site}/connections", Permission::ReadInventory),
     ("GET", "/api/v1/sites/{site}/security-observations", Permission::ReadInventory),
+    ("GET", "/api/v1/sites/{site}/policy", Permission::ReadInventory),
+    ("GET", "/api/v1/sites/{site}/violations", Permission::ReadInventory),
     ("GET", "/api/v1/export/devices.csv", Permission::ExportData),
     ("GET", "/api/v1/export/findings.csv", Permission::ExportData),
     // Findings.
@@ -338,7 +343,10 @@ pub fn route_permission(method: &Method, pattern: &str) -> Option<Permission> {
 /// The one authorization layer every request passes.
 pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let source = auth::client_source(&req);
-    let Some(pattern) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned())
+    let Some(pattern) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
     else {
         // No route matched: a 404 for callers who may know, 401 for anyone else.
         return match auth::authenticate(&state, req.headers(), source.clone()).await {

@@ -16,12 +16,12 @@ use ward_model::Timestamp;
 const CHUNK: usize = 500;
 
 /// The column values of a device after applying overrides.
-struct Effective {
-    name: String,
-    cols: BTreeMap<&'static str, String>,
-    criticality: String,
-    rank: i64,
-    search: String,
+pub(crate) struct Effective {
+    pub(crate) name: String,
+    pub(crate) cols: BTreeMap<&'static str, String>,
+    pub(crate) criticality: String,
+    pub(crate) rank: i64,
+    pub(crate) search: String,
 }
 
 fn criticality_rank(c: Criticality) -> i64 {
@@ -33,7 +33,7 @@ fn criticality_rank(c: Criticality) -> i64 {
     }
 }
 
-fn effective(
+pub(crate) fn effective(
     inferred: &BTreeMap<String, String>,
     overrides: Option<&HashMap<String, String>>,
     macs: &str,
@@ -89,11 +89,12 @@ fn split(s: &str) -> Vec<String> {
         .collect()
 }
 
-const SUMMARY_COLUMNS: &str = "id, site, name, category, criticality, vendor, model, os, \
+pub(crate) const SUMMARY_COLUMNS: &str =
+    "id, site, name, category, criticality, vendor, model, os, \
     firmware_version, software_version, hostname, macs, ips, is_router, first_seen, last_seen, \
     stale";
 
-fn summary_of<R: Row>(r: &R) -> Result<DeviceSummary, sqlx::Error>
+pub(crate) fn summary_of<R: Row>(r: &R) -> Result<DeviceSummary, sqlx::Error>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
@@ -118,6 +119,20 @@ where
         last_seen: r.try_get("last_seen")?,
         stale: r.try_get::<i64, _>("stale")? != 0,
     })
+}
+
+/// Adds a merged-away device's addresses and time span to its target's record.
+fn fold_record(target: &mut DeviceRecord, alias: &DeviceRecord) {
+    for (t, a) in [
+        (&mut target.macs, &alias.macs),
+        (&mut target.ips, &alias.ips),
+    ] {
+        t.extend(a.iter().cloned());
+        t.sort_unstable();
+        t.dedup();
+    }
+    target.first_seen = target.first_seen.min(alias.first_seen);
+    target.last_seen = target.last_seen.max(alias.last_seen);
 }
 
 /// A row ready to write.
@@ -289,6 +304,76 @@ impl Store {
                     .or_default()
                     .insert(r.try_get("attribute")?, r.try_get("value")?);
             }
+            // Merged devices (see `merges`): a record of an alias is folded into its target
+            // (in this batch, or the stored row), never written as a device of its own.
+            let mut aliases: HashMap<String, String> = HashMap::new();
+            for r in sqlx::query("SELECT alias, target FROM device_merges")
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                aliases.insert(r.try_get("alias")?, r.try_get("target")?);
+            }
+            let folded: Vec<DeviceRecord>;
+            let mut orphans: Vec<(&str, &DeviceRecord)> = Vec::new();
+            let records: &[DeviceRecord] = if aliases.is_empty() {
+                records
+            } else {
+                let mut kept: Vec<DeviceRecord> = records
+                    .iter()
+                    .filter(|r| !aliases.contains_key(&r.id))
+                    .cloned()
+                    .collect();
+                let index: HashMap<String, usize> = kept
+                    .iter()
+                    .enumerate()
+                    .map(|(k, r)| (r.id.clone(), k))
+                    .collect();
+                for r in records {
+                    let Some(target) = aliases.get(&r.id) else {
+                        continue;
+                    };
+                    match index.get(target).and_then(|k| kept.get_mut(*k)) {
+                        Some(t) => fold_record(t, r),
+                        None => orphans.push((target.as_str(), r)),
+                    }
+                }
+                folded = kept;
+                &folded
+            };
+            for (target, r) in &orphans {
+                let row = sqlx::query(
+                    "SELECT macs, ips, first_seen, last_seen FROM devices WHERE id = $1",
+                )
+                .bind(*target)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else { continue };
+                let mut t = DeviceRecord {
+                    id: target.to_string(),
+                    site: r.site.clone(),
+                    name: String::new(),
+                    inferred: BTreeMap::new(),
+                    macs: split(&row.try_get::<String, _>("macs")?),
+                    ips: split(&row.try_get::<String, _>("ips")?),
+                    is_router: false,
+                    first_seen: row.try_get("first_seen")?,
+                    last_seen: row.try_get("last_seen")?,
+                    detail: serde_json::Value::Null,
+                };
+                fold_record(&mut t, r);
+                sqlx::query(
+                    "UPDATE devices SET macs = $1, ips = $2, first_seen = $3, last_seen = $4, \
+                     stale = 0 WHERE id = $5",
+                )
+                .bind(t.macs.join(" "))
+                .bind(t.ips.join(" "))
+                .bind(t.first_seen)
+                .bind(t.last_seen)
+                .bind(*target)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let target_of = |d: &str| aliases.get(d).cloned().unwrap_or_else(|| d.to_string());
             for chunk in records.chunks(CHUNK) {
                 let prepared: Vec<Prepared> = chunk
                     .iter()
@@ -379,7 +464,7 @@ impl Store {
                     qb.push_values(chunk, |mut b, e| {
                         b.push_bind(site)
                             .push_bind(e.id.clone())
-                            .push_bind(device_of_endpoint.get(e.id.as_str()).map(|d| d.to_string()))
+                            .push_bind(device_of_endpoint.get(e.id.as_str()).map(|d| target_of(d)))
                             .push_bind(e.mac.map(|m| m.to_string()).unwrap_or_default())
                             .push_bind(i64::from(e.is_router))
                             .push_bind(i(e.first_seen.0))
@@ -440,8 +525,8 @@ impl Store {
                             )
                             .push_bind(c.transport.to_string())
                             .push_bind(i64::from(c.server_port))
-                            .push_bind(c.client.device.clone())
-                            .push_bind(c.server.device.clone())
+                            .push_bind(c.client.device.as_deref().map(target_of))
+                            .push_bind(c.server.device.as_deref().map(target_of))
                             .push_bind(c.protocol.clone().unwrap_or_default())
                             .push_bind(canonical_json(c).unwrap_or_else(|| "{}".into()))
                             .push_bind(i(c.first_seen.0))

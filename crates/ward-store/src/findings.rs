@@ -49,14 +49,36 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             for f in findings {
                 let explanation = canonical_json(&f.explanation).unwrap_or_else(|| "null".into());
+                // A finding of a merged-away device belongs to the device it was merged
+                // into; and a device has one finding per vulnerability, whatever its id.
+                let device_id: String =
+                    match sqlx::query("SELECT target FROM device_merges WHERE alias = $1")
+                        .bind(&f.device_id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    {
+                        Some(r) => r.try_get("target")?,
+                        None => f.device_id.clone(),
+                    };
+                let id: String = match sqlx::query(
+                    "SELECT id FROM findings WHERE device_id = $1 AND vulnerability = $2",
+                )
+                .bind(&device_id)
+                .bind(&f.vulnerability)
+                .fetch_optional(&mut *tx)
+                .await?
+                {
+                    Some(r) => r.try_get("id")?,
+                    None => f.id.clone(),
+                };
                 let created = sqlx::query(
                     "INSERT INTO findings (id, device_id, vulnerability, document, status, reason, \
                      confidence, explanation, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, 'open', '', $5, $6, $7, $7) \
                      ON CONFLICT (id) DO NOTHING RETURNING id",
                 )
-                .bind(&f.id)
-                .bind(&f.device_id)
+                .bind(&id)
+                .bind(&device_id)
                 .bind(&f.vulnerability)
                 .bind(f.document)
                 .bind(f.confidence)
@@ -69,7 +91,7 @@ impl Store {
                         "INSERT INTO finding_history (finding_id, ts, actor, from_status, \
                          to_status, reason) VALUES ($1, $2, $3, NULL, 'open', 'created')",
                     )
-                    .bind(&f.id)
+                    .bind(&id)
                     .bind(now)
                     .bind(&actor.name)
                     .execute(&mut *tx)
@@ -79,7 +101,7 @@ impl Store {
                         tx,
                         actor,
                         "finding.create",
-                        &format!("finding:{}", f.id),
+                        &format!("finding:{id}"),
                         None,
                         after
                     )?;
@@ -92,7 +114,7 @@ impl Store {
                     .bind(&explanation)
                     .bind(f.document)
                     .bind(now)
-                    .bind(&f.id)
+                    .bind(&id)
                     .execute(&mut *tx)
                     .await?;
                 }

@@ -176,11 +176,13 @@ impl Store {
         let object = format!("token:{id}");
         with_write_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             audit_append!(tx, actor, "token.revoke", &object, before_json, after_json)?;
             tx.commit().await?;
         });

@@ -37,6 +37,17 @@ pub struct User {
     pub roles: Vec<RoleGrant>,
 }
 
+/// The outcome of [`Store::record_login_failure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginFailure {
+    /// Failures counted since the last success or the last expired lock.
+    pub failed: i64,
+    /// The lock in force after this failure.
+    pub locked_until: Option<i64>,
+    /// This failure set the lock (it was not locked before).
+    pub newly_locked: bool,
+}
+
 /// A user to create.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewUser {
@@ -189,8 +200,12 @@ impl Store {
 
     /// A single-sign-on user by issuer and subject.
     pub async fn user_by_oidc(&self, issuer: &str, subject: &str) -> Result<Option<User>> {
-        self.user_where("oidc_issuer = $1 AND oidc_subject = $2", issuer, Some(subject))
-            .await
+        self.user_where(
+            "oidc_issuer = $1 AND oidc_subject = $2",
+            issuer,
+            Some(subject),
+        )
+        .await
     }
 
     /// The role grants of a user, sorted.
@@ -334,14 +349,23 @@ impl Store {
     }
 
     /// Replaces a user's role grants (audited as `user.roles`).
-    pub async fn set_user_roles(&self, id: &str, roles: &[RoleGrant], actor: &Actor) -> Result<User> {
+    pub async fn set_user_roles(
+        &self,
+        id: &str,
+        roles: &[RoleGrant],
+        actor: &Actor,
+    ) -> Result<User> {
         self.change_user(id, "user.roles", actor, UserChange::Roles(roles))
             .await
     }
 
     /// Disables (ending the user's sessions) or enables a user (audited).
     pub async fn set_user_disabled(&self, id: &str, disabled: bool, actor: &Actor) -> Result<User> {
-        let action = if disabled { "user.disable" } else { "user.enable" };
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
         self.change_user(id, action, actor, UserChange::Disabled(disabled))
             .await
     }
@@ -364,37 +388,60 @@ impl Store {
         .await
     }
 
-    /// Counts a failed login; from `threshold` failures on the account is locked until
-    /// `lock_until`. Returns the new failure count and the lock.
+    /// Counts a failed login at time `now`; from `threshold` failures on, the account is
+    /// locked until `lock_until`. While a lock holds the count does not grow (and the lock
+    /// is not extended); once a lock has expired the count restarts, so the first wrong
+    /// password after a lock counts as 1, not as `threshold + 1`. Returns the failure
+    /// count, the lock in force and whether this call set it.
     pub async fn record_login_failure(
         &self,
         id: &str,
+        now: i64,
         threshold: i64,
         lock_until: i64,
-    ) -> Result<(i64, Option<i64>)> {
+    ) -> Result<LoginFailure> {
         let out = with_write_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            // Every right-hand side sees the row's old values (SQLite and PostgreSQL).
             let r = sqlx::query(
-                "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 \
+                "UPDATE users SET \
+                   failed_logins = CASE \
+                     WHEN locked_until IS NULL THEN failed_logins + 1 \
+                     WHEN locked_until > $2 THEN failed_logins \
+                     ELSE 1 END, \
+                   locked_until = CASE \
+                     WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN NULL \
+                     ELSE locked_until END \
+                 WHERE id = $1 \
                  RETURNING failed_logins, locked_until",
             )
             .bind(id)
+            .bind(now)
             .fetch_optional(&mut *tx)
             .await?;
             let out = match r {
-                None => (0, None),
+                None => LoginFailure::default(),
                 Some(r) => {
                     let failed: i64 = r.try_get("failed_logins")?;
-                    let mut locked: Option<i64> = r.try_get("locked_until")?;
-                    if failed >= threshold {
+                    let locked: Option<i64> = r.try_get("locked_until")?;
+                    if locked.is_none() && failed >= threshold {
                         sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
                             .bind(lock_until)
                             .bind(id)
                             .execute(&mut *tx)
                             .await?;
-                        locked = Some(lock_until);
+                        LoginFailure {
+                            failed,
+                            locked_until: Some(lock_until),
+                            newly_locked: true,
+                        }
+                    } else {
+                        LoginFailure {
+                            failed,
+                            locked_until: locked,
+                            newly_locked: false,
+                        }
                     }
-                    (failed, locked)
                 }
             };
             tx.commit().await?;

@@ -13,7 +13,7 @@ use ward_model::{
 use ward_store::{
     now_micros, Actor, AuditProblem, BackendKind, Batch, DeviceQuery, DeviceRecord, DeviceSort,
     FindingStatus, IngestOutcome, IntelDocument, IntelProduct, IntelVulnerability, JobSpec,
-    NewFinding, Store,
+    NewFinding, NewUser, RoleGrant, Store,
 };
 
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -173,6 +173,8 @@ conformance!(
     audit_detects_a_deleted_middle_entry,
     audit_detects_a_deleted_last_entry,
     audit_chain_stays_linear_under_concurrent_writers,
+    lockout_count_restarts_after_a_lock_expires,
+    device_merges_win_over_inference,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1264,4 +1266,288 @@ async fn audit_chain_stays_linear_under_concurrent_writers(db: &TestDb) {
     assert!(r.ok(), "{:?}", r.problem);
     assert_eq!(r.entries, 40);
     replica.close().await;
+}
+
+async fn lockout_count_restarts_after_a_lock_expires(db: &TestDb) {
+    let u = db
+        .store
+        .create_user(
+            &NewUser {
+                id: "u-lock".into(),
+                username: "lock".into(),
+                display_name: "Lock".into(),
+                password_hash: Some("$argon2id$dummy".into()),
+                roles: vec![RoleGrant {
+                    role: "auditor".into(),
+                    site: None,
+                }],
+                ..NewUser::default()
+            },
+            &actor(),
+        )
+        .await
+        .expect("create");
+    let s = &db.store;
+    let t0: i64 = 1_000_000_000;
+    let lock = t0 + 900;
+    // Two failures below the threshold of 3: counted, no lock.
+    for n in 1..=2 {
+        let f = s
+            .record_login_failure(&u.id, t0 + n, 3, lock)
+            .await
+            .expect("fail");
+        assert_eq!((f.failed, f.locked_until, f.newly_locked), (n, None, false));
+    }
+    // The third locks the account.
+    let f = s
+        .record_login_failure(&u.id, t0 + 3, 3, lock)
+        .await
+        .expect("fail");
+    assert_eq!(
+        (f.failed, f.locked_until, f.newly_locked),
+        (3, Some(lock), true)
+    );
+    // While locked: the count does not grow and the lock is neither extended nor re-set.
+    for n in 4..=10 {
+        let f = s
+            .record_login_failure(&u.id, t0 + n, 3, t0 + n + 900)
+            .await
+            .expect("fail");
+        assert_eq!(
+            (f.failed, f.locked_until, f.newly_locked),
+            (3, Some(lock), false)
+        );
+    }
+    let stored = s.user(&u.id).await.expect("user").expect("exists");
+    assert_eq!((stored.failed_logins, stored.locked_until), (3, Some(lock)));
+    // After the lock expired, one wrong password counts as the first of a new series.
+    let after = lock + 1;
+    let f = s
+        .record_login_failure(&u.id, after, 3, after + 900)
+        .await
+        .expect("fail");
+    assert_eq!((f.failed, f.locked_until, f.newly_locked), (1, None, false));
+    let stored = s.user(&u.id).await.expect("user").expect("exists");
+    assert_eq!((stored.failed_logins, stored.locked_until), (1, None));
+    let f = s
+        .record_login_failure(&u.id, after + 1, 3, after + 900)
+        .await
+        .expect("fail");
+    assert_eq!((f.failed, f.locked_until), (2, None));
+    // The lock at exactly its end time is over (locked_until <= now).
+    let f = s
+        .record_login_failure(&u.id, after + 2, 3, after + 900)
+        .await
+        .expect("fail");
+    assert_eq!(
+        (f.failed, f.locked_until, f.newly_locked),
+        (3, Some(after + 900), true)
+    );
+    let f = s
+        .record_login_failure(&u.id, after + 900, 3, after + 1800)
+        .await
+        .expect("fail");
+    assert_eq!((f.failed, f.locked_until, f.newly_locked), (1, None, false));
+    // A success clears the count.
+    s.record_login_success(&u.id).await.expect("success");
+    let stored = s.user(&u.id).await.expect("user").expect("exists");
+    assert_eq!((stored.failed_logins, stored.locked_until), (0, None));
+    // An unknown user changes nothing.
+    let f = s
+        .record_login_failure("nobody", t0, 3, lock)
+        .await
+        .expect("fail");
+    assert_eq!(f, ward_store::LoginFailure::default());
+}
+
+async fn identify_north(store: &Store) {
+    let rules = ward_identify::Rules::builtin().expect("builtin rules");
+    let facts = store.site_facts("north").await.expect("facts");
+    let inv = ward_identify::identify(&facts.observations, &facts.security, &facts.edges, &rules);
+    store
+        .replace_inventory("north", &inv, &actor())
+        .await
+        .expect("inventory");
+}
+
+fn finding(id: &str, device: &str, vuln: &str) -> NewFinding {
+    NewFinding {
+        id: id.into(),
+        device_id: device.into(),
+        vulnerability: vuln.into(),
+        document: None,
+        confidence: 0.9,
+        explanation: serde_json::json!({ "why": "test" }),
+    }
+}
+
+async fn device_merges_win_over_inference(db: &TestDb) {
+    let store = &db.store;
+    store
+        .ingest_batch("b-merge", "north", &sample_batch(), &actor())
+        .await
+        .expect("ingest");
+    identify_north(store).await;
+    let page = store
+        .list_devices(&DeviceQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(
+        page.total,
+        Some(2),
+        "two devices inferred: {:?}",
+        page.devices
+    );
+    let of_mac = |m: &str| {
+        page.devices
+            .iter()
+            .find(|d| d.macs.iter().any(|x| x == m))
+            .map(|d| d.id.clone())
+            .expect("device of mac")
+    };
+    let a = of_mac("00:1b:21:00:00:01");
+    let b = of_mac("00:1d:4a:00:00:02");
+    // The alias has an override, a finding and the finding the target also has.
+    store
+        .set_override(
+            &ManualOverride {
+                device_id: b.clone(),
+                attribute: AttrKind::Vendor,
+                value: "Acme".into(),
+                author: Some("bob".into()),
+                note: None,
+                set_at: None,
+            },
+            &actor(),
+        )
+        .await
+        .expect("override");
+    store
+        .upsert_findings(
+            &[
+                finding("f-b1", &b, "CVE-2026-0001"),
+                finding("f-b2", &b, "CVE-2026-0002"),
+                finding("f-a2", &a, "CVE-2026-0002"),
+            ],
+            &actor(),
+        )
+        .await
+        .expect("findings");
+
+    // Errors: itself, unknown, other site.
+    assert!(store.merge_devices(&a, &a, "", &actor()).await.is_err());
+    assert!(store.merge_devices(&a, "nope", "", &actor()).await.is_err());
+    store
+        .upsert_devices(&[device(1, "south")], &actor())
+        .await
+        .expect("south");
+    let south = device(1, "south").id;
+    assert!(store.merge_devices(&a, &south, "", &actor()).await.is_err());
+
+    let m = store
+        .merge_devices(&a, &b, "one box, two NICs", &actor())
+        .await
+        .expect("merge");
+    assert_eq!(
+        (m.alias.as_str(), m.target.as_str()),
+        (b.as_str(), a.as_str())
+    );
+    assert_eq!(m.site, "north");
+    let check = |when: &'static str| {
+        let (a, b) = (a.clone(), b.clone());
+        async move {
+            assert!(
+                store.device(&b).await.expect("get").is_none(),
+                "{when}: alias gone"
+            );
+            assert_eq!(
+                store.device_alias(&b).await.expect("alias").as_deref(),
+                Some(a.as_str()),
+                "{when}"
+            );
+            let d = store.device(&a).await.expect("get").expect("target");
+            for mac in ["00:1b:21:00:00:01", "00:1d:4a:00:00:02"] {
+                assert!(
+                    d.summary.macs.iter().any(|m| m == mac),
+                    "{when}: {mac} in {:?}",
+                    d.summary.macs
+                );
+            }
+            assert_eq!(
+                d.summary.vendor.as_deref(),
+                Some("Acme"),
+                "{when}: override followed"
+            );
+            let conns = store.site_connections("north").await.expect("connections");
+            assert!(!conns.is_empty(), "{when}");
+            for c in &conns {
+                assert_eq!(c.client_device.as_deref(), Some(a.as_str()), "{when}");
+                assert_eq!(c.server_device.as_deref(), Some(a.as_str()), "{when}");
+            }
+            let n = store
+                .list_devices(&DeviceQuery {
+                    site: Some("north".into()),
+                    ..Default::default()
+                })
+                .await
+                .expect("list")
+                .total;
+            assert_eq!(n, Some(1), "{when}: one device in north");
+        }
+    };
+    check("after the merge").await;
+    let fs = store.findings_of_device(&a).await.expect("findings");
+    let mut ids: Vec<&str> = fs.iter().map(|f| f.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        ["f-a2", "f-b1"],
+        "the alias's finding moved; the duplicate went"
+    );
+
+    // Re-ingest and re-inference bring the alias back as a device of its own: it is folded.
+    store
+        .ingest_batch("b-merge-2", "north", &sample_batch(), &actor())
+        .await
+        .expect("ingest again");
+    identify_north(store).await;
+    check("after re-inference").await;
+    // Matching again produces findings for the alias: they land on the target, one per
+    // vulnerability.
+    store
+        .upsert_findings(
+            &[
+                finding("f-b1-again", &b, "CVE-2026-0001"),
+                finding("f-b3", &b, "CVE-2026-0003"),
+            ],
+            &actor(),
+        )
+        .await
+        .expect("findings for the alias");
+    let fs = store.findings_of_device(&a).await.expect("findings");
+    let mut ids: Vec<&str> = fs.iter().map(|f| f.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["f-a2", "f-b1", "f-b3"]);
+
+    let merges = store.device_merges(Some(&a)).await.expect("merges");
+    assert_eq!(merges, vec![m.clone()]);
+    let entries = store.audit_entries(0, 10_000).await.expect("audit");
+    let e = entries
+        .iter()
+        .find(|e| e.action == "device.merge")
+        .expect("merge audited");
+    assert_eq!(e.object, format!("device:{a}"));
+    let before = e.before.as_deref().expect("before");
+    assert!(
+        before.contains(&b) && before.contains("00:1d:4a:00:00:02"),
+        "{before}"
+    );
+    assert!(e
+        .after
+        .as_deref()
+        .expect("after")
+        .contains("one box, two NICs"));
+    assert!(store.verify_audit_chain().await.expect("verify").ok());
+    // A merge of the alias again: it is no device any more.
+    assert!(store.merge_devices(&a, &b, "", &actor()).await.is_err());
 }

@@ -40,6 +40,14 @@ enum Command {
     Intel(cmd::intel::IntelArgs),
     /// Posture report (NHS six steps, IMDRF model pages) as printable HTML or PDF.
     Report(cmd::report::ReportArgs),
+    /// Local users and their roles (server administration).
+    User(cmd::user::UserArgs),
+    /// API tokens for sensors and integrations.
+    Token(cmd::token::TokenArgs),
+    /// The hash-chained audit log: verify, list.
+    Audit(cmd::audit::AuditArgs),
+    /// Apply the store's pending migrations.
+    Migrate(cmd::migrate::MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +69,10 @@ fn main() -> ExitCode {
         Command::Assess(a) => cmd::assess::run(a),
         Command::Intel(a) => cmd::intel::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::User(a) => cmd::user::run(a),
+        Command::Token(a) => cmd::token::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
+        Command::Migrate(a) => cmd::migrate::run(a),
     };
     match result {
         Ok(code) => code,

@@ -20,6 +20,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(device))
         .routes(routes!(set_override, clear_override))
         .routes(routes!(device_findings))
+        .routes(routes!(merge_device))
+        .routes(routes!(device_merges))
         .routes(routes!(sites))
         .routes(routes!(connections))
         .routes(routes!(security_observations))
@@ -43,6 +45,9 @@ pub struct DeviceParams {
     pub offset: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub after: Option<String>,
+    /// Count all matching devices (`total`; default true). `false` saves a count over a
+    /// large inventory when paging with `after`.
+    pub total: Option<bool>,
 }
 
 /// The store query for the caller: a site-scoped caller sees only its site(s).
@@ -74,7 +79,7 @@ pub(crate) fn device_query(p: &DeviceParams, user: &CurrentUser) -> ApiResult<De
         limit: p.limit.unwrap_or(50).clamp(1, 1000),
         offset: p.offset.unwrap_or(0),
         after: p.after.clone(),
-        with_total: true,
+        with_total: p.total.unwrap_or(true),
     })
 }
 
@@ -112,7 +117,87 @@ async fn device(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    Ok(Json(visible_device(&state, &user, &id).await?).into_response())
+    match visible_device(&state, &user, &id).await {
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            // A device merged into another answers with a permanent redirect to it (when
+            // the caller may see it; else the same 404).
+            if let Some(target) = state.store.device_alias(&id).await? {
+                if visible_device(&state, &user, &target).await.is_ok() {
+                    let location = format!("/api/v1/devices/{}", urlencoding(&target));
+                    return Ok((
+                        StatusCode::PERMANENT_REDIRECT,
+                        [(axum::http::header::LOCATION, location)],
+                        Json(serde_json::json!({ "merged_into": target })),
+                    )
+                        .into_response());
+                }
+            }
+            Err(e)
+        }
+        other => Ok(Json(other?).into_response()),
+    }
+}
+
+/// Percent-encodes a path segment (device ids are ASCII; anything else is encoded).
+fn urlencoding(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MergeBody {
+    /// The device to merge into this one; it then answers as an alias of this one.
+    pub from: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Merges device `from` into this device: its endpoints, connections, findings, overrides
+/// and reviews follow; `from` answers as a redirect to this device; the merge wins over
+/// inference (re-inference that yields `from` again is folded in) and is audited with
+/// before and after.
+#[utoipa::path(post, path = "/devices/{id}/merge", tag = "devices",
+    params(("id" = String, Path, description = "The device that stays")), request_body = MergeBody,
+    responses((status = 200, description = "Merged"), (status = 400, description = "Same device or other site"),
+        (status = 404, description = "No such device")))]
+async fn merge_device(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+    Json(body): Json<MergeBody>,
+) -> ApiResult<Response> {
+    visible_device(&state, &user, &id).await?;
+    visible_device(&state, &user, &body.from).await?;
+    let note = body.note.unwrap_or_default();
+    if note.len() > 1024 {
+        return Err(ApiError::bad_request(
+            "the note may have at most 1024 bytes",
+        ));
+    }
+    let m = state
+        .store
+        .merge_devices(&id, &body.from, &note, &user.actor())
+        .await?;
+    Ok(Json(m).into_response())
+}
+
+/// The devices merged into this one.
+#[utoipa::path(get, path = "/devices/{id}/merges", tag = "devices",
+    params(("id" = String, Path)), responses((status = 200, description = "Merges")))]
+async fn device_merges(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    visible_device(&state, &user, &id).await?;
+    Ok(Json(state.store.device_merges(Some(&id)).await?).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -207,7 +292,7 @@ async fn sites(
     Ok(Json(Sites { sites }).into_response())
 }
 
-fn check_site(user: &CurrentUser, site: &str) -> ApiResult<()> {
+pub(crate) fn check_site(user: &CurrentUser, site: &str) -> ApiResult<()> {
     if user.may_see_site(site) {
         Ok(())
     } else {

@@ -55,9 +55,22 @@ async fn devices_csv(
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = ApiError::internal;
     w.write_record([
-        "id", "site", "name", "category", "criticality", "vendor", "model", "os",
-        "firmware_version", "software_version", "hostname", "macs", "ips", "first_seen",
-        "last_seen", "stale",
+        "id",
+        "site",
+        "name",
+        "category",
+        "criticality",
+        "vendor",
+        "model",
+        "os",
+        "firmware_version",
+        "software_version",
+        "hostname",
+        "macs",
+        "ips",
+        "first_seen",
+        "last_seen",
+        "stale",
     ])
     .map_err(err)?;
     loop {
@@ -104,8 +117,15 @@ async fn findings_csv(
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = ApiError::internal;
     w.write_record([
-        "id", "device_id", "vulnerability", "status", "reason", "accepted_until", "confidence",
-        "created_at", "updated_at",
+        "id",
+        "device_id",
+        "vulnerability",
+        "status",
+        "reason",
+        "accepted_until",
+        "confidence",
+        "created_at",
+        "updated_at",
     ])
     .map_err(err)?;
     p.limit = Some(1000);

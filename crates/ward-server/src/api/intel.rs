@@ -58,10 +58,7 @@ async fn list_intel(
 /// One stored intel document (the normalised JSON).
 #[utoipa::path(get, path = "/intel/{id}", tag = "intel", params(("id" = i64, Path)),
     responses((status = 200, description = "The document"), (status = 404, description = "No such document")))]
-async fn intel_document(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-) -> ApiResult<Response> {
+async fn intel_document(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Response> {
     match state.store.intel_document_json(id).await? {
         Some(d) => Ok(Json(d).into_response()),
         None => Err(ApiError::not_found("intel document")),
@@ -103,7 +100,10 @@ pub fn to_store_document(
                 });
             }
             for v in &a.vulnerabilities {
-                let Some(cve) = v.cve.clone().or_else(|| v.ids.first().map(|i| i.text.clone()))
+                let Some(cve) = v
+                    .cve
+                    .clone()
+                    .or_else(|| v.ids.first().map(|i| i.text.clone()))
                 else {
                     continue;
                 };

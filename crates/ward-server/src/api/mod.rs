@@ -9,16 +9,16 @@ pub mod audit;
 pub mod captures;
 pub mod devices;
 pub mod export;
-pub mod ingest;
-pub mod jobs;
 pub mod findings;
+pub mod ingest;
 pub mod intel;
+pub mod jobs;
+pub mod segmentation;
 pub mod session;
 pub mod tokens;
 pub mod users;
 
 use crate::state::AppState;
-use axum::extract::Query;
 use axum::Json;
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -40,6 +40,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(export::router())
         .merge(ingest::router())
         .merge(jobs::router())
+        .merge(segmentation::router())
 }
 
 /// The routes under `/api/v1`.
@@ -85,5 +86,3 @@ impl Page {
         self.limit.unwrap_or(100).clamp(1, 1000)
     }
 }
-
-pub(crate) type PageQuery = Query<Page>;

@@ -95,8 +95,10 @@ async fn login(
     .into_response();
     r.headers_mut()
         .insert(header::SET_COOKIE, auth::session_cookie(&state, &cookie));
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(r)
 }
 

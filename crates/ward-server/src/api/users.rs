@@ -71,8 +71,7 @@ struct Created {
 fn valid_username(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
@@ -148,9 +147,17 @@ async fn set_roles(
 ) -> ApiResult<Response> {
     let grants = checked_grants(&state, &grants).await?;
     if id == user.user_id && !grants.iter().any(|g| g.role == "admin" && g.site.is_none()) {
-        return Err(ApiError::bad_request("you cannot remove your own admin role"));
+        return Err(ApiError::bad_request(
+            "you cannot remove your own admin role",
+        ));
     }
-    Ok(Json(state.store.set_user_roles(&id, &grants, &user.actor()).await?).into_response())
+    Ok(Json(
+        state
+            .store
+            .set_user_roles(&id, &grants, &user.actor())
+            .await?,
+    )
+    .into_response())
 }
 
 /// Disables a user (their sessions end; their tokens stop working).
@@ -164,7 +171,13 @@ async fn disable(
     if id == user.user_id {
         return Err(ApiError::bad_request("you cannot disable yourself"));
     }
-    Ok(Json(state.store.set_user_disabled(&id, true, &user.actor()).await?).into_response())
+    Ok(Json(
+        state
+            .store
+            .set_user_disabled(&id, true, &user.actor())
+            .await?,
+    )
+    .into_response())
 }
 
 /// Enables a disabled user.
@@ -175,7 +188,13 @@ async fn enable(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    Ok(Json(state.store.set_user_disabled(&id, false, &user.actor()).await?).into_response())
+    Ok(Json(
+        state
+            .store
+            .set_user_disabled(&id, false, &user.actor())
+            .await?,
+    )
+    .into_response())
 }
 
 #[derive(Debug, Serialize)]
