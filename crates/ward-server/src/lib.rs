@@ -18,8 +18,8 @@ pub mod error;
 pub mod jobs;
 pub mod oidc;
 pub mod rbac;
-pub mod serve;
 pub mod report;
+pub mod serve;
 pub mod state;
 pub mod ui;
 

@@ -374,7 +374,11 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
                     .and_then(|v| v.to_str().ok())
                     .is_some_and(|v| v.contains("text/html")) =>
         {
-            let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let next = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
             let to = format!("/login?next={}", crate::ui::urlencode(next));
             return (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to)]).into_response();
         }

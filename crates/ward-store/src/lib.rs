@@ -32,6 +32,7 @@
 //! (`min`/`LEAST`, row locking) are chosen at run time.
 
 mod audit;
+mod dashboard;
 mod devices;
 mod error;
 mod findings;
@@ -39,27 +40,26 @@ mod ingest;
 mod intel;
 mod jobs;
 mod listing;
+mod merges;
+mod plans;
+mod reviews;
 mod sessions;
 mod tokens;
 mod types;
 mod users;
-mod merges;
-mod dashboard;
-mod plans;
-mod reviews;
 
 pub use audit::{audit_hash, AuditEntry, AuditProblem, AuditReport, GENESIS_HASH};
-pub use error::StoreError;
-pub use listing::{FindingQuery, StoredConnection};
-pub use sessions::Session;
-pub use tokens::ApiToken;
-pub use ingest::SensorBatch;
-pub use types::*;
-pub use merges::DeviceMerge;
-pub use users::{LoginFailure, NewUser, RoleGrant, User};
 pub use dashboard::*;
+pub use error::StoreError;
+pub use ingest::SensorBatch;
+pub use listing::{FindingQuery, StoredConnection};
+pub use merges::DeviceMerge;
 pub use plans::{BoardAction, PlanAction, ACTION_STATUSES};
 pub use reviews::{Review, ReviewDue, ReviewInput};
+pub use sessions::Session;
+pub use tokens::ApiToken;
+pub use types::*;
+pub use users::{LoginFailure, NewUser, RoleGrant, User};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
