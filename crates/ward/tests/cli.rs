@@ -196,7 +196,7 @@ fn canary_patient_data_never_comes_out() {
 
 #[test]
 fn demo_generates_and_analyses_a_hospital() {
-    let out = ward(&["demo", "--format", "json"]);
+    let out = ward(&["demo", "--no-serve", "--format", "json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let devices = v["inventory"]["devices"].as_array().unwrap();
