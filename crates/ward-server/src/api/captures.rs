@@ -120,12 +120,12 @@ async fn upload_capture(
         .await?;
     let facts = state.store.site_facts(&site).await?;
     let inventory = tokio::task::spawn_blocking(move || {
-        let rules = ward_identify::Rules::builtin().map_err(ApiError::internal)?;
+        let rules = crate::ui::pipeline::identify_rules().map_err(ApiError::internal)?;
         Ok::<_, ApiError>(ward_identify::identify(
             &facts.observations,
             &facts.security,
             &facts.edges,
-            &rules,
+            rules,
         ))
     })
     .await

@@ -9,6 +9,7 @@
 use anyhow::{Context, Result};
 use ids::short_id;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use ward_store::{
     Actor, Batch, IntelDocument, IntelProduct, IntelVulnerability, NewFinding, PlanAction, Store,
 };
@@ -216,6 +217,22 @@ pub fn today() -> String {
     ward_assess::plan::add_days("1970-01-01", u32::try_from(days).unwrap_or(0))
 }
 
+/// The fingerprint rules with the IEEE registry (when installed), loaded once per process
+/// and shared by every capture upload (API and UI) and re-assessment: the registry parse is
+/// about 100 M instructions, and both upload paths must identify devices the same way.
+pub fn identify_rules() -> Result<&'static ward_identify::Rules> {
+    static RULES: OnceLock<ward_identify::Rules> = OnceLock::new();
+    if let Some(r) = RULES.get() {
+        return Ok(r);
+    }
+    let (rules, _warning) = ward_identify::Rules::standard_lenient(
+        Path::new(ward_identify::DEFAULT_IEEE_DATA_DIR),
+        None,
+    )
+    .context("loading fingerprint rules")?;
+    Ok(RULES.get_or_init(|| rules))
+}
+
 /// Re-identifies `site` from its stored facts and re-assesses it against all stored
 /// intel: writes the inventory, the findings (keeping people's statuses) and the plan
 /// actions (keeping people's statuses, owners and due dates).
@@ -223,13 +240,9 @@ pub async fn reassess_site(store: &Store, site: &str, actor: &Actor) -> Result<I
     let facts = store.site_facts(site).await?;
     let intel = load_intel(store).await?;
     let (inv, assessment) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let (rules, _warning) = ward_identify::Rules::standard_lenient(
-            Path::new(ward_identify::DEFAULT_IEEE_DATA_DIR),
-            None,
-        )
-        .context("loading fingerprint rules")?;
+        let rules = identify_rules()?;
         let inv =
-            ward_identify::identify(&facts.observations, &facts.security, &facts.edges, &rules);
+            ward_identify::identify(&facts.observations, &facts.security, &facts.edges, rules);
         let assets: Vec<ward_assess::Asset> = inv
             .devices
             .iter()
