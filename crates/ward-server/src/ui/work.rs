@@ -1,7 +1,7 @@
 //! Findings triage, advisories and uploads, plans board, reviews, administration and the
 //! report pages.
 
-use super::pages::{checklist_summary, kev_of, tier_of, FlashQuery, OPEN_STATUSES};
+use super::pages::{checklist_summary, kev_of, tier_of, FlashQuery};
 use super::{
     actor_of, csrf_field, error_page, fmt_date, fmt_time, html_response, layout, redirect,
     tier_tag, urlencode, Flash, MaybeUser,
@@ -956,11 +956,6 @@ pub async fn report_pdf(
             &format!("The report could not be built: {e:#}"),
         ),
     }
-}
-
-#[allow(dead_code)]
-fn _open(_: &[&str]) -> &'static [&'static str] {
-    OPEN_STATUSES
 }
 
 /// The hospital's triage decisions as an OpenVEX 0.2.0 document: every finding that is no
