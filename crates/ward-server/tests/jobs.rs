@@ -5,56 +5,13 @@
 //! PostgreSQL: `postgres://postgres@127.0.0.1:5432/test` (trust auth); each test creates
 //! its own database. The tests fail, never skip, when the server is unreachable.
 
-use sqlx::Connection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use ward_server::jobs::{JobConfig, RunOutcome, Scheduler};
+use ward_store::testing::ScratchPg;
 use ward_store::{JobSpec, Store};
-
-const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-struct PgDb {
-    name: String,
-    url: String,
-}
-
-impl PgDb {
-    async fn create() -> PgDb {
-        let mut admin = sqlx::PgConnection::connect(PG_URL)
-            .await
-            .unwrap_or_else(|e| {
-                panic!("the PostgreSQL server at {PG_URL} is required for the jobs tests: {e}")
-            });
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let name = format!("ward_jobs_{}_{nanos}", std::process::id());
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create test database");
-        admin.close().await.ok();
-        PgDb {
-            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
-            name,
-        }
-    }
-
-    async fn drop_db(self) {
-        if let Ok(mut admin) = sqlx::PgConnection::connect(PG_URL).await {
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            )))
-            .execute(&mut admin)
-            .await;
-            admin.close().await.ok();
-        }
-    }
-}
 
 /// Per-job count of runs in progress (across both schedulers), the highest seen, and the
 /// runs per scheduler.
@@ -119,10 +76,10 @@ fn config() -> JobConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_schedulers_on_one_postgres_never_run_a_job_twice_at_once() {
-    let db = PgDb::create().await;
+    let db = ScratchPg::create("the jobs tests").await;
     // Two replicas: separate stores (connection pools) on the same database.
-    let store_a = Store::open(&db.url).await.expect("open store A");
-    let store_b = Store::open(&db.url).await.expect("open store B");
+    let store_a = Store::open(db.url()).await.expect("open store A");
+    let store_b = Store::open(db.url()).await.expect("open store B");
     let probe = Arc::new(Probe::default());
     let now = ward_store::now_micros();
     for i in 0..4 {
@@ -218,14 +175,14 @@ async fn two_schedulers_on_one_postgres_never_run_a_job_twice_at_once() {
     }
     store_a.close().await;
     store_b.close().await;
-    db.drop_db().await;
+    db.drop_now().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_holders_job_is_taken_over_after_its_lease() {
-    let db = PgDb::create().await;
-    let a = Store::open(&db.url).await.expect("open store A");
-    let b = Store::open(&db.url).await.expect("open store B");
+    let db = ScratchPg::create("the jobs tests").await;
+    let a = Store::open(db.url()).await.expect("open store A");
+    let b = Store::open(db.url()).await.expect("open store B");
     let now = ward_store::now_micros();
     a.schedule_job(
         &JobSpec {
@@ -279,7 +236,7 @@ async fn a_crashed_holders_job_is_taken_over_after_its_lease() {
         .is_none());
     a.close().await;
     b.close().await;
-    db.drop_db().await;
+    db.drop_now().await;
 }
 
 /// The standard jobs run once, record their state in the store, and after a restart (a new

@@ -44,6 +44,8 @@ mod merges;
 mod plans;
 mod reviews;
 mod sessions;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tokens;
 mod types;
 mod users;

@@ -4,40 +4,24 @@
 //! PostgreSQL tests fail, never skip, when the server is unreachable.
 
 use sqlx::Connection;
-use std::sync::atomic::{AtomicU64, Ordering};
 use ward_identify::{AttrKind, ManualOverride};
 use ward_model::{
     ConnectionEdge, EndpointAddr, Evidence, Observation, SecurityKind, SecurityObservation,
     Severity, Timestamp, Transport,
 };
+use ward_store::testing::ScratchPg;
 use ward_store::{
     now_micros, Actor, AuditProblem, BackendKind, Batch, DeviceQuery, DeviceRecord, DeviceSort,
     FindingStatus, IngestOutcome, IntelDocument, IntelProduct, IntelVulnerability, JobSpec,
     NewFinding, NewUser, RoleGrant, Store,
 };
 
-const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
 /// One backend under test.
 struct TestDb {
     store: Store,
     url: String,
-    pg_name: Option<String>,
+    pg: Option<ScratchPg>,
     _dir: Option<tempfile::TempDir>,
-}
-
-fn unique_name() -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "ward_test_{}_{}_{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 impl TestDb {
@@ -49,32 +33,20 @@ impl TestDb {
         TestDb {
             store,
             url,
-            pg_name: None,
+            pg: None,
             _dir: Some(dir),
         }
     }
 
     async fn postgres() -> TestDb {
-        let mut admin = match sqlx::PgConnection::connect(PG_URL).await {
-            Ok(c) => c,
-            Err(e) => panic!(
-                "the PostgreSQL server at {PG_URL} is required for the PostgreSQL conformance \
-                 tests (start it; CI does): {e}"
-            ),
-        };
-        let name = unique_name();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create test database");
-        admin.close().await.ok();
-        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        let pg = ScratchPg::create("the PostgreSQL conformance tests").await;
+        let url = pg.url().to_string();
         let store = Store::open(&url).await.expect("open PostgreSQL store");
         assert_eq!(store.kind(), BackendKind::Postgres);
         TestDb {
             store,
             url,
-            pg_name: Some(name),
+            pg: Some(pg),
             _dir: None,
         }
     }
@@ -82,7 +54,7 @@ impl TestDb {
     /// Runs SQL directly on the database, around the store (as an attacker or an operator
     /// with database access would).
     async fn exec(&self, sql: &str) -> Result<(), sqlx::Error> {
-        if self.pg_name.is_some() {
+        if self.pg.is_some() {
             let mut c = sqlx::PgConnection::connect(&self.url).await?;
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
                 .execute(&mut c)
@@ -99,36 +71,8 @@ impl TestDb {
 
     async fn finish(mut self) {
         self.store.close().await;
-        if let Some(name) = self.pg_name.take() {
-            drop_pg(&name).await;
-        }
-    }
-}
-
-async fn drop_pg(name: &str) {
-    if let Ok(mut admin) = sqlx::PgConnection::connect(PG_URL).await {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut admin)
-        .await;
-        admin.close().await.ok();
-    }
-}
-
-impl Drop for TestDb {
-    /// A failed test still drops its database (on a thread with its own runtime).
-    fn drop(&mut self) {
-        if let Some(name) = self.pg_name.take() {
-            let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    rt.block_on(drop_pg(&name));
-                }
-            })
-            .join();
+        if let Some(pg) = self.pg.take() {
+            pg.drop_now().await;
         }
     }
 }
@@ -328,7 +272,7 @@ async fn audit_some(store: &Store, n: usize) {
 }
 
 async fn drop_audit_triggers(db: &TestDb) {
-    let sql = if db.pg_name.is_some() {
+    let sql = if db.pg.is_some() {
         "DROP TRIGGER audit_log_no_update ON audit_log"
     } else {
         "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"

@@ -6,8 +6,7 @@
 use sqlx::Connection;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
-
-const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+use ward_store::testing::ScratchPg;
 
 fn ward(args: &[&str], stdin: Option<&str>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ward"));
@@ -43,7 +42,7 @@ fn ok(o: Output) -> String {
 struct Target {
     args: Vec<String>,
     url: String,
-    pg: Option<String>,
+    pg: Option<ScratchPg>,
     _dir: tempfile::TempDir,
 }
 
@@ -60,29 +59,12 @@ impl Target {
     }
 
     async fn postgres() -> Target {
-        let mut admin = sqlx::PgConnection::connect(PG_URL)
-            .await
-            .unwrap_or_else(|e| {
-                panic!("the PostgreSQL server at {PG_URL} is required for this test: {e}")
-            });
-        let name = format!(
-            "ward_cli_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0)
-        );
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-        admin.close().await.ok();
-        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        let pg = ScratchPg::create("this test").await;
+        let url = pg.url().to_string();
         Target {
             args: vec!["--database".into(), url.clone()],
             url,
-            pg: Some(name),
+            pg: Some(pg),
             _dir: tempfile::tempdir().expect("temp"),
         }
     }
@@ -127,14 +109,8 @@ impl Target {
     }
 
     async fn finish(mut self) {
-        if let Some(name) = self.pg.take() {
-            if let Ok(mut admin) = sqlx::PgConnection::connect(PG_URL).await {
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut admin)
-                .await;
-            }
+        if let Some(pg) = self.pg.take() {
+            pg.drop_now().await;
         }
     }
 }

@@ -11,12 +11,10 @@ use axum::response::Response;
 use sqlx::Connection;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use tower::ServiceExt;
 use ward_server::{AppState, ServerConfig};
+use ward_store::testing::ScratchPg;
 use ward_store::{Actor, NewUser, RoleGrant, Store};
-
-pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// Which backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,21 +29,7 @@ pub struct TestDb {
     pub store: Store,
     pub url: String,
     pub dir: tempfile::TempDir,
-    pg_name: Option<String>,
-}
-
-fn unique_name() -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "ward_srv_{}_{}_{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    pg: Option<ScratchPg>,
 }
 
 impl TestDb {
@@ -61,31 +45,18 @@ impl TestDb {
                     store,
                     url,
                     dir,
-                    pg_name: None,
+                    pg: None,
                 }
             }
             Backend::Postgres => {
-                let mut admin = sqlx::PgConnection::connect(PG_URL)
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!(
-                            "the PostgreSQL server at {PG_URL} is required for the PostgreSQL \
-                         variant of this test (start it; CI does): {e}"
-                        )
-                    });
-                let name = unique_name();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+                let pg = ScratchPg::create("the PostgreSQL variant of this test").await;
+                let url = pg.url().to_string();
                 let store = Store::open(&url).await.expect("open PostgreSQL store");
                 TestDb {
                     store,
                     url,
                     dir,
-                    pg_name: Some(name),
+                    pg: Some(pg),
                 }
             }
         }
@@ -93,7 +64,7 @@ impl TestDb {
 
     /// Runs SQL directly on the database, around the store.
     pub async fn exec(&self, sql: &str) {
-        if self.pg_name.is_some() {
+        if self.pg.is_some() {
             let mut c = sqlx::PgConnection::connect(&self.url)
                 .await
                 .expect("connect");
@@ -123,33 +94,6 @@ impl TestDb {
 
     pub fn state_with(&self, config: ServerConfig) -> AppState {
         AppState::new(self.store.clone(), config)
-    }
-}
-
-async fn drop_pg(name: &str) {
-    if let Ok(mut admin) = sqlx::PgConnection::connect(PG_URL).await {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut admin)
-        .await;
-        admin.close().await.ok();
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some(name) = self.pg_name.take() {
-            let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    rt.block_on(drop_pg(&name));
-                }
-            })
-            .join();
-        }
     }
 }
 
