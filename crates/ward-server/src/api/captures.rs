@@ -80,14 +80,9 @@ async fn upload_capture(
         return Err(ApiError::forbidden());
     }
     let files = uploaded_files(&state, req, "upload.pcap").await?;
-    let mut hasher_input = Vec::new();
-    for (_, b) in &files {
-        hasher_input.extend_from_slice(crate::auth::sha256_bytes_hex(b).as_bytes());
-    }
-    let batch_id = format!(
-        "upload-{}-{}",
-        site,
-        &crate::auth::sha256_bytes_hex(&hasher_input)[..32]
+    let batch_id = upload_batch_id(
+        &site,
+        files.iter().map(|(_, b)| crate::auth::sha256_bytes_hex(b)),
     );
     let names: Vec<String> = files
         .iter()
@@ -155,6 +150,16 @@ async fn upload_capture(
         warnings,
     })
     .into_response())
+}
+
+/// The ingest batch id of uploaded capture files: their contents (SHA-256 of each, in
+/// order) and the site, so the same upload, through the API or the UI, is ingested once.
+pub fn upload_batch_id(site: &str, file_sha256s: impl IntoIterator<Item = String>) -> String {
+    let joined: String = file_sha256s.into_iter().collect();
+    format!(
+        "upload-{site}-{}",
+        &crate::auth::sha256_bytes_hex(joined.as_bytes())[..32]
+    )
 }
 
 /// Writes the uploads to a private temporary directory and runs the capture pipeline.

@@ -49,7 +49,15 @@ pub async fn import_captures(
 ) -> Result<ImportSummary> {
     anyhow::ensure!(!files.is_empty(), "no capture files given");
     let owned: Vec<PathBuf> = files.to_vec();
-    let (out, _stats) = tokio::task::spawn_blocking(move || {
+    let (digests, (out, _stats)) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let digests = owned
+            .iter()
+            .map(|p| {
+                std::fs::read(p)
+                    .map(|b| crate::auth::sha256_bytes_hex(&b))
+                    .with_context(|| format!("reading {}", p.display()))
+            })
+            .collect::<Result<Vec<String>>>()?;
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
@@ -60,10 +68,11 @@ pub async fn import_captures(
             workers,
             &|_| {},
         )
+        .context("reading the capture files")
+        .map(|analysed| (digests, analysed))
     })
     .await
-    .context("capture analysis task")?
-    .context("reading the capture files")?;
+    .context("capture analysis task")??;
     let names: Vec<String> = files
         .iter()
         .map(|p| {
@@ -73,21 +82,13 @@ pub async fn import_captures(
         })
         .collect();
     let batch = Batch {
-        files: names.clone(),
+        files: names,
         observations: out.observations,
         security: out.security,
         edges: out.edges,
     };
     let observations = batch.observations.len() as u64;
-    let mut id_parts: Vec<String> = names;
-    id_parts.push(format!(
-        "{}:{}:{}",
-        observations,
-        batch.security.len(),
-        batch.edges.len()
-    ));
-    let refs: Vec<&str> = id_parts.iter().map(String::as_str).collect();
-    let batch_id = format!("upload/{}", short_id(&refs));
+    let batch_id = crate::api::captures::upload_batch_id(site, digests);
     store.upsert_site(site, site).await?;
     store.ingest_batch(&batch_id, site, &batch, actor).await?;
     let mut s = reassess_site(store, site, actor).await?;
@@ -167,26 +168,12 @@ pub fn intel_document(bytes: &[u8], name: &str) -> Result<IntelDocument> {
         doc_id,
         version,
         publisher,
-        sha256: ward_intel_sha(bytes),
+        sha256: crate::auth::sha256_bytes_hex(bytes),
         provenance: serde_json::json!({ "file": name }),
         document: serde_json::json!({ "file": name, "raw": text }),
         products,
         vulnerabilities,
     })
-}
-
-fn ward_intel_sha(bytes: &[u8]) -> String {
-    let mut db = ward_intel::IntelDb::new();
-    // The duplicate answer carries the SHA-256 ward-intel computes: import twice.
-    let _ = db.import_bytes(bytes, "x");
-    match db.import_bytes(bytes, "x") {
-        Ok(ward_intel::ImportOutcome::Duplicate { sha256 }) => sha256,
-        _ => format!(
-            "len-{}-{}",
-            bytes.len(),
-            short_id(&[&String::from_utf8_lossy(bytes)])
-        ),
-    }
 }
 
 /// All stored intel, re-read into `ward-intel`'s in-memory database.
