@@ -3,7 +3,8 @@
 //! loopback port with a temporary SQLite store. The test signs in, uploads a clinical
 //! capture and intel, opens a device, triages a finding (with confirmation), completes a
 //! review, opens the report, and checks that a clinical engineer cannot see the
-//! administration page. Screenshots of the main pages go to `docs/screenshots/`.
+//! administration page. Screenshots of the main pages go to `docs/screenshots/` with
+//! `WARD_UPDATE_SCREENSHOTS=1` (else under the target directory).
 //!
 //! Fails (never skips) when chromium or chromedriver is missing: `scripts/setup.sh`
 //! installs them (Debian packages `chromium` and `chromium-driver`).
@@ -67,9 +68,16 @@ async fn add_user(store: &ward_store::Store, name: &str, password: &str, role: &
         .expect("create user");
 }
 
+/// Where the screenshots go: `docs/screenshots/` when `WARD_UPDATE_SCREENSHOTS=1` (to
+/// refresh the README's pictures), otherwise a folder under the target directory, so a test
+/// run does not rewrite tracked files.
 fn screenshots_dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
-    std::fs::create_dir_all(&d).expect("docs/screenshots");
+    let d = if std::env::var_os("WARD_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
+    } else {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
+    };
+    std::fs::create_dir_all(&d).expect("screenshots folder");
     d
 }
 
