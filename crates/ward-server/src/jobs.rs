@@ -9,8 +9,10 @@
 //! again after that.
 //!
 //! The standard jobs ([`standard_jobs`]) recur:
-//! * `rematch`: re-matches the stored inventory against the stored intel (ward-assess)
-//!   when either changed since the last run (a fingerprint kept in the job's payload);
+//! * `rematch`: re-identifies every site from its stored facts and re-assesses it against
+//!   the stored intel (`ui::pipeline::reassess_all`, the same pipeline as an upload) when
+//!   intel, ingested batches (sensors), overrides or devices changed since the last run (a
+//!   fingerprint kept in the job's payload);
 //! * `mark_stale`: marks devices not seen for `stale_after_days` as stale;
 //! * `review_reminders`: records reviews that are due in the audit log (one entry per run
 //!   that found any) and the log;
@@ -369,13 +371,27 @@ async fn rematch(store: Store, lease: JobLease) -> JobResult {
     if last == Some(fingerprint.as_str()) {
         return Ok(None);
     }
-    let n = rematch_all(&store, &job_actor(&lease))
+    // The same pipeline as an upload: re-identify every site from its stored facts and
+    // re-assess it against all stored intel (findings, risk tiers, plan actions).
+    let summary = crate::ui::pipeline::reassess_all(&store, &job_actor(&lease))
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    tracing::info!(
+        findings = summary.findings,
+        devices = summary.devices,
+        "re-assessed inventory against intel"
+    );
+    // Writing the inventory changed the devices' update times: remember the inputs as they
+    // are now, or the next run would find them changed by this one and run again.
+    let fingerprint = store
+        .match_inputs_fingerprint()
         .await
         .map_err(|e| e.to_string())?;
-    tracing::info!(findings = n, "re-matched inventory against intel");
-    Ok(Some(
-        serde_json::json!({ "fingerprint": fingerprint, "findings": n }),
-    ))
+    Ok(Some(serde_json::json!({
+        "fingerprint": fingerprint,
+        "findings": summary.findings,
+        "devices": summary.devices,
+    })))
 }
 
 /// The assessment view of a stored device (the listing's chosen attributes: a manual
@@ -408,81 +424,3 @@ pub fn asset_of(d: &ward_store::DeviceSummary) -> ward_assess::Asset {
     }
 }
 
-/// Matches every stored device against the stored advisories (CSAF) and OSV records and
-/// upserts the findings (existing findings keep their status). Returns how many findings
-/// the match produced.
-pub async fn rematch_all(store: &Store, actor: &Actor) -> Result<usize, StoreError> {
-    let docs = store.intel_documents_of_kinds(&["csaf", "osv"]).await?;
-    let mut advisories = Vec::new();
-    let mut advisory_doc = Vec::new();
-    let mut osv = Vec::new();
-    let mut osv_doc = Vec::new();
-    for (id, kind, doc) in docs {
-        match kind.as_str() {
-            "csaf" => match serde_json::from_value::<ward_intel::Advisory>(doc) {
-                Ok(a) => {
-                    advisory_doc.push((a.tracking_id.clone(), id));
-                    advisories.push(a);
-                }
-                Err(e) => tracing::warn!(document = id, error = %e, "stored advisory unreadable"),
-            },
-            _ => match serde_json::from_value::<ward_intel::OsvRecord>(doc) {
-                Ok(r) => {
-                    osv_doc.push((r.id.clone(), id));
-                    osv.push(r);
-                }
-                Err(e) => tracing::warn!(document = id, error = %e, "stored OSV record unreadable"),
-            },
-        }
-    }
-    let mut assets = Vec::new();
-    let mut query = ward_store::DeviceQuery {
-        limit: 1000,
-        with_total: false,
-        ..Default::default()
-    };
-    loop {
-        let page = store.list_devices(&query).await?;
-        assets.extend(page.devices.iter().map(asset_of));
-        match page.next_cursor {
-            Some(c) => query.after = Some(c),
-            None => break,
-        }
-    }
-    let doc_of: HashMap<String, i64> = advisory_doc.into_iter().chain(osv_doc).collect();
-    let findings = tokio::task::spawn_blocking(move || {
-        let osv_refs: Vec<&ward_intel::OsvRecord> = osv.iter().collect();
-        ward_assess::MatchIndex::build(&advisories, &osv_refs).match_all(&assets)
-    })
-    .await
-    .map_err(|e| StoreError::Invalid {
-        what: "re-match",
-        reason: e.to_string(),
-    })?;
-    let new: Vec<ward_store::NewFinding> = findings
-        .iter()
-        .map(|f| ward_store::NewFinding {
-            id: f.id.clone(),
-            device_id: f.asset_id.clone(),
-            vulnerability: f.vulnerability.clone(),
-            document: doc_of.get(&f.source).copied(),
-            confidence: match f.confidence {
-                ward_assess::Confidence::Confirmed => 0.9,
-                ward_assess::Confidence::Probable => 0.6,
-                ward_assess::Confidence::Possible => 0.3,
-            },
-            explanation: serde_json::json!({
-                "source": f.source,
-                "source_kind": f.source_kind,
-                "product": f.product_name,
-                "product_status": f.product_status,
-                "confidence": f.confidence.as_str(),
-                "explanation": f.explain(),
-            }),
-        })
-        .collect();
-    for chunk in new.chunks(1000) {
-        store.upsert_findings(chunk, actor).await?;
-    }
-    Ok(new.len())
-}

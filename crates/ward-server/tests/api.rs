@@ -4,6 +4,7 @@
 //! metrics, and the audit log (every change with who/when/from where/before/after; no
 //! route can change it).
 
+mod common;
 mod support;
 
 use axum::http::StatusCode;
@@ -523,3 +524,78 @@ async fn device_merges(backend: Backend) {
     assert!(e.before.as_deref().unwrap_or("").contains(b));
 }
 both_backends!(device_merges);
+
+/// A capture uploaded through the API goes through the same pipeline as a UI upload: the
+/// site is re-identified and re-assessed against the stored intel, so the answer carries
+/// findings and plan actions at once (not only after a later re-match job), and the store
+/// ends exactly as after the UI import of the same bytes.
+async fn capture_upload_reassesses_like_the_ui(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let state = db.state();
+    let analyst = user(&state, "ana", &[("security_analyst", None)]).await;
+    let s = session(&state, &analyst).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let pcap = dir.path().join("hospital.pcap");
+    ward_bench::generate_file(
+        &ward_bench::GenConfig {
+            seed: 11,
+            target_bytes: 3 << 20,
+            ..Default::default()
+        },
+        &pcap,
+    )
+    .expect("generate a hospital capture");
+    let intel = common::intel_files();
+    ward_server::ui::pipeline::import_intel_files(&state.store, &intel, &tester())
+        .await
+        .expect("intel");
+    let bytes = std::fs::read(&pcap).expect("read");
+    let a = send_raw(
+        &state,
+        "POST",
+        "/api/v1/captures?site=main&name=hospital.pcap",
+        &s,
+        Some("application/vnd.tcpdump.pcap"),
+        bytes,
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let report = a.json();
+    let findings = report["findings"].as_u64().expect("findings in the answer");
+    assert!(
+        findings > 0,
+        "the generated hospital has devices the ICSMA advisories name: {report}"
+    );
+    assert!(report["plan_actions"].as_u64().unwrap_or(0) > 0, "{report}");
+    let listed = get(&state, "/api/v1/findings?limit=1000", &s).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text());
+
+    // The UI import of the same file into a second store gives the same picture.
+    let other = TestDb::new(Backend::Sqlite).await;
+    ward_server::ui::pipeline::import_intel_files(&other.store, &intel, &tester())
+        .await
+        .expect("intel");
+    let ui = ward_server::ui::pipeline::import_captures(
+        &other.store,
+        "main",
+        std::slice::from_ref(&pcap),
+        &tester(),
+    )
+    .await
+    .expect("UI import");
+    assert_eq!(ui.findings as u64, findings);
+    assert_eq!(ui.devices as u64, report["devices"].as_u64().unwrap_or(0));
+    let ids = |page: ward_store::DevicePage| {
+        page.devices.into_iter().map(|d| d.id).collect::<Vec<_>>()
+    };
+    let q = ward_store::DeviceQuery {
+        limit: 1000,
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(state.store.list_devices(&q).await.expect("list")),
+        ids(other.store.list_devices(&q).await.expect("list"))
+    );
+}
+both_backends!(capture_upload_reassesses_like_the_ui);

@@ -5,6 +5,8 @@
 //! PostgreSQL: `postgres://postgres@127.0.0.1:5432/test` (trust auth); each test creates
 //! its own database. The tests fail, never skip, when the server is unreachable.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -377,5 +379,107 @@ async fn standard_jobs_mark_stale_devices_and_expire_risk_acceptances() {
         rematch.iter().all(|j| j.last_error.is_none()),
         "{rematch:?}"
     );
+    store.close().await;
+}
+
+/// The rematch job is the upload pipeline run by the scheduler: facts a sensor shipped
+/// become devices, new intel becomes findings, and when nothing changed since the last
+/// run it does nothing (its own inventory write does not count as a change).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rematch_follows_sensor_batches_and_intel_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open_data_dir(dir.path()).await.expect("store");
+    let actor = ward_store::Actor::new("sensor-1", None);
+    let s = Scheduler::new(
+        store.clone(),
+        "one",
+        JobConfig {
+            rematch_every_secs: 1,
+            ..config()
+        },
+    );
+    s.schedule_standard().await.expect("schedule");
+    s.run_due().await.expect("first run on an empty store");
+
+    // A sensor ships a generated hospital's facts (no identification on ingest).
+    let pcap = dir.path().join("hospital.pcap");
+    ward_bench::generate_file(
+        &ward_bench::GenConfig {
+            seed: 5,
+            target_bytes: 2 << 20,
+            ..Default::default()
+        },
+        &pcap,
+    )
+    .expect("generate");
+    let (out, _) = ward_dissect::analyze_files(
+        std::slice::from_ref(&pcap),
+        &ward_capture::CaptureConfig::default(),
+        &ward_dissect::EngineConfig::default(),
+        1,
+        &|_| {},
+    )
+    .expect("dissect");
+    store.upsert_site("main", "main").await.expect("site");
+    let batch = ward_store::Batch {
+        files: vec!["hospital.pcap".into()],
+        observations: out.observations,
+        security: out.security,
+        edges: out.edges,
+    };
+    store
+        .ingest_batch("sensor-batch-1", "main", &batch, &actor)
+        .await
+        .expect("ingest");
+    let devices = |store: Store| async move {
+        store
+            .list_devices(&ward_store::DeviceQuery::default())
+            .await
+            .expect("list")
+            .total
+            .unwrap_or(0)
+    };
+    assert_eq!(devices(store.clone()).await, 0, "ingest alone identifies nothing");
+    let findings = |store: Store| async move {
+        store
+            .list_findings(&ward_store::FindingQuery {
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .expect("findings")
+            .len()
+    };
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    s.run_due().await.expect("run after the batch");
+    let n = devices(store.clone()).await;
+    assert!(n >= 30, "the rematch job identified the shipped devices: {n}");
+    assert_eq!(findings(store.clone()).await, 0, "no intel yet");
+
+    ward_server::ui::pipeline::import_intel_files(&store, &common::intel_files(), &actor)
+        .await
+        .expect("intel");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    s.run_due().await.expect("run after intel");
+    let f = findings(store.clone()).await;
+    assert!(f > 0, "new intel became findings on the next run");
+
+    // Nothing changed: the next run leaves the inventory alone.
+    let before = store.match_inputs_fingerprint().await.expect("fp");
+    let rev = store.device_revision().await.expect("rev");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let ran = s.run_due().await.expect("idle run");
+    assert!(
+        ran.contains(&RunOutcome::Finished {
+            id: "rematch".into()
+        }),
+        "{ran:?}"
+    );
+    assert_eq!(store.match_inputs_fingerprint().await.expect("fp"), before);
+    assert_eq!(store.device_revision().await.expect("rev"), rev);
+    assert_eq!(findings(store.clone()).await, f);
+    let job = store.job("rematch").await.expect("job").expect("exists");
+    assert!(job.last_error.is_none(), "{job:?}");
     store.close().await;
 }

@@ -2,6 +2,7 @@
 //! filters, sorting and pagination.
 
 use crate::audit::{audit_append, canonical_json};
+use crate::counts::CountKey;
 use crate::{
     i, now_micros, u, with_read_pool, with_write_pool, Actor, BeginWrite, DevicePage, DeviceQuery,
     DeviceRecord, DeviceSort, DeviceSummary, Result, Store, StoreError, DEVICE_COLUMNS,
@@ -627,10 +628,22 @@ impl Store {
             let rows = qb.build().fetch_all(pool).await?;
             let devices = rows.iter().map(summary_of).collect::<Result<Vec<_>, _>>()?;
             let total = if q.with_total {
-                let mut cq = sqlx::QueryBuilder::new("SELECT count(*) FROM devices");
-                filters!(cq);
-                let n: i64 = cq.build().fetch_one(pool).await?.try_get(0)?;
-                Some(u(n))
+                // The revision first, then the count (see `counts` for why that is exact).
+                let rev: i64 =
+                    sqlx::query_scalar("SELECT rev FROM device_revision WHERE id = 1")
+                        .fetch_one(pool)
+                        .await?;
+                let key = CountKey::of(q, text);
+                match self.counts.get(&key, rev) {
+                    Some(n) => Some(n),
+                    None => {
+                        let mut cq = sqlx::QueryBuilder::new("SELECT count(*) FROM devices");
+                        filters!(cq);
+                        let n = u(cq.build().fetch_one(pool).await?.try_get(0)?);
+                        self.counts.put(key, rev, n);
+                        Some(n)
+                    }
+                }
             } else {
                 None
             };
@@ -859,6 +872,17 @@ impl Store {
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// The inventory's revision (migration 0006): it changes whenever a device is added or
+    /// removed or a listing filter column of one changes, by any writer (another replica,
+    /// direct SQL). Device counts are cached under it.
+    pub async fn device_revision(&self) -> Result<i64> {
+        Ok(with_read_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT rev FROM device_revision WHERE id = 1")
+                .fetch_one(pool)
+                .await?
+        }))
     }
 
     /// Marks devices not seen since `before` (micros) as stale; returns how many changed.

@@ -257,11 +257,21 @@ impl Store {
         Ok(out)
     }
 
-    /// A cheap fingerprint of the inputs of matching: the number of intel documents and
-    /// devices and the newest device change. Re-matching is due when it changes.
+    /// A cheap fingerprint of the inputs of identification and matching: the number of
+    /// intel documents, ingest batches, manual overrides and devices and the newest device
+    /// change. Re-assessment is due when it changes.
     pub async fn match_inputs_fingerprint(&self) -> Result<String> {
         let fp = with_read_pool!(self, |pool| {
             let intel: i64 = sqlx::query("SELECT count(*) FROM intel_documents")
+                .fetch_one(pool)
+                .await?
+                .try_get(0)?;
+            // Sensor batches and uploads add facts that change identification.
+            let batches: i64 = sqlx::query("SELECT count(*) FROM ingest_batches")
+                .fetch_one(pool)
+                .await?
+                .try_get(0)?;
+            let overrides: i64 = sqlx::query("SELECT count(*) FROM device_overrides")
                 .fetch_one(pool)
                 .await?
                 .try_get(0)?;
@@ -270,7 +280,10 @@ impl Store {
                 .await?;
             let devices: i64 = row.try_get(0)?;
             let newest: i64 = row.try_get(1)?;
-            format!("intel={intel};devices={devices};updated={newest}")
+            format!(
+                "intel={intel};batches={batches};overrides={overrides};\
+                 devices={devices};updated={newest}"
+            )
         });
         Ok(fp)
     }

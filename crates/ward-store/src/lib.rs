@@ -32,6 +32,7 @@
 //! (`min`/`LEAST`, row locking) are chosen at run time.
 
 mod audit;
+mod counts;
 mod dashboard;
 mod devices;
 mod error;
@@ -128,6 +129,8 @@ impl Default for StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// Device counts by filters, valid for one inventory revision (see `counts`).
+    pub(crate) counts: std::sync::Arc<counts::CountCache>,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's write pool (the same text compiles once
@@ -229,6 +232,7 @@ impl Store {
                 })?;
             Store {
                 backend: Backend::Postgres { pool },
+                counts: Default::default(),
             }
         } else {
             let path = url
@@ -291,6 +295,7 @@ impl Store {
             .map_err(|e| StoreError::Connect { url, source: e })?;
         Ok(Store {
             backend: Backend::Sqlite { write, read },
+            counts: Default::default(),
         })
     }
 

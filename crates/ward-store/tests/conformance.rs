@@ -119,6 +119,7 @@ conformance!(
     audit_chain_stays_linear_under_concurrent_writers,
     lockout_count_restarts_after_a_lock_expires,
     device_merges_win_over_inference,
+    cached_device_counts_follow_every_change,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1494,4 +1495,117 @@ async fn device_merges_win_over_inference(db: &TestDb) {
     assert!(store.verify_audit_chain().await.expect("verify").ok());
     // A merge of the alias again: it is no device any more.
     assert!(store.merge_devices(&a, &b, "", &actor()).await.is_err());
+}
+
+/// `total` is served from a cache keyed by the inventory revision (migration 0006). Every
+/// kind of change must show in the next count: the store's own writes, a write through a
+/// second handle (another replica), and SQL run around the store.
+async fn cached_device_counts_follow_every_change(db: &TestDb) {
+    let store = &db.store;
+    let count = |q: DeviceQuery| async move {
+        store
+            .list_devices(&DeviceQuery { limit: 1, ..q })
+            .await
+            .expect("list")
+            .total
+            .expect("total")
+    };
+    let north = || DeviceQuery {
+        site: Some("north".into()),
+        ..Default::default()
+    };
+    let records: Vec<DeviceRecord> = (0..120)
+        .map(|i| device(i, if i % 3 == 0 { "north" } else { "south" }))
+        .collect();
+    store.upsert_devices(&records, &actor()).await.expect("devices");
+    assert_eq!(count(DeviceQuery::default()).await, 120);
+    assert_eq!(count(north()).await, 40);
+
+    // A repeated sighting (only last_seen and detail change) leaves the revision alone,
+    // so the cached counts stay valid.
+    let rev = store.device_revision().await.expect("revision");
+    let mut again = records.clone();
+    for r in &mut again {
+        r.last_seen += 5;
+    }
+    store.upsert_devices(&again, &actor()).await.expect("again");
+    assert_eq!(store.device_revision().await.expect("revision"), rev);
+    assert_eq!(count(DeviceQuery::default()).await, 120);
+
+    // New devices.
+    store
+        .upsert_devices(&[device(500, "north"), device(501, "north")], &actor())
+        .await
+        .expect("more");
+    assert!(store.device_revision().await.expect("revision") > rev);
+    assert_eq!(count(DeviceQuery::default()).await, 122);
+    assert_eq!(count(north()).await, 42);
+
+    // Stale marking (an UPDATE of many rows).
+    let stale = || DeviceQuery {
+        stale: Some(true),
+        ..Default::default()
+    };
+    assert_eq!(count(stale()).await, 0);
+    let n = store.mark_stale(1_000_000 + 10, &actor()).await.expect("stale");
+    assert!(n > 0);
+    assert_eq!(count(stale()).await, n);
+
+    // A manual override of the category moves a device between filters.
+    let pumps = || DeviceQuery {
+        category: Some("infusion_pump".into()),
+        ..Default::default()
+    };
+    let before = count(pumps()).await;
+    store
+        .set_override(
+            &ManualOverride {
+                device_id: device(1, "south").id,
+                attribute: AttrKind::Category,
+                value: "infusion_pump".into(),
+                author: Some("bob".into()),
+                note: None,
+                set_at: None,
+            },
+            &actor(),
+        )
+        .await
+        .expect("override");
+    assert_eq!(count(pumps()).await, before + 1, "device 1 is a monitor until overridden");
+
+    // Free text is part of the key.
+    let text = |t: &str| DeviceQuery {
+        text: Some(t.into()),
+        ..Default::default()
+    };
+    assert_eq!(count(text("host-0050")).await, 2, "host-00500 and host-00501");
+    assert_eq!(count(text("host-0011")).await, 10);
+
+    // Another handle on the same database (a second replica) adds a device.
+    let other = Store::open(&db.url).await.expect("second handle");
+    other
+        .upsert_devices(&[device(502, "north")], &actor())
+        .await
+        .expect("other replica");
+    assert_eq!(count(DeviceQuery::default()).await, 123);
+    assert_eq!(count(text("host-0050")).await, 3);
+    other.close().await;
+
+    // SQL around the store: a delete and a site move, no application code involved.
+    db.exec(&format!(
+        "DELETE FROM devices WHERE id = '{}'",
+        device(500, "north").id
+    ))
+    .await
+    .expect("delete");
+    assert_eq!(count(DeviceQuery::default()).await, 122);
+    assert_eq!(count(north()).await, 42);
+    db.exec(&format!(
+        "UPDATE devices SET site = 'south' WHERE id = '{}'",
+        device(501, "north").id
+    ))
+    .await
+    .expect("move");
+    assert_eq!(count(north()).await, 41);
+    assert_eq!(count(DeviceQuery::default()).await, 122);
 }

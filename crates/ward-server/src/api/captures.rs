@@ -1,7 +1,8 @@
 //! Capture upload: the files are analysed on the server (`ward-dissect` in a blocking
-//! task), shipped into the store as one idempotent batch, and the site's inventory is
-//! re-identified (`ward-identify`). The capture bytes live only in a temporary directory
-//! outside the data directory for the time of the analysis; the answer carries counts only.
+//! task), shipped into the store as one idempotent batch, and the site is re-identified
+//! and re-assessed by the same pipeline as a UI upload (`ui::pipeline::reassess_site`).
+//! The capture bytes live only in a temporary directory outside the data directory for
+//! the time of the analysis; the answer carries counts only.
 //! Patient data never reaches the store: the pipeline keeps device metadata only.
 
 use crate::api::intel::uploaded_files;
@@ -39,7 +40,12 @@ pub struct CaptureReport {
     pub observations: u64,
     pub security_observations: u64,
     pub edges: u64,
+    /// Devices of the site after re-identification.
     pub devices: usize,
+    /// Findings of the site after re-assessment against all stored intel.
+    pub findings: usize,
+    /// Mitigation-plan actions of the site after re-assessment.
+    pub plan_actions: usize,
     pub warnings: Vec<String>,
 }
 
@@ -113,22 +119,11 @@ async fn upload_capture(
         .store
         .ingest_batch(&batch_id, &site, &batch, &actor)
         .await?;
-    let facts = state.store.site_facts(&site).await?;
-    let inventory = tokio::task::spawn_blocking(move || {
-        let rules = crate::ui::pipeline::identify_rules().map_err(ApiError::internal)?;
-        Ok::<_, ApiError>(ward_identify::identify(
-            &facts.observations,
-            &facts.security,
-            &facts.edges,
-            rules,
-        ))
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    state
-        .store
-        .replace_inventory(&site, &inventory, &actor)
-        .await?;
+    // The same re-identification and re-assessment as a UI upload (one pipeline): the
+    // inventory, findings against all stored intel, and plan actions.
+    let summary = crate::ui::pipeline::reassess_site(&state.store, &site, &actor)
+        .await
+        .map_err(ApiError::internal)?;
     let (applied, observations, security, edges) = match outcome {
         IngestOutcome::Applied {
             observations,
@@ -146,7 +141,9 @@ async fn upload_capture(
         observations,
         security_observations: security,
         edges,
-        devices: inventory.devices.len(),
+        devices: summary.devices,
+        findings: summary.findings,
+        plan_actions: summary.actions,
         warnings,
     })
     .into_response())

@@ -45,8 +45,9 @@ pub struct DeviceParams {
     pub offset: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub after: Option<String>,
-    /// Count all matching devices (`total`; default true). `false` saves a count over a
-    /// large inventory when paging with `after`.
+    /// Count all matching devices (`total`; default true). Counts are cached per filter
+    /// until the inventory changes; `false` skips them. A free-text search matching more
+    /// devices than the search index lists exactly answers `more_than` instead.
     pub total: Option<bool>,
 }
 
@@ -92,7 +93,15 @@ async fn list_devices(
     Query(p): Query<DeviceParams>,
 ) -> ApiResult<Response> {
     let q = device_query(&p, &user)?;
-    Ok(Json(state.store.list_devices(&q).await?).into_response())
+    // `q=` of three or more characters is looked up in the search index (as the UI's
+    // inventory does); a term matching very many devices gives `more_than` instead of a
+    // count.
+    let found = state.store.search_devices(&q).await?;
+    let mut body = serde_json::to_value(&found.page).map_err(ApiError::internal)?;
+    if let (Some(n), Some(obj)) = (found.more_than, body.as_object_mut()) {
+        obj.insert("more_than".into(), n.into());
+    }
+    Ok(Json(body).into_response())
 }
 
 /// The device if it exists and the caller may see its site (else 404: the caller learns

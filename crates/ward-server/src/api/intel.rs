@@ -60,7 +60,12 @@ async fn list_intel(
     responses((status = 200, description = "The document"), (status = 404, description = "No such document")))]
 async fn intel_document(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Response> {
     match state.store.intel_document_json(id).await? {
-        Some(d) => Ok(Json(d).into_response()),
+        // The parsed document; the stored file bytes stay inside the server.
+        Some(mut d) => Ok(Json(match d.get_mut("parsed") {
+            Some(p) => p.take(),
+            None => d,
+        })
+        .into_response()),
         None => Err(ApiError::not_found("intel document")),
     }
 }
@@ -75,7 +80,7 @@ pub struct ImportParams {
 pub fn to_store_document(
     doc: &ward_intel::IntelDocument,
     sha256: &str,
-) -> ApiResult<ward_store::IntelDocument> {
+) -> Result<ward_store::IntelDocument, serde_json::Error> {
     use ward_intel::IntelDocument as D;
     let mut products = Vec::new();
     let mut vulnerabilities = Vec::new();
@@ -175,24 +180,23 @@ pub fn to_store_document(
         version,
         publisher,
         sha256: sha256.to_string(),
-        provenance: serde_json::to_value(doc.provenance()).map_err(ApiError::internal)?,
-        document: serde_json::to_value(doc).map_err(ApiError::internal)?,
+        provenance: serde_json::to_value(doc.provenance())?,
+        document: serde_json::to_value(doc)?,
         products,
         vulnerabilities,
     })
 }
 
-/// Reads uploaded files (`(name, bytes)`) into store documents; the first bad file fails
-/// the request with its name and the reader's position.
+/// Reads uploaded files (`(name, bytes)`) into store documents (the same records as a UI
+/// import); the first bad file fails the request with its name and the reader's position.
 fn read_files(files: &[(String, Vec<u8>)]) -> ApiResult<Vec<ward_store::IntelDocument>> {
-    let mut out = Vec::new();
-    for (name, bytes) in files {
-        let (_format, doc, _warnings) = ward_intel::read_document(bytes, name)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let sha = crate::auth::sha256_bytes_hex(bytes);
-        out.push(to_store_document(&doc, &sha)?);
-    }
-    Ok(out)
+    files
+        .iter()
+        .map(|(name, bytes)| {
+            crate::ui::pipeline::intel_document(bytes, name)
+                .map_err(|e| ApiError::bad_request(format!("{e:#}")))
+        })
+        .collect()
 }
 
 /// Collects the uploaded files of a request: every part of a multipart form (named by

@@ -112,68 +112,36 @@ pub async fn import_intel_files(store: &Store, files: &[PathBuf], actor: &Actor)
     Ok(r.imported.len())
 }
 
-/// Validates one intel file's bytes and makes the store record.
+/// Validates one intel file's bytes and makes the store record: the one conversion every
+/// import uses (API, UI, `ward demo`). The record keeps the normalised products and
+/// vulnerabilities (for the store's queries), the file's exact bytes (re-read into
+/// `ward-intel` by every assessment, so a newer Ward re-reads with its newer readers) and
+/// the parsed document (what `GET /api/v1/intel/{id}` answers).
 pub fn intel_document(bytes: &[u8], name: &str) -> Result<IntelDocument> {
-    let mut db = ward_intel::IntelDb::new();
-    let outcome = db
-        .import_bytes(bytes, name)
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let text = String::from_utf8(bytes.to_vec())
-        .with_context(|| format!("{name}: intel files must be UTF-8 text"))?;
-    let (kind, doc_id) = match &outcome {
-        ward_intel::ImportOutcome::Imported { kind, id, .. } => (kind.clone(), id.clone()),
-        ward_intel::ImportOutcome::Superseded { id, .. } => ("advisory".into(), id.clone()),
-        other => ("intel".into(), format!("{other:?}")),
+    let (_format, doc, _warnings) =
+        ward_intel::read_document(bytes, name).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let mut record = crate::api::intel::to_store_document(&doc, &crate::auth::sha256_bytes_hex(bytes))
+        .with_context(|| format!("{name}: normalising"))?;
+    let parsed = std::mem::take(&mut record.document);
+    record.document = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::json!({ "file": name, "raw": text, "parsed": parsed }),
+        Err(_) => {
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+            serde_json::json!({ "file": name, "raw_base64": b64, "parsed": parsed })
+        }
     };
-    let mut products = Vec::new();
-    let mut vulnerabilities = Vec::new();
-    let mut version = String::new();
-    let mut publisher = String::new();
-    for a in db.advisories() {
-        version = a.version.clone();
-        publisher = a.publisher.clone();
-        for p in &a.products {
-            products.push(IntelProduct {
-                product_id: p.id.clone(),
-                vendor: p.vendor.clone().unwrap_or_default(),
-                name: p.product_name.clone().unwrap_or_else(|| p.name.clone()),
-                version: p.version.clone().unwrap_or_default(),
-                cpe: String::new(),
-                purl: String::new(),
-            });
-        }
-        for v in &a.vulnerabilities {
-            if let Some(cve) = &v.cve {
-                vulnerabilities.push(IntelVulnerability {
-                    cve: cve.clone(),
-                    product_id: String::new(),
-                    status: "listed".into(),
-                });
-            }
-        }
+    Ok(record)
+}
+
+/// The exact bytes of a stored intel record made by [`intel_document`].
+fn stored_bytes(json: &serde_json::Value) -> Option<Vec<u8>> {
+    if let Some(raw) = json.get("raw").and_then(|r| r.as_str()) {
+        return Some(raw.as_bytes().to_vec());
     }
-    for k in db.kev_entries() {
-        vulnerabilities.push(IntelVulnerability {
-            cve: k.cve.clone(),
-            product_id: String::new(),
-            status: "kev".into(),
-        });
-    }
-    vulnerabilities.sort_by(|a, b| (&a.cve, &a.status).cmp(&(&b.cve, &b.status)));
-    vulnerabilities.dedup();
-    products.sort_by(|a, b| a.product_id.cmp(&b.product_id));
-    products.dedup_by(|a, b| a.product_id == b.product_id);
-    Ok(IntelDocument {
-        kind,
-        doc_id,
-        version,
-        publisher,
-        sha256: crate::auth::sha256_bytes_hex(bytes),
-        provenance: serde_json::json!({ "file": name }),
-        document: serde_json::json!({ "file": name, "raw": text }),
-        products,
-        vulnerabilities,
-    })
+    let b64 = json.get("raw_base64").and_then(|r| r.as_str())?;
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
 }
 
 /// All stored intel, re-read into `ward-intel`'s in-memory database.
@@ -184,14 +152,15 @@ pub async fn load_intel(store: &Store) -> Result<ward_intel::IntelDb> {
         let Some(json) = store.intel_document_json(d.id).await? else {
             continue;
         };
-        let Some(raw) = json.get("raw").and_then(|r| r.as_str()) else {
+        let Some(raw) = stored_bytes(&json) else {
+            tracing::warn!("stored intel document {} has no file bytes", d.id);
             continue;
         };
         let name = json
             .get("file")
             .and_then(|f| f.as_str())
             .unwrap_or("stored");
-        if let Err(e) = db.import_bytes(raw.as_bytes(), name) {
+        if let Err(e) = db.import_bytes(&raw, name) {
             tracing::warn!("stored intel document {} no longer imports: {e}", d.id);
         }
     }
@@ -226,15 +195,17 @@ pub fn identify_rules() -> Result<&'static ward_identify::Rules> {
 pub async fn reassess_site(store: &Store, site: &str, actor: &Actor) -> Result<ImportSummary> {
     let facts = store.site_facts(site).await?;
     let intel = load_intel(store).await?;
+    let overrides = store.overrides(None).await?;
     let (inv, assessment) = tokio::task::spawn_blocking(move || -> Result<_> {
         let rules = identify_rules()?;
         let inv =
             ward_identify::identify(&facts.observations, &facts.security, &facts.edges, rules);
-        let assets: Vec<ward_assess::Asset> = inv
+        let mut assets: Vec<ward_assess::Asset> = inv
             .devices
             .iter()
             .map(ward_assess::Asset::from_device)
             .collect();
+        apply_overrides(&mut assets, &overrides);
         let flows = ward_assess::segment::flows_from_connections(&inv.connections);
         let today = today();
         let assessment = ward_assess::report::assess(ward_assess::report::AssessInput {
@@ -319,6 +290,52 @@ pub async fn reassess_site(store: &Store, site: &str, actor: &Actor) -> Result<I
         actions: actions.len(),
         intel_documents: 0,
     })
+}
+
+/// People's corrections win over inference in matching too: an asset's vendor, model,
+/// versions, serial and category take the manual value, with the author as evidence.
+pub fn apply_overrides(
+    assets: &mut [ward_assess::Asset],
+    overrides: &[ward_identify::ManualOverride],
+) {
+    use ward_identify::AttrKind;
+    let by_id: std::collections::HashMap<&str, usize> = assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.as_str(), i))
+        .collect();
+    for o in overrides {
+        let Some(&i) = by_id.get(o.device_id.as_str()) else {
+            continue;
+        };
+        let a = &mut assets[i];
+        let attr = || {
+            ward_assess::AssetAttr::new(
+                o.value.clone(),
+                format!(
+                    "{} set manually by {}",
+                    o.attribute.as_str(),
+                    o.author.as_deref().unwrap_or("an operator")
+                ),
+            )
+        };
+        match o.attribute {
+            AttrKind::Vendor => a.vendor = Some(attr()),
+            AttrKind::Model => a.model = Some(attr()),
+            AttrKind::Serial => a.serial = Some(attr()),
+            AttrKind::Category => {
+                if let Ok(c) = o.value.parse() {
+                    a.category = Some(c);
+                }
+            }
+            AttrKind::FirmwareVersion | AttrKind::SoftwareVersion => {
+                let name = o.attribute.as_str().to_string();
+                a.versions.retain(|(n, _)| *n != name);
+                a.versions.push((name, attr()));
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Re-assesses every site (after an intel import).
