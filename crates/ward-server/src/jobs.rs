@@ -423,4 +423,3 @@ pub fn asset_of(d: &ward_store::DeviceSummary) -> ward_assess::Asset {
         ..Default::default()
     }
 }
-

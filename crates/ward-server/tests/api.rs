@@ -534,11 +534,13 @@ async fn capture_upload_reassesses_like_the_ui(backend: Backend) {
     let state = db.state();
     let analyst = user(&state, "ana", &[("security_analyst", None)]).await;
     let s = session(&state, &analyst).await;
+    // A generated hospital whose devices include ones the corpus' ICSMA advisories name
+    // (`ward assess` finds 2 with this seed).
     let dir = tempfile::tempdir().expect("tmp");
     let pcap = dir.path().join("hospital.pcap");
     ward_bench::generate_file(
         &ward_bench::GenConfig {
-            seed: 11,
+            seed: 1,
             target_bytes: 3 << 20,
             ..Default::default()
         },
@@ -565,7 +567,7 @@ async fn capture_upload_reassesses_like_the_ui(backend: Backend) {
     let findings = report["findings"].as_u64().expect("findings in the answer");
     assert!(
         findings > 0,
-        "the generated hospital has devices the ICSMA advisories name: {report}"
+        "the hospital has devices the advisories name: {report}"
     );
     assert!(report["plan_actions"].as_u64().unwrap_or(0) > 0, "{report}");
     let listed = get(&state, "/api/v1/findings?limit=1000", &s).await;
@@ -586,9 +588,8 @@ async fn capture_upload_reassesses_like_the_ui(backend: Backend) {
     .expect("UI import");
     assert_eq!(ui.findings as u64, findings);
     assert_eq!(ui.devices as u64, report["devices"].as_u64().unwrap_or(0));
-    let ids = |page: ward_store::DevicePage| {
-        page.devices.into_iter().map(|d| d.id).collect::<Vec<_>>()
-    };
+    let ids =
+        |page: ward_store::DevicePage| page.devices.into_iter().map(|d| d.id).collect::<Vec<_>>();
     let q = ward_store::DeviceQuery {
         limit: 1000,
         ..Default::default()

@@ -401,19 +401,21 @@ async fn rematch_follows_sensor_batches_and_intel_changes() {
     s.schedule_standard().await.expect("schedule");
     s.run_due().await.expect("first run on an empty store");
 
-    // A sensor ships a generated hospital's facts (no identification on ingest).
+    // A sensor ships a generated hospital's facts (no identification on ingest); the
+    // corpus' ICSMA advisories name some of its devices (`ward assess` finds 2).
     let pcap = dir.path().join("hospital.pcap");
     ward_bench::generate_file(
         &ward_bench::GenConfig {
-            seed: 5,
-            target_bytes: 2 << 20,
+            seed: 1,
+            target_bytes: 3 << 20,
             ..Default::default()
         },
         &pcap,
     )
     .expect("generate");
+    let captures = vec![pcap];
     let (out, _) = ward_dissect::analyze_files(
-        std::slice::from_ref(&pcap),
+        &captures,
         &ward_capture::CaptureConfig::default(),
         &ward_dissect::EngineConfig::default(),
         1,
@@ -422,7 +424,10 @@ async fn rematch_follows_sensor_batches_and_intel_changes() {
     .expect("dissect");
     store.upsert_site("main", "main").await.expect("site");
     let batch = ward_store::Batch {
-        files: vec!["hospital.pcap".into()],
+        files: captures
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         observations: out.observations,
         security: out.security,
         edges: out.edges,
@@ -439,7 +444,11 @@ async fn rematch_follows_sensor_batches_and_intel_changes() {
             .total
             .unwrap_or(0)
     };
-    assert_eq!(devices(store.clone()).await, 0, "ingest alone identifies nothing");
+    assert_eq!(
+        devices(store.clone()).await,
+        0,
+        "ingest alone identifies nothing"
+    );
     let findings = |store: Store| async move {
         store
             .list_findings(&ward_store::FindingQuery {
@@ -454,7 +463,10 @@ async fn rematch_follows_sensor_batches_and_intel_changes() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     s.run_due().await.expect("run after the batch");
     let n = devices(store.clone()).await;
-    assert!(n >= 30, "the rematch job identified the shipped devices: {n}");
+    assert!(
+        n >= 30,
+        "the rematch job identified the shipped devices: {n}"
+    );
     assert_eq!(findings(store.clone()).await, 0, "no intel yet");
 
     ward_server::ui::pipeline::import_intel_files(&store, &common::intel_files(), &actor)

@@ -629,10 +629,9 @@ impl Store {
             let devices = rows.iter().map(summary_of).collect::<Result<Vec<_>, _>>()?;
             let total = if q.with_total {
                 // The revision first, then the count (see `counts` for why that is exact).
-                let rev: i64 =
-                    sqlx::query_scalar("SELECT rev FROM device_revision WHERE id = 1")
-                        .fetch_one(pool)
-                        .await?;
+                let rev: i64 = sqlx::query_scalar("SELECT rev FROM device_revision WHERE id = 1")
+                    .fetch_one(pool)
+                    .await?;
                 let key = CountKey::of(q, text);
                 match self.counts.get(&key, rev) {
                     Some(n) => Some(n),

@@ -1517,7 +1517,10 @@ async fn cached_device_counts_follow_every_change(db: &TestDb) {
     let records: Vec<DeviceRecord> = (0..120)
         .map(|i| device(i, if i % 3 == 0 { "north" } else { "south" }))
         .collect();
-    store.upsert_devices(&records, &actor()).await.expect("devices");
+    store
+        .upsert_devices(&records, &actor())
+        .await
+        .expect("devices");
     assert_eq!(count(DeviceQuery::default()).await, 120);
     assert_eq!(count(north()).await, 40);
 
@@ -1547,7 +1550,10 @@ async fn cached_device_counts_follow_every_change(db: &TestDb) {
         ..Default::default()
     };
     assert_eq!(count(stale()).await, 0);
-    let n = store.mark_stale(1_000_000 + 10, &actor()).await.expect("stale");
+    let n = store
+        .mark_stale(1_000_000 + 10, &actor())
+        .await
+        .expect("stale");
     assert!(n > 0);
     assert_eq!(count(stale()).await, n);
 
@@ -1571,14 +1577,22 @@ async fn cached_device_counts_follow_every_change(db: &TestDb) {
         )
         .await
         .expect("override");
-    assert_eq!(count(pumps()).await, before + 1, "device 1 is a monitor until overridden");
+    assert_eq!(
+        count(pumps()).await,
+        before + 1,
+        "device 1 is a monitor until overridden"
+    );
 
     // Free text is part of the key.
     let text = |t: &str| DeviceQuery {
         text: Some(t.into()),
         ..Default::default()
     };
-    assert_eq!(count(text("host-0050")).await, 2, "host-00500 and host-00501");
+    assert_eq!(
+        count(text("host-0050")).await,
+        2,
+        "host-00500 and host-00501"
+    );
     assert_eq!(count(text("host-0011")).await, 10);
 
     // Another handle on the same database (a second replica) adds a device.

@@ -10,9 +10,7 @@ use anyhow::{Context, Result};
 use ids::short_id;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use ward_store::{
-    Actor, Batch, IntelDocument, IntelProduct, IntelVulnerability, NewFinding, PlanAction, Store,
-};
+use ward_store::{Actor, Batch, IntelDocument, NewFinding, PlanAction, Store};
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -120,8 +118,9 @@ pub async fn import_intel_files(store: &Store, files: &[PathBuf], actor: &Actor)
 pub fn intel_document(bytes: &[u8], name: &str) -> Result<IntelDocument> {
     let (_format, doc, _warnings) =
         ward_intel::read_document(bytes, name).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let mut record = crate::api::intel::to_store_document(&doc, &crate::auth::sha256_bytes_hex(bytes))
-        .with_context(|| format!("{name}: normalising"))?;
+    let mut record =
+        crate::api::intel::to_store_document(&doc, &crate::auth::sha256_bytes_hex(bytes))
+            .with_context(|| format!("{name}: normalising"))?;
     let parsed = std::mem::take(&mut record.document);
     record.document = match std::str::from_utf8(bytes) {
         Ok(text) => serde_json::json!({ "file": name, "raw": text, "parsed": parsed }),
@@ -299,10 +298,10 @@ pub fn apply_overrides(
     overrides: &[ward_identify::ManualOverride],
 ) {
     use ward_identify::AttrKind;
-    let by_id: std::collections::HashMap<&str, usize> = assets
+    let by_id: std::collections::HashMap<String, usize> = assets
         .iter()
         .enumerate()
-        .map(|(i, a)| (a.id.as_str(), i))
+        .map(|(i, a)| (a.id.clone(), i))
         .collect();
     for o in overrides {
         let Some(&i) = by_id.get(o.device_id.as_str()) else {
