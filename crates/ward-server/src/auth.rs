@@ -286,18 +286,37 @@ pub async fn authenticate(
 ) -> Result<Option<CurrentUser>, ApiError> {
     let now = now_micros();
     if let Some(token) = bearer(headers) {
-        let Some(t) = state.store.token_by_hash(&sha256_hex(token)).await? else {
-            return Ok(None);
+        let hash = sha256_hex(token);
+        // The revision first, then the rows (as for device counts): an entry cached under
+        // revision r is used only while the revision still reads r.
+        let rev = state.store.auth_revision().await?;
+        let (t, user) = match state.tokens.get(&hash, rev) {
+            Some(c) => (c.token, c.user),
+            None => {
+                let Some(t) = state.store.token_by_hash(&hash).await? else {
+                    return Ok(None);
+                };
+                let Some(user_id) = &t.user_id else {
+                    return Ok(None);
+                };
+                let Some(user) = state.store.user(user_id).await? else {
+                    return Ok(None);
+                };
+                state.tokens.put(
+                    hash.clone(),
+                    crate::state::CachedToken {
+                        rev,
+                        token: t.clone(),
+                        user: user.clone(),
+                    },
+                );
+                (t, user)
+            }
         };
+        // Expiry is a time, not a change: checked on every request.
         if !t.active(now) {
             return Ok(None);
         }
-        let Some(user_id) = &t.user_id else {
-            return Ok(None);
-        };
-        let Some(user) = state.store.user(user_id).await? else {
-            return Ok(None);
-        };
         if user.disabled {
             return Ok(None);
         }
@@ -319,8 +338,9 @@ pub async fn authenticate(
         scopes.dedup();
         // Recording the last use costs a write: at most once a minute per token.
         if t.last_used_at.is_none_or(|l| now - l > 60_000_000) {
-            if let Err(e) = state.store.touch_token(&t.id, now).await {
-                tracing::warn!(error = %e, "cannot record token use");
+            match state.store.touch_token(&t.id, now).await {
+                Ok(()) => state.tokens.touched(&hash, now),
+                Err(e) => tracing::warn!(error = %e, "cannot record token use"),
             }
         }
         return Ok(Some(CurrentUser {

@@ -702,3 +702,85 @@ async fn tokens(backend: Backend) {
         .contains(&secret));
 }
 both_backends!(tokens);
+
+/// Authenticated tokens are cached per server under the store's auth revision: a change
+/// made elsewhere (another replica's state, SQL run around the server) ends the cached
+/// entry at once, while a token's recorded last use does not.
+async fn token_cache_follows_changes_made_elsewhere(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let state = db.state();
+    let other_replica = db.state();
+    let analyst = user(&state, "ana", &[("security_analyst", None)]).await;
+    let issue = |name: &'static str| {
+        let state = state.clone();
+        let analyst = analyst.clone();
+        async move {
+            ward_server::auth::issue_token(
+                &state,
+                &analyst,
+                name,
+                &["read".into()],
+                None,
+                None,
+                &tester(),
+            )
+            .await
+            .expect("token")
+        }
+    };
+    let status = |st: &ward_server::AppState, secret: &str| {
+        let st = st.clone();
+        let cred = Cred::Bearer(secret.to_string());
+        async move { get(&st, "/api/v1/devices", &cred).await.status }
+    };
+    let first = issue("first").await;
+    assert_eq!(status(&state, &first).await, StatusCode::OK);
+    let rev = state.store.auth_revision().await.expect("rev");
+    // Cached now; using it again records nothing that ends the entry.
+    assert_eq!(status(&state, &first).await, StatusCode::OK);
+    assert_eq!(state.store.auth_revision().await.expect("rev"), rev);
+    let used = state
+        .store
+        .token_by_hash(&ward_server::auth::sha256_hex(&first))
+        .await
+        .expect("q")
+        .expect("token");
+    assert!(used.last_used_at.is_some(), "the last use is recorded");
+
+    // Revoked by SQL around the server.
+    db.exec(&format!(
+        "UPDATE api_tokens SET revoked_at = 1 WHERE token_hash = '{}'",
+        ward_server::auth::sha256_hex(&first)
+    ))
+    .await;
+    assert_eq!(status(&state, &first).await, StatusCode::UNAUTHORIZED);
+
+    // Roles taken away by SQL: the cached roles are not used any more.
+    let second = issue("second").await;
+    assert_eq!(status(&state, &second).await, StatusCode::OK);
+    db.exec(&format!(
+        "DELETE FROM user_roles WHERE user_id = '{analyst}'"
+    ))
+    .await;
+    assert_eq!(status(&state, &second).await, StatusCode::FORBIDDEN);
+    db.exec(&format!(
+        "INSERT INTO user_roles (user_id, role, site) VALUES ('{analyst}', 'security_analyst', '')"
+    ))
+    .await;
+    assert_eq!(status(&state, &second).await, StatusCode::OK);
+
+    // Disabled through another replica's API.
+    let admin = user(&other_replica, "root", &[("admin", None)]).await;
+    let s = session(&other_replica, &admin).await;
+    let a = send_json(
+        &other_replica,
+        "POST",
+        &format!("/api/v1/users/{analyst}/disable"),
+        &s,
+        json!({}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(status(&state, &second).await, StatusCode::UNAUTHORIZED);
+}
+both_backends!(token_cache_follows_changes_made_elsewhere);

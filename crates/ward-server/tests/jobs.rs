@@ -424,10 +424,7 @@ async fn rematch_follows_sensor_batches_and_intel_changes() {
     .expect("dissect");
     store.upsert_site("main", "main").await.expect("site");
     let batch = ward_store::Batch {
-        files: captures
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
+        files: captures.iter().map(|p| p.display().to_string()).collect(),
         observations: out.observations,
         security: out.security,
         edges: out.edges,

@@ -118,6 +118,17 @@ impl Store {
         Ok(out)
     }
 
+    /// The revision of what token authentication reads (migration 0006): it changes when a
+    /// token is revoked, deleted or re-scoped, or its user is disabled, renamed, deleted or
+    /// given other roles, by any writer. The server caches authenticated tokens under it.
+    pub async fn auth_revision(&self) -> Result<i64> {
+        Ok(with_read_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT rev FROM auth_revision WHERE id = 1")
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
     /// One token by id.
     pub async fn token(&self, id: &str) -> Result<Option<ApiToken>> {
         let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1");
