@@ -600,3 +600,74 @@ async fn capture_upload_reassesses_like_the_ui(backend: Backend) {
     );
 }
 both_backends!(capture_upload_reassesses_like_the_ui);
+
+/// One multipart intel upload larger than axum's 2 MB default (every ICSMA advisory of
+/// the corpus and the KEV catalogue) is accepted; the server's `max_upload_bytes` is the
+/// limit, and above it the answer is 413 with the limit named.
+async fn intel_upload_is_bounded_by_the_configured_limit(backend: Backend) {
+    use std::io::Write as _;
+    let db = TestDb::new(backend).await;
+    let files = common::intel_files();
+    let mut body = Vec::new();
+    let boundary = "ward-intel-boundary";
+    for p in &files {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        write!(
+            body,
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: application/json\r\n\r\n"
+        )
+        .expect("write");
+        body.extend(std::fs::read(p).expect("read"));
+        body.extend_from_slice(b"\r\n");
+    }
+    write!(body, "--{boundary}--\r\n").expect("write");
+    assert!(
+        body.len() > 2 << 20,
+        "the upload is over 2 MB: {}",
+        body.len()
+    );
+    let ct = format!("multipart/form-data; boundary={boundary}");
+
+    let small = db.state_with(ward_server::ServerConfig {
+        data_dir: db.dir.path().to_path_buf(),
+        max_upload_bytes: 1 << 20,
+        ..ward_server::ServerConfig::default()
+    });
+    let analyst = user(&small, "ana", &[("security_analyst", None)]).await;
+    let s = session(&small, &analyst).await;
+    let a = send_raw(
+        &small,
+        "POST",
+        "/api/v1/intel/import",
+        &s,
+        Some(&ct),
+        body.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", a.text());
+    assert!(a.text().contains("1048576"), "{}", a.text());
+    assert_eq!(db.store.intel_document_count().await.expect("count"), 0);
+
+    let state = db.state();
+    let a = send_raw(
+        &state,
+        "POST",
+        "/api/v1/intel/import",
+        &s,
+        Some(&ct),
+        body,
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(
+        db.store.intel_document_count().await.expect("count") as usize,
+        files.len()
+    );
+}
+both_backends!(intel_upload_is_bounded_by_the_configured_limit);

@@ -26,8 +26,8 @@ use ward_server::{AppState, ServerConfig};
 use ward_store::{Actor, NewUser, RoleGrant, Store};
 
 const ROUNDS: usize = 40;
-/// Copies of the advisories per import (each a distinct document). More than one copy
-/// exceeds the 2 MB multipart limit of POST /api/v1/intel/import (axum default).
+/// Copies of the advisories per import (each a distinct document; POST
+/// /api/v1/intel/import takes up to `max_upload_bytes` in one request).
 const COPIES: usize = 1;
 
 fn corpus() -> PathBuf {

@@ -18,7 +18,10 @@ use utoipa_axum::routes;
 use ward_store::{Batch, IngestOutcome};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(upload_capture))
+    OpenApiRouter::new()
+        .routes(routes!(upload_capture))
+        // Uploads are bounded by `max_upload_bytes` in `uploaded_files`.
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

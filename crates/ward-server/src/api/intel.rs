@@ -18,6 +18,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_intel))
         .routes(routes!(intel_document))
         .routes(routes!(import_intel))
+        // Uploads are bounded by `max_upload_bytes` in `uploaded_files`.
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -222,11 +224,12 @@ pub(crate) async fn uploaded_files(
         })
         .unwrap_or_else(|| default_name.to_string());
     let mut files = Vec::new();
+    let mut total = 0usize;
     if is_multipart {
         let mut mp = Multipart::from_request(req, state)
             .await
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        while let Some(field) = mp
+        while let Some(mut field) = mp
             .next_field()
             .await
             .map_err(|e| ApiError::bad_request(e.to_string()))?
@@ -238,11 +241,27 @@ pub(crate) async fn uploaded_files(
                 .file_name()
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("{default_name}-{}", files.len() + 1));
-            let bytes = field
-                .bytes()
+            // The whole request stays within the upload limit (axum's 2 MB default for
+            // multipart bodies is lifted on the upload routes; this is the limit).
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field
+                .chunk()
                 .await
-                .map_err(|e| ApiError::bad_request(e.to_string()))?;
-            files.push((fname, bytes.to_vec()));
+                .map_err(|e| ApiError::bad_request(e.to_string()))?
+            {
+                total = total.saturating_add(chunk.len());
+                if total > state.config.max_upload_bytes {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!(
+                            "the upload exceeds {} bytes (max_upload_bytes)",
+                            state.config.max_upload_bytes
+                        ),
+                    ));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            files.push((fname, bytes));
         }
     } else {
         let bytes = axum::body::to_bytes(req.into_body(), state.config.max_upload_bytes)
