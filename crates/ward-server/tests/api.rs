@@ -558,7 +558,7 @@ async fn device_documents(backend: Backend) {
     let bytes: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
     let (ct, body) = document_form(
         "security_white_paper",
-        "white paper \"v2\".pdf",
+        "Weißbuch v2.pdf",
         "application/pdf",
         &bytes,
     );
@@ -607,7 +607,7 @@ async fn device_documents(backend: Backend) {
     );
     let cd = a.header("content-disposition").unwrap_or_default();
     assert!(
-        cd.starts_with("attachment; filename=\"white paper _v2_.pdf\"; filename*=UTF-8''white%20paper%20%22v2%22.pdf"),
+        cd == "attachment; filename=\"Wei_buch v2.pdf\"; filename*=UTF-8''Wei%C3%9Fbuch%20v2.pdf",
         "{cd}"
     );
     // The document is reached only through its own device.

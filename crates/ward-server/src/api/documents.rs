@@ -234,3 +234,17 @@ async fn delete_document(
         .await?;
     Ok(Json(gone).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispositions_quote_nothing_dangerous() {
+        let v = attachment_disposition("a\"b\\c\r\nd é.pdf");
+        assert_eq!(
+            v.to_str().expect("ascii header"),
+            "attachment; filename=\"a_b_c__d _.pdf\"; filename*=UTF-8''a%22b%5Cc%0D%0Ad%20%C3%A9.pdf"
+        );
+    }
+}
