@@ -1372,3 +1372,59 @@ pub async fn document_delete(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sbom(supplier: &str, name: &str) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+            "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+            "metadata": {"component": {"type": "device", "bom-ref": "d", "name": name,
+                                       "supplier": {"name": supplier}}},
+            "components": [{"type": "library", "bom-ref": "c1", "name": "zlib", "version": "1.2.11"}]
+        }))
+        .expect("json")
+    }
+
+    #[test]
+    fn sboms_apply_by_vendor_alias_and_model() {
+        let bytes = sbom("Baxter Healthcare", "Sigma Spectrum");
+        let (_, doc, _) = ward_intel::read_document(&bytes, "s.json").expect("reads");
+        let ward_intel::IntelDocument::Sbom(s) = doc else {
+            panic!("an SBOM")
+        };
+        assert!(sbom_describes(&s, "Baxter", "Sigma Spectrum"));
+        assert!(sbom_describes(
+            &s,
+            "baxter international",
+            "sigma spectrum "
+        ));
+        assert!(!sbom_describes(&s, "Baxter", "Sigma"), "the whole model");
+        assert!(
+            !sbom_describes(&s, "Philips", "Sigma Spectrum"),
+            "the vendor too"
+        );
+        assert!(!sbom_describes(&s, "", "Sigma Spectrum"));
+        assert!(!sbom_describes(&s, "Baxter", ""));
+    }
+
+    #[test]
+    fn stored_sboms_read_back_from_both_storage_forms() {
+        let bytes = sbom("Baxter", "Sigma Spectrum");
+        // The upload page keeps the exact file.
+        let raw = serde_json::json!({"file": "s.json", "raw": String::from_utf8(bytes.clone()).expect("utf8")});
+        let a = sbom_of_stored(&raw).expect("raw form");
+        // The API keeps the normalised document.
+        let (_, doc, _) = ward_intel::read_document(&bytes, "s.json").expect("reads");
+        let b =
+            sbom_of_stored(&serde_json::to_value(&doc).expect("json")).expect("normalised form");
+        assert_eq!(a.components.len(), 1);
+        assert_eq!(a.components[0].name, "zlib");
+        assert_eq!(a.components, b.components);
+        // Not an SBOM, or not readable: none.
+        assert!(sbom_of_stored(&serde_json::json!({"file": "x.json", "raw": "{}"})).is_none());
+        assert!(sbom_of_stored(&serde_json::json!({"kind": "kev"})).is_none());
+    }
+}
