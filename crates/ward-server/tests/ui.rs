@@ -1816,6 +1816,34 @@ async fn device_documents_and_sbom_on_the_device_page() {
     ] {
         assert!(page.contains(t), "the SBOM section shows {t}");
     }
+    // A user scoped to another site sees neither the device page nor its documents.
+    store.upsert_site("south", "South").await.expect("site");
+    store
+        .create_user(
+            &ward_store::NewUser {
+                id: "u-sol".into(),
+                username: "sol".into(),
+                display_name: "sol".into(),
+                password_hash: Some(
+                    ward_server::auth::hash_password("south passphrase 1618").expect("hash"),
+                ),
+                roles: vec![ward_store::RoleGrant {
+                    role: "clinical_engineer".into(),
+                    site: Some("south".into()),
+                }],
+                ..ward_store::NewUser::default()
+            },
+            &system(),
+        )
+        .await
+        .expect("user");
+    let (_, sol) = sign_in(&app, "sol", "south passphrase 1618").await;
+    let (s, _, _, page) = send_app(&app, "GET", &page_uri, &sol, None).await;
+    assert_eq!(s, 404, "another site's device page");
+    assert!(!page.contains("narrow.sbom.json"));
+    let (s, _, _) =
+        post_multipart(&app, &uri, &sol, None, body(&csrf_of(&sol), "mds2", &mds2)).await;
+    assert_eq!(s, 404, "nor attach to it");
     // The other device: no SBOM describes it.
     let (_, _, _, page) = send_app(&app, "GET", "/devices/dev-monitor-1", &cleo, None).await;
     assert!(page.contains("No SBOM applies to this device"));

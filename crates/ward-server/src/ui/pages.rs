@@ -525,8 +525,15 @@ pub async fn device(
 ) -> Response {
     let store = &state.store;
     let d = match store.device(&id).await {
-        Ok(Some(d)) => d,
-        Ok(None) => return error_page(&user, StatusCode::NOT_FOUND, "No device with this id."),
+        // A site-scoped user learns nothing about other sites' devices (as in the API).
+        Ok(Some(d))
+            if user
+                .as_ref()
+                .is_none_or(|u| u.may_see_site(&d.summary.site)) =>
+        {
+            d
+        }
+        Ok(_) => return error_page(&user, StatusCode::NOT_FOUND, "No device with this id."),
         Err(e) => return error_page(&user, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
     let findings = store
