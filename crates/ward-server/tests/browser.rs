@@ -720,3 +720,105 @@ async fn keyboard_only_login_skip_link_and_navigation() {
     assert!(t.contains("Review"), "{t}");
     c.close().await.expect("close");
 }
+
+/// The device page's document form in a real browser, without script: chromium encodes
+/// the multipart form itself (the CSRF field first, as the page orders it), the server
+/// reads the token from that field, the attached SBOM's components appear, and deleting
+/// goes through the confirmation page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_document_attach_and_delete_in_the_browser() {
+    let (store, _dir) = temp_store().await;
+    add_user(
+        &store,
+        "cleo",
+        "clinical passphrase 3141",
+        "clinical_engineer",
+    )
+    .await;
+    store.upsert_site("north", "North").await.expect("site");
+    let mut inferred = std::collections::BTreeMap::new();
+    inferred.insert("vendor".to_string(), "Baxter".to_string());
+    inferred.insert("model".to_string(), "Sigma Spectrum".to_string());
+    store
+        .upsert_devices(
+            &[ward_store::DeviceRecord {
+                id: "dev-pump-9".into(),
+                site: "north".into(),
+                name: "Pump 9".into(),
+                inferred,
+                macs: vec![],
+                ips: vec![],
+                is_router: false,
+                first_seen: 1,
+                last_seen: 2,
+                detail: serde_json::json!({}),
+            }],
+            &system(),
+        )
+        .await
+        .expect("device");
+    let base = serve_app(state(&store)).await;
+    let (_driver, c) = start_browser().await;
+    login(&c, &base, "cleo", "clinical passphrase 3141").await;
+    c.goto(&format!("{base}/devices/dev-pump-9"))
+        .await
+        .expect("device page");
+    let t = body_text(&c).await;
+    assert!(
+        t.contains("No documents attached") && t.contains("No SBOM applies"),
+        "{t}"
+    );
+    let sbom = corpus().join("medical-device-sbom-spacelab/dev/narrow.sbom.json");
+    c.find(Locator::Css(
+        "form[enctype='multipart/form-data'] select[name=kind]",
+    ))
+    .await
+    .expect("kind")
+    .select_by_value("sbom")
+    .await
+    .expect("choose SBOM");
+    c.find(Locator::Css(
+        "form[enctype='multipart/form-data'] input[type=file]",
+    ))
+    .await
+    .expect("file input")
+    .send_keys(&sbom.display().to_string())
+    .await
+    .expect("choose the file");
+    let t = click_to(
+        &c,
+        Locator::Css("form[enctype='multipart/form-data'] button[type=submit]"),
+        "narrow.sbom.json attached",
+    )
+    .await;
+    assert!(
+        t.contains("Qualcomm Atheros QCA9563") && t.contains("55 component(s)"),
+        "the attached SBOM's components: {t}"
+    );
+    let url = c.current_url().await.expect("url");
+    assert!(!url.as_str().contains("csrf"), "no token in the URL: {url}");
+    let docs = store.device_documents("dev-pump-9").await.expect("docs");
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].uploaded_by, "cleo");
+    let t = click_to(&c, Locator::LinkText("Delete…"), "cannot be undone").await;
+    assert!(t.contains("narrow.sbom.json"), "{t}");
+    c.find(Locator::Css("input[name=confirm]"))
+        .await
+        .expect("confirm box")
+        .click()
+        .await
+        .expect("tick");
+    let t = click_to(
+        &c,
+        Locator::Css("button.danger"),
+        "narrow.sbom.json deleted",
+    )
+    .await;
+    assert!(t.contains("No documents attached"), "{t}");
+    assert!(store
+        .device_documents("dev-pump-9")
+        .await
+        .expect("docs")
+        .is_empty());
+    c.close().await.expect("close");
+}
