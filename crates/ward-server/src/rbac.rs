@@ -250,6 +250,10 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     ("GET", "/api/v1/devices/{id}/findings", Permission::ReadFindings),
     ("POST", "/api/v1/devices/{id}/merge", Permission::EditInventory),
     ("GET", "/api/v1/devices/{id}/merges", Permission::ReadInventory),
+    ("GET", "/api/v1/devices/{id}/documents", Permission::ReadInventory),
+    ("POST", "/api/v1/devices/{id}/documents", Permission::EditInventory),
+    ("GET", "/api/v1/devices/{id}/documents/{doc}", Permission::ReadInventory),
+    ("DELETE", "/api/v1/devices/{id}/documents/{doc}", Permission::EditInventory),
     ("GET", "/api/v1/sites", Permission::ReadInventory),
     ("GET", "/api/v1/sites/{site}/connections", Permission::ReadInventory),
     ("GET", "/api/v1/sites/{site}/security-observations", Permission::ReadInventory),
@@ -300,6 +304,9 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     ("POST", "/inventory/filters/delete", Permission::ReadInventory),
     ("GET", "/devices/{id}", Permission::ReadInventory),
     ("POST", "/devices/{id}/override", Permission::EditInventory),
+    ("POST", "/devices/{id}/documents", Permission::EditInventory),
+    ("GET", "/devices/{id}/documents/{doc}/delete", Permission::EditInventory),
+    ("POST", "/devices/{id}/documents/{doc}/delete", Permission::EditInventory),
     ("GET", "/map", Permission::ReadInventory),
     ("GET", "/findings", Permission::ReadFindings),
     ("POST", "/findings/bulk", Permission::TriageFindings),
@@ -317,6 +324,7 @@ pub static ROUTES: &[(&str, &str, Permission)] = &[
     ("POST", "/admin/users/{id}/roles", Permission::ManageUsers),
     ("POST", "/admin/users/{id}/disable", Permission::ManageUsers),
     ("POST", "/admin/users/{id}/enable", Permission::ManageUsers),
+    ("POST", "/admin/users/{id}/password", Permission::ManageUsers),
     ("POST", "/admin/tokens", Permission::ManageTokens),
     ("POST", "/admin/tokens/{id}/revoke", Permission::ManageTokens),
     ("GET", "/reports", Permission::ReadFindings),
@@ -387,8 +395,8 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
     };
     let mut req = req;
     if user.method == AuthMethod::Session && !is_safe(req.method()) {
-        // Web UI (owner: web): the upload form's token comes in its action without script.
-        crate::ui::csrf_from_query(&mut req, &pattern);
+        // Web UI (owner: web): a multipart form's token comes as its first field without script.
+        req = crate::ui::csrf_from_multipart(req, &pattern).await;
         match auth::check_csrf(&user, req, 1 << 20).await {
             Ok(r) => req = r,
             Err(e) => return e.into_response(),

@@ -671,3 +671,140 @@ async fn intel_upload_is_bounded_by_the_configured_limit(backend: Backend) {
     );
 }
 both_backends!(intel_upload_is_bounded_by_the_configured_limit);
+
+fn document_form(kind: &str, file_name: &str, media: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----wardapidocs";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {media}\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Device documents through the API: upload (multipart), list, download (attachment,
+/// nosniff, the exact bytes), delete; the 10 MiB limit; site scoping; audit; roles.
+async fn device_documents(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let state = db.state();
+    seed(&state).await;
+    let dev = "dev-site-a-000001";
+    let engineer = user(&state, "cleo", &[("clinical_engineer", None)]).await;
+    let scoped_b = user(&state, "bea", &[("clinical_engineer", Some("site-b"))]).await;
+    let auditor = user(&state, "aud", &[("auditor", None)]).await;
+    let cleo = session(&state, &engineer).await;
+    let bea = session(&state, &scoped_b).await;
+    let aud = session(&state, &auditor).await;
+    let base = format!("/api/v1/devices/{dev}/documents");
+
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+    let (ct, body) = document_form(
+        "security_white_paper",
+        "Weißbuch v2.pdf",
+        "application/pdf",
+        &bytes,
+    );
+    // An auditor may not upload; a user of another site does not see the device.
+    let a = send_raw(&state, "POST", &base, &aud, Some(&ct), body.clone(), None).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = send_raw(&state, "POST", &base, &bea, Some(&ct), body.clone(), None).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "other site: {}", a.text());
+    let a = send_raw(&state, "POST", &base, &cleo, Some(&ct), body, None).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    let doc = a.json();
+    let doc_id = doc["id"].as_i64().expect("id");
+    assert_eq!(doc["kind"], "security_white_paper");
+    assert_eq!(doc["size"], 5000);
+    assert_eq!(doc["uploaded_by"], "cleo");
+    assert!(doc.get("content").is_none(), "metadata only");
+
+    // Refused uploads: not multipart, unknown kind, no file, too large.
+    let a = send_json(&state, "POST", &base, &cleo, json!({})).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    let (ct, body) = document_form("lab_results", "x.pdf", "application/pdf", b"x");
+    let a = send_raw(&state, "POST", &base, &cleo, Some(&ct), body, None).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    let (ct, body) = document_form(
+        "manual",
+        "big.bin",
+        "application/octet-stream",
+        &vec![1u8; ward_store::MAX_DOCUMENT_BYTES + 1],
+    );
+    let a = send_raw(&state, "POST", &base, &cleo, Some(&ct), body, None).await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", a.text());
+
+    // List and download (an auditor reads).
+    let a = get(&state, &base, &aud).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.json().as_array().map(Vec::len), Some(1));
+    let a = get(&state, &base, &bea).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "site scoping");
+    let a = get(&state, &format!("{base}/{doc_id}"), &aud).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body, bytes);
+    assert_eq!(a.header("content-type").as_deref(), Some("application/pdf"));
+    assert_eq!(
+        a.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    let cd = a.header("content-disposition").unwrap_or_default();
+    assert!(
+        cd == "attachment; filename=\"Wei_buch v2.pdf\"; filename*=UTF-8''Wei%C3%9Fbuch%20v2.pdf",
+        "{cd}"
+    );
+    // The document is reached only through its own device.
+    let a = get(
+        &state,
+        &format!("/api/v1/devices/dev-site-a-000002/documents/{doc_id}"),
+        &aud,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+
+    // Delete: an auditor may not; the engineer does; audited.
+    let a = send_raw(
+        &state,
+        "DELETE",
+        &format!("{base}/{doc_id}"),
+        &aud,
+        None,
+        Vec::new(),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = send_raw(
+        &state,
+        "DELETE",
+        &format!("{base}/{doc_id}"),
+        &cleo,
+        None,
+        Vec::new(),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let a = get(&state, &format!("{base}/{doc_id}"), &aud).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let audit = state.store.audit_entries(0, 10_000).await.expect("audit");
+    let doc_entries: Vec<_> = audit
+        .iter()
+        .filter(|e| e.object == format!("device_document:{doc_id}"))
+        .map(|e| (e.action.as_str(), e.actor.as_str(), e.source.as_str()))
+        .collect();
+    assert_eq!(
+        doc_entries,
+        vec![
+            ("document.attach", "cleo", "192.0.2.10"),
+            ("document.delete", "cleo", "192.0.2.10")
+        ]
+    );
+    db.store.close().await;
+}
+both_backends!(device_documents);

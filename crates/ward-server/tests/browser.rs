@@ -453,3 +453,372 @@ async fn browser_end_to_end() {
     );
     c.close().await.expect("close");
 }
+
+// ---------------------------------------------------------------------------------------
+// Keyboard accessibility: only keyboard events (WebDriver key actions), no clicks.
+
+/// Starts chromedriver and a headless chromium at 1366x768.
+async fn start_browser() -> (Driver, fantoccini::Client) {
+    let chromium = which("chromium");
+    let chromedriver = which("chromedriver");
+    let port = free_port();
+    let driver = Driver(
+        Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,768"]
+        }),
+    );
+    for _ in 0..100 {
+        if let Ok(c) = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            return (driver, c);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver does not answer or cannot start chromium");
+}
+
+/// Serves the whole application on a free loopback port; returns its base URL.
+async fn serve_app(st: ward_server::AppState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = ward_server::app(st);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    base
+}
+
+/// Presses keys (WebDriver key actions: real key events, as a keyboard user would).
+async fn press(c: &fantoccini::Client, keys: &[char]) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut a = KeyActions::new("keyboard".into());
+    for k in keys {
+        a = a
+            .then(KeyAction::Down { value: *k })
+            .then(KeyAction::Up { value: *k });
+    }
+    c.perform_actions(a).await.expect("key actions");
+}
+
+async fn tab(c: &fantoccini::Client) {
+    press(c, &[fantoccini::key::Key::Tab.into()]).await;
+}
+
+/// Shift+Tab (a chord: Shift held while Tab is pressed).
+async fn shift_tab(c: &fantoccini::Client) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    use fantoccini::key::Key;
+    let a = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down {
+            value: Key::Shift.into(),
+        })
+        .then(KeyAction::Down {
+            value: Key::Tab.into(),
+        })
+        .then(KeyAction::Up {
+            value: Key::Tab.into(),
+        })
+        .then(KeyAction::Up {
+            value: Key::Shift.into(),
+        });
+    c.perform_actions(a).await.expect("key actions");
+}
+
+async fn type_text(c: &fantoccini::Client, text: &str) {
+    press(c, &text.chars().collect::<Vec<_>>()).await;
+}
+
+/// The focused element and how its focus shows.
+#[derive(Debug, serde::Deserialize)]
+struct Focused {
+    tag: String,
+    text: String,
+    name: String,
+    id: String,
+    class: String,
+    in_main: bool,
+    in_nav: bool,
+    focus_visible: bool,
+    outline_style: String,
+    outline_width: f64,
+    /// Contrast of the outline colour against what is behind the element (WCAG ratio).
+    outline_contrast: f64,
+    /// Inside the 1366x768 viewport, with a size.
+    on_screen: bool,
+}
+
+const FOCUSED_JS: &str = r#"
+const e = document.activeElement;
+const cs = getComputedStyle(e);
+const rgb = s => { const m = s.match(/rgba?\(([^)]+)\)/); if (!m) return null;
+  const p = m[1].split(',').map(x => parseFloat(x)); return {r:p[0], g:p[1], b:p[2], a: p.length > 3 ? p[3] : 1}; };
+const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+let back = {r:255, g:255, b:255, a:1};
+for (let n = e.parentElement; n; n = n.parentElement) {
+  const c = rgb(getComputedStyle(n).backgroundColor);
+  if (c && c.a > 0) { back = c; break; }
+}
+const oc = rgb(cs.outlineColor);
+let contrast = 0;
+if (oc && oc.a > 0) { const a = lum(oc), b = lum(back); contrast = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); }
+const r = e.getBoundingClientRect();
+return {
+  tag: e.tagName.toLowerCase(),
+  text: (e.innerText || e.value || '').trim(),
+  name: e.getAttribute('name') || '',
+  id: e.id || '',
+  class: e.className || '',
+  in_main: !!e.closest('main'),
+  in_nav: !!e.closest('nav'),
+  focus_visible: e.matches(':focus-visible'),
+  outline_style: cs.outlineStyle,
+  outline_width: parseFloat(cs.outlineWidth) || 0,
+  outline_contrast: contrast,
+  box_shadow: cs.boxShadow,
+  on_screen: r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight,
+};
+"#;
+
+async fn focused(c: &fantoccini::Client) -> Focused {
+    let v = c.execute(FOCUSED_JS, Vec::new()).await.expect("script");
+    serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{e}: {v}"))
+}
+
+/// Asserts that the focused element shows a clear focus indicator: it matches
+/// `:focus-visible`, has an outline of at least 2px whose colour stands out (3:1) from
+/// what is behind it, and is on screen.
+fn assert_indicator(f: &Focused, what: &str) {
+    assert!(f.focus_visible, "{what}: not :focus-visible: {f:?}");
+    assert!(
+        f.outline_style != "none" && f.outline_width >= 2.0,
+        "{what}: no focus outline: {f:?}"
+    );
+    assert!(
+        f.outline_contrast >= 3.0,
+        "{what}: the focus outline does not stand out (contrast {:.2} < 3): {f:?}",
+        f.outline_contrast
+    );
+    assert!(f.on_screen, "{what}: focused but not visible: {f:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_only_login_skip_link_and_navigation() {
+    use fantoccini::key::Key;
+    let (store, _dir) = temp_store().await;
+    add_user(&store, "kim", "keyboard only passphrase 7", "admin").await;
+    let base = serve_app(state(&store)).await;
+    let (_driver, c) = start_browser().await;
+
+    // The login form: the user name has the focus, Tab goes through the form.
+    c.goto(&format!("{base}/login")).await.expect("login page");
+    let f = focused(&c).await;
+    assert_eq!(
+        (f.tag.as_str(), f.name.as_str()),
+        ("input", "username"),
+        "{f:?}"
+    );
+    assert_indicator(&f, "user name field");
+    type_text(&c, "kim").await;
+    tab(&c).await;
+    let f = focused(&c).await;
+    assert_eq!(f.name, "password", "Tab goes to the password: {f:?}");
+    assert_indicator(&f, "password field");
+    type_text(&c, "keyboard only passphrase 7").await;
+    tab(&c).await;
+    let f = focused(&c).await;
+    assert_eq!(
+        (f.tag.as_str(), f.text.as_str()),
+        ("button", "Sign in"),
+        "{f:?}"
+    );
+    assert_indicator(&f, "sign-in button");
+    press(&c, &[Key::Enter.into()]).await;
+    wait_for_path(&c, "/").await;
+    assert!(body_text(&c).await.contains("Signed in as kim"));
+
+    // The first Tab of a page reaches the skip link, which shows and works.
+    c.goto(&format!("{base}/inventory"))
+        .await
+        .expect("inventory");
+    tab(&c).await;
+    let f = focused(&c).await;
+    assert!(
+        f.class.contains("skip") && f.text == "Skip to content",
+        "the first Tab stop is the skip link: {f:?}"
+    );
+    assert_indicator(&f, "skip link");
+    press(&c, &[Key::Enter.into()]).await;
+    let f = focused(&c).await;
+    assert_eq!(
+        (f.tag.as_str(), f.id.as_str()),
+        ("main", "main"),
+        "the skip link moves the focus to the content"
+    );
+    assert!(
+        c.current_url().await.expect("url").fragment() == Some("main"),
+        "#main"
+    );
+    tab(&c).await;
+    let f = focused(&c).await;
+    assert!(
+        f.in_main && !f.in_nav,
+        "after skipping, Tab goes on in the content, not the navigation: {f:?}"
+    );
+    assert_indicator(&f, "first control of the inventory");
+
+    // The main navigation, in order, by Tab only; each link shows its focus.
+    c.goto(&format!("{base}/")).await.expect("dashboard");
+    tab(&c).await; // the skip link
+    let expected = [
+        "Dashboard",
+        "Inventory",
+        "Connection map",
+        "Findings",
+        "Advisories",
+        "Plans",
+        "Reviews",
+        "Reports",
+        "Administration",
+    ];
+    for label in expected {
+        tab(&c).await;
+        let f = focused(&c).await;
+        assert!(f.in_nav && f.tag == "a", "{label}: {f:?}");
+        assert_eq!(f.text, label, "navigation order");
+        assert_indicator(&f, label);
+    }
+    // Back to "Reviews" with Shift+Tab, and open it with Enter.
+    shift_tab(&c).await;
+    shift_tab(&c).await;
+    let f = focused(&c).await;
+    assert_eq!(f.text, "Reviews", "{f:?}");
+    press(&c, &[Key::Enter.into()]).await;
+    wait_for_path(&c, "/reviews").await;
+    let t = body_text(&c).await;
+    assert!(t.contains("Review"), "{t}");
+    c.close().await.expect("close");
+}
+
+/// The device page's document form in a real browser, without script: chromium encodes
+/// the multipart form itself (the CSRF field first, as the page orders it), the server
+/// reads the token from that field, the attached SBOM's components appear, and deleting
+/// goes through the confirmation page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_document_attach_and_delete_in_the_browser() {
+    let (store, _dir) = temp_store().await;
+    add_user(
+        &store,
+        "cleo",
+        "clinical passphrase 3141",
+        "clinical_engineer",
+    )
+    .await;
+    store.upsert_site("north", "North").await.expect("site");
+    let mut inferred = std::collections::BTreeMap::new();
+    inferred.insert("vendor".to_string(), "Baxter".to_string());
+    inferred.insert("model".to_string(), "Sigma Spectrum".to_string());
+    store
+        .upsert_devices(
+            &[ward_store::DeviceRecord {
+                id: "dev-pump-9".into(),
+                site: "north".into(),
+                name: "Pump 9".into(),
+                inferred,
+                macs: vec![],
+                ips: vec![],
+                is_router: false,
+                first_seen: 1,
+                last_seen: 2,
+                detail: serde_json::json!({}),
+            }],
+            &system(),
+        )
+        .await
+        .expect("device");
+    let base = serve_app(state(&store)).await;
+    let (_driver, c) = start_browser().await;
+    login(&c, &base, "cleo", "clinical passphrase 3141").await;
+    c.goto(&format!("{base}/devices/dev-pump-9"))
+        .await
+        .expect("device page");
+    let t = body_text(&c).await;
+    assert!(
+        t.contains("No documents attached") && t.contains("No SBOM applies"),
+        "{t}"
+    );
+    let sbom = corpus().join("medical-device-sbom-spacelab/dev/narrow.sbom.json");
+    c.find(Locator::Css(
+        "form[enctype='multipart/form-data'] select[name=kind]",
+    ))
+    .await
+    .expect("kind")
+    .select_by_value("sbom")
+    .await
+    .expect("choose SBOM");
+    c.find(Locator::Css(
+        "form[enctype='multipart/form-data'] input[type=file]",
+    ))
+    .await
+    .expect("file input")
+    .send_keys(&sbom.display().to_string())
+    .await
+    .expect("choose the file");
+    let t = click_to(
+        &c,
+        Locator::Css("form[enctype='multipart/form-data'] button[type=submit]"),
+        "narrow.sbom.json attached",
+    )
+    .await;
+    assert!(
+        t.contains("Qualcomm Atheros QCA9563") && t.contains("55 component(s)"),
+        "the attached SBOM's components: {t}"
+    );
+    let url = c.current_url().await.expect("url");
+    assert!(!url.as_str().contains("csrf"), "no token in the URL: {url}");
+    let docs = store.device_documents("dev-pump-9").await.expect("docs");
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].uploaded_by, "cleo");
+    let t = click_to(&c, Locator::LinkText("Delete…"), "cannot be undone").await;
+    assert!(t.contains("narrow.sbom.json"), "{t}");
+    c.find(Locator::Css("input[name=confirm]"))
+        .await
+        .expect("confirm box")
+        .click()
+        .await
+        .expect("tick");
+    let t = click_to(
+        &c,
+        Locator::Css("button.danger"),
+        "narrow.sbom.json deleted",
+    )
+    .await;
+    assert!(t.contains("No documents attached"), "{t}");
+    assert!(store
+        .device_documents("dev-pump-9")
+        .await
+        .expect("docs")
+        .is_empty());
+    c.close().await.expect("close");
+}

@@ -218,3 +218,36 @@ async fn unknown_paths_do_not_answer_anonymous_callers() {
         );
     }
 }
+
+/// The routes added for device documents and password resets, with the roles that may
+/// use them written out here (not derived from their permission), checked against the
+/// table: reading documents is for everyone who reads the inventory, changing them for
+/// those who edit it (a clinical engineer attaches an MDS2 form), a reset is admin only.
+#[test]
+fn document_and_password_reset_routes_have_the_expected_roles() {
+    const READERS: &[&str] = &["admin", "security_analyst", "clinical_engineer", "auditor"];
+    const EDITORS: &[&str] = &["admin", "security_analyst", "clinical_engineer"];
+    let table: &[(&str, &str, &[&str])] = &[
+        ("GET", "/api/v1/devices/{id}/documents", READERS),
+        ("POST", "/api/v1/devices/{id}/documents", EDITORS),
+        ("GET", "/api/v1/devices/{id}/documents/{doc}", READERS),
+        ("DELETE", "/api/v1/devices/{id}/documents/{doc}", EDITORS),
+        ("POST", "/devices/{id}/documents", EDITORS),
+        ("GET", "/devices/{id}/documents/{doc}/delete", EDITORS),
+        ("POST", "/devices/{id}/documents/{doc}/delete", EDITORS),
+        ("POST", "/admin/users/{id}/password", &["admin"]),
+    ];
+    for (m, p, roles) in table {
+        let method: axum::http::Method = m.parse().expect("method");
+        let perm = ward_server::rbac::route_permission(&method, p)
+            .unwrap_or_else(|| panic!("{m} {p} has no row"));
+        assert_eq!(expected_roles(perm), *roles, "{m} {p} ({perm:?})");
+        for role in ward_server::rbac::Role::ALL {
+            assert_eq!(
+                role.allows(perm),
+                roles.contains(&role.as_str()),
+                "{m} {p}: {role:?}"
+            );
+        }
+    }
+}

@@ -511,6 +511,10 @@ async fn every_ui_route_has_a_permission_row() {
         ("POST", "/inventory/filters/delete"),
         ("GET", "/devices/{id}"),
         ("POST", "/devices/{id}/override"),
+        ("POST", "/devices/{id}/documents"),
+        ("GET", "/devices/{id}/documents/{doc}/delete"),
+        ("POST", "/devices/{id}/documents/{doc}/delete"),
+        ("POST", "/admin/users/{id}/password"),
         ("GET", "/map"),
         ("GET", "/findings"),
         ("POST", "/findings/bulk"),
@@ -878,78 +882,145 @@ async fn inventory_search_index_matches_the_scan() {
 
 /// Without JavaScript the upload form posts its CSRF token in the action (`?csrf=`); it is
 /// checked against the session, so a missing or foreign token is refused.
-#[tokio::test]
-async fn multipart_upload_without_script_uses_the_query_token() {
+/// One part of a multipart body: (field name, file name, content type, bytes).
+type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
+const BOUNDARY: &str = "----wardtestboundary7MA4YWxk";
+
+fn multipart_body(parts: &[Part<'_>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, file, ct, bytes) in parts {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
+        );
+        if let Some(f) = file {
+            body.extend_from_slice(format!("; filename=\"{f}\"").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        if let Some(ct) = ct {
+            body.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// A multipart POST through the whole application, optionally with a header; returns the
+/// status, the Location and the body.
+async fn post_multipart(
+    app: &axum::Router,
+    uri: &str,
+    cookies: &str,
+    header: Option<(&str, &str)>,
+    body: Vec<u8>,
+) -> (u16, Option<String>, String) {
     use axum::body::Body;
     use axum::http::{header, Request};
     use tower::ServiceExt;
+    let mut b = Request::post(uri)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, cookies)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        );
+    if let Some((k, v)) = header {
+        b = b.header(k, v);
+    }
+    let resp = app
+        .clone()
+        .oneshot(b.body(Body::from(body)).expect("request"))
+        .await
+        .expect("response");
+    let status = resp.status().as_u16();
+    let loc = resp
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .expect("body");
+    (status, loc, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The upload form without script: the CSRF token is the form's first field (never in
+/// the URL); a token in the query is no longer accepted, nor another session's or a forged
+/// one; the script's header works too.
+#[tokio::test]
+async fn multipart_upload_sends_the_token_as_the_first_field_never_in_the_url() {
     let (store, _dir) = temp_store().await;
     let app = ward_server::app(state(&store));
     user(&store, "ula", "upload passphrase 4444", "admin", false).await;
     user(&store, "vic", "other passphrase 5555", "admin", false).await;
     let (_, cookies) = sign_in(&app, "ula", "upload passphrase 4444").await;
     let (_, other) = sign_in(&app, "vic", "other passphrase 5555").await;
-    let token = |c: &str| {
-        c.split("; ")
-            .find_map(|c| c.strip_prefix("ward_csrf="))
-            .expect("csrf cookie")
-            .to_string()
-    };
-    let csrf = token(&cookies);
+    let (csrf, other_csrf) = (csrf_of(&cookies), csrf_of(&other));
     let (s, _, _, page) = send_app(&app, "GET", "/upload", &cookies, None).await;
     assert_eq!(s, 200);
     assert!(
-        page.contains(&format!("action=\"/upload?csrf={csrf}\"")),
-        "the form carries the token in its action"
+        page.contains("action=\"/upload\""),
+        "the form posts to the plain address"
+    );
+    assert!(
+        !page.contains("?csrf=") && !page.contains("data-csrf"),
+        "the token is in no URL or attribute for scripts"
+    );
+    let form_start = page.find("id=\"upload-form\"").expect("the form");
+    let first_input = page[form_start..].find("<input").expect("an input") + form_start;
+    assert!(
+        page[first_input..].starts_with(&format!(
+            "<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\""
+        )),
+        "the token is the form's first field: {}",
+        &page[first_input..first_input + 80]
+    );
+    assert!(
+        ward_server::ui::UPLOAD_JS.contains("input[name=csrf]")
+            && !ward_server::ui::UPLOAD_JS.contains("data-csrf"),
+        "the script reads the token from the field"
     );
     let kev = intel_files()
         .into_iter()
         .find(|p| p.to_string_lossy().contains("known_exploited"))
         .expect("KEV catalogue");
     let data = std::fs::read(&kev).expect("read KEV");
-    let boundary = "----wardtestboundary";
-    let mut body = Vec::new();
-    for (name, value) in [("kind", "intel"), ("site", "main")] {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kev.json\"\r\nContent-Type: application/json\r\n\r\n").as_bytes());
-    body.extend_from_slice(&data);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let post = |uri: String, body: Vec<u8>| {
-        let app = app.clone();
-        let cookies = cookies.clone();
-        async move {
-            let resp = app
-                .oneshot(
-                    Request::post(uri)
-                        .header(header::ACCEPT, "text/html")
-                        .header(header::COOKIE, cookies)
-                        .header(
-                            header::CONTENT_TYPE,
-                            format!("multipart/form-data; boundary={boundary}"),
-                        )
-                        .body(Body::from(body))
-                        .expect("request"),
-                )
-                .await
-                .expect("response");
-            let loc = resp
-                .headers()
-                .get(header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            (resp.status().as_u16(), loc)
+    let form = |token: Option<&str>| {
+        let mut parts: Vec<Part<'_>> = Vec::new();
+        if let Some(t) = token {
+            parts.push(("csrf", None, None, t.as_bytes()));
         }
+        parts.push(("kind", None, None, b"intel"));
+        parts.push(("site", None, None, b"main"));
+        parts.push(("file", Some("kev.json"), Some("application/json"), &data));
+        multipart_body(&parts)
     };
-    let (s, _) = post("/upload".into(), body.clone()).await;
+    let (s, _, _) = post_multipart(&app, "/upload", &cookies, None, form(None)).await;
     assert_eq!(s, 403, "no token");
-    let (s, _) = post(format!("/upload?csrf={}", token(&other)), body.clone()).await;
+    let (s, _, _) = post_multipart(
+        &app,
+        &format!("/upload?csrf={csrf}"),
+        &cookies,
+        None,
+        form(None),
+    )
+    .await;
+    assert_eq!(s, 403, "a token in the URL is not accepted any more");
+    let (s, _, _) = post_multipart(&app, "/upload", &cookies, None, form(Some(&other_csrf))).await;
     assert_eq!(s, 403, "another session's token");
-    let (s, _) = post("/upload?csrf=forged".into(), body.clone()).await;
+    let (s, _, _) = post_multipart(&app, "/upload", &cookies, None, form(Some("forged"))).await;
     assert_eq!(s, 403, "forged token");
+    // The token must be the first field: later, it is not read (the body streams on).
+    let late = multipart_body(&[
+        ("kind", None, None, b"intel"),
+        ("csrf", None, None, csrf.as_bytes()),
+        ("file", Some("kev.json"), Some("application/json"), &data),
+    ]);
+    let (s, _, _) = post_multipart(&app, "/upload", &cookies, None, late).await;
+    assert_eq!(s, 403, "a token after other fields");
     assert!(
         store
             .list_intel_documents(10)
@@ -958,15 +1029,31 @@ async fn multipart_upload_without_script_uses_the_query_token() {
             .is_empty(),
         "nothing imported by the refused posts"
     );
-    let (s, loc) = post(format!("/upload?csrf={csrf}"), body).await;
+    let (s, loc, _) = post_multipart(&app, "/upload", &cookies, None, form(Some(&csrf))).await;
     assert_eq!(s, 303);
     let loc = loc.unwrap_or_default();
     assert!(loc.starts_with("/advisories?ok="), "imported: {loc}");
-    assert!(!store
-        .list_intel_documents(10)
-        .await
-        .expect("docs")
-        .is_empty());
+    assert!(!loc.contains(&csrf), "the token is not in the redirect");
+    assert_eq!(store.list_intel_documents(10).await.expect("docs").len(), 1);
+    // The script's way: the header (the file is already there: nothing new, but accepted).
+    let (s, loc, _) = post_multipart(
+        &app,
+        "/upload",
+        &cookies,
+        Some(("x-csrf-token", &csrf)),
+        form(Some(&csrf)),
+    )
+    .await;
+    assert_eq!(s, 303, "{loc:?}");
+    let (s, _, _) = post_multipart(
+        &app,
+        "/upload",
+        &cookies,
+        Some(("x-csrf-token", "forged")),
+        form(Some(&csrf)),
+    )
+    .await;
+    assert_eq!(s, 403, "a wrong header is not rescued by the field");
 }
 
 fn csrf_of(cookies: &str) -> String {
@@ -1018,9 +1105,32 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
         "action=\"/admin/tokens\"",
         "/disable\"",
         "/roles\"",
+        "action=\"/admin/users/u-sam/password\"",
     ] {
         assert!(page.contains(form), "the admin page has {form}");
     }
+    // Roles are chosen from the real roles, for all sites or one, never typed.
+    assert!(!page.contains("name=\"roles\""), "no typed roles");
+    assert!(page.contains("<select name=\"grant\" multiple"));
+    for role in ward_server::rbac::Role::ALL {
+        for value in [
+            role.as_str().to_string(),
+            format!("{}@north", role.as_str()),
+        ] {
+            assert!(
+                page.contains(&format!("<option value=\"{value}\"")),
+                "the role list offers {value}"
+            );
+        }
+    }
+    assert!(
+        page.contains("<option value=\"admin\" selected"),
+        "the current grants are chosen"
+    );
+    assert!(
+        !page.contains("action=\"/admin/users/u-ada/password\""),
+        "no reset of one's own password"
+    );
 
     // Without the CSRF field nothing is created.
     let (s, _, _, _) = send_app(
@@ -1028,7 +1138,7 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
         "POST",
         "/admin/users",
         &ada,
-        Some("username=eve&roles=auditor"),
+        Some("username=eve&grant=auditor"),
     )
     .await;
     assert_eq!(s, 403);
@@ -1038,7 +1148,7 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
         "POST",
         "/admin/users",
         &ada,
-        Some(&format!("csrf={csrf}&username=bad+name&roles=auditor")),
+        Some(&format!("csrf={csrf}&username=bad+name&grant=auditor")),
     )
     .await;
     assert_eq!(s, 303);
@@ -1048,16 +1158,32 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
         "POST",
         "/admin/users",
         &ada,
-        Some(&format!("csrf={csrf}&username=eve&roles=wizard")),
+        Some(&format!("csrf={csrf}&username=eve&grant=wizard")),
     )
     .await;
-    assert!(loc.unwrap_or_default().contains("unknown"), "unknown role");
+    assert!(
+        loc.unwrap_or_default().contains("is%20not%20a%20role"),
+        "not a role"
+    );
     let (_, loc, _, _) = send_app(
         &app,
         "POST",
         "/admin/users",
         &ada,
-        Some(&format!("csrf={csrf}&username=eve&roles=auditor%40nowhere")),
+        Some(&format!("csrf={csrf}&username=eve")),
+    )
+    .await;
+    assert!(
+        loc.unwrap_or_default()
+            .contains("choose%20at%20least%20one%20role"),
+        "a role is required"
+    );
+    let (_, loc, _, _) = send_app(
+        &app,
+        "POST",
+        "/admin/users",
+        &ada,
+        Some(&format!("csrf={csrf}&username=eve&grant=auditor%40nowhere")),
     )
     .await;
     assert!(
@@ -1073,7 +1199,7 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
         "/admin/users",
         &ada,
         Some(&format!(
-            "csrf={csrf}&username=eve&display_name=Eve+Ng&roles=auditor%40north"
+            "csrf={csrf}&username=eve&display_name=Eve+Ng&grant=auditor%40north"
         )),
     )
     .await;
@@ -1103,7 +1229,7 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
         &format!("/admin/users/{}/roles", eve.id),
         &ada,
         Some(&format!(
-            "csrf={csrf}&roles=security_analyst%40north%2C+auditor"
+            "csrf={csrf}&grant=security_analyst%40north&grant=auditor"
         )),
     )
     .await;
@@ -1119,7 +1245,7 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
         "POST",
         "/admin/users/u-ada/roles",
         &ada,
-        Some(&format!("csrf={csrf}&roles=auditor")),
+        Some(&format!("csrf={csrf}&grant=auditor")),
     )
     .await;
     assert!(
@@ -1238,8 +1364,9 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
 
     // A non-admin can post none of them (and sees no forms).
     for (uri, form) in [
-        ("/admin/users".to_string(), "username=mallory&roles=admin"),
-        (format!("/admin/users/{}/roles", "u-sam"), "roles=admin"),
+        ("/admin/users".to_string(), "username=mallory&grant=admin"),
+        (format!("/admin/users/{}/roles", "u-sam"), "grant=admin"),
+        (format!("/admin/users/{}/password", eve.id), "confirm=yes"),
         (format!("/admin/users/{}/disable", eve.id), "confirm=yes"),
         (format!("/admin/users/{}/enable", eve.id), ""),
         ("/admin/tokens".to_string(), "user_id=u-sam&name=t&scopes=*"),
@@ -1277,4 +1404,449 @@ async fn admin_write_actions_are_confirmed_audited_and_admin_only() {
             "the one-time password is not in the audit log"
         );
     }
+}
+
+/// An administrator resets another local user's password: a confirmed form, a one-time
+/// password shown once (not cached, not in a URL or the audit log) that must be changed at
+/// the next sign-in; the old password and the user's sessions stop working; their own
+/// password and single sign-on accounts cannot be reset this way; admin only.
+#[tokio::test]
+async fn admin_resets_a_local_password_with_a_one_time_password() {
+    let (store, _dir) = temp_store().await;
+    let app = ward_server::app(state(&store));
+    user(&store, "ada", "admin passphrase 12345", "admin", false).await;
+    user(
+        &store,
+        "bob",
+        "engineer passphrase 222",
+        "clinical_engineer",
+        false,
+    )
+    .await;
+    user(
+        &store,
+        "sam",
+        "analyst passphrase 6789",
+        "security_analyst",
+        false,
+    )
+    .await;
+    store
+        .create_user(
+            &ward_store::NewUser {
+                id: "u-olga".into(),
+                username: "olga".into(),
+                display_name: "Olga".into(),
+                oidc_issuer: Some("https://idp.example".into()),
+                oidc_subject: Some("olga-1".into()),
+                roles: vec![ward_store::RoleGrant {
+                    role: "auditor".into(),
+                    site: None,
+                }],
+                ..ward_store::NewUser::default()
+            },
+            &system(),
+        )
+        .await
+        .expect("sso user");
+    let (_, ada) = sign_in(&app, "ada", "admin passphrase 12345").await;
+    let (_, bob) = sign_in(&app, "bob", "engineer passphrase 222").await;
+    let (_, sam) = sign_in(&app, "sam", "analyst passphrase 6789").await;
+    let csrf = csrf_of(&ada);
+    let (_, _, _, page) = send_app(&app, "GET", "/admin", &ada, None).await;
+    assert!(page.contains("action=\"/admin/users/u-bob/password\""));
+    assert!(
+        !page.contains("action=\"/admin/users/u-olga/password\""),
+        "single sign-on accounts have no password form"
+    );
+    let reset = |cookies: String, form: String, who: &'static str| {
+        let app = app.clone();
+        async move {
+            send_app(
+                &app,
+                "POST",
+                &format!("/admin/users/u-{who}/password"),
+                &cookies,
+                Some(&form),
+            )
+            .await
+        }
+    };
+
+    // Refused: no CSRF, not confirmed, not an admin, oneself, a single sign-on account.
+    let (s, _, _, _) = reset(ada.clone(), "confirm=yes".into(), "bob").await;
+    assert_eq!(s, 403, "no CSRF field");
+    let (s, loc, _, _) = reset(ada.clone(), format!("csrf={csrf}"), "bob").await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap_or_default().contains("confirm"), "needs the box");
+    let (s, _, _, _) = reset(
+        sam.clone(),
+        format!("csrf={}&confirm=yes", csrf_of(&sam)),
+        "bob",
+    )
+    .await;
+    assert_eq!(s, 403, "admin only");
+    let (_, loc, _, _) = reset(ada.clone(), format!("csrf={csrf}&confirm=yes"), "ada").await;
+    assert!(loc.unwrap_or_default().contains("own%20password"));
+    let (_, loc, _, _) = reset(ada.clone(), format!("csrf={csrf}&confirm=yes"), "olga").await;
+    assert!(loc.unwrap_or_default().contains("single%20sign-on"));
+    let (_, loc, _, _) = reset(ada.clone(), format!("csrf={csrf}&confirm=yes"), "nobody").await;
+    assert!(loc.unwrap_or_default().contains("No%20such%20user"));
+    let before = store.user_by_name("bob").await.expect("q").expect("bob");
+    assert!(!before.must_change_password, "nothing changed yet");
+
+    // Reset: the one-time password is on the page only.
+    let (s, loc, _, page) = reset(ada.clone(), format!("csrf={csrf}&confirm=yes"), "bob").await;
+    assert_eq!((s, loc), (200, None));
+    assert!(page.contains("bob has a new one-time password"));
+    let otp = secret_of(&page);
+    assert!(otp.len() >= 12, "{otp}");
+    let after = store.user_by_name("bob").await.expect("q").expect("bob");
+    assert!(
+        after.must_change_password,
+        "must be changed at next sign-in"
+    );
+    // Bob's session ended; the old password no longer works; the new one signs in once, to
+    // the password form.
+    let (s, loc, _, _) = send_app(&app, "GET", "/inventory", &bob, None).await;
+    assert!(
+        s == 303 && loc.as_deref().is_some_and(|l| l.starts_with("/login")),
+        "the old session ended: {s} {loc:?}"
+    );
+    let (loc, _) = sign_in(&app, "bob", "engineer passphrase 222").await;
+    assert!(
+        loc.as_deref().is_some_and(|l| l.starts_with("/login")),
+        "the old password fails: {loc:?}"
+    );
+    let (loc, _) = sign_in(&app, "bob", &otp).await;
+    assert_eq!(loc.as_deref(), Some("/account/password"));
+
+    // Audited, by ada, without the password or its hash.
+    let audit = store.audit_entries(0, 1000).await.expect("audit");
+    let e = audit
+        .iter()
+        .find(|e| e.action == "user.password" && e.actor == "ada")
+        .expect("the reset is audited");
+    assert_eq!(e.object, "user:bob");
+    for e in &audit {
+        let text = format!("{:?} {:?}", e.before, e.after);
+        assert!(!text.contains(&otp), "the one-time password is not audited");
+        assert!(!text.contains("$argon2"), "no hash in the audit log");
+    }
+}
+
+/// A minimal CycloneDX SBOM whose subject is the crafted pump (Baxter Sigma Spectrum).
+fn pump_sbom() -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+        "version": 1,
+        "metadata": {"component": {
+            "type": "device", "bom-ref": "pump", "name": "Sigma Spectrum",
+            "version": "8.00.01", "supplier": {"name": "Baxter"}
+        }},
+        "components": [
+            {"type": "library", "bom-ref": "c1", "name": "openssl", "version": "1.0.2k",
+             "purl": "pkg:generic/openssl@1.0.2k"},
+            {"type": "operating-system", "bom-ref": "c2", "name": "VxWorks", "version": "6.9"}
+        ]
+    }))
+    .expect("json")
+}
+
+/// The device page's documents and SBOM: a clinical engineer attaches a document (form
+/// with the CSRF field first), it is listed with a download link that answers as an
+/// attachment with nosniff, deletion asks for a confirmation, everything is audited, an
+/// auditor cannot change anything; an imported SBOM whose subject is the device's vendor
+/// and model and an attached SBOM file show their components, other devices say that no
+/// SBOM applies.
+#[tokio::test]
+async fn device_documents_and_sbom_on_the_device_page() {
+    let (store, _dir) = temp_store().await;
+    let (id, _fid, _aid) = crafted(&store).await;
+    // A second device of another model.
+    let mut inferred = BTreeMap::new();
+    inferred.insert("vendor".to_string(), "Philips".to_string());
+    inferred.insert("model".to_string(), "IntelliVue MX450".to_string());
+    store
+        .upsert_devices(
+            &[DeviceRecord {
+                id: "dev-monitor-1".into(),
+                site: "north".into(),
+                name: "Monitor 1".into(),
+                inferred,
+                macs: vec![],
+                ips: vec![],
+                is_router: false,
+                first_seen: 1,
+                last_seen: 2,
+                detail: serde_json::json!({}),
+            }],
+            &system(),
+        )
+        .await
+        .expect("device");
+    let app = ward_server::app(state(&store));
+    user(
+        &store,
+        "cleo",
+        "clinical passphrase 3141",
+        "clinical_engineer",
+        false,
+    )
+    .await;
+    user(
+        &store,
+        "audrey",
+        "auditor passphrase 2718",
+        "auditor",
+        false,
+    )
+    .await;
+    let (_, cleo) = sign_in(&app, "cleo", "clinical passphrase 3141").await;
+    let (_, audrey) = sign_in(&app, "audrey", "auditor passphrase 2718").await;
+    let csrf = csrf_of(&cleo);
+    let page_uri = format!("/devices/{id}");
+
+    // Empty states first.
+    let (s, _, _, page) = send_app(&app, "GET", &page_uri, &cleo, None).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("No documents attached to this device yet."));
+    assert!(
+        page.contains("No SBOM applies to this device"),
+        "honest empty state"
+    );
+    assert!(
+        page.contains("Baxter Sigma Spectrum"),
+        "says which product it looked for"
+    );
+    let form_at = page
+        .find(&format!("action=\"/devices/{id}/documents\""))
+        .expect("the upload form");
+    let form = &page[form_at..];
+    assert!(form.contains("enctype=\"multipart/form-data\""));
+    let first_input = form.find("<input").expect("input");
+    assert!(
+        form[first_input..].starts_with("<input type=\"hidden\" name=\"csrf\""),
+        "the CSRF field comes first"
+    );
+    assert!(!form[..form.find("</form>").expect("end")].contains("?csrf="));
+
+    // Upload: refused without the token, by an auditor, when empty or of an unknown kind.
+    let mds2 = b"%PDF-1.4 MDS2 form for the Sigma Spectrum (no patient data)".to_vec();
+    let body = |token: &str, kind: &str, bytes: &[u8]| {
+        multipart_body(&[
+            ("csrf", None, None, token.as_bytes()),
+            ("kind", None, None, kind.as_bytes()),
+            ("note", None, None, b"from the manufacturer portal"),
+            (
+                "file",
+                Some("MDS2 Sigma.pdf"),
+                Some("application/pdf"),
+                bytes,
+            ),
+        ])
+    };
+    let uri = format!("/devices/{id}/documents");
+    let (s, _, _) = post_multipart(&app, &uri, &cleo, None, body("forged", "mds2", &mds2)).await;
+    assert_eq!(s, 403, "forged token");
+    let (s, _, _) = post_multipart(
+        &app,
+        &uri,
+        &audrey,
+        None,
+        body(&csrf_of(&audrey), "mds2", &mds2),
+    )
+    .await;
+    assert_eq!(s, 403, "an auditor attaches nothing");
+    let (s, loc, _) = post_multipart(&app, &uri, &cleo, None, body(&csrf, "mds2", b"")).await;
+    assert_eq!(s, 303);
+    assert!(
+        loc.unwrap_or_default().contains("err="),
+        "empty file refused"
+    );
+    let (_, loc, _) =
+        post_multipart(&app, &uri, &cleo, None, body(&csrf, "patient_chart", &mds2)).await;
+    assert!(
+        loc.unwrap_or_default().contains("err="),
+        "unknown kind refused"
+    );
+    assert!(store.device_documents(&id).await.expect("docs").is_empty());
+
+    // Attach.
+    let (s, loc, _) = post_multipart(&app, &uri, &cleo, None, body(&csrf, "mds2", &mds2)).await;
+    assert_eq!(s, 303);
+    let loc = loc.unwrap_or_default();
+    assert!(loc.starts_with(&format!("/devices/{id}?ok=")), "{loc}");
+    let docs = store.device_documents(&id).await.expect("docs");
+    assert_eq!(docs.len(), 1);
+    let doc = &docs[0];
+    assert_eq!(
+        (
+            doc.kind.as_str(),
+            doc.file_name.as_str(),
+            doc.media_type.as_str(),
+            doc.uploaded_by.as_str()
+        ),
+        ("mds2", "MDS2 Sigma.pdf", "application/pdf", "cleo")
+    );
+    let (_, _, _, page) = send_app(&app, "GET", &page_uri, &cleo, None).await;
+    let link = format!("/api/v1/devices/{id}/documents/{}", doc.id);
+    assert!(page.contains(&format!("href=\"{link}\"")), "download link");
+    assert!(page.contains("MDS2 form") && page.contains("from the manufacturer portal"));
+    assert!(page.contains(&format!("/devices/{id}/documents/{}/delete", doc.id)));
+    // An auditor sees the list but no upload or delete forms.
+    let (_, _, _, page) = send_app(&app, "GET", &page_uri, &audrey, None).await;
+    assert!(page.contains(&format!("href=\"{link}\"")));
+    assert!(!page.contains("Attach a document") && !page.contains("/delete\""));
+
+    // Download: the exact bytes, as an attachment, nosniff.
+    let dl = {
+        use axum::body::Body;
+        use axum::http::{header, Request};
+        use tower::ServiceExt;
+        let resp = app
+            .clone()
+            .oneshot(
+                Request::get(&link)
+                    .header(header::COOKIE, &audrey)
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await
+            .expect("resp");
+        let h = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        (h, bytes.to_vec())
+    };
+    assert_eq!(dl.1, mds2);
+    let hv = |k: &str| {
+        dl.0.get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(hv("content-disposition").starts_with("attachment; filename=\"MDS2 Sigma.pdf\""));
+    assert_eq!(hv("x-content-type-options"), "nosniff");
+    assert_eq!(hv("content-type"), "application/pdf");
+
+    // Delete: a confirmation page first; without the box nothing is deleted.
+    let del = format!("/devices/{id}/documents/{}/delete", doc.id);
+    let (s, _, _, page) = send_app(&app, "GET", &del, &cleo, None).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("cannot be undone") && page.contains("name=\"confirm\""));
+    let (s, loc, _, _) = send_app(&app, "POST", &del, &cleo, Some(&format!("csrf={csrf}"))).await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap_or_default().contains("confirmation"));
+    assert_eq!(store.device_documents(&id).await.expect("docs").len(), 1);
+    let (s, _, _, _) = send_app(
+        &app,
+        "POST",
+        &del,
+        &audrey,
+        Some(&format!("csrf={}&confirm=yes", csrf_of(&audrey))),
+    )
+    .await;
+    assert_eq!(s, 403, "an auditor deletes nothing");
+    let (s, loc, _, _) = send_app(
+        &app,
+        "POST",
+        &del,
+        &cleo,
+        Some(&format!("csrf={csrf}&confirm=yes")),
+    )
+    .await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap_or_default().contains("ok="));
+    assert!(store.device_documents(&id).await.expect("docs").is_empty());
+    let (s, _, _, _) = send_app(&app, "GET", &del, &cleo, None).await;
+    assert_eq!(s, 404, "gone");
+    let audit = store.audit_entries(0, 1000).await.expect("audit");
+    let actions: Vec<(&str, &str)> = audit
+        .iter()
+        .filter(|e| e.action.starts_with("document."))
+        .map(|e| (e.action.as_str(), e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![("document.attach", "cleo"), ("document.delete", "cleo")]
+    );
+
+    // SBOMs: an imported SBOM of the pump's product, and the corpus's real SBOM attached as
+    // a file.
+    let stored = ward_server::ui::pipeline::intel_document(&pump_sbom(), "pump.cdx.json")
+        .expect("the SBOM reads");
+    store
+        .import_intel(&[stored], &system())
+        .await
+        .expect("import");
+    let real = corpus().join("medical-device-sbom-spacelab/dev/narrow.sbom.json");
+    let real = std::fs::read(&real).expect("the corpus SBOM");
+    let (s, _, _) = post_multipart(
+        &app,
+        &uri,
+        &cleo,
+        None,
+        multipart_body(&[
+            ("csrf", None, None, csrf.as_bytes()),
+            ("kind", None, None, b"sbom"),
+            (
+                "file",
+                Some("narrow.sbom.json"),
+                Some("application/json"),
+                &real,
+            ),
+        ]),
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, _, _, page) = send_app(&app, "GET", &page_uri, &cleo, None).await;
+    assert!(!page.contains("No SBOM applies"), "SBOMs apply now");
+    for t in [
+        "intel SBOM urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+        "openssl",
+        "pkg:generic/openssl@1.0.2k",
+        "VxWorks",
+        "attached file narrow.sbom.json",
+        "Qualcomm Atheros QCA9563",
+        "55 component(s)",
+    ] {
+        assert!(page.contains(t), "the SBOM section shows {t}");
+    }
+    // A user scoped to another site sees neither the device page nor its documents.
+    store.upsert_site("south", "South").await.expect("site");
+    store
+        .create_user(
+            &ward_store::NewUser {
+                id: "u-sol".into(),
+                username: "sol".into(),
+                display_name: "sol".into(),
+                password_hash: Some(
+                    ward_server::auth::hash_password("south passphrase 1618").expect("hash"),
+                ),
+                roles: vec![ward_store::RoleGrant {
+                    role: "clinical_engineer".into(),
+                    site: Some("south".into()),
+                }],
+                ..ward_store::NewUser::default()
+            },
+            &system(),
+        )
+        .await
+        .expect("user");
+    let (_, sol) = sign_in(&app, "sol", "south passphrase 1618").await;
+    let (s, _, _, page) = send_app(&app, "GET", &page_uri, &sol, None).await;
+    assert_eq!(s, 404, "another site's device page");
+    assert!(!page.contains("narrow.sbom.json"));
+    let (s, _, _) =
+        post_multipart(&app, &uri, &sol, None, body(&csrf_of(&sol), "mds2", &mds2)).await;
+    assert_eq!(s, 404, "nor attach to it");
+    // The other device: no SBOM describes it.
+    let (_, _, _, page) = send_app(&app, "GET", "/devices/dev-monitor-1", &cleo, None).await;
+    assert!(page.contains("No SBOM applies to this device"));
+    assert!(!page.contains("openssl"));
+    assert!(store.verify_audit_chain().await.expect("verify").ok());
 }

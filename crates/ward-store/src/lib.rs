@@ -35,6 +35,7 @@ mod audit;
 mod counts;
 mod dashboard;
 mod devices;
+mod documents;
 mod error;
 mod findings;
 mod ingest;
@@ -53,6 +54,9 @@ mod users;
 
 pub use audit::{audit_hash, AuditEntry, AuditProblem, AuditReport, GENESIS_HASH};
 pub use dashboard::*;
+pub use documents::{
+    normalise_media_type, DeviceDocument, NewDeviceDocument, DOCUMENT_KINDS, MAX_DOCUMENT_BYTES,
+};
 pub use error::StoreError;
 pub use ingest::SensorBatch;
 pub use listing::{FindingQuery, StoredConnection};

@@ -120,6 +120,8 @@ conformance!(
     lockout_count_restarts_after_a_lock_expires,
     device_merges_win_over_inference,
     cached_device_counts_follow_every_change,
+    device_documents_attach_list_fetch_delete,
+    sbom_intel_documents_are_listed_with_their_json,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1622,4 +1624,200 @@ async fn cached_device_counts_follow_every_change(db: &TestDb) {
     .expect("move");
     assert_eq!(count(north()).await, 41);
     assert_eq!(count(DeviceQuery::default()).await, 122);
+}
+    assert!(store.merge_devices(&a, &b, "", &actor()).await.is_err());
+}
+
+async fn device_documents_attach_list_fetch_delete(db: &TestDb) {
+    use ward_store::{NewDeviceDocument, MAX_DOCUMENT_BYTES};
+    let store = &db.store;
+    let applied = store.applied_migrations().await.expect("versions");
+    assert!(applied.contains(&7), "migration 0007 applied: {applied:?}");
+    store.upsert_site("north", "North").await.expect("site");
+    store
+        .upsert_devices(&[device(1, "north"), device(2, "north")], &actor())
+        .await
+        .expect("devices");
+    let (d1, d2) = (device(1, "north").id, device(2, "north").id);
+    // Every byte value survives the round trip (a BLOB / BYTEA, not text).
+    let content: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let new = NewDeviceDocument {
+        device_id: d1.clone(),
+        kind: "mds2".into(),
+        file_name: "MDS2 Sigma.pdf".into(),
+        media_type: "Application/PDF; x=1".into(),
+        note: "from the manufacturer portal".into(),
+        content: content.clone(),
+    };
+    let doc = store
+        .attach_device_document(&new, &actor())
+        .await
+        .expect("attach");
+    assert_eq!(doc.device_id, d1);
+    assert_eq!(doc.size, 70_000);
+    assert_eq!(doc.media_type, "application/pdf");
+    assert_eq!(doc.uploaded_by, "alice");
+    assert_eq!(doc.sha256, hex_sha256(&content));
+    let second = store
+        .attach_device_document(
+            &NewDeviceDocument {
+                kind: "manual".into(),
+                file_name: "manual.txt".into(),
+                media_type: "text/plain".into(),
+                note: String::new(),
+                content: b"operator manual".to_vec(),
+                ..new.clone()
+            },
+            &actor(),
+        )
+        .await
+        .expect("second");
+    let listed = store.device_documents(&d1).await.expect("list");
+    assert_eq!(
+        listed.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![second.id, doc.id],
+        "newest first"
+    );
+    assert!(store.device_documents(&d2).await.expect("list").is_empty());
+    let (meta, bytes) = store
+        .device_document_content(doc.id)
+        .await
+        .expect("fetch")
+        .expect("present");
+    assert_eq!(meta, doc);
+    assert_eq!(bytes, content);
+    assert_eq!(
+        store.device_document(doc.id).await.expect("meta"),
+        Some(doc.clone())
+    );
+
+    // Refused: unknown device, unknown kind, empty, too large, a path as file name.
+    let refused = [
+        NewDeviceDocument {
+            device_id: "no-such-device".into(),
+            ..new.clone()
+        },
+        NewDeviceDocument {
+            kind: "patient_record".into(),
+            ..new.clone()
+        },
+        NewDeviceDocument {
+            content: Vec::new(),
+            ..new.clone()
+        },
+        NewDeviceDocument {
+            content: vec![0u8; MAX_DOCUMENT_BYTES + 1],
+            ..new.clone()
+        },
+        NewDeviceDocument {
+            file_name: "../../etc/passwd".into(),
+            ..new.clone()
+        },
+    ];
+    for r in &refused {
+        let e = store
+            .attach_device_document(r, &actor())
+            .await
+            .expect_err("refused");
+        let text = e.to_string();
+        assert!(
+            matches!(
+                e,
+                ward_store::StoreError::NotFound { .. } | ward_store::StoreError::Invalid { .. }
+            ),
+            "{text}"
+        );
+    }
+    // Exactly the limit is accepted.
+    let big = store
+        .attach_device_document(
+            &NewDeviceDocument {
+                device_id: d2.clone(),
+                content: vec![7u8; MAX_DOCUMENT_BYTES],
+                ..new.clone()
+            },
+            &actor(),
+        )
+        .await
+        .expect("10 MiB is accepted");
+    assert_eq!(big.size as usize, MAX_DOCUMENT_BYTES);
+
+    // A merged device's documents are listed under the merge target.
+    store
+        .merge_devices(&d1, &d2, "same pump", &actor())
+        .await
+        .expect("merge");
+    let merged = store.device_documents(&d1).await.expect("list");
+    assert_eq!(merged.len(), 3, "{merged:?}");
+
+    // Delete: gone, audited with the metadata (never the content), and a second delete
+    // is NotFound.
+    let gone = store
+        .delete_device_document(doc.id, &actor())
+        .await
+        .expect("delete");
+    assert_eq!(gone.id, doc.id);
+    assert!(store.device_document(doc.id).await.expect("q").is_none());
+    assert!(matches!(
+        store.delete_device_document(doc.id, &actor()).await,
+        Err(ward_store::StoreError::NotFound { .. })
+    ));
+    let audit = store.audit_entries(0, 10_000).await.expect("audit");
+    let attach: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "document.attach")
+        .collect();
+    assert_eq!(attach.len(), 3);
+    let del = audit
+        .iter()
+        .find(|e| e.action == "document.delete")
+        .expect("delete audited");
+    assert_eq!(del.object, format!("device_document:{}", doc.id));
+    assert!(del
+        .before
+        .as_deref()
+        .is_some_and(|b| b.contains(&doc.sha256) && b.contains("MDS2 Sigma.pdf")));
+    assert_eq!(del.actor, "alice");
+    assert!(store.verify_audit_chain().await.expect("verify").ok());
+}
+
+fn hex_sha256(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+async fn sbom_intel_documents_are_listed_with_their_json(db: &TestDb) {
+    let store = &db.store;
+    let mut sbom = intel_doc(1, "CVE-2024-0001", Vec::new());
+    sbom.kind = "sbom".into();
+    sbom.sha256 = "a".repeat(64);
+    sbom.document = serde_json::json!({"subject": {"name": "Sigma Spectrum"}});
+    let advisory = intel_doc(2, "CVE-2024-0002", Vec::new());
+    store
+        .import_intel(&[sbom, advisory], &actor())
+        .await
+        .expect("import");
+    let sboms = store.sbom_intel_documents("", 10).await.expect("sboms");
+    assert_eq!(sboms.len(), 1, "only the SBOM");
+    let by_model = store
+        .sbom_intel_documents("SIGMA spectrum", 10)
+        .await
+        .expect("sboms");
+    assert_eq!(
+        by_model.len(),
+        1,
+        "the model pre-filter is case-insensitive"
+    );
+    for other in ["Alaris", "sigma_spectrum", "sigma%"] {
+        assert!(
+            store
+                .sbom_intel_documents(other, 10)
+                .await
+                .expect("sboms")
+                .is_empty(),
+            "{other}: no match (LIKE wildcards are escaped)"
+        );
+    }
+    assert_eq!(sboms[0].0.kind, "sbom");
+    assert_eq!(sboms[0].1["subject"]["name"], "Sigma Spectrum");
 }

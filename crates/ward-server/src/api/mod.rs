@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod captures;
 pub mod devices;
+pub mod documents;
 pub mod export;
 pub mod findings;
 pub mod ingest;
@@ -31,6 +32,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi_json))
         .merge(session::router())
         .merge(devices::router())
+        .merge(documents::router())
         .merge(findings::router())
         .merge(intel::router())
         .merge(captures::router())

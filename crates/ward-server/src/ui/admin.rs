@@ -15,37 +15,82 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use ward_store::{NewUser, RoleGrant};
 
-/// `role` or `role@site`, separated by commas or spaces.
-pub fn parse_grants(text: &str) -> Result<Vec<RoleGrant>, String> {
-    let mut out = Vec::new();
-    for item in text
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-    {
-        let (role, site) = match item.split_once('@') {
-            Some((r, s)) if !s.is_empty() => (r, Some(s.to_string())),
-            Some(_) => return Err(format!("{item:?}: a site after '@' is missing")),
-            None => (item, None),
+/// A role's name for people.
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "Administrator",
+        Role::SecurityAnalyst => "Security analyst",
+        Role::ClinicalEngineer => "Clinical engineer",
+        Role::Auditor => "Auditor",
+        Role::Sensor => "Sensor (ingest only)",
+    }
+}
+
+/// The role grants chosen in a form: every `grant` field, each `role` (all sites) or
+/// `role@site`, as the `<select>` of [`grant_select`] offers them. Refuses an empty choice
+/// and anything that is not a real role, with a message for people.
+pub fn grants_from_form(fields: &[(String, String)]) -> Result<Vec<RoleGrant>, String> {
+    let mut out: Vec<RoleGrant> = Vec::new();
+    for (_, value) in fields.iter().filter(|(k, _)| k == "grant") {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let (role, site) = match value.split_once('@') {
+            Some((r, s)) if !s.trim().is_empty() => (r.trim(), Some(s.trim().to_string())),
+            Some(_) => return Err(format!("{value:?} names no site")),
+            None => (value, None),
         };
         if Role::parse(role).is_none() {
             return Err(format!(
-                "unknown role {role:?} (roles: {})",
+                "{role:?} is not a role; choose from the list ({})",
                 Role::ALL
                     .iter()
-                    .map(|r| r.as_str())
+                    .map(|r| role_label(*r))
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
         }
-        out.push(RoleGrant {
+        let g = RoleGrant {
             role: role.to_string(),
             site,
-        });
+        };
+        if !out.contains(&g) {
+            out.push(g);
+        }
     }
     if out.is_empty() {
-        return Err("give at least one role".into());
+        return Err("choose at least one role".into());
     }
     Ok(out)
+}
+
+/// The value a grant has in the role `<select>`.
+fn grant_value(g: &RoleGrant) -> String {
+    match &g.site {
+        Some(s) => format!("{}@{s}", g.role),
+        None => g.role.clone(),
+    }
+}
+
+/// A multiple `<select>` of the real roles, each for all sites or for one site; `chosen`
+/// are preselected.
+pub fn grant_select(label: &str, sites: &[ward_store::Site], chosen: &[String]) -> Markup {
+    let rows = (Role::ALL.len() * (sites.len() + 1)).clamp(4, 8);
+    html! {
+        select name="grant" multiple required size=(rows) aria-label=(label) {
+            @for r in Role::ALL {
+                optgroup label=(role_label(*r)) {
+                    @let all = r.as_str().to_string();
+                    option value=(all) selected[chosen.contains(&all)] { (role_label(*r)) " · all sites" }
+                    @for s in sites {
+                        @let v = grant_value(&RoleGrant { role: r.as_str().into(), site: Some(s.id.clone()) });
+                        option value=(v) selected[chosen.contains(&v)] { (role_label(*r)) " · " (s.name) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn valid_username(s: &str) -> bool {
@@ -59,26 +104,28 @@ fn allows(user: &MaybeUser, p: Permission) -> bool {
     user.as_ref().is_some_and(|u| u.allows(p))
 }
 
-/// The forms of the administration page (only those the user may use).
+/// The forms of one user's row on the administration page (only those the user may use).
 pub fn user_row_forms(
     user: &MaybeUser,
     headers: &HeaderMap,
-    id: &str,
-    roles: &str,
-    disabled: bool,
+    target: &ward_store::UserOverview,
+    sites: &[ward_store::Site],
+    local: bool,
 ) -> Markup {
     if !allows(user, Permission::ManageUsers) {
         return html! {};
     }
-    let enc = super::urlencode(id);
+    let enc = super::urlencode(&target.id);
+    let me = user.as_ref().is_some_and(|u| u.user_id == target.id);
     html! {
         form.inline method="post" action={"/admin/users/" (enc) "/roles"} {
             (csrf_field(headers))
-            label.small { "Roles " input name="roles" value=(roles) size="24" required aria-label="roles (role or role@site, comma separated)"; }
+            (grant_select(&format!("Roles of {}", target.username), sites, &target.roles))
+            " "
             button type="submit" { "Set roles" }
         }
         " "
-        @if disabled {
+        @if target.disabled {
             form.inline method="post" action={"/admin/users/" (enc) "/enable"} {
                 (csrf_field(headers))
                 button type="submit" { "Enable" }
@@ -90,10 +137,22 @@ pub fn user_row_forms(
                 button.danger type="submit" { "Disable" }
             }
         }
+        @if local && !me {
+            " "
+            form.inline method="post" action={"/admin/users/" (enc) "/password"} {
+                (csrf_field(headers))
+                label.small { input type="checkbox" name="confirm" value="yes" required; " confirm" }
+                button.danger type="submit" { "Reset password" }
+            }
+        }
     }
 }
 
-pub fn create_user_form(user: &MaybeUser, headers: &HeaderMap) -> Markup {
+pub fn create_user_form(
+    user: &MaybeUser,
+    headers: &HeaderMap,
+    sites: &[ward_store::Site],
+) -> Markup {
     if !allows(user, Permission::ManageUsers) {
         return html! {};
     }
@@ -103,7 +162,7 @@ pub fn create_user_form(user: &MaybeUser, headers: &HeaderMap) -> Markup {
             (csrf_field(headers))
             label { "User name" input name="username" required maxlength="64" pattern="[A-Za-z0-9._@-]+"; }
             label { "Display name" input name="display_name" maxlength="128"; }
-            label { "Roles" input name="roles" required placeholder="security_analyst@north"; }
+            label { "Roles (Ctrl+click or Shift+arrows for several)" (grant_select("Roles of the new user", sites, &[])) }
             button type="submit" { "Create (shows a one-time password)" }
         }
     }
@@ -164,22 +223,22 @@ fn secret_page(user: &MaybeUser, title: &str, what: &str, secret: &str, note: &s
     resp
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CreateUserForm {
-    #[serde(default)]
-    pub username: String,
-    #[serde(default)]
-    pub display_name: String,
-    #[serde(default)]
-    pub roles: String,
+/// The first value of a field of a form read as pairs.
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
 }
 
 pub async fn create_user(
     State(state): State<AppState>,
     user: MaybeUser,
-    Form(f): Form<CreateUserForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let username = f.username.trim().to_string();
+    let username = field(&fields, "username").trim().to_string();
+    let display_name = field(&fields, "display_name");
     if !valid_username(&username) {
         return redirect(
             "/admin",
@@ -187,7 +246,7 @@ pub async fn create_user(
             "A user name has 1 to 64 letters, digits, '.', '_', '-' or '@'.",
         );
     }
-    let grants = match parse_grants(&f.roles) {
+    let grants = match grants_from_form(&fields) {
         Ok(g) => g,
         Err(e) => return redirect("/admin", false, &format!("Roles: {e}.")),
     };
@@ -204,7 +263,7 @@ pub async fn create_user(
     let new = NewUser {
         id: auth::random_id(),
         username: username.clone(),
-        display_name: f.display_name.trim().chars().take(128).collect(),
+        display_name: display_name.trim().chars().take(128).collect(),
         password_hash: Some(hash),
         oidc_issuer: None,
         oidc_subject: None,
@@ -227,19 +286,13 @@ pub async fn create_user(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct RolesForm {
-    #[serde(default)]
-    pub roles: String,
-}
-
 pub async fn set_roles(
     State(state): State<AppState>,
     user: MaybeUser,
     Path(id): Path<String>,
-    Form(f): Form<RolesForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let grants = match parse_grants(&f.roles) {
+    let grants = match grants_from_form(&fields) {
         Ok(g) => g,
         Err(e) => return redirect("/admin", false, &format!("Roles: {e}.")),
     };
@@ -316,6 +369,66 @@ pub async fn enable_user(
             "/admin",
             false,
             &format!("The user could not be enabled: {e}"),
+        ),
+    }
+}
+
+/// Resets a local user's password to a generated one-time password, shown once on a page
+/// that is not cached; the user must change it at the next sign-in, and their sessions
+/// end (the store's `set_password_hash`, audited as `user.password` without the hash).
+pub async fn reset_password(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(id): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> Response {
+    if !confirmed(&f) {
+        return redirect("/admin", false, "Tick confirm to reset a password.");
+    }
+    if user.as_ref().is_some_and(|u| u.user_id == id) {
+        return redirect(
+            "/admin",
+            false,
+            "Change your own password on the Password page, not by a reset.",
+        );
+    }
+    let target = match state.store.user(&id).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return redirect("/admin", false, "No such user."),
+        Err(e) => return redirect("/admin", false, &format!("The user could not be read: {e}")),
+    };
+    if target.oidc_issuer.is_some() {
+        return redirect(
+            "/admin",
+            false,
+            &format!(
+                "{} signs in through single sign-on; Ward has no password to reset.",
+                target.username
+            ),
+        );
+    }
+    let password = auth::generate_password();
+    let pw = password.clone();
+    let hash = match tokio::task::spawn_blocking(move || auth::hash_password(&pw)).await {
+        Ok(Ok(h)) => h,
+        _ => return redirect("/admin", false, "The password could not be hashed."),
+    };
+    match state
+        .store
+        .set_password_hash(&id, &hash, true, &actor_of(&user))
+        .await
+    {
+        Ok(u) => secret_page(
+            &user,
+            "Password reset",
+            &format!("{} has a new one-time password:", u.username),
+            &password,
+            "The user must choose a new password at the next sign-in; their open sessions have ended.",
+        ),
+        Err(e) => redirect(
+            "/admin",
+            false,
+            &format!("The password could not be reset: {e}"),
         ),
     }
 }

@@ -44,6 +44,16 @@ pub fn router() -> Router<AppState> {
         .route("/inventory/filters/delete", post(pages::delete_filter))
         .route("/devices/{id}", get(pages::device))
         .route("/devices/{id}/override", post(pages::device_override))
+        .route(
+            "/devices/{id}/documents",
+            post(pages::document_upload).layer(axum::extract::DefaultBodyLimit::max(
+                ward_store::MAX_DOCUMENT_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/devices/{id}/documents/{doc}/delete",
+            get(pages::document_delete_page).post(pages::document_delete),
+        )
         .route("/map", get(pages::map))
         .route("/findings", get(work::findings))
         .route("/findings/bulk", post(work::findings_bulk))
@@ -68,6 +78,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/roles", post(admin::set_roles))
         .route("/admin/users/{id}/disable", post(admin::disable_user))
         .route("/admin/users/{id}/enable", post(admin::enable_user))
+        .route("/admin/users/{id}/password", post(admin::reset_password))
         .route("/admin/tokens", post(admin::create_token))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/reports", get(work::reports))
@@ -195,7 +206,8 @@ pub fn layout(
                         @if let Some(u) = user { "Signed in as " strong { (u.username) } " · " a href="/account/password" { "Password" } " · " a href="/logout" { "Sign out" } }
                     }
                 }
-                main id="main" {
+                // tabindex -1: the skip link moves the keyboard focus here.
+                main id="main" tabindex="-1" {
                     @if let Some(f) = flash {
                         div class=(if f.ok { "msg ok" } else { "msg err" }) role="status" { (f.text) }
                     }
@@ -324,34 +336,176 @@ pub fn refused_page(user: &CurrentUser) -> Response {
     )
 }
 
-/// Multipart forms (the upload page) cannot carry the CSRF field where
-/// `auth::check_csrf` looks for it (a url-encoded body or the header the upload script
-/// sets), so without JavaScript the form posts the session's token in its action
-/// (`/upload?csrf=...`). For a page POST in `multipart/form-data` without the header, the
-/// token of the query is moved into the header here; `check_csrf` then compares it with
-/// the session's, exactly as for the field, so it is bound to the session.
-pub fn csrf_from_query(req: &mut axum::extract::Request, pattern: &str) {
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
+/// The most a multipart form's leading `csrf` part may take (boundary, headers, token).
+const CSRF_PART_MAX: usize = 8 * 1024;
+
+/// What the start of a multipart body says about its first part.
+#[derive(Debug, PartialEq, Eq)]
+enum FirstPart {
+    /// The first part is the `csrf` field with this value.
+    Csrf(String),
+    /// The first part is something else (or the body is not what a form sends).
+    Other,
+    /// More bytes are needed to tell.
+    NeedMore,
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Reads the first part of a `multipart/form-data` body with `boundary` from its first
+/// bytes `buf`.
+fn first_part(buf: &[u8], boundary: &str) -> FirstPart {
+    let open = format!("--{boundary}\r\n");
+    if buf.len() < open.len() {
+        return if open.as_bytes().starts_with(buf) {
+            FirstPart::NeedMore
+        } else {
+            FirstPart::Other
+        };
+    }
+    if !buf.starts_with(open.as_bytes()) {
+        return FirstPart::Other;
+    }
+    let rest = &buf[open.len()..];
+    let Some(end_of_headers) = find(rest, b"\r\n\r\n") else {
+        return FirstPart::NeedMore;
+    };
+    let Ok(headers) = std::str::from_utf8(&rest[..end_of_headers]) else {
+        return FirstPart::Other;
+    };
+    let is_csrf = headers.split("\r\n").any(|line| {
+        let Some((name, value)) = line.split_once(':') else {
+            return false;
+        };
+        if !name.trim().eq_ignore_ascii_case("content-disposition") {
+            return false;
+        }
+        let mut params = value.split(';').map(str::trim);
+        params.next() == Some("form-data")
+            && params.clone().any(|p| p == "name=\"csrf\"")
+            && !params.any(|p| p.starts_with("filename"))
+    });
+    if !is_csrf {
+        return FirstPart::Other;
+    }
+    let value = &rest[end_of_headers + 4..];
+    let close = format!("\r\n--{boundary}");
+    match find(value, close.as_bytes()) {
+        Some(n) => match std::str::from_utf8(&value[..n]) {
+            Ok(v) => FirstPart::Csrf(v.trim().to_string()),
+            Err(_) => FirstPart::Other,
+        },
+        None => FirstPart::NeedMore,
+    }
+}
+
+/// The boundary of a `multipart/form-data` content type.
+fn multipart_boundary(req: &axum::extract::Request) -> Option<String> {
+    let ct = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let mut params = ct.split(';').map(str::trim);
+    if !params.next()?.eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params.find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_string())
+            .filter(|b| !b.is_empty() && b.len() <= 200)
+    })
+}
+
+/// Multipart forms (uploads) cannot carry the CSRF field where `auth::check_csrf` looks
+/// for it (a url-encoded body, or the `X-CSRF-Token` header the upload script sets). Every
+/// multipart form of the UI therefore has the hidden `csrf` field first, and for a page
+/// POST in `multipart/form-data` without the header, this reads just that first part
+/// (at most [`CSRF_PART_MAX`] bytes; the rest of the body still streams to the handler)
+/// and puts its value into the header; `check_csrf` then compares it with the session's,
+/// exactly as for a url-encoded field. The token never travels in the URL (where it would
+/// end up in logs and the browser history). The bytes read are put back in front of the
+/// body.
+pub async fn csrf_from_multipart(
+    req: axum::extract::Request,
+    pattern: &str,
+) -> axum::extract::Request {
+    use futures_util::StreamExt;
     if pattern.starts_with("/api/")
         || req.method() != axum::http::Method::POST
-        || !multipart
         || req.headers().contains_key(crate::auth::CSRF_HEADER)
     {
-        return;
+        return req;
     }
-    let Ok(axum::extract::Query(q)) =
-        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(req.uri())
-    else {
-        return;
+    let Some(boundary) = multipart_boundary(&req) else {
+        return req;
     };
-    if let Some(v) = q
-        .get("csrf")
-        .and_then(|t| axum::http::HeaderValue::from_str(t).ok())
-    {
-        req.headers_mut().insert(crate::auth::CSRF_HEADER, v);
+    let (mut parts, body) = req.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut failed = None;
+    let token = loop {
+        match first_part(&buf, &boundary) {
+            FirstPart::Csrf(t) => break Some(t),
+            FirstPart::Other => break None,
+            FirstPart::NeedMore if buf.len() >= CSRF_PART_MAX => break None,
+            FirstPart::NeedMore => {}
+        }
+        match stream.next().await {
+            Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+            Some(Err(e)) => {
+                failed = Some(e);
+                break None;
+            }
+            None => break None,
+        }
+    };
+    if let Some(v) = token.and_then(|t| axum::http::HeaderValue::from_str(&t).ok()) {
+        parts.headers.insert(crate::auth::CSRF_HEADER, v);
+    }
+    let head: Vec<Result<axum::body::Bytes, axum::Error>> = std::iter::once(Ok(buf.into()))
+        .chain(failed.map(Err))
+        .collect();
+    let body = axum::body::Body::from_stream(futures_util::stream::iter(head).chain(stream));
+    axum::extract::Request::from_parts(parts, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B: &str = "XyZ";
+
+    #[test]
+    fn the_leading_csrf_part_is_read() {
+        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok-123\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\ndata\r\n--XyZ--\r\n";
+        assert_eq!(
+            first_part(body.as_bytes(), B),
+            FirstPart::Csrf("tok-123".into())
+        );
+        // Every prefix up to the closing boundary needs more, never a wrong answer.
+        let end = body
+            .find("\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"")
+            .unwrap_or(0);
+        for n in 0..end + 7 {
+            assert_eq!(
+                first_part(&body.as_bytes()[..n], B),
+                FirstPart::NeedMore,
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_first_parts_are_not_tokens() {
+        for body in [
+            "--XyZ\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nintel\r\n--XyZ--\r\n",
+            "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"; filename=\"t\"\r\n\r\nx\r\n--XyZ--\r\n",
+            "--XyZ\r\nContent-Disposition: form-data; name=\"csrfx\"\r\n\r\nx\r\n--XyZ--\r\n",
+            "--Other\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nx\r\n--Other--\r\n",
+            "garbage",
+        ] {
+            assert_eq!(first_part(body.as_bytes(), B), FirstPart::Other, "{body}");
+        }
     }
 }

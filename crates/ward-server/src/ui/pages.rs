@@ -525,8 +525,15 @@ pub async fn device(
 ) -> Response {
     let store = &state.store;
     let d = match store.device(&id).await {
-        Ok(Some(d)) => d,
-        Ok(None) => return error_page(&user, StatusCode::NOT_FOUND, "No device with this id."),
+        // A site-scoped user learns nothing about other sites' devices (as in the API).
+        Ok(Some(d))
+            if user
+                .as_ref()
+                .is_none_or(|u| u.may_see_site(&d.summary.site)) =>
+        {
+            d
+        }
+        Ok(_) => return error_page(&user, StatusCode::NOT_FOUND, "No device with this id."),
         Err(e) => return error_page(&user, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
     let findings = store
@@ -543,6 +550,8 @@ pub async fn device(
         .unwrap_or_default();
     let plan = store.plan_of_device(&id).await.unwrap_or_default();
     let reviews = store.reviews_of_device(&id).await.unwrap_or_default();
+    let documents = store.device_documents(&id).await.unwrap_or_default();
+    let sboms = device_sboms(&state, &d.summary, &documents).await;
     let s = &d.summary;
     let attrs = d
         .detail
@@ -797,6 +806,9 @@ pub async fn device(
                 }
             }
         }
+        div.grid {
+            (documents_section(&user, &headers, &state, s, &documents, &sboms))
+        }
     };
     html_response(
         StatusCode::OK,
@@ -1001,4 +1013,425 @@ pub async fn map(
 /// Keeps `Markup` in the signature set used by other modules.
 pub fn nothing() -> Markup {
     html! {}
+}
+
+// ---------------------------------------------------------------------------------------
+// Device documents and SBOMs
+
+/// The label of a document kind.
+pub fn document_kind_label(kind: &str) -> &str {
+    ward_store::DOCUMENT_KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, l)| *l)
+        .unwrap_or(kind)
+}
+
+/// A byte count for people.
+pub fn human_size(n: i64) -> String {
+    let n = n.max(0) as f64;
+    if n < 1024.0 {
+        format!("{n} B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", n / 1024.0)
+    } else {
+        format!("{:.1} MiB", n / (1024.0 * 1024.0))
+    }
+}
+
+/// Whether the page's user may change the inventory (no user: the page tests, which run
+/// without the authorization layer).
+fn may_edit(user: &MaybeUser) -> bool {
+    user.as_ref()
+        .is_none_or(|u| u.allows(crate::rbac::Permission::EditInventory))
+}
+
+/// One SBOM shown on a device page: where it comes from and its components.
+pub struct SbomView {
+    /// "intel SBOM ..." or "attached file ...".
+    pub source: String,
+    /// What the SBOM describes (its subject), when it says.
+    pub subject: String,
+    pub components: Vec<ward_intel::Component>,
+    /// Why an attached SBOM file could not be read.
+    pub error: Option<String>,
+}
+
+/// The SBOM of a stored intel document's JSON: the API stores the normalised document,
+/// the upload page the exact file (`{"file", "raw"}`), which is read again.
+pub fn sbom_of_stored(json: &serde_json::Value) -> Option<ward_intel::SbomDocument> {
+    let doc = match json.get("raw").and_then(|r| r.as_str()) {
+        Some(raw) => {
+            let file = json.get("file").and_then(|f| f.as_str()).unwrap_or("sbom");
+            ward_intel::read_document(raw.as_bytes(), file).ok()?.1
+        }
+        None => serde_json::from_value::<ward_intel::IntelDocument>(json.clone()).ok()?,
+    };
+    match doc {
+        ward_intel::IntelDocument::Sbom(s) => Some(*s),
+        _ => None,
+    }
+}
+
+/// Whether an SBOM describes this device: its subject's supplier (or publisher) is the
+/// device's vendor (through the vendor alias table) and its subject's name is the device's
+/// model, the rule `ward assess --sbom` links SBOMs to devices by.
+pub fn sbom_describes(sbom: &ward_intel::SbomDocument, vendor: &str, model: &str) -> bool {
+    let Some(subject) = &sbom.subject else {
+        return false;
+    };
+    let aliases = ward_assess::alias::VendorAliases::standard();
+    let Some(device_vendor) = aliases.key(vendor) else {
+        return false;
+    };
+    let sbom_vendor = subject
+        .supplier
+        .as_deref()
+        .or(subject.publisher.as_deref())
+        .and_then(|v| aliases.key(v));
+    !model.trim().is_empty()
+        && sbom_vendor.as_deref() == Some(device_vendor.as_str())
+        && subject.name.trim().eq_ignore_ascii_case(model.trim())
+}
+
+fn subject_text(sbom: &ward_intel::SbomDocument) -> String {
+    sbom.subject
+        .as_ref()
+        .map(|s| {
+            let mut t = String::new();
+            if let Some(v) = s.supplier.as_ref().or(s.publisher.as_ref()) {
+                t.push_str(v);
+                t.push(' ');
+            }
+            t.push_str(&s.name);
+            if let Some(v) = &s.version {
+                t.push(' ');
+                t.push_str(v);
+            }
+            t
+        })
+        .unwrap_or_default()
+}
+
+/// The SBOMs that apply to a device: imported intel SBOMs whose subject is the device's
+/// vendor and model, and SBOM files attached to the device (read with `ward-intel`).
+pub async fn device_sboms(
+    state: &AppState,
+    summary: &ward_store::DeviceSummary,
+    documents: &[ward_store::DeviceDocument],
+) -> Vec<SbomView> {
+    let vendor = summary.vendor.clone().unwrap_or_default();
+    let model = summary.model.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    if !vendor.trim().is_empty() && !model.trim().is_empty() {
+        let stored = state
+            .store
+            .sbom_intel_documents(model.trim(), 50)
+            .await
+            .unwrap_or_default();
+        let (v, m) = (vendor.clone(), model.clone());
+        let matched = tokio::task::spawn_blocking(move || {
+            stored
+                .into_iter()
+                .filter_map(|(summary, json)| {
+                    let sbom = sbom_of_stored(&json)?;
+                    sbom_describes(&sbom, &v, &m).then_some((summary, sbom))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        for (s, sbom) in matched {
+            out.push(SbomView {
+                source: format!("intel SBOM {} (imported by {})", s.doc_id, s.imported_by),
+                subject: subject_text(&sbom),
+                components: sbom.components,
+                error: None,
+            });
+        }
+    }
+    for d in documents.iter().filter(|d| d.kind == "sbom").take(5) {
+        let Ok(Some((meta, bytes))) = state.store.device_document_content(d.id).await else {
+            continue;
+        };
+        let name = meta.file_name.clone();
+        let read =
+            tokio::task::spawn_blocking(move || ward_intel::read_document(&bytes, &name)).await;
+        let source = format!("attached file {} (by {})", meta.file_name, meta.uploaded_by);
+        match read {
+            Ok(Ok((_, ward_intel::IntelDocument::Sbom(sbom), _))) => out.push(SbomView {
+                source,
+                subject: subject_text(&sbom),
+                components: sbom.components,
+                error: None,
+            }),
+            Ok(Ok(_)) => out.push(SbomView {
+                source,
+                subject: String::new(),
+                components: Vec::new(),
+                error: Some("the file is not an SBOM (CycloneDX or SPDX)".into()),
+            }),
+            Ok(Err(e)) => out.push(SbomView {
+                source,
+                subject: String::new(),
+                components: Vec::new(),
+                error: Some(format!("the file could not be read as an SBOM: {e}")),
+            }),
+            Err(_) => {}
+        }
+    }
+    out
+}
+
+/// The device page's "Attached SBOM" and "Documents" sections.
+pub fn documents_section(
+    user: &MaybeUser,
+    headers: &HeaderMap,
+    state: &AppState,
+    device: &ward_store::DeviceSummary,
+    documents: &[ward_store::DeviceDocument],
+    sboms: &[SbomView],
+) -> Markup {
+    let enc = urlencode(&device.id);
+    let edit = may_edit(user);
+    html! {
+        section.card id="sbom" {
+            h2 { "Attached SBOM" }
+            @if sboms.is_empty() {
+                div.empty {
+                    "No SBOM applies to this device: no imported SBOM describes "
+                    @match (&device.vendor, &device.model) {
+                        (Some(v), Some(m)) if !v.is_empty() && !m.is_empty() => { strong { (v) " " (m) } }
+                        _ => { "it (its vendor and model are not known)" }
+                    }
+                    ", and no SBOM file is attached."
+                }
+            } @else {
+                p.small.muted { "An imported SBOM applies when its subject's supplier is the device's vendor and its name the device's model; attached SBOM files always apply." }
+                @for s in sboms {
+                    h3 { (s.source) @if !s.subject.is_empty() { " · " span.muted { (s.subject) } } }
+                    @if let Some(e) = &s.error { div.msg.err { (e) } }
+                    @else if s.components.is_empty() { div.empty { "The SBOM lists no components." } }
+                    @else {
+                        table {
+                            caption.small.muted { (s.components.len()) " component(s)" }
+                            thead { tr { th { "Component" } th { "Version" } th { "Type" } th { "Supplier" } th { "Package URL" } } }
+                            tbody { @for c in s.components.iter().take(200) { tr {
+                                td { @if let Some(g) = &c.group { span.muted { (g) "/" } } (c.name) }
+                                td { (c.version.clone().unwrap_or_default()) }
+                                td.small { (c.component_type.clone().unwrap_or_default()) }
+                                td.small { (c.supplier.clone().or_else(|| c.publisher.clone()).unwrap_or_default()) }
+                                td.small { code { (c.purl.clone().unwrap_or_default()) } }
+                            } } }
+                        }
+                        @if s.components.len() > 200 { p.small.muted { "and " (s.components.len() - 200) " more" } }
+                    }
+                }
+            }
+        }
+        section.card id="documents" {
+            h2 { "Documents" }
+            @if documents.is_empty() {
+                div.empty { "No documents attached to this device yet." }
+            } @else {
+                table {
+                    thead { tr { th { "Document" } th { "Kind" } th { "Size" } th { "Added" } th { "SHA-256" } @if edit { th {} } } }
+                    tbody { @for d in documents { tr {
+                        td {
+                            a href={"/api/v1/devices/" (enc) "/documents/" (d.id)} download=(d.file_name) { (d.file_name) }
+                            @if !d.note.is_empty() { br; span.small.muted { (d.note) } }
+                        }
+                        td { (document_kind_label(&d.kind)) }
+                        td.small { (human_size(d.size)) }
+                        td.small { (fmt_time(state, d.uploaded_at)) " by " (d.uploaded_by) }
+                        td.small { code title=(d.sha256) { (d.sha256.get(..12).unwrap_or(&d.sha256)) "…" } }
+                        @if edit { td { a href={"/devices/" (enc) "/documents/" (d.id) "/delete"} aria-label={"Delete " (d.file_name)} { "Delete…" } } }
+                    } } }
+                }
+            }
+            @if edit {
+                h3 { "Attach a document" }
+                form.filters method="post" action={"/devices/" (enc) "/documents"} enctype="multipart/form-data" {
+                    (csrf_field(headers))
+                    label { "Kind" select name="kind" required { @for (k, l) in ward_store::DOCUMENT_KINDS { option value=(k) { (l) } } } }
+                    label { "File (at most " (ward_store::MAX_DOCUMENT_BYTES >> 20) " MiB)" input type="file" name="file" required; }
+                    label { "Note" input name="note" maxlength="1000"; }
+                    button type="submit" { "Attach" }
+                }
+                p.small.muted { "Only documents without patient data: MDS2 forms, security white papers, SBOMs, manuals." }
+            }
+        }
+    }
+}
+
+/// Attaches an uploaded document to a device (the form of the device page).
+pub async fn document_upload(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(id): Path<String>,
+    mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let back = format!("/devices/{}", urlencode(&id));
+    let u = user.as_ref().map(|u| &u.0);
+    if let Err(e) = crate::api::documents::visible_device(&state, u, &id).await {
+        return error_page(&user, e.status, "No device with this id.");
+    }
+    let mp = match mp {
+        Ok(m) => m,
+        Err(e) => {
+            return redirect(
+                &back,
+                false,
+                &format!("The upload was refused: {}", e.body_text()),
+            )
+        }
+    };
+    let doc = match crate::api::documents::read_document_form(mp, &id).await {
+        Ok(d) => d,
+        Err(e) => return redirect(&back, false, &format!("Nothing attached: {}.", e.message)),
+    };
+    match state
+        .store
+        .attach_device_document(&doc, &actor_of(&user))
+        .await
+    {
+        Ok(d) => redirect(
+            &back,
+            true,
+            &format!("{} attached ({}).", d.file_name, human_size(d.size)),
+        ),
+        Err(e) => redirect(&back, false, &format!("Nothing attached: {e}.")),
+    }
+}
+
+/// The confirmation page before a document is deleted.
+pub async fn document_delete_page(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path((id, doc)): Path<(String, i64)>,
+    Query(q): Query<FlashQuery>,
+) -> Response {
+    let u = user.as_ref().map(|u| &u.0);
+    let d = match crate::api::documents::document_of_device(&state, u, &id, doc).await {
+        Ok(d) => d,
+        Err(e) => return error_page(&user, e.status, "No such document on this device."),
+    };
+    let enc = urlencode(&id);
+    let body = html! {
+        h1 { "Delete a document" }
+        div.msg.err role="alert" {
+            "Delete " strong { (d.file_name) } " (" (document_kind_label(&d.kind)) ", " (human_size(d.size)) ", added " (fmt_time(&state, d.uploaded_at)) " by " (d.uploaded_by) ") from this device? This cannot be undone; the audit log keeps its name and SHA-256."
+        }
+        form method="post" action={"/devices/" (enc) "/documents/" (d.id) "/delete"} {
+            (csrf_field(&headers))
+            p { label { input type="checkbox" name="confirm" value="yes" required; " Yes, delete this document" } }
+            button.danger type="submit" { "Delete" } " "
+            a href={"/devices/" (enc)} { "Cancel" }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        layout(
+            &user,
+            "Delete a document",
+            "/inventory",
+            Flash::from_query(&q.ok, &q.err).as_ref(),
+            body,
+        ),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfirmForm {
+    pub confirm: Option<String>,
+}
+
+/// Deletes a document once confirmed.
+pub async fn document_delete(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path((id, doc)): Path<(String, i64)>,
+    Form(f): Form<ConfirmForm>,
+) -> Response {
+    let back = format!("/devices/{}", urlencode(&id));
+    let u = user.as_ref().map(|u| &u.0);
+    if let Err(e) = crate::api::documents::document_of_device(&state, u, &id, doc).await {
+        return error_page(&user, e.status, "No such document on this device.");
+    }
+    if f.confirm.as_deref() != Some("yes") {
+        return redirect(
+            &format!("{back}/documents/{doc}/delete"),
+            false,
+            "Tick the confirmation to delete the document.",
+        );
+    }
+    match state
+        .store
+        .delete_device_document(doc, &actor_of(&user))
+        .await
+    {
+        Ok(d) => redirect(&back, true, &format!("{} deleted.", d.file_name)),
+        Err(e) => redirect(
+            &back,
+            false,
+            &format!("The document could not be deleted: {e}"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sbom(supplier: &str, name: &str) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+            "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+            "metadata": {"component": {"type": "device", "bom-ref": "d", "name": name,
+                                       "supplier": {"name": supplier}}},
+            "components": [{"type": "library", "bom-ref": "c1", "name": "zlib", "version": "1.2.11"}]
+        }))
+        .expect("json")
+    }
+
+    #[test]
+    fn sboms_apply_by_vendor_alias_and_model() {
+        let bytes = sbom("Baxter Healthcare", "Sigma Spectrum");
+        let (_, doc, _) = ward_intel::read_document(&bytes, "s.json").expect("reads");
+        let ward_intel::IntelDocument::Sbom(s) = doc else {
+            panic!("an SBOM")
+        };
+        assert!(sbom_describes(&s, "Baxter", "Sigma Spectrum"));
+        assert!(sbom_describes(
+            &s,
+            "baxter international",
+            "sigma spectrum "
+        ));
+        assert!(!sbom_describes(&s, "Baxter", "Sigma"), "the whole model");
+        assert!(
+            !sbom_describes(&s, "Philips", "Sigma Spectrum"),
+            "the vendor too"
+        );
+        assert!(!sbom_describes(&s, "", "Sigma Spectrum"));
+        assert!(!sbom_describes(&s, "Baxter", ""));
+    }
+
+    #[test]
+    fn stored_sboms_read_back_from_both_storage_forms() {
+        let bytes = sbom("Baxter", "Sigma Spectrum");
+        // The upload page keeps the exact file.
+        let raw = serde_json::json!({"file": "s.json", "raw": String::from_utf8(bytes.clone()).expect("utf8")});
+        let a = sbom_of_stored(&raw).expect("raw form");
+        // The API keeps the normalised document.
+        let (_, doc, _) = ward_intel::read_document(&bytes, "s.json").expect("reads");
+        let b =
+            sbom_of_stored(&serde_json::to_value(&doc).expect("json")).expect("normalised form");
+        assert_eq!(a.components.len(), 1);
+        assert_eq!(a.components[0].name, "zlib");
+        assert_eq!(a.components, b.components);
+        // Not an SBOM, or not readable: none.
+        assert!(sbom_of_stored(&serde_json::json!({"file": "x.json", "raw": "{}"})).is_none());
+        assert!(sbom_of_stored(&serde_json::json!({"kind": "kev"})).is_none());
+    }
 }

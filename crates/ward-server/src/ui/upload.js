@@ -9,7 +9,9 @@
     ev.preventDefault();
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.getAttribute("action"));
-    xhr.setRequestHeader("X-CSRF-Token", form.getAttribute("data-csrf") || "");
+    // The token is the form's hidden field (never part of a URL).
+    var csrf = form.querySelector("input[name=csrf]");
+    xhr.setRequestHeader("X-CSRF-Token", csrf ? csrf.value : "");
     xhr.upload.onprogress = function (e) {
       if (e.lengthComputable && bar) { bar.max = e.total; bar.value = e.loaded; }
     };

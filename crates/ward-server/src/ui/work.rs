@@ -377,7 +377,9 @@ pub async fn upload_page(
     let body = html! {
         h1 { "Upload" }
         p { "Captures are dissected on the server (metadata only; no packet payload is kept). Intel files (CSAF, CycloneDX, SPDX, OpenVEX, KEV, EPSS, OSV, CVE) are validated before import. After an upload the site is re-identified and re-assessed; the page returns when that is done." }
-        form.form id="upload-form" method="post" action={"/upload?csrf=" (super::urlencode(&super::csrf_token(&headers)))} enctype="multipart/form-data" data-csrf=(super::csrf_token(&headers)) {
+        form.form id="upload-form" method="post" action="/upload" enctype="multipart/form-data" {
+            // First: without script the server reads the token from the leading part
+            // (`ui::csrf_from_multipart`); the script sends it as a header.
             (csrf_field(&headers))
             p { label { "Kind" select name="kind" { option value="capture" { "Capture files (pcap, pcapng)" } option value="intel" { "Intel files" } } } }
             p { label { "Site (for captures)" input name="site" value="main" maxlength="64" pattern="[A-Za-z0-9_.-]+"; } }
@@ -794,6 +796,17 @@ pub async fn admin(
     Query(q): Query<FlashQuery>,
 ) -> Response {
     let users = state.store.users_overview().await.unwrap_or_default();
+    let sites = state.store.sites().await.unwrap_or_default();
+    // Local accounts (a password Ward can reset), not single sign-on ones.
+    let local: std::collections::HashSet<String> = state
+        .store
+        .list_users()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|u| u.oidc_issuer.is_none())
+        .map(|u| u.id)
+        .collect();
     let verify = state.store.verify_audit_chain().await;
     let (head, _) = state.store.audit_head().await.unwrap_or((0, String::new()));
     let mut entries = state
@@ -816,7 +829,7 @@ pub async fn admin(
     let now = ward_store::now_micros();
     let body = html! {
         h1 { "Administration" }
-        p.small.muted { "Roles: admin, security_analyst, clinical_engineer, auditor, sensor; a role granted as " code { "role@site" } " is scoped to that site. Times in " (state.config.time_zone) "." }
+        p.small.muted { "Each role is granted for all sites or for one site (a site-scoped user sees only that site). Times in " (state.config.time_zone) "." }
         div.grid {
             section.card {
                 h2 { "Users" }
@@ -826,10 +839,10 @@ pub async fn admin(
                         td { (u.username) " " span.muted { (u.display_name) } }
                         td { (u.roles.join(", ")) }
                         td { @if u.disabled { "disabled" } @else { "active" } }
-                        td { (super::admin::user_row_forms(&user, &headers, &u.id, &u.roles.join(", "), u.disabled)) }
+                        td { (super::admin::user_row_forms(&user, &headers, u, &sites, local.contains(&u.id))) }
                     } } } }
                 }
-                (super::admin::create_user_form(&user, &headers))
+                (super::admin::create_user_form(&user, &headers, &sites))
                 p.small { "Also with " code { "ward user" } " or the API (" code { "/api/v1/users" } ")." }
             }
             section.card {
