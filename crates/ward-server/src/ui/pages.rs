@@ -1057,9 +1057,16 @@ pub struct SbomView {
     pub error: Option<String>,
 }
 
-/// The SBOM of a stored intel document's JSON: the API stores the normalised document,
-/// the upload page the exact file (`{"file", "raw"}`), which is read again.
+/// The SBOM of a stored intel document's JSON: imports store the parsed document beside
+/// the exact file (`{"file", "raw", "parsed"}`, `ui::pipeline::intel_document`); records
+/// of earlier versions hold only the file (read again) or only the parsed document.
 pub fn sbom_of_stored(json: &serde_json::Value) -> Option<ward_intel::SbomDocument> {
+    if let Some(parsed) = json.get("parsed") {
+        return match serde_json::from_value::<ward_intel::IntelDocument>(parsed.clone()).ok()? {
+            ward_intel::IntelDocument::Sbom(s) => Some(*s),
+            _ => None,
+        };
+    }
     let doc = match json.get("raw").and_then(|r| r.as_str()) {
         Some(raw) => {
             let file = json.get("file").and_then(|f| f.as_str()).unwrap_or("sbom");
