@@ -1625,8 +1625,6 @@ async fn cached_device_counts_follow_every_change(db: &TestDb) {
     assert_eq!(count(north()).await, 41);
     assert_eq!(count(DeviceQuery::default()).await, 122);
 }
-    assert!(store.merge_devices(&a, &b, "", &actor()).await.is_err());
-}
 
 async fn device_documents_attach_list_fetch_delete(db: &TestDb) {
     use ward_store::{NewDeviceDocument, MAX_DOCUMENT_BYTES};
