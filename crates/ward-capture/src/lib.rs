@@ -35,6 +35,7 @@
 //! It never transmits: files are read through `pcap-parser`; live capture (feature
 //! `live`) opens libpcap handles in receive-only mode and the crate contains no send call.
 
+mod chunked;
 pub mod decode;
 mod driver;
 mod error;
@@ -47,7 +48,10 @@ pub mod reassembly;
 pub mod source;
 mod walk;
 
-pub use driver::{analyze_files, expand_inputs, CaptureConfig, CaptureStats, FileStats};
+pub use driver::{
+    analyze_files, analyze_one_mapped_pcap, analyze_pcap_bytes_chunked, expand_inputs,
+    CaptureConfig, CaptureStats, FileStats,
+};
 pub use error::CaptureError;
 pub use events::*;
 pub use flow::{Engine, EngineStats};

@@ -47,18 +47,13 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn build(
+    /// The report of an analysis whose inventory is already identified.
+    pub fn with_inventory(
         out: DissectOutput,
         stats: CaptureStats,
         elapsed: Duration,
-        rules: &ward_identify::Rules,
-        oui_warning: Option<ward_identify::OuiError>,
-    ) -> Result<Report> {
-        if let Some(w) = oui_warning {
-            tracing::warn!("MAC vendors unavailable: {w}");
-        }
-        let inventory =
-            ward_identify::identify(&out.observations, &out.security, &out.edges, rules);
+        inventory: ward_identify::Inventory,
+    ) -> Report {
         let input = InputSummary {
             files: stats
                 .files
@@ -76,14 +71,61 @@ impl Report {
             unclassified_flows: out.unclassified_flows,
             elapsed_ms: elapsed.as_millis(),
         };
-        Ok(Report {
+        Report {
             input,
             inventory,
             security: out.security,
             observations: out.observations,
             connections: out.edges,
-        })
+        }
     }
+}
+
+/// Pretty JSON of one field of the report's top-level object, as
+/// `serde_json::to_writer_pretty` writes it inside the whole report: `,\n  "key": `
+/// (no comma for the first field) and the value, every line after its first indented by
+/// one level (pretty JSON has no raw newline inside strings, so this is exact).
+pub fn json_field<T: Serialize + ?Sized>(
+    buf: &mut Vec<u8>,
+    first: bool,
+    key: &str,
+    value: &T,
+) -> Result<()> {
+    buf.extend_from_slice(if first { b"\n  " } else { b",\n  " });
+    serde_json::to_writer(&mut *buf, key)?;
+    buf.extend_from_slice(b": ");
+    let v = serde_json::to_vec_pretty(value)?;
+    let mut rest = v.as_slice();
+    while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+        buf.extend_from_slice(&rest[..=i]);
+        buf.extend_from_slice(b"  ");
+        rest = &rest[i + 1..];
+    }
+    buf.extend_from_slice(rest);
+    Ok(())
+}
+
+/// The fields of the report that do not depend on identification, as [`json_field`]s:
+/// written while identification runs, then spliced by [`write_json_parts`].
+pub fn json_tail(out: &DissectOutput) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    json_field(&mut buf, false, "security", &out.security)?;
+    json_field(&mut buf, false, "observations", &out.observations)?;
+    json_field(&mut buf, false, "connections", &out.edges)?;
+    Ok(buf)
+}
+
+/// The JSON of `report` (byte for byte what [`write`] with [`Format::Json`] writes) from
+/// its head fields and the [`json_tail`] of the same analysis.
+pub fn write_json_parts(report: &Report, tail: &[u8], w: &mut dyn Write) -> Result<()> {
+    let mut head = Vec::new();
+    head.push(b'{');
+    json_field(&mut head, true, "input", &report.input)?;
+    json_field(&mut head, false, "inventory", &report.inventory)?;
+    w.write_all(&head)?;
+    w.write_all(tail)?;
+    w.write_all(b"\n}\n")?;
+    Ok(())
 }
 
 pub fn write(report: &Report, format: Format, w: &mut dyn Write) -> Result<()> {
