@@ -40,6 +40,10 @@ const GUESS_CHAIN: usize = 4;
 /// Bytes of mapping released at once behind the slowest worker (bounded resident
 /// memory; one system call, and one TLB shootdown, per this many bytes).
 const RELEASE_EVERY: usize = 32 << 20;
+/// Chunks a worker may run ahead of the slowest one (whose chunks are not released yet):
+/// bounds the resident part of the mapping and the walked indexes when one worker's flows
+/// cost much more than another's.
+const MAX_LEAD: usize = 16;
 /// Records of its own a worker prefetches the headers of, ahead of the one it decodes.
 const PREFETCH_RECS: usize = 3;
 /// Bytes ahead of the walk position whose cache lines are prefetched.
@@ -375,6 +379,16 @@ impl Shared<'_> {
         }
     }
 
+    /// Wait until chunk `k` is at most [`MAX_LEAD`] chunks ahead of the oldest chunk not
+    /// yet processed by every worker. (The slowest worker never waits here, and nothing
+    /// it needs is held by a waiting one: waiting workers are between chunks.)
+    fn wait_for_slowest(&self, k: usize) {
+        let mut st = self.lock();
+        while k >= st.retired + MAX_LEAD {
+            st = self.cv.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
     /// Worker finished processing chunk `k`: retire chunks every worker is done with and
     /// release the mapping behind them.
     fn done(&self, k: usize) {
@@ -397,6 +411,8 @@ impl Shared<'_> {
             }
         }
         drop(st);
+        // Workers waiting for the slowest one (see `wait_for_slowest`).
+        self.cv.notify_all();
         if let Some((from, to)) = release_to {
             let to = to.min(self.map.len());
             if to > from {
@@ -418,6 +434,7 @@ impl Shared<'_> {
         let mut next_walk = t;
         let mut k = 0;
         while k < self.nchunks {
+            self.wait_for_slowest(k);
             while next_walk < self.nchunks && next_walk <= k + AHEAD * self.workers {
                 self.walk_ahead(next_walk);
                 next_walk += self.workers;

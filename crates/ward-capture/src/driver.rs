@@ -195,7 +195,9 @@ const PROGRESS_EVERY: u64 = 4 << 20;
 /// Analyse capture files, in timestamp order across files.
 ///
 /// With `workers <= 1` everything runs on the calling thread and `make_sink(0)` receives
-/// every event. With more, the calling thread reads and hashes each packet by its VLAN
+/// every event. With more and a single memory-mapped classic pcap file, the workers walk
+/// the file's chunks themselves (see [`analyze_one_mapped_pcap`]; the calling thread is
+/// worker 0). Otherwise the calling thread reads and hashes each packet by its VLAN
 /// and address pair (symmetrically, so both directions and all fragments of a flow meet
 /// in one worker); worker 0 is the calling thread itself (a smaller share, decoded
 /// between reads, see [`worker_of`]), the others are threads fed with batches, each with its own flow
