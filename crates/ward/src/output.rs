@@ -83,26 +83,105 @@ impl Report {
 
 /// Pretty JSON of one field of the report's top-level object, as
 /// `serde_json::to_writer_pretty` writes it inside the whole report: `,\n  "key": `
-/// (no comma for the first field) and the value, every line after its first indented by
-/// one level (pretty JSON has no raw newline inside strings, so this is exact).
-pub fn json_field<T: Serialize + ?Sized>(
-    buf: &mut Vec<u8>,
+/// (no comma for the first field) and the value, one level deep.
+pub fn json_field<T: Serialize + ?Sized, W: Write + ?Sized>(
+    w: &mut W,
     first: bool,
     key: &str,
     value: &T,
 ) -> Result<()> {
-    buf.extend_from_slice(if first { b"\n  " } else { b",\n  " });
-    serde_json::to_writer(&mut *buf, key)?;
-    buf.extend_from_slice(b": ");
-    let v = serde_json::to_vec_pretty(value)?;
-    let mut rest = v.as_slice();
-    while let Some(i) = rest.iter().position(|&b| b == b'\n') {
-        buf.extend_from_slice(&rest[..=i]);
-        buf.extend_from_slice(b"  ");
-        rest = &rest[i + 1..];
-    }
-    buf.extend_from_slice(rest);
+    w.write_all(if first { b"\n  " } else { b",\n  " })?;
+    serde_json::to_writer(&mut *w, key)?;
+    w.write_all(b": ")?;
+    let mut ser = serde_json::Serializer::with_formatter(&mut *w, NestedPretty::at(1));
+    value.serialize(&mut ser)?;
     Ok(())
+}
+
+/// `serde_json`'s `PrettyFormatter` (two-space indent), starting `depth` levels deep:
+/// the same nine methods with the same logic, and the indent level settable (serde_json
+/// keeps it private). Everything else (strings, numbers) is the trait's default, as for
+/// `PrettyFormatter`.
+struct NestedPretty {
+    indent: usize,
+    has_value: bool,
+}
+
+impl NestedPretty {
+    fn at(depth: usize) -> Self {
+        NestedPretty {
+            indent: depth,
+            has_value: false,
+        }
+    }
+
+    fn newline_indent<W: ?Sized + Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        w.write_all(if comma { b",\n" } else { b"\n" })?;
+        for _ in 0..self.indent {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for NestedPretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent -= 1;
+        if self.has_value {
+            self.newline_indent(w, false)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline_indent(w, !first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent -= 1;
+        if self.has_value {
+            self.newline_indent(w, false)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline_indent(w, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// The fields of the report that do not depend on identification, as [`json_field`]s:
@@ -118,11 +197,9 @@ pub fn json_tail(out: &DissectOutput) -> Result<Vec<u8>> {
 /// The JSON of `report` (byte for byte what [`write`] with [`Format::Json`] writes) from
 /// its head fields and the [`json_tail`] of the same analysis.
 pub fn write_json_parts(report: &Report, tail: &[u8], w: &mut dyn Write) -> Result<()> {
-    let mut head = Vec::new();
-    head.push(b'{');
-    json_field(&mut head, true, "input", &report.input)?;
-    json_field(&mut head, false, "inventory", &report.inventory)?;
-    w.write_all(&head)?;
+    w.write_all(b"{")?;
+    json_field(w, true, "input", &report.input)?;
+    json_field(w, false, "inventory", &report.inventory)?;
     w.write_all(tail)?;
     w.write_all(b"\n}\n")?;
     Ok(())
@@ -334,5 +411,28 @@ pub mod devices {
         }
         writeln!(w)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Fields written one by one at depth one equal the pretty JSON of the whole object,
+    /// for nested, empty and escaped values alike.
+    #[test]
+    fn fields_written_one_by_one_equal_the_whole_pretty_object() {
+        let a = json!({"x": [1, {"y": [], "z": {}}, [[]], "a\nb"], "e": {}});
+        let b = json!([]);
+        let c = json!([{"k": null, "v": [true, 1.5, -3]}, "\"quoted\""]);
+        let whole = json!({"alpha": a, "beta": b, "gamma": c});
+        let want = serde_json::to_string_pretty(&whole).expect("pretty");
+        let mut got = vec![b'{'];
+        json_field(&mut got, true, "alpha", &a).expect("alpha");
+        json_field(&mut got, false, "beta", &b).expect("beta");
+        json_field(&mut got, false, "gamma", &c).expect("gamma");
+        got.extend_from_slice(b"\n}");
+        assert_eq!(String::from_utf8_lossy(&got), want);
     }
 }
