@@ -101,6 +101,21 @@ struct State {
     retired: usize,
     /// Mapping before this offset has been released.
     released: usize,
+    /// A worker panicked: everyone stops waiting (the join then reports the panic).
+    failed: bool,
+}
+
+/// Marks the run failed if the worker holding it unwinds, so that no other worker waits
+/// forever for a chunk the panicking one was walking.
+struct FailOnPanic<'a, 'm>(&'a Shared<'m>);
+
+impl Drop for FailOnPanic<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock().failed = true;
+            self.0.cv.notify_all();
+        }
+    }
 }
 
 /// What the last chunk said about the end of the walk.
@@ -337,6 +352,9 @@ impl Shared<'_> {
     fn verified(&self, k: usize) -> Option<(Arc<Walked>, u64)> {
         let mut st = self.lock();
         loop {
+            if st.failed {
+                return None;
+            }
             let (start, base) = match self.true_start(&st, k) {
                 Some(Some(x)) => x,
                 Some(None) => return None,
@@ -382,11 +400,13 @@ impl Shared<'_> {
     /// Wait until chunk `k` is at most [`MAX_LEAD`] chunks ahead of the oldest chunk not
     /// yet processed by every worker. (The slowest worker never waits here, and nothing
     /// it needs is held by a waiting one: waiting workers are between chunks.)
-    fn wait_for_slowest(&self, k: usize) {
+    /// Returns false if the run failed meanwhile.
+    fn wait_for_slowest(&self, k: usize) -> bool {
         let mut st = self.lock();
-        while k >= st.retired + MAX_LEAD {
+        while k >= st.retired + MAX_LEAD && !st.failed {
             st = self.cv.wait(st).unwrap_or_else(|e| e.into_inner());
         }
+        !st.failed
     }
 
     /// Worker finished processing chunk `k`: retire chunks every worker is done with and
@@ -431,10 +451,13 @@ impl Shared<'_> {
     ) -> Option<WalkEnd> {
         let map: &[u8] = self.map;
         let linktype = self.layout.linktype;
+        let _fail_on_panic = FailOnPanic(self);
         let mut next_walk = t;
         let mut k = 0;
         while k < self.nchunks {
-            self.wait_for_slowest(k);
+            if !self.wait_for_slowest(k) {
+                return None;
+            }
             while next_walk < self.nchunks && next_walk <= k + AHEAD * self.workers {
                 self.walk_ahead(next_walk);
                 next_walk += self.workers;
@@ -515,6 +538,7 @@ where
             done: vec![0; nchunks],
             retired: 0,
             released: 0,
+            failed: false,
         }),
         cv: Condvar::new(),
     };

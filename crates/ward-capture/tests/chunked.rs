@@ -357,3 +357,54 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !c
 }
+
+/// A sink that panics on its 50th datagram when armed.
+struct Bomb {
+    armed: bool,
+    seen: u64,
+}
+
+impl ward_capture::FlowSink for Bomb {
+    fn datagram(
+        &mut self,
+        _f: &ward_capture::FlowMeta,
+        _d: ward_capture::Direction,
+        _data: &[u8],
+        _p: &ward_capture::PacketCtx,
+    ) {
+        self.seen += 1;
+        assert!(
+            !(self.armed && self.seen == 50),
+            "deliberate panic in worker 1"
+        );
+    }
+}
+
+/// A worker that panics makes the run fail with an error; the other workers, which may
+/// be waiting for a chunk the panicking one was walking, do not hang.
+#[test]
+fn a_panicking_worker_is_an_error_not_a_hang() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(
+        dir.path(),
+        "bomb.pcap",
+        &pcap_file(linktype::ETHERNET, &mixed_packets(3000, false)),
+    );
+    for chunk in [512, 4096, 1 << 20] {
+        let r = analyze_one_mapped_pcap(
+            &p,
+            &CaptureConfig::default(),
+            2,
+            chunk,
+            &|t| Bomb {
+                armed: t == 1,
+                seen: 0,
+            },
+            &|_| {},
+        );
+        assert!(
+            matches!(r, Err(ward_capture::CaptureError::Worker(_))),
+            "chunk {chunk}: expected a worker error"
+        );
+    }
+}
