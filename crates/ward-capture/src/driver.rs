@@ -195,7 +195,9 @@ const PROGRESS_EVERY: u64 = 4 << 20;
 /// Analyse capture files, in timestamp order across files.
 ///
 /// With `workers <= 1` everything runs on the calling thread and `make_sink(0)` receives
-/// every event. With more, the calling thread reads and hashes each packet by its VLAN
+/// every event. With more and a single memory-mapped classic pcap file, the workers walk
+/// the file's chunks themselves (see [`analyze_one_mapped_pcap`]; the calling thread is
+/// worker 0). Otherwise the calling thread reads and hashes each packet by its VLAN
 /// and address pair (symmetrically, so both directions and all fragments of a flow meet
 /// in one worker); worker 0 is the calling thread itself (a smaller share, decoded
 /// between reads, see [`worker_of`]), the others are threads fed with batches, each with its own flow
@@ -212,6 +214,20 @@ where
     S: FlowSink + Send,
     F: Fn(usize) -> S + Sync,
 {
+    // WARD_READER_THREAD_DRIVER=1 forces the reader-thread driver (benchmark comparisons).
+    let chunked = std::env::var_os("WARD_READER_THREAD_DRIVER").is_none_or(|v| v != "1");
+    if workers > 1 && files.len() == 1 && chunked {
+        if let Some(done) = analyze_one_mapped_pcap(
+            &files[0],
+            cfg,
+            workers,
+            crate::chunked::CHUNK,
+            &make_sink,
+            progress,
+        )? {
+            return Ok(done);
+        }
+    }
     let mut src = MergedSource::open(files)?;
     let mut stats = CaptureStats::default();
     let sinks = if workers <= 1 {
@@ -254,6 +270,124 @@ where
             warnings: f.warnings.clone(),
         })
         .collect();
+    Ok((sinks, stats))
+}
+
+/// The parallel run over one memory-mapped classic pcap file, where every worker walks
+/// part of the file (see `crate::chunked`). `Ok(None)` if the file is not such a file
+/// (pcapng, gzip, not mappable): the caller then uses the reader-thread driver.
+#[doc(hidden)]
+pub fn analyze_one_mapped_pcap<S, F>(
+    file: &Path,
+    cfg: &CaptureConfig,
+    workers: usize,
+    chunk: usize,
+    make_sink: &F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Option<(Vec<S>, CaptureStats)>, CaptureError>
+where
+    S: FlowSink + Send,
+    F: Fn(usize) -> S + Sync,
+{
+    let mut reader = crate::source::CaptureReader::open(file)?;
+    let Some((map, layout, first)) = reader.mapped_pcap() else {
+        return Ok(None);
+    };
+    chunked_stats(
+        &mut reader,
+        &map,
+        layout,
+        first,
+        cfg,
+        workers,
+        chunk,
+        make_sink,
+        progress,
+    )
+    .map(Some)
+}
+
+/// [`analyze_one_mapped_pcap`] over a classic pcap held in memory (copied into an
+/// anonymous mapping): for the fuzz target and tests that compare it with
+/// [`crate::CaptureReader::from_bytes`]. `Ok(None)` if the bytes are not a classic pcap.
+#[doc(hidden)]
+pub fn analyze_pcap_bytes_chunked<S, F>(
+    name: &str,
+    bytes: &[u8],
+    cfg: &CaptureConfig,
+    workers: usize,
+    chunk: usize,
+    make_sink: &F,
+) -> Result<Option<(Vec<S>, CaptureStats)>, CaptureError>
+where
+    S: FlowSink + Send,
+    F: Fn(usize) -> S + Sync,
+{
+    let mut reader = crate::source::CaptureReader::from_bytes(name, bytes.to_vec())?;
+    let Some((layout, first)) = reader.pcap_layout() else {
+        return Ok(None);
+    };
+    let io = |source| CaptureError::Io {
+        path: PathBuf::from(name),
+        source,
+    };
+    let mut anon = memmap2::MmapMut::map_anon(bytes.len().max(1)).map_err(io)?;
+    anon[..bytes.len()].copy_from_slice(bytes);
+    let map = anon.make_read_only().map_err(io)?;
+    if map.len() != bytes.len() {
+        // Empty input cannot be mapped as such; it has no pcap header anyway.
+        return Ok(None);
+    }
+    chunked_stats(
+        &mut reader,
+        &map,
+        layout,
+        first,
+        cfg,
+        workers,
+        chunk,
+        make_sink,
+        &|_| {},
+    )
+    .map(Some)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn chunked_stats<S, F>(
+    reader: &mut crate::source::CaptureReader,
+    map: &memmap2::Mmap,
+    layout: crate::source::PcapLayout,
+    first: usize,
+    cfg: &CaptureConfig,
+    workers: usize,
+    chunk: usize,
+    make_sink: &F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Vec<S>, CaptureStats), CaptureError>
+where
+    S: FlowSink + Send,
+    F: Fn(usize) -> S + Sync,
+{
+    let file = reader.path().to_path_buf();
+    let workers = workers.max(2);
+    let (sinks, engine_stats, end) =
+        crate::chunked::run_chunked(map, layout, first, cfg, workers, chunk, make_sink, progress)
+            .map_err(CaptureError::Worker)?;
+    progress(end.offset);
+    let mut warnings = reader.take_warnings();
+    if let Some((msg, at)) = &end.damage {
+        warnings.push(reader.damage_warning(msg, *at, end.packets));
+    }
+    let mut stats = CaptureStats::default();
+    for e in &engine_stats {
+        stats.add_engine(e);
+    }
+    stats.files = vec![FileStats {
+        path: file,
+        bytes: end.offset,
+        packets: end.packets,
+        warnings,
+    }];
     Ok((sinks, stats))
 }
 

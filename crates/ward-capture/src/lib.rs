@@ -11,8 +11,12 @@
 //! several [`Engine`]s. Damage inside a capture is a warning in [`FileStats`], not an
 //! error; an unreadable or non-capture file is a [`CaptureError`] naming it.
 //!
-//! Threading: with one worker everything runs on the caller's thread. With N, the
-//! caller's thread reads and merges the files and hashes each packet by (VLAN, address
+//! Threading: with one worker everything runs on the caller's thread. With N and one
+//! memory-mapped classic pcap file, every worker walks part of the file and processes its
+//! own flows from all of it (`chunked`: 2 MiB chunks, each walked and hashed by one
+//! worker, chunk starts guessed and verified against the record chain, so the packets,
+//! their numbers and any damage warning are exactly the sequential reader's). Otherwise
+//! (several files, pcapng, gzip) the caller's thread reads and merges the files and hashes each packet by (VLAN, address
 //! pair) from its headers only ([`decode::flow_hash`], checked against the full decoder),
 //! symmetrically, so both directions and every fragment of a flow reach the same worker;
 //! packets of memory-mapped files travel as offsets into the shared mapping (no copy),
@@ -35,6 +39,7 @@
 //! It never transmits: files are read through `pcap-parser`; live capture (feature
 //! `live`) opens libpcap handles in receive-only mode and the crate contains no send call.
 
+mod chunked;
 pub mod decode;
 mod driver;
 mod error;
@@ -47,7 +52,10 @@ pub mod reassembly;
 pub mod source;
 mod walk;
 
-pub use driver::{analyze_files, expand_inputs, CaptureConfig, CaptureStats, FileStats};
+pub use driver::{
+    analyze_files, analyze_one_mapped_pcap, analyze_pcap_bytes_chunked, expand_inputs,
+    CaptureConfig, CaptureStats, FileStats,
+};
 pub use error::CaptureError;
 pub use events::*;
 pub use flow::{Engine, EngineStats};

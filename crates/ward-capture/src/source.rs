@@ -180,12 +180,12 @@ struct Iface {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Current {
-    ts: Timestamp,
-    linktype: u32,
-    data_start: usize,
-    data_len: usize,
-    record_len: usize,
+pub(crate) struct Current {
+    pub(crate) ts: Timestamp,
+    pub(crate) linktype: u32,
+    pub(crate) data_start: usize,
+    pub(crate) data_len: usize,
+    pub(crate) record_len: usize,
 }
 
 /// Sequential reader of one capture file.
@@ -407,17 +407,8 @@ impl CaptureReader {
     }
 
     fn damaged(&mut self, what: &str) {
-        let unit = if self.compressed {
-            " (decompressed)"
-        } else {
-            ""
-        };
-        self.warnings.push(format!(
-            "{}: {what} at byte offset {}{unit}; processed the {} packets before it",
-            self.path.display(),
-            self.offset,
-            self.packets
-        ));
+        let w = self.damage_warning(what, self.offset, self.packets);
+        self.warnings.push(w);
         self.done = true;
         self.cur = None;
     }
@@ -469,68 +460,76 @@ impl CaptureReader {
     }
 
     fn step_pcap(&mut self, big_endian: bool, nanos: bool, modified: bool, linktype: u32) -> Step {
-        let hdr = if modified { 24 } else { 16 };
-        match self.ensure(hdr) {
-            Err(e) => return Step::Damaged(e),
-            Ok(false) => {
-                return if self.input.avail().is_empty() {
-                    Step::End
-                } else {
-                    Step::Damaged(format!(
-                        "truncated record header ({} of {hdr} bytes)",
-                        self.input.avail().len()
-                    ))
+        let layout = PcapLayout {
+            big_endian,
+            nanos,
+            modified,
+            linktype,
+        };
+        let hdr = layout.header_len();
+        // Make the whole record available (streamed input), then read it from the slice.
+        if let Err(e) = self.ensure(hdr) {
+            return Step::Damaged(e);
+        }
+        if let Some(caplen) = layout.caplen(self.input.avail()) {
+            if caplen <= MAX_PCAP_RECORD {
+                if let Err(e) = self.ensure(hdr + caplen) {
+                    return Step::Damaged(e);
                 }
             }
-            Ok(true) => {}
         }
-        let a = self.input.avail();
-        let rd = |o: usize| {
-            let b = [a[o], a[o + 1], a[o + 2], a[o + 3]];
-            if big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
-        let caplen = rd(8) as usize;
-        if caplen > MAX_PCAP_RECORD {
-            return Step::Damaged(format!("corrupt record (captured length {caplen})"));
+        pcap_record(self.input.avail(), &layout)
+    }
+
+    /// The mapping and record layout of a memory-mapped classic pcap file, with the
+    /// offset of its first record, for the chunked parallel walk (`crate::chunked`).
+    /// `None` for pcapng, streamed or in-memory input, or once the walk has started.
+    pub(crate) fn mapped_pcap(&self) -> Option<(Arc<memmap2::Mmap>, PcapLayout, usize)> {
+        let (layout, first) = self.pcap_layout()?;
+        match &self.input {
+            Input::Mapped { map, .. } => Some((Arc::clone(map), layout, first)),
+            _ => None,
         }
-        let total = hdr + caplen;
-        match self.ensure(total) {
-            Err(e) => return Step::Damaged(e),
-            Ok(false) => {
-                return Step::Damaged(format!(
-                    "truncated record ({} of {total} bytes present)",
-                    self.input.avail().len()
-                ))
-            }
-            Ok(true) => {}
-        }
-        let a = self.input.avail();
-        let rec = &a[..total];
-        // The modified (Kuznetzov) format has 8 extra header bytes; pcap-parser's frame
-        // parser reads the common 16 and we skip the rest ourselves.
-        let parsed = if big_endian {
-            parse_pcap_frame_be(rec)
-        } else {
-            parse_pcap_frame(rec)
-        };
-        let block = match parsed {
-            Ok((_, b)) => b,
-            Err(e) => return Step::Damaged(format!("corrupt record ({e:?})")),
-        };
-        let frac = block.ts_usec as u64;
-        let micros = if nanos { frac / 1000 } else { frac };
-        let ts = Timestamp::from_secs_micros(block.ts_sec as u64, micros.min(999_999));
-        Step::Packet(Current {
-            ts,
+    }
+
+    /// The record layout of a classic pcap file and the offset of its first record, if
+    /// the walk has not started.
+    pub(crate) fn pcap_layout(&self) -> Option<(PcapLayout, usize)> {
+        let Format::Pcap {
+            big_endian,
+            nanos,
+            modified,
             linktype,
-            data_start: hdr,
-            data_len: caplen,
-            record_len: total,
-        })
+        } = self.format
+        else {
+            return None;
+        };
+        if self.cur.is_some() || self.packets > 0 || self.done || self.offset != 24 {
+            return None;
+        }
+        Some((
+            PcapLayout {
+                big_endian,
+                nanos,
+                modified,
+                linktype,
+            },
+            24,
+        ))
+    }
+
+    /// The warning [`Self::advance`] records for damage at `offset` after `packets`
+    /// packets (for a walk that did not go through this reader).
+    pub(crate) fn damage_warning(&self, what: &str, offset: u64, packets: u64) -> String {
+        let unit = if self.compressed {
+            " (decompressed)"
+        } else {
+            ""
+        };
+        format!(
+            "{}: {what} at byte offset {offset}{unit}; processed the {packets} packets before it",
+            self.path.display(),
+        )
     }
 
     fn step_pcapng(&mut self, big_endian: bool) -> Step {
@@ -646,6 +645,111 @@ impl CaptureReader {
     }
 }
 
+/// How the records of a classic pcap file are laid out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PcapLayout {
+    pub(crate) big_endian: bool,
+    pub(crate) nanos: bool,
+    pub(crate) modified: bool,
+    pub(crate) linktype: u32,
+}
+
+impl PcapLayout {
+    /// Bytes of a record header (the modified format has 8 more).
+    pub(crate) fn header_len(&self) -> usize {
+        if self.modified {
+            24
+        } else {
+            16
+        }
+    }
+
+    #[inline]
+    fn u32_at(&self, a: &[u8], o: usize) -> Option<u32> {
+        let b: [u8; 4] = a.get(o..o + 4)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
+    /// The captured length field of the record header at the start of `a`.
+    #[inline]
+    pub(crate) fn caplen(&self, a: &[u8]) -> Option<usize> {
+        self.u32_at(a, 8).map(|v| v as usize)
+    }
+
+    /// Whether a record header could start at `a[0]`, by loose plausibility (used only
+    /// to guess where to start walking in the middle of a file; every guess is checked
+    /// against the record chain before anything read from it is used). Returns the
+    /// record's total length.
+    pub(crate) fn plausible(&self, a: &[u8]) -> Option<(u32, usize)> {
+        let hdr = self.header_len();
+        let sec = self.u32_at(a, 0)?;
+        let frac = self.u32_at(a, 4)?;
+        let caplen = self.u32_at(a, 8)? as usize;
+        let orig = self.u32_at(a, 12)? as usize;
+        let frac_max = if self.nanos { 1_000_000_000 } else { 1_000_000 };
+        if frac >= frac_max || caplen > MAX_PCAP_RECORD || caplen > orig || orig > 1 << 24 {
+            return None;
+        }
+        let total = hdr + caplen;
+        (a.len() >= total).then_some((sec, total))
+    }
+}
+
+/// One step of a classic pcap walk over `a`, the bytes from the record's start to the
+/// end of the data: exactly what the sequential reader does (same checks, same
+/// messages), shared with the chunked parallel walk so that both agree.
+#[inline]
+pub(crate) fn pcap_record(a: &[u8], layout: &PcapLayout) -> Step {
+    let hdr = layout.header_len();
+    if a.len() < hdr {
+        return if a.is_empty() {
+            Step::End
+        } else {
+            Step::Damaged(format!(
+                "truncated record header ({} of {hdr} bytes)",
+                a.len()
+            ))
+        };
+    }
+    let caplen = layout.caplen(a).unwrap_or(usize::MAX);
+    if caplen > MAX_PCAP_RECORD {
+        return Step::Damaged(format!("corrupt record (captured length {caplen})"));
+    }
+    let total = hdr + caplen;
+    if a.len() < total {
+        return Step::Damaged(format!(
+            "truncated record ({} of {total} bytes present)",
+            a.len()
+        ));
+    }
+    let rec = &a[..total];
+    // The modified (Kuznetzov) format has 8 extra header bytes; pcap-parser's frame
+    // parser reads the common 16 and we skip the rest ourselves.
+    let parsed = if layout.big_endian {
+        parse_pcap_frame_be(rec)
+    } else {
+        parse_pcap_frame(rec)
+    };
+    let block = match parsed {
+        Ok((_, b)) => b,
+        Err(e) => return Step::Damaged(format!("corrupt record ({e:?})")),
+    };
+    let frac = block.ts_usec as u64;
+    let micros = if layout.nanos { frac / 1000 } else { frac };
+    let ts = Timestamp::from_secs_micros(block.ts_sec as u64, micros.min(999_999));
+    Step::Packet(Current {
+        ts,
+        linktype: layout.linktype,
+        data_start: hdr,
+        data_len: caplen,
+        record_len: total,
+    })
+}
+
 fn unsupported(path: &Path, linktype: u32, offset: u64) -> String {
     format!(
         "{}: link type {linktype} (declared at byte offset {offset}) is not decoded; its packets are counted only",
@@ -668,7 +772,7 @@ fn ts_from_units(raw: u64, resolution: u64, offset_secs: i64) -> Timestamp {
     Timestamp::from_secs_micros(secs, micros)
 }
 
-enum Step {
+pub(crate) enum Step {
     Packet(Current),
     Skip(usize),
     End,
@@ -738,7 +842,7 @@ const POPULATE_CHUNK: usize = 8 << 20;
 /// pages as the walk touches them: for a file in the page cache, faults were the largest
 /// cost of the record walk. Returns the new populated end. Where the advice is not
 /// supported the pages simply fault in as before.
-fn populate(map: &memmap2::Mmap, from: usize) -> usize {
+pub(crate) fn populate(map: &memmap2::Mmap, from: usize) -> usize {
     let end = (from + POPULATE_CHUNK).min(map.len());
     #[cfg(target_os = "linux")]
     if end > from {
@@ -756,7 +860,7 @@ const PREFETCH_AHEAD: usize = 8 << 10;
 /// turns the walk (and the decoding after it) from latency-bound to bandwidth-bound.
 #[inline]
 #[allow(unsafe_code)]
-fn prefetch(map: &[u8], from: usize, to: usize) -> usize {
+pub(crate) fn prefetch(map: &[u8], from: usize, to: usize) -> usize {
     let to = to.min(map.len());
     let mut at = from;
     while at < to {
@@ -774,7 +878,7 @@ fn prefetch(map: &[u8], from: usize, to: usize) -> usize {
 
 /// Drop our page mappings for a range already read (bounded RSS on huge files).
 #[allow(unsafe_code)]
-fn release(map: &memmap2::Mmap, offset: usize, len: usize) {
+pub(crate) fn release(map: &memmap2::Mmap, offset: usize, len: usize) {
     if len == 0 {
         return;
     }

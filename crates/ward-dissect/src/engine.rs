@@ -275,6 +275,93 @@ fn earlier(a: &Evidence, b: &Evidence) -> bool {
     (a.ts, a.file, a.packet, a.flow) < (b.ts, b.file, b.packet, b.flow)
 }
 
+fn obs_order(a: &Observation, b: &Observation) -> std::cmp::Ordering {
+    (a.subject, &a.key, &a.value).cmp(&(b.subject, &b.key, &b.value))
+}
+
+fn sec_order(a: &SecurityObservation, b: &SecurityObservation) -> std::cmp::Ordering {
+    (a.kind, a.subject, a.peer, &a.detail).cmp(&(b.kind, b.subject, b.peer, &b.detail))
+}
+
+fn edge_order(a: &ConnectionEdge, b: &ConnectionEdge) -> std::cmp::Ordering {
+    (a.client, a.server, a.transport, a.server_port, a.vlan).cmp(&(
+        b.client,
+        b.server,
+        b.transport,
+        b.server_port,
+        b.vlan,
+    ))
+}
+
+/// `o` (same key) folded into `e`.
+fn combine_obs(e: &mut Observation, o: Observation) {
+    e.count += o.count;
+    e.first_seen = e.first_seen.min(o.first_seen);
+    if earlier(&o.evidence, &e.evidence) {
+        e.evidence = o.evidence;
+    }
+    e.last_seen = e.last_seen.max(o.last_seen);
+}
+
+fn combine_sec(e: &mut SecurityObservation, s: SecurityObservation) {
+    e.count += s.count;
+    e.first_seen = e.first_seen.min(s.first_seen);
+    if earlier(&s.evidence, &e.evidence) {
+        e.evidence = s.evidence;
+    }
+    e.last_seen = e.last_seen.max(s.last_seen);
+}
+
+fn combine_edge(x: &mut ConnectionEdge, e: ConnectionEdge) {
+    x.bytes_to_server += e.bytes_to_server;
+    x.bytes_to_client += e.bytes_to_client;
+    x.packets += e.packets;
+    x.sessions += e.sessions;
+    x.first_seen = x.first_seen.min(e.first_seen);
+    x.last_seen = x.last_seen.max(e.last_seen);
+    // (An edge's flows share its address pair, so they all ran in one worker; this
+    // merge only meets edges of different engines.)
+    if e.protocol.is_some() && (x.protocol.is_none() || earlier(&e.evidence, &x.evidence)) {
+        x.protocol = e.protocol;
+    }
+    if earlier(&e.evidence, &x.evidence) {
+        x.evidence = e.evidence;
+    }
+}
+
+/// Two lists, each strictly increasing in `order`, as one: entries of equal key are
+/// folded with `combine(a's, b's)`, exactly as the hash-map merge folds them.
+fn merge_sorted<T>(
+    a: Vec<T>,
+    b: Vec<T>,
+    order: fn(&T, &T) -> std::cmp::Ordering,
+    combine: fn(&mut T, T),
+) -> Vec<T> {
+    use std::cmp::Ordering;
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut a = a.into_iter().peekable();
+    let mut b = b.into_iter().peekable();
+    loop {
+        let ord = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => order(x, y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => break,
+        };
+        match ord {
+            Ordering::Less => out.extend(a.next()),
+            Ordering::Greater => out.extend(b.next()),
+            Ordering::Equal => {
+                if let (Some(mut x), Some(y)) = (a.next(), b.next()) {
+                    combine(&mut x, y);
+                    out.push(x);
+                }
+            }
+        }
+    }
+    out
+}
+
 fn record_observation(
     map: &mut AHashMap<ObsKey, Observation>,
     subject: EndpointAddr,
@@ -564,18 +651,29 @@ impl FlowSink for Engine {
 impl DissectOutput {
     /// Folds another worker's output into this one (same aggregation rules as the engine).
     pub fn merge(&mut self, other: DissectOutput) {
+        self.flows += other.flows;
+        self.unclassified_flows += other.unclassified_flows;
+        // Engine outputs are sorted with one entry per key: merge them in one linear
+        // pass. Anything else (hand-built lists) goes through the hash maps.
+        if self.is_sorted_unique() && other.is_sorted_unique() {
+            let obs = std::mem::take(&mut self.observations);
+            self.observations = merge_sorted(obs, other.observations, obs_order, combine_obs);
+            let sec = std::mem::take(&mut self.security);
+            self.security = merge_sorted(sec, other.security, sec_order, combine_sec);
+            let edges = std::mem::take(&mut self.edges);
+            self.edges = merge_sorted(edges, other.edges, edge_order, combine_edge);
+            return;
+        }
+        self.merge_hashed(other);
+    }
+
+    /// [`Self::merge`] for lists in any order (counters excepted, which `merge` adds).
+    fn merge_hashed(&mut self, other: DissectOutput) {
         let mut obs: AHashMap<(EndpointAddr, String, String), Observation> = AHashMap::new();
         for o in self.observations.drain(..).chain(other.observations) {
             let k = (o.subject, o.key.clone(), o.value.clone());
             match obs.get_mut(&k) {
-                Some(e) => {
-                    e.count += o.count;
-                    e.first_seen = e.first_seen.min(o.first_seen);
-                    if earlier(&o.evidence, &e.evidence) {
-                        e.evidence = o.evidence;
-                    }
-                    e.last_seen = e.last_seen.max(o.last_seen);
-                }
+                Some(e) => combine_obs(e, o),
                 None => {
                     obs.insert(k, o);
                 }
@@ -586,14 +684,7 @@ impl DissectOutput {
         for s in self.security.drain(..).chain(other.security) {
             let k = (s.kind, s.subject, s.peer, s.detail.clone());
             match sec.get_mut(&k) {
-                Some(e) => {
-                    e.count += s.count;
-                    e.first_seen = e.first_seen.min(s.first_seen);
-                    if earlier(&s.evidence, &e.evidence) {
-                        e.evidence = s.evidence;
-                    }
-                    e.last_seen = e.last_seen.max(s.last_seen);
-                }
+                Some(e) => combine_sec(e, s),
                 None => {
                     sec.insert(k, s);
                 }
@@ -604,51 +695,35 @@ impl DissectOutput {
         for e in self.edges.drain(..).chain(other.edges) {
             let k = (e.client, e.server, e.transport, e.server_port, e.vlan);
             match edges.get_mut(&k) {
-                Some(x) => {
-                    x.bytes_to_server += e.bytes_to_server;
-                    x.bytes_to_client += e.bytes_to_client;
-                    x.packets += e.packets;
-                    x.sessions += e.sessions;
-                    x.first_seen = x.first_seen.min(e.first_seen);
-                    x.last_seen = x.last_seen.max(e.last_seen);
-                    // (An edge's flows share its address pair, so they all ran in one
-                    // worker; this merge only meets edges of different engines.)
-                    if e.protocol.is_some()
-                        && (x.protocol.is_none() || earlier(&e.evidence, &x.evidence))
-                    {
-                        x.protocol = e.protocol;
-                    }
-                    if earlier(&e.evidence, &x.evidence) {
-                        x.evidence = e.evidence;
-                    }
-                }
+                Some(x) => combine_edge(x, e),
                 None => {
                     edges.insert(k, e);
                 }
             }
         }
         self.edges = edges.into_values().collect();
-        self.flows += other.flows;
-        self.unclassified_flows += other.unclassified_flows;
         self.sort();
+    }
+
+    /// Whether every list is strictly increasing in the order of [`Self::sort`] (sorted,
+    /// one entry per key), as [`Engine::finish`] and [`Self::merge`] leave them.
+    fn is_sorted_unique(&self) -> bool {
+        let inc = |o: std::cmp::Ordering| o == std::cmp::Ordering::Less;
+        self.observations
+            .windows(2)
+            .all(|w| inc(obs_order(&w[0], &w[1])))
+            && self
+                .security
+                .windows(2)
+                .all(|w| inc(sec_order(&w[0], &w[1])))
+            && self.edges.windows(2).all(|w| inc(edge_order(&w[0], &w[1])))
     }
 
     /// Sorts every list into a stable order (subject, key, value / kind / endpoints).
     pub fn sort(&mut self) {
-        self.observations
-            .sort_by(|a, b| (a.subject, &a.key, &a.value).cmp(&(b.subject, &b.key, &b.value)));
-        self.security.sort_by(|a, b| {
-            (a.kind, a.subject, a.peer, &a.detail).cmp(&(b.kind, b.subject, b.peer, &b.detail))
-        });
-        self.edges.sort_by(|a, b| {
-            (a.client, a.server, a.transport, a.server_port, a.vlan).cmp(&(
-                b.client,
-                b.server,
-                b.transport,
-                b.server_port,
-                b.vlan,
-            ))
-        });
+        self.observations.sort_by(obs_order);
+        self.security.sort_by(sec_order);
+        self.edges.sort_by(edge_order);
     }
 
     /// Observation values for a key, for tests and summaries.

@@ -25,9 +25,33 @@ pub fn analyze_files(
         |_| Engine::with_dissectors(engine.clone(), Arc::clone(&dissectors), Arc::clone(&frames)),
         progress,
     )?;
-    let mut out = DissectOutput::default();
-    for e in engines {
-        out.merge(e.finish());
+    // Each engine's output is aggregated and sorted on a thread of its own (the outputs
+    // are independent), then merged linearly in worker order.
+    let mut outs: Vec<DissectOutput> = if engines.len() > 1 {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = engines
+                .into_iter()
+                .map(|e| scope.spawn(move || e.finish()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().map_err(|_| {
+                        CaptureError::Worker("finishing a dissection engine panicked".into())
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?
+    } else {
+        engines.into_iter().map(Engine::finish).collect()
+    };
+    let mut out = if outs.is_empty() {
+        DissectOutput::default()
+    } else {
+        outs.remove(0)
+    };
+    for o in outs {
+        out.merge(o);
     }
     Ok((out, stats))
 }

@@ -47,18 +47,13 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn build(
+    /// The report of an analysis whose inventory is already identified.
+    pub fn with_inventory(
         out: DissectOutput,
         stats: CaptureStats,
         elapsed: Duration,
-        rules: &ward_identify::Rules,
-        oui_warning: Option<ward_identify::OuiError>,
-    ) -> Result<Report> {
-        if let Some(w) = oui_warning {
-            tracing::warn!("MAC vendors unavailable: {w}");
-        }
-        let inventory =
-            ward_identify::identify(&out.observations, &out.security, &out.edges, rules);
+        inventory: ward_identify::Inventory,
+    ) -> Report {
         let input = InputSummary {
             files: stats
                 .files
@@ -76,14 +71,138 @@ impl Report {
             unclassified_flows: out.unclassified_flows,
             elapsed_ms: elapsed.as_millis(),
         };
-        Ok(Report {
+        Report {
             input,
             inventory,
             security: out.security,
             observations: out.observations,
             connections: out.edges,
-        })
+        }
     }
+}
+
+/// Pretty JSON of one field of the report's top-level object, as
+/// `serde_json::to_writer_pretty` writes it inside the whole report: `,\n  "key": `
+/// (no comma for the first field) and the value, one level deep.
+pub fn json_field<T: Serialize + ?Sized, W: Write + ?Sized>(
+    w: &mut W,
+    first: bool,
+    key: &str,
+    value: &T,
+) -> Result<()> {
+    w.write_all(if first { b"\n  " } else { b",\n  " })?;
+    serde_json::to_writer(&mut *w, key)?;
+    w.write_all(b": ")?;
+    let mut ser = serde_json::Serializer::with_formatter(&mut *w, NestedPretty::at(1));
+    value.serialize(&mut ser)?;
+    Ok(())
+}
+
+/// `serde_json`'s `PrettyFormatter` (two-space indent), starting `depth` levels deep:
+/// the same nine methods with the same logic, and the indent level settable (serde_json
+/// keeps it private). Everything else (strings, numbers) is the trait's default, as for
+/// `PrettyFormatter`.
+struct NestedPretty {
+    indent: usize,
+    has_value: bool,
+}
+
+impl NestedPretty {
+    fn at(depth: usize) -> Self {
+        NestedPretty {
+            indent: depth,
+            has_value: false,
+        }
+    }
+
+    fn newline_indent<W: ?Sized + Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        w.write_all(if comma { b",\n" } else { b"\n" })?;
+        for _ in 0..self.indent {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for NestedPretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent -= 1;
+        if self.has_value {
+            self.newline_indent(w, false)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline_indent(w, !first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent -= 1;
+        if self.has_value {
+            self.newline_indent(w, false)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline_indent(w, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// The fields of the report that do not depend on identification, as [`json_field`]s:
+/// written while identification runs, then spliced by [`write_json_parts`].
+pub fn json_tail(out: &DissectOutput) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    json_field(&mut buf, false, "security", &out.security)?;
+    json_field(&mut buf, false, "observations", &out.observations)?;
+    json_field(&mut buf, false, "connections", &out.edges)?;
+    Ok(buf)
+}
+
+/// The JSON of `report` (byte for byte what [`write`] with [`Format::Json`] writes) from
+/// its head fields and the [`json_tail`] of the same analysis.
+pub fn write_json_parts(report: &Report, tail: &[u8], w: &mut dyn Write) -> Result<()> {
+    w.write_all(b"{")?;
+    json_field(w, true, "input", &report.input)?;
+    json_field(w, false, "inventory", &report.inventory)?;
+    w.write_all(tail)?;
+    w.write_all(b"\n}\n")?;
+    Ok(())
 }
 
 pub fn write(report: &Report, format: Format, w: &mut dyn Write) -> Result<()> {
@@ -292,5 +411,28 @@ pub mod devices {
         }
         writeln!(w)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Fields written one by one at depth one equal the pretty JSON of the whole object,
+    /// for nested, empty and escaped values alike.
+    #[test]
+    fn fields_written_one_by_one_equal_the_whole_pretty_object() {
+        let a = json!({"x": [1, {"y": [], "z": {}}, [[]], "a\nb"], "e": {}});
+        let b = json!([]);
+        let c = json!([{"k": null, "v": [true, 1.5, -3]}, "\"quoted\""]);
+        let whole = json!({"alpha": a, "beta": b, "gamma": c});
+        let want = serde_json::to_string_pretty(&whole).expect("pretty");
+        let mut got = vec![b'{'];
+        json_field(&mut got, true, "alpha", &a).expect("alpha");
+        json_field(&mut got, false, "beta", &b).expect("beta");
+        json_field(&mut got, false, "gamma", &c).expect("gamma");
+        got.extend_from_slice(b"\n}");
+        assert_eq!(String::from_utf8_lossy(&got), want);
     }
 }

@@ -133,6 +133,62 @@ fn out_dir_receives_every_format() {
     }
 }
 
+/// Standard-output JSON is assembled from parts written on two threads (the lists while
+/// identification runs); it must be byte for byte the JSON of the whole report, which
+/// `--out` writes in one piece, and the same for 1, 2 and 3 workers (timing line aside).
+#[test]
+fn stdout_json_equals_the_one_piece_json_for_any_worker_count() {
+    let mut inputs = vec![
+        corpus().join("clinical-captures/dicom_cecho_pynetdicom.pcap"),
+        corpus().join("pcaps/dev"),
+    ];
+    inputs.extend(
+        [
+            "ndpi__443-chrome.pcap",
+            "ndpi__hl7.pcap",
+            "ndpi__smbv1.pcap",
+        ]
+        .iter()
+        .map(|n| corpus().join("pcaps/dev").join(n)),
+    );
+    let strip = |s: &str| -> String {
+        s.lines()
+            .filter(|l| !l.trim_start().starts_with("\"elapsed_ms\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for f in &inputs {
+        let mut first: Option<String> = None;
+        for j in ["1", "2", "3"] {
+            let dir = tempfile::tempdir().unwrap();
+            let out = ward(&[
+                "analyze",
+                "-j",
+                j,
+                "--no-progress",
+                "--format",
+                "json",
+                f.to_str().unwrap(),
+                "--out",
+                dir.path().to_str().unwrap(),
+            ]);
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            let whole = std::fs::read_to_string(dir.path().join("analysis.json")).unwrap();
+            assert_eq!(
+                text(&out.stdout),
+                whole,
+                "{} -j {j}: stdout JSON differs from analysis.json",
+                f.display()
+            );
+            let s = strip(&whole);
+            match &first {
+                None => first = Some(s),
+                Some(f1) => assert!(*f1 == s, "{} -j {j}: JSON differs from -j 1", f.display()),
+            }
+        }
+    }
+}
+
 /// The privacy guarantee: every output path (table, JSON, JSONL, --out files and logs at
 /// trace level) over the clinical captures with planted canary patient data.
 #[test]

@@ -86,21 +86,54 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
             eprintln!("ward: warning: {}: {w}", f.path.display());
         }
     }
-    let (rules, oui_warning) = rules_loader
-        .join()
-        .map_err(|_| anyhow::anyhow!("loading fingerprint rules: the loader thread panicked"))?
-        .context("loading fingerprint rules")?;
-    let report = output::Report::build(dissected, stats, elapsed, &rules, oui_warning)?;
+    // Identification needs the rules; the JSON of the lists it does not change
+    // (security observations, observations, connections) is written meanwhile on another
+    // thread and spliced in after the inventory.
+    let json_stdout = args.format == Format::Json;
+    let (inventory, tail) = std::thread::scope(|scope| -> Result<_> {
+        let tail = json_stdout.then(|| scope.spawn(|| output::json_tail(&dissected)));
+        let (rules, oui_warning) = rules_loader
+            .join()
+            .map_err(|_| anyhow::anyhow!("loading fingerprint rules: the loader thread panicked"))?
+            .context("loading fingerprint rules")?;
+        if let Some(w) = oui_warning {
+            tracing::warn!("MAC vendors unavailable: {w}");
+        }
+        let inventory = ward_identify::identify(
+            &dissected.observations,
+            &dissected.security,
+            &dissected.edges,
+            &rules,
+        );
+        // The rules (the IEEE registry: tens of thousands of small allocations) are not
+        // needed again in this process; freeing them one by one only delays the exit.
+        std::mem::forget(rules);
+        let tail = match tail {
+            Some(h) => Some(
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("writing JSON: the writer thread panicked"))??,
+            ),
+            None => None,
+        };
+        Ok((inventory, tail))
+    })?;
+    let report = output::Report::with_inventory(dissected, stats, elapsed, inventory);
     // Standard output is line-buffered: without a buffer of our own, pretty JSON would
     // cost one write system call per line (and a newline search per serde token).
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(256 << 10, stdout.lock());
-    output::write(&report, args.format, &mut out).context("writing to standard output")?;
+    match &tail {
+        Some(tail) => output::write_json_parts(&report, tail, &mut out),
+        None => output::write(&report, args.format, &mut out),
+    }
+    .context("writing to standard output")?;
     out.flush().context("writing to standard output")?;
     drop(out);
     if let Some(dir) = &args.out {
         output::write_dir(&report, dir)?;
     }
+    // Same for the report: the process ends here, the operating system reclaims it at once.
+    std::mem::forget(report);
     Ok(ExitCode::SUCCESS)
 }
 

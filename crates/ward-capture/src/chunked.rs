@@ -1,0 +1,666 @@
+//! The parallel driver for one memory-mapped classic pcap file: every worker walks part
+//! of the file, and every worker processes its own flows.
+//!
+//! The file is cut into chunks of [`CHUNK`] bytes. Chunk `k` holds the records that
+//! start in `[k * CHUNK, (k + 1) * CHUNK)`. Worker `t` of `n` *walks* chunks `t`, `t + n`,
+//! `t + 2n` ... a little ahead of its processing: it finds the records of the chunk,
+//! hashes each one's flow ([`crate::decode::flow_hash`]) and files it under the worker
+//! that owns the flow. Every worker then *processes* all chunks in file order, decoding
+//! only the records filed under it. Walking, page-table population and hashing are so
+//! split evenly between the cores, and no worker waits on a single reading thread.
+//!
+//! Where a chunk's first record starts is only known once the previous chunk has been
+//! walked. A worker walking ahead therefore *guesses* it (the first offset from which a
+//! chain of plausible record headers follows, [`guess_start`]) and the guess is checked
+//! before anything walked from it is used: a chunk is *verified* when the previous chunk
+//! is verified and ended exactly where this one started; otherwise it is walked again
+//! from the true start. Chunk 0 starts after the file header. So the records processed,
+//! their numbers, and where and why the walk stops at damage are exactly those of the
+//! sequential reader (both use [`pcap_record`]), whatever the guesses were; a bad guess
+//! costs only time.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use crate::decode::flow_hash;
+use crate::driver::CaptureConfig;
+use crate::events::{FlowSink, PacketCtx};
+use crate::flow::{Engine, EngineStats};
+use crate::source::{pcap_record, PcapLayout, Step};
+use ward_model::Timestamp;
+
+/// Bytes per chunk: large enough that the per-chunk synchronisation is negligible, small
+/// enough that a chunk just walked is still in the shared cache when it is processed.
+pub(crate) const CHUNK: usize = 2 << 20;
+/// Chunks of its own a worker walks ahead of the chunk it processes (times the worker
+/// count: with two workers each one walks up to four chunks ahead).
+const AHEAD: usize = 2;
+/// Records a guessed start must be followed by (each plausible, each starting where the
+/// previous ended) to be taken as a record boundary.
+const GUESS_CHAIN: usize = 4;
+/// Bytes of mapping released at once behind the slowest worker (bounded resident
+/// memory; one system call, and one TLB shootdown, per this many bytes).
+const RELEASE_EVERY: usize = 32 << 20;
+/// Chunks a worker may run ahead of the slowest one (whose chunks are not released yet):
+/// bounds the resident part of the mapping and the walked indexes when one worker's flows
+/// cost much more than another's.
+const MAX_LEAD: usize = 16;
+/// Records of its own a worker prefetches the headers of, ahead of the one it decodes.
+const PREFETCH_RECS: usize = 3;
+/// Bytes ahead of the walk position whose cache lines are prefetched.
+const WALK_PREFETCH: usize = 8 << 10;
+
+/// One record filed under a worker.
+#[derive(Clone, Copy)]
+struct Rec {
+    /// Offset of the packet bytes in the mapping.
+    data: usize,
+    len: u32,
+    /// Index of the record within its chunk (its packet number is the chunk's base
+    /// plus this plus one).
+    index: u32,
+    ts: Timestamp,
+}
+
+/// How a chunk's walk ended.
+#[derive(Clone)]
+enum Stop {
+    /// At the first record starting at or after the chunk's end: the next chunk's start.
+    Next(usize),
+    /// At the end of the file.
+    End,
+    /// At damage, at this offset (the record that could not be read).
+    Damaged(usize, String),
+}
+
+struct Walked {
+    start: usize,
+    /// Records per worker, in file order.
+    by_worker: Vec<Vec<Rec>>,
+    count: u64,
+    stop: Stop,
+}
+
+enum Slot {
+    /// Nobody has walked it yet.
+    Pending,
+    /// A worker is walking it.
+    Walking,
+    /// Walked from a guessed start, not yet checked.
+    Guessed(Arc<Walked>),
+    /// Walked from its true start; `base` records come before it.
+    Verified { walked: Arc<Walked>, base: u64 },
+    /// Verified and processed by every worker: only what the next chunk needs is kept.
+    Retired { stop: Stop, base_after: u64 },
+}
+
+struct State {
+    slots: Vec<Slot>,
+    /// Workers that have processed each chunk.
+    done: Vec<usize>,
+    /// Chunks before this one are processed by all and retired.
+    retired: usize,
+    /// Mapping before this offset has been released.
+    released: usize,
+    /// A worker panicked: everyone stops waiting (the join then reports the panic).
+    failed: bool,
+}
+
+/// Marks the run failed if the worker holding it unwinds, so that no other worker waits
+/// forever for a chunk the panicking one was walking.
+struct FailOnPanic<'a, 'm>(&'a Shared<'m>);
+
+impl Drop for FailOnPanic<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock().failed = true;
+            self.0.cv.notify_all();
+        }
+    }
+}
+
+/// What the last chunk said about the end of the walk.
+pub(crate) struct WalkEnd {
+    /// Offset the walk reached (the end of the file, or the damaged record).
+    pub(crate) offset: u64,
+    pub(crate) packets: u64,
+    /// The damage message and offset, if the walk stopped at damage.
+    pub(crate) damage: Option<(String, u64)>,
+}
+
+struct Shared<'a> {
+    map: &'a memmap2::Mmap,
+    layout: PcapLayout,
+    first: usize,
+    workers: usize,
+    chunk: usize,
+    nchunks: usize,
+    shares: Shares,
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+/// How the hash space is divided: worker 0 (the calling thread, which also builds the
+/// report afterwards) gets `main` units, every other worker `other`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shares {
+    main: u128,
+    other: u128,
+}
+
+impl Shares {
+    /// The default split ([`MAIN_UNITS`] : [`OTHER_UNITS`]), or `WARD_MAIN_SHARE=a/b`
+    /// (benchmark tuning: worker 0 gets `a` units, every other worker `b`).
+    pub(crate) fn from_env() -> Shares {
+        let parsed = std::env::var("WARD_MAIN_SHARE").ok().and_then(|v| {
+            let (a, b) = v.split_once('/')?;
+            let (a, b) = (
+                a.trim().parse::<u128>().ok()?,
+                b.trim().parse::<u128>().ok()?,
+            );
+            (a <= 1000 && (1..=1000).contains(&b)).then_some(Shares { main: a, other: b })
+        });
+        parsed.unwrap_or(Shares {
+            main: MAIN_UNITS,
+            other: OTHER_UNITS,
+        })
+    }
+
+    /// The worker owning hash `h`.
+    pub(crate) fn worker_of(&self, h: u64, workers: usize) -> usize {
+        let units = self.main + self.other * (workers as u128 - 1);
+        let u = (u128::from(h) * units) >> 64;
+        if u < self.main {
+            0
+        } else {
+            (((u - self.main) / self.other) as usize + 1).min(workers - 1)
+        }
+    }
+}
+
+/// Hash-space units of worker 0 and of every other worker (see [`Shares`]).
+const MAIN_UNITS: u128 = 3;
+const OTHER_UNITS: u128 = 4;
+
+/// Prefetch the first cache lines of a packet (headers and the start of the payload).
+#[inline]
+#[allow(unsafe_code)]
+fn prefetch_head(d: &[u8]) {
+    let mut at = 0usize;
+    while at < d.len().min(192) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `at < d.len()`, so the pointer is inside the slice; a prefetch is a
+        // hint that never faults and never changes memory.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(d.as_ptr().add(at).cast::<i8>());
+        }
+        at += 64;
+    }
+}
+
+/// The first offset in `[from, to)` from which [`GUESS_CHAIN`] plausible records follow
+/// one another (or plausible records reach the end of the file exactly).
+pub(crate) fn guess_start(
+    map: &[u8],
+    layout: &PcapLayout,
+    from: usize,
+    to: usize,
+) -> Option<usize> {
+    let to = to.min(map.len());
+    'candidates: for p in from..to {
+        let mut at = p;
+        let mut prev_sec: Option<u32> = None;
+        for _ in 0..GUESS_CHAIN {
+            if at == map.len() {
+                break;
+            }
+            let Some((sec, total)) = map.get(at..).and_then(|a| layout.plausible(a)) else {
+                continue 'candidates;
+            };
+            if prev_sec.is_some_and(|s| s.abs_diff(sec) > 86_400) {
+                continue 'candidates;
+            }
+            prev_sec = Some(sec);
+            at += total;
+        }
+        return Some(p);
+    }
+    None
+}
+
+impl Shared<'_> {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A worker that panicked while holding the lock leaves consistent slots (every
+        // update is one assignment); keep going and let the join report the panic.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn bounds(&self, k: usize) -> (usize, usize) {
+        (k * self.chunk, ((k + 1) * self.chunk).min(self.map.len()))
+    }
+
+    /// Walk chunk `k` from `start`: the records starting before the chunk's end.
+    fn walk(&self, k: usize, start: usize) -> Walked {
+        let (_, end) = self.bounds(k);
+        let map: &[u8] = self.map;
+        #[cfg(target_os = "linux")]
+        if end > start {
+            // Page tables of the chunk in one system call instead of a fault every few
+            // pages (the last record may run into the next chunk, whose walker fills it).
+            let _ = self
+                .map
+                .advise_range(memmap2::Advice::PopulateRead, start, end - start);
+        }
+        let mut by_worker: Vec<Vec<Rec>> = (0..self.workers)
+            .map(|_| Vec::with_capacity(self.chunk / 512 / self.workers))
+            .collect();
+        let mut off = start;
+        let mut prefetched = start;
+        let mut count = 0u32;
+        let stop = loop {
+            if off >= end {
+                break if off >= map.len() {
+                    Stop::End
+                } else {
+                    Stop::Next(off)
+                };
+            }
+            prefetched = crate::source::prefetch(map, prefetched.max(off), off + WALK_PREFETCH);
+            let a = map.get(off..).unwrap_or(&[]);
+            match pcap_record(a, &self.layout) {
+                Step::Packet(c) => {
+                    let data = off + c.data_start;
+                    let d = map.get(data..data + c.data_len).unwrap_or(&[]);
+                    let w = match flow_hash(c.linktype, d) {
+                        Some(h) => self.shares.worker_of(h, self.workers),
+                        None => 0,
+                    };
+                    by_worker[w].push(Rec {
+                        data,
+                        len: c.data_len as u32,
+                        index: count,
+                        ts: c.ts,
+                    });
+                    count += 1;
+                    off += c.record_len;
+                }
+                Step::End => break Stop::End,
+                Step::Damaged(msg) => break Stop::Damaged(off, msg),
+                Step::Skip(n) => off += n.max(1),
+            }
+        };
+        Walked {
+            start,
+            by_worker,
+            count: u64::from(count),
+            stop,
+        }
+    }
+
+    /// Where chunk `k` truly starts and how many records come before it, if chunk
+    /// `k - 1` is verified and did not end the file.
+    fn true_start(&self, st: &State, k: usize) -> Option<Option<(usize, u64)>> {
+        if k == 0 {
+            return Some(Some((self.first, 0)));
+        }
+        match &st.slots[k - 1] {
+            Slot::Verified { walked, base } => Some(match walked.stop {
+                Stop::Next(off) => Some((off, base + walked.count)),
+                _ => None,
+            }),
+            Slot::Retired { stop, base_after } => Some(match stop {
+                Stop::Next(off) => Some((*off, *base_after)),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Walk chunk `k` ahead of processing, if nobody has: from its true start when the
+    /// previous chunk is verified, else from a guess.
+    fn walk_ahead(&self, k: usize) {
+        let mut st = self.lock();
+        if !matches!(st.slots[k], Slot::Pending) {
+            return;
+        }
+        let known = self.true_start(&st, k);
+        if matches!(known, Some(None)) {
+            // The file ended before this chunk.
+            return;
+        }
+        st.slots[k] = Slot::Walking;
+        drop(st);
+        let (from, to) = self.bounds(k);
+        let (start, base) = match known {
+            Some(Some((s, b))) => (Some(s), Some(b)),
+            _ => (guess_start(self.map, &self.layout, from, to), None),
+        };
+        let walked = start.map(|s| Arc::new(self.walk(k, s)));
+        let mut st = self.lock();
+        st.slots[k] = match (walked, base) {
+            (Some(walked), Some(base)) => Slot::Verified { walked, base },
+            (Some(w), None) => Slot::Guessed(w),
+            // No plausible start in the chunk: it will be walked from its true start.
+            (None, _) => Slot::Pending,
+        };
+        drop(st);
+        self.cv.notify_all();
+    }
+
+    /// Chunk `k`, verified (walked again from its true start if its guess was wrong);
+    /// `None` if the file ended before it. The caller has processed chunk `k - 1`.
+    fn verified(&self, k: usize) -> Option<(Arc<Walked>, u64)> {
+        let mut st = self.lock();
+        loop {
+            if st.failed {
+                return None;
+            }
+            let (start, base) = match self.true_start(&st, k) {
+                Some(Some(x)) => x,
+                Some(None) => return None,
+                // The previous chunk is being re-walked by another worker.
+                None => {
+                    st = self.cv.wait(st).unwrap_or_else(|e| e.into_inner());
+                    continue;
+                }
+            };
+            match &st.slots[k] {
+                Slot::Verified { walked, base } => return Some((Arc::clone(walked), *base)),
+                Slot::Retired { .. } => return None,
+                Slot::Walking => {
+                    st = self.cv.wait(st).unwrap_or_else(|e| e.into_inner());
+                }
+                Slot::Guessed(w) if w.start == start => {
+                    let walked = Arc::clone(w);
+                    st.slots[k] = Slot::Verified {
+                        walked: Arc::clone(&walked),
+                        base,
+                    };
+                    drop(st);
+                    self.cv.notify_all();
+                    return Some((walked, base));
+                }
+                Slot::Guessed(_) | Slot::Pending => {
+                    st.slots[k] = Slot::Walking;
+                    drop(st);
+                    let walked = Arc::new(self.walk(k, start));
+                    st = self.lock();
+                    st.slots[k] = Slot::Verified {
+                        walked: Arc::clone(&walked),
+                        base,
+                    };
+                    drop(st);
+                    self.cv.notify_all();
+                    return Some((walked, base));
+                }
+            }
+        }
+    }
+
+    /// Wait until chunk `k` is at most [`MAX_LEAD`] chunks ahead of the oldest chunk not
+    /// yet processed by every worker. (The slowest worker never waits here, and nothing
+    /// it needs is held by a waiting one: waiting workers are between chunks.)
+    /// Returns false if the run failed meanwhile.
+    fn wait_for_slowest(&self, k: usize) -> bool {
+        let mut st = self.lock();
+        while k >= st.retired + MAX_LEAD && !st.failed {
+            st = self.cv.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        !st.failed
+    }
+
+    /// Worker finished processing chunk `k`: retire chunks every worker is done with and
+    /// release the mapping behind them.
+    fn done(&self, k: usize) {
+        let mut st = self.lock();
+        st.done[k] += 1;
+        let mut release_to = None;
+        while st.retired < self.nchunks && st.done[st.retired] >= self.workers {
+            let r = st.retired;
+            if let Slot::Verified { walked, base } = &st.slots[r] {
+                st.slots[r] = Slot::Retired {
+                    stop: walked.stop.clone(),
+                    base_after: base + walked.count,
+                };
+            }
+            st.retired += 1;
+            let upto = st.retired * self.chunk;
+            if upto - st.released >= RELEASE_EVERY {
+                release_to = Some((st.released, upto));
+                st.released = upto;
+            }
+        }
+        drop(st);
+        // Workers waiting for the slowest one (see `wait_for_slowest`).
+        self.cv.notify_all();
+        if let Some((from, to)) = release_to {
+            let to = to.min(self.map.len());
+            if to > from {
+                crate::source::release(self.map, from, to - from);
+            }
+        }
+    }
+
+    /// One worker's loop: walk own chunks ahead, process every chunk's own records.
+    /// Returns how the walk ended (the same for every worker).
+    fn run<S: FlowSink>(
+        &self,
+        t: usize,
+        engine: &mut Engine<S>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Option<WalkEnd> {
+        let map: &[u8] = self.map;
+        let linktype = self.layout.linktype;
+        let _fail_on_panic = FailOnPanic(self);
+        let mut next_walk = t;
+        let mut k = 0;
+        while k < self.nchunks {
+            if !self.wait_for_slowest(k) {
+                return None;
+            }
+            while next_walk < self.nchunks && next_walk <= k + AHEAD * self.workers {
+                self.walk_ahead(next_walk);
+                next_walk += self.workers;
+            }
+            let (walked, base) = self.verified(k)?;
+            let mine = &walked.by_worker[t];
+            for (i, r) in mine.iter().enumerate() {
+                if let Some(n) = mine.get(i + PREFETCH_RECS) {
+                    if let Some(d) = map.get(n.data..n.data + n.len as usize) {
+                        prefetch_head(d);
+                    }
+                }
+                if let Some(d) = map.get(r.data..r.data + r.len as usize) {
+                    let ctx = PacketCtx {
+                        file: 0,
+                        packet: base + u64::from(r.index) + 1,
+                        ts: r.ts,
+                    };
+                    engine.process(linktype, d, ctx);
+                }
+            }
+            self.done(k);
+            let end = match &walked.stop {
+                Stop::Next(off) => {
+                    if t == 0 {
+                        progress(*off as u64);
+                    }
+                    k += 1;
+                    continue;
+                }
+                Stop::End => WalkEnd {
+                    offset: map.len() as u64,
+                    packets: base + walked.count,
+                    damage: None,
+                },
+                Stop::Damaged(at, msg) => WalkEnd {
+                    offset: *at as u64,
+                    packets: base + walked.count,
+                    damage: Some((msg.clone(), *at as u64)),
+                },
+            };
+            return Some(end);
+        }
+        None
+    }
+}
+
+/// Analyse one mapped classic pcap file with `workers` (>= 2) workers; the calling thread
+/// is worker 0. Returns the sinks and engine counters in worker order and how the walk
+/// ended. `chunk` is the chunk size ([`CHUNK`]; smaller in tests).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_chunked<S, F>(
+    map: &memmap2::Mmap,
+    layout: PcapLayout,
+    first: usize,
+    cfg: &CaptureConfig,
+    workers: usize,
+    chunk: usize,
+    make_sink: &F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Vec<S>, Vec<EngineStats>, WalkEnd), String>
+where
+    S: FlowSink + Send,
+    F: Fn(usize) -> S + Sync,
+{
+    let chunk = chunk.max(64);
+    let nchunks = map.len().div_ceil(chunk).max(1);
+    let shared = Shared {
+        map,
+        layout,
+        first,
+        workers,
+        chunk,
+        nchunks,
+        shares: Shares::from_env(),
+        state: Mutex::new(State {
+            slots: (0..nchunks).map(|_| Slot::Pending).collect(),
+            done: vec![0; nchunks],
+            retired: 0,
+            released: 0,
+            failed: false,
+        }),
+        cv: Condvar::new(),
+    };
+    let shared = &shared;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..workers)
+            .map(|t| {
+                scope.spawn(move || {
+                    let mut engine = Engine::new(cfg, t, workers, make_sink(t));
+                    shared.run(t, &mut engine, &|_| {});
+                    engine.finish();
+                    (engine.sink, engine.stats)
+                })
+            })
+            .collect();
+        let mut engine0 = Engine::new(cfg, 0, workers, make_sink(0));
+        let end = shared.run(0, &mut engine0, progress);
+        engine0.finish();
+        let mut sinks = vec![engine0.sink];
+        let mut stats = vec![engine0.stats];
+        for h in handles {
+            let (s, st) = h
+                .join()
+                .map_err(|_| "a worker thread panicked".to_string())?;
+            sinks.push(s);
+            stats.push(st);
+        }
+        let end = end.unwrap_or(WalkEnd {
+            offset: first as u64,
+            packets: 0,
+            damage: None,
+        });
+        Ok((sinks, stats, end))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn le_layout() -> PcapLayout {
+        PcapLayout {
+            big_endian: false,
+            nanos: false,
+            modified: false,
+            linktype: 1,
+        }
+    }
+
+    fn record(sec: u32, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        for x in [sec, 1, payload.len() as u32, payload.len() as u32] {
+            v.extend_from_slice(&x.to_le_bytes());
+        }
+        v.extend_from_slice(payload);
+        v
+    }
+
+    #[test]
+    fn shares_cover_the_hash_space_in_proportion() {
+        for (main, other) in [(MAIN_UNITS, OTHER_UNITS), (1, 1), (0, 1), (5, 2)] {
+            let shares = Shares { main, other };
+            for workers in 2..=6usize {
+                let mut counts = vec![0u64; workers];
+                let n = 1u64 << 16;
+                for k in 0..n {
+                    counts[shares.worker_of(k.wrapping_mul(u64::MAX / (n - 1)), workers)] += 1;
+                }
+                let units = (main + other * (workers as u128 - 1)) as f64;
+                let unit = n as f64 / units;
+                let what = format!("{main}/{other}, {workers} workers: {counts:?}");
+                assert!(
+                    (counts[0] as f64 - main as f64 * unit).abs() < 3.0,
+                    "{what}"
+                );
+                for c in &counts[1..] {
+                    assert!((*c as f64 - other as f64 * unit).abs() < 3.0, "{what}");
+                }
+            }
+            assert_eq!(shares.worker_of(u64::MAX, 2), 1);
+            assert_eq!(shares.worker_of(u64::MAX, 7), 6);
+        }
+        let default = Shares {
+            main: MAIN_UNITS,
+            other: OTHER_UNITS,
+        };
+        assert_eq!(default.worker_of(0, 2), 0);
+    }
+
+    #[test]
+    fn a_guess_finds_the_next_record_boundary() {
+        let mut file = vec![0u8; 24];
+        let mut starts = Vec::new();
+        for i in 0..20u32 {
+            starts.push(file.len());
+            file.extend_from_slice(&record(1_700_000_000 + i, &vec![0xab; 100 + i as usize]));
+        }
+        let l = le_layout();
+        assert_eq!(guess_start(&file, &l, 24, file.len()), Some(24));
+        assert_eq!(guess_start(&file, &l, 25, file.len()), Some(starts[1]));
+        // Near the end, a shorter chain that ends exactly at the end of the file counts.
+        assert_eq!(
+            guess_start(&file, &l, starts[18] + 1, file.len()),
+            Some(starts[19])
+        );
+        assert_eq!(guess_start(&file, &l, starts[19] + 1, file.len()), None);
+    }
+
+    /// The guess can be wrong (a payload holding record-like bytes); the walk from it is
+    /// then never used: this is why chunks are verified.
+    #[test]
+    fn a_guess_can_be_fooled_by_record_like_payload() {
+        let mut inner = Vec::new();
+        for _ in 0..6 {
+            inner.extend_from_slice(&record(1_700_000_000, &[7; 8]));
+        }
+        let mut file = vec![0u8; 24];
+        file.extend_from_slice(&record(1_700_000_000, &[0; 40]));
+        let outer = file.len();
+        file.extend_from_slice(&record(1_700_000_001, &inner));
+        file.extend_from_slice(&record(1_700_000_002, &[0; 40]));
+        let g = guess_start(&file, &le_layout(), outer + 1, file.len());
+        assert_eq!(g, Some(outer + 16), "the fake chain inside the payload");
+    }
+}
