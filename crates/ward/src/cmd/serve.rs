@@ -254,7 +254,7 @@ mod tests {
         assert_eq!(days(from_env), Some(90), "the variable overrides the file");
         assert_eq!(days(env_only), Some(90));
         assert_eq!(days(from_flag), Some(7), "the flag overrides the variable");
-        let err = zero.err().expect("zero days refused");
+        let err = zero.expect_err("zero days refused");
         assert!(err.to_string().contains("retention_days"), "{err}");
     }
 }
