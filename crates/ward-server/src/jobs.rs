@@ -16,7 +16,17 @@
 //! * `mark_stale`: marks devices not seen for `stale_after_days` as stale;
 //! * `review_reminders`: records reviews that are due in the audit log (one entry per run
 //!   that found any) and the log;
-//! * `expire_risk_acceptances`: reopens findings whose risk acceptance expired.
+//! * `expire_risk_acceptances`: reopens findings whose risk acceptance expired;
+//! * `retention` (daily): when `retention_days` is set, deletes the sensor facts
+//!   (observations, security observations, flow edges) not seen for that many days, and
+//!   expired sessions ([`Store::prune_facts`]); unset (the default), it does nothing.
+//!   Batch ids, devices, findings, intel and the audit log are kept.
+//!
+//! `mark_stale` and `retention` take their day counts from this process's [`JobConfig`]
+//! when they run, not from the payload stored when the job was first scheduled: a changed
+//! setting takes effect at the next run after a restart, and unsetting `retention_days`
+//! stops the deleting. Replicas sharing a database should be given the same settings
+//! (whichever replica claims a run applies its own).
 
 use ward_store::{Actor, JobLease, JobSpec, Store, StoreError};
 
@@ -41,11 +51,14 @@ pub struct JobConfig {
     pub poll: Duration,
     /// Devices not seen for this many days are marked stale.
     pub stale_after_days: u64,
+    /// Sensor facts not seen for this many days are deleted (`None`: keep everything).
+    pub retention_days: Option<u64>,
     /// Intervals of the standard jobs, in seconds.
     pub rematch_every_secs: i64,
     pub stale_every_secs: i64,
     pub reviews_every_secs: i64,
     pub expiry_every_secs: i64,
+    pub retention_every_secs: i64,
 }
 
 impl Default for JobConfig {
@@ -54,10 +67,12 @@ impl Default for JobConfig {
             lease: Duration::from_secs(60),
             poll: Duration::from_secs(5),
             stale_after_days: 30,
+            retention_days: None,
             rematch_every_secs: 60,
             stale_every_secs: 3600,
             reviews_every_secs: 3600,
             expiry_every_secs: 300,
+            retention_every_secs: 86_400,
         }
     }
 }
@@ -93,6 +108,11 @@ pub fn standard_jobs(config: &JobConfig, now: i64) -> Vec<JobSpec> {
             config.expiry_every_secs,
             serde_json::Value::Null,
         ),
+        job(
+            "retention",
+            config.retention_every_secs,
+            serde_json::Value::Null,
+        ),
     ]
 }
 
@@ -125,6 +145,8 @@ impl Scheduler {
     /// A scheduler named `owner` (unique per process: host, pid and a random part) with the
     /// standard handlers.
     pub fn new(store: Store, owner: impl Into<String>, config: JobConfig) -> Scheduler {
+        let stale_after_days = config.stale_after_days;
+        let retention_days = config.retention_days;
         let mut s = Scheduler {
             store,
             owner: owner.into(),
@@ -137,7 +159,7 @@ impl Scheduler {
         );
         s.register(
             "mark_stale",
-            Arc::new(|store, lease| Box::pin(mark_stale(store, lease))),
+            Arc::new(move |store, lease| Box::pin(mark_stale(store, lease, stale_after_days))),
         );
         s.register(
             "review_reminders",
@@ -146,6 +168,10 @@ impl Scheduler {
         s.register(
             "expire_risk_acceptances",
             Arc::new(|store, lease| Box::pin(expire_risk_acceptances(store, lease))),
+        );
+        s.register(
+            "retention",
+            Arc::new(move |store, lease| Box::pin(retention(store, lease, retention_days))),
         );
         s
     }
@@ -309,14 +335,17 @@ fn job_actor(lease: &JobLease) -> Actor {
     Actor::new(format!("job:{}", lease.id), None)
 }
 
-async fn mark_stale(store: Store, lease: JobLease) -> JobResult {
-    let days = lease
-        .payload
-        .get("stale_after_days")
-        .and_then(|v| v.as_u64())
-        .unwrap_or(30);
-    let before = ward_store::now_micros()
-        - i64::try_from(days.saturating_mul(86_400_000_000)).unwrap_or(i64::MAX);
+/// The time `days` days before now, in microseconds (saturating: a huge count gives a
+/// time before anything stored).
+fn days_ago(days: u64) -> i64 {
+    let span = i64::try_from(days)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(ward_store::MICROS_PER_DAY);
+    ward_store::now_micros().saturating_sub(span)
+}
+
+async fn mark_stale(store: Store, lease: JobLease, days: u64) -> JobResult {
+    let before = days_ago(days);
     let n = store
         .mark_stale(before, &job_actor(&lease))
         .await
@@ -336,6 +365,36 @@ async fn expire_risk_acceptances(store: Store, lease: JobLease) -> JobResult {
         tracing::info!(findings = n, "risk acceptances expired; findings reopened");
     }
     Ok(None)
+}
+
+/// Deletes facts not seen for `days` days and expired sessions; nothing when `None`.
+async fn retention(store: Store, lease: JobLease, days: Option<u64>) -> JobResult {
+    let Some(days) = days else {
+        return Ok(None);
+    };
+    if days == 0 {
+        // Would delete every fact; the config parser refuses it, this is the backstop.
+        return Err("retention_days must be at least 1 (unset keeps everything)".into());
+    }
+    let before = days_ago(days);
+    let report = store
+        .prune_facts(before, &job_actor(&lease))
+        .await
+        .map_err(|e| e.to_string())?;
+    if report.total() > 0 {
+        tracing::info!(
+            days,
+            observations = report.observations,
+            security_observations = report.security_observations,
+            edges = report.edges,
+            sessions = report.sessions,
+            "retention: deleted old facts and expired sessions"
+        );
+    }
+    Ok(Some(serde_json::json!({
+        "retention_days": days,
+        "deleted": report,
+    })))
 }
 
 async fn review_reminders(store: Store, lease: JobLease) -> JobResult {

@@ -37,6 +37,7 @@ use ward_store::Store;
 /// max_upload_bytes = 536870912
 /// [jobs]
 /// stale_after_days = 30
+/// retention_days = 400                      # delete sensor facts unseen this long (default: keep)
 /// [oidc]
 /// issuer_url = "https://login.example/realms/hospital"
 /// # ...
@@ -66,10 +67,13 @@ pub struct FileJobs {
     /// `false` turns the scheduler off in this replica.
     pub enabled: Option<bool>,
     pub stale_after_days: Option<u64>,
+    /// Sensor facts not seen for this many days are deleted (unset: keep everything).
+    pub retention_days: Option<u64>,
     pub rematch_every_secs: Option<i64>,
     pub stale_every_secs: Option<i64>,
     pub reviews_every_secs: Option<i64>,
     pub expiry_every_secs: Option<i64>,
+    pub retention_every_secs: Option<i64>,
     pub poll_secs: Option<u64>,
 }
 
@@ -92,6 +96,7 @@ pub struct Overrides {
     pub tls_key: Option<PathBuf>,
     pub time_zone: Option<String>,
     pub stale_after_days: Option<u64>,
+    pub retention_days: Option<u64>,
     pub no_jobs: bool,
 }
 
@@ -185,6 +190,13 @@ impl ServeOptions {
             o.config.lockout_secs = v.max(1);
         }
         o.config.oidc = OidcConfig::from_file_and_env(file.oidc, env)?;
+        let retention_days = over.retention_days.or(file.jobs.retention_days);
+        if retention_days == Some(0) {
+            // Zero days would delete every fact at once: almost surely a mistake.
+            return Err(anyhow!(
+                "retention_days must be at least 1 (leave it unset to keep everything)"
+            ));
+        }
         let enabled = !over.no_jobs && file.jobs.enabled.unwrap_or(true);
         o.jobs = enabled.then(|| {
             let d = JobConfig::default();
@@ -194,10 +206,12 @@ impl ServeOptions {
                     .stale_after_days
                     .or(j.stale_after_days)
                     .unwrap_or(d.stale_after_days),
+                retention_days,
                 rematch_every_secs: j.rematch_every_secs.unwrap_or(d.rematch_every_secs),
                 stale_every_secs: j.stale_every_secs.unwrap_or(d.stale_every_secs),
                 reviews_every_secs: j.reviews_every_secs.unwrap_or(d.reviews_every_secs),
                 expiry_every_secs: j.expiry_every_secs.unwrap_or(d.expiry_every_secs),
+                retention_every_secs: j.retention_every_secs.unwrap_or(d.retention_every_secs),
                 poll: j.poll_secs.map(Duration::from_secs).unwrap_or(d.poll),
                 ..d
             }

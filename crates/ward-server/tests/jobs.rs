@@ -264,6 +264,7 @@ async fn standard_jobs_run_and_survive_a_restart() {
             "expire_risk_acceptances",
             "mark_stale",
             "rematch",
+            "retention",
             "review_reminders"
         ]
     );
@@ -359,7 +360,7 @@ async fn standard_jobs_mark_stale_devices_and_expire_risk_acceptances() {
     );
     s.schedule_standard().await.expect("schedule");
     let ran = s.run_due().await.expect("run");
-    assert_eq!(ran.len(), 4, "{ran:?}");
+    assert_eq!(ran.len(), 5, "{ran:?}");
     let old = store.device("old").await.expect("device").expect("exists");
     let recent = store
         .device("recent")
@@ -490,5 +491,327 @@ async fn rematch_follows_sensor_batches_and_intel_changes() {
     assert_eq!(findings(store.clone()).await, f);
     let job = store.job("rematch").await.expect("job").expect("exists");
     assert!(job.last_error.is_none(), "{job:?}");
+    store.close().await;
+}
+
+/// Schedules one standard job (as `schedule_standard` would, with `config`'s interval)
+/// without the others, so that a test sees only its effects.
+async fn schedule_one(store: &Store, config: &JobConfig, id: &str) {
+    let now = ward_store::now_micros();
+    let spec = ward_server::jobs::standard_jobs(config, now)
+        .into_iter()
+        .find(|j| j.id == id)
+        .expect("a standard job");
+    store.schedule_job(&spec, now).await.expect("schedule");
+}
+
+/// The audit entries with `action` written after `after_seq`.
+async fn audit_of(store: &Store, after_seq: i64, action: &str) -> Vec<ward_store::AuditEntry> {
+    let mut out = store.audit_entries(after_seq, 10_000).await.expect("audit");
+    out.retain(|e| e.action == action);
+    out
+}
+
+const DAY: u64 = 86_400_000_000;
+
+fn facts_batch(mac: &str, ip: &str, port: u16, last: u64) -> ward_store::Batch {
+    use ward_model::{
+        ConnectionEdge, EndpointAddr, Evidence, Observation, SecurityKind, SecurityObservation,
+        Severity, Timestamp, Transport,
+    };
+    let a = EndpointAddr {
+        mac: Some(mac.parse().expect("mac")),
+        ip: Some(ip.parse().expect("ip")),
+    };
+    let server = EndpointAddr {
+        mac: Some("00:1d:4a:00:00:99".parse().expect("mac")),
+        ip: Some("10.9.9.9".parse().expect("ip")),
+    };
+    let ev = Evidence {
+        file: 0,
+        packet: 1,
+        ts: Timestamp(last - 10),
+        flow: None,
+    };
+    ward_store::Batch {
+        files: vec!["x.pcap".into()],
+        observations: vec![Observation {
+            subject: a,
+            key: "dhcp.hostname".into(),
+            value: format!("host-{port}"),
+            first_seen: Timestamp(last - 10),
+            last_seen: Timestamp(last),
+            count: 1,
+            evidence: ev,
+        }],
+        security: vec![SecurityObservation {
+            kind: SecurityKind::TelnetInUse,
+            severity: Severity::High,
+            subject: a,
+            peer: None,
+            detail: format!("telnet {port}"),
+            first_seen: Timestamp(last - 10),
+            last_seen: Timestamp(last),
+            count: 1,
+            evidence: ev,
+        }],
+        edges: vec![ConnectionEdge {
+            client: a,
+            server,
+            transport: Transport::Tcp,
+            server_port: port,
+            vlan: None,
+            protocol: None,
+            bytes_to_server: 10,
+            bytes_to_client: 10,
+            packets: 2,
+            sessions: 1,
+            first_seen: Timestamp(last - 10),
+            last_seen: Timestamp(last),
+            evidence: ev,
+        }],
+    }
+}
+
+fn fact_count(f: &ward_store::SiteFacts) -> usize {
+    f.observations.len() + f.security.len() + f.edges.len()
+}
+
+/// The retention job: unset (the default) it deletes nothing; with `retention_days` it
+/// deletes the facts unseen that long (keeping recent ones, devices and batch ids, so a
+/// replayed old batch stays a duplicate) with one audit entry; the setting in force is the
+/// running scheduler's, so setting it after the job was first scheduled, or unsetting it
+/// again, takes effect at the next run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_job_deletes_old_facts_only_when_configured() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open_data_dir(dir.path()).await.expect("store");
+    let sensor = ward_store::Actor::new("sensor:s1", None);
+    let now = u64::try_from(ward_store::now_micros()).expect("clock");
+    let old = facts_batch("00:1b:21:00:00:01", "10.0.0.1", 104, now - 40 * DAY);
+    let recent = facts_batch("00:1b:21:00:00:02", "10.0.0.2", 2575, now - DAY);
+    for (id, batch) in [("old-1", &old), ("recent-1", &recent)] {
+        store
+            .ingest_batch(id, "main", batch, &sensor)
+            .await
+            .expect("ingest");
+    }
+    let t = ward_store::now_micros();
+    store
+        .upsert_devices(&[device("pump-1", t - 40 * DAY as i64)], &sensor)
+        .await
+        .expect("device");
+    assert_eq!(
+        fact_count(&store.site_facts("main").await.expect("facts")),
+        6
+    );
+
+    // Unset: the job runs and deletes nothing.
+    let keep = JobConfig {
+        retention_every_secs: 1,
+        ..config()
+    };
+    assert_eq!(keep.retention_days, None, "the default keeps everything");
+    schedule_one(&store, &keep, "retention").await;
+    let head = store.audit_head().await.expect("head").0;
+    let ran = Scheduler::new(store.clone(), "keep", keep.clone())
+        .run_due()
+        .await
+        .expect("run");
+    assert_eq!(
+        ran,
+        [RunOutcome::Finished {
+            id: "retention".into()
+        }]
+    );
+    assert_eq!(
+        fact_count(&store.site_facts("main").await.expect("facts")),
+        6
+    );
+    assert!(audit_of(&store, head, "facts.prune").await.is_empty());
+
+    // Configured (a restarted server with the setting): old facts go, recent ones stay.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let prune = JobConfig {
+        retention_days: Some(30),
+        ..keep.clone()
+    };
+    let ran = Scheduler::new(store.clone(), "prune", prune)
+        .run_due()
+        .await
+        .expect("run");
+    assert_eq!(
+        ran,
+        [RunOutcome::Finished {
+            id: "retention".into()
+        }]
+    );
+    let facts = store.site_facts("main").await.expect("facts");
+    assert_eq!(fact_count(&facts), 3, "{facts:?}");
+    assert_eq!(facts.observations[0].value, "host-2575");
+    assert_eq!(facts.security[0].detail, "telnet 2575");
+    assert_eq!(facts.edges[0].server_port, 2575);
+    let entries = audit_of(&store, head, "facts.prune").await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].actor, "job:retention");
+    let after: serde_json::Value =
+        serde_json::from_str(entries[0].after.as_deref().expect("after")).expect("json");
+    assert_eq!(after["observations"], 1);
+    assert_eq!(after["security_observations"], 1);
+    assert_eq!(after["edges"], 1);
+    // Kept: the device, the batch ids (a replay is still a duplicate and re-adds nothing).
+    assert!(store.device("pump-1").await.expect("device").is_some());
+    assert_eq!(store.batch_count().await.expect("batches"), 2);
+    assert_eq!(
+        store
+            .ingest_batch("old-1", "main", &old, &sensor)
+            .await
+            .expect("replay"),
+        ward_store::IngestOutcome::AlreadyApplied
+    );
+    assert_eq!(store.site_facts("main").await.expect("facts"), facts);
+    let job = store.job("retention").await.expect("job").expect("exists");
+    assert!(job.last_error.is_none(), "{job:?}");
+    assert!(store.verify_audit_chain().await.expect("verify").ok());
+
+    // Unset again: new old facts are kept.
+    store
+        .ingest_batch(
+            "old-2",
+            "main",
+            &facts_batch("00:1b:21:00:00:03", "10.0.0.3", 80, now - 50 * DAY),
+            &sensor,
+        )
+        .await
+        .expect("ingest");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let head = store.audit_head().await.expect("head").0;
+    let ran = Scheduler::new(store.clone(), "keep-again", keep)
+        .run_due()
+        .await
+        .expect("run");
+    assert_eq!(
+        ran,
+        [RunOutcome::Finished {
+            id: "retention".into()
+        }]
+    );
+    assert_eq!(
+        fact_count(&store.site_facts("main").await.expect("facts")),
+        6
+    );
+    assert!(audit_of(&store, head, "facts.prune").await.is_empty());
+    store.close().await;
+}
+
+/// The review reminder job records the reviews that are due (a recorded review whose due
+/// time has passed and that no later review replaced) in one `reviews.due` audit entry
+/// with their count and device ids, and writes no entry when none is due.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_reminders_audit_due_reviews_and_nothing_else() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open_data_dir(dir.path()).await.expect("store");
+    let actor = ward_store::Actor::new("alice", None);
+    let now = ward_store::now_micros();
+    store
+        .upsert_devices(
+            &[
+                device("pump-1", now),
+                device("pump-2", now),
+                device("monitor-3", now),
+            ],
+            &actor,
+        )
+        .await
+        .expect("devices");
+    for id in ["pump-1", "pump-2", "monitor-3"] {
+        store
+            .record_review(
+                &ward_store::ReviewInput {
+                    device_id: id.into(),
+                    identity_confirmed: true,
+                    ..Default::default()
+                },
+                &actor,
+            )
+            .await
+            .expect("review");
+    }
+    let cfg = JobConfig {
+        reviews_every_secs: 1,
+        ..config()
+    };
+    schedule_one(&store, &cfg, "review_reminders").await;
+    let s = Scheduler::new(store.clone(), "one", cfg);
+    let run = || {
+        let s = s.clone();
+        async move {
+            let ran = s.run_due().await.expect("run");
+            assert_eq!(
+                ran,
+                [RunOutcome::Finished {
+                    id: "review_reminders".into()
+                }]
+            );
+        }
+    };
+
+    // Just reviewed: nothing due, no entry.
+    let head = store.audit_head().await.expect("head").0;
+    run().await;
+    assert!(audit_of(&store, head, "reviews.due").await.is_empty());
+    assert_eq!(
+        store.audit_head().await.expect("head").0,
+        head,
+        "no entry at all"
+    );
+
+    // Two reviews' due times pass (as if their interval elapsed).
+    let url = format!("sqlite:{}", dir.path().join("ward.db").display());
+    let mut db = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("connect");
+    let past = ward_store::now_micros() - 1_000_000;
+    let n = sqlx::query("UPDATE reviews SET due_at = $1 WHERE device_id IN ('pump-1', 'pump-2')")
+        .bind(past)
+        .execute(&mut db)
+        .await
+        .expect("update")
+        .rows_affected();
+    assert_eq!(n, 2);
+    db.close().await.expect("close");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let head = store.audit_head().await.expect("head").0;
+    run().await;
+    let entries = audit_of(&store, head, "reviews.due").await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].actor, "job:review_reminders");
+    assert_eq!(entries[0].object, "reviews");
+    let after: serde_json::Value =
+        serde_json::from_str(entries[0].after.as_deref().expect("after")).expect("json");
+    assert_eq!(
+        after,
+        serde_json::json!({ "count": 2, "devices": ["pump-1", "pump-2"] })
+    );
+
+    // Reviewing them again replaces the due reviews: nothing due, no entry.
+    for id in ["pump-1", "pump-2"] {
+        store
+            .record_review(
+                &ward_store::ReviewInput {
+                    device_id: id.into(),
+                    ..Default::default()
+                },
+                &actor,
+            )
+            .await
+            .expect("review again");
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let head = store.audit_head().await.expect("head").0;
+    run().await;
+    assert!(audit_of(&store, head, "reviews.due").await.is_empty());
+    assert!(store.verify_audit_chain().await.expect("verify").ok());
     store.close().await;
 }

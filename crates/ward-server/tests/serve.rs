@@ -243,6 +243,7 @@ fn flags_and_environment_override_the_config_file() {
         session_ttl_secs = 3600
         [jobs]
         stale_after_days = 10
+        retention_days = 400
         "#,
     )
     .expect("config");
@@ -254,6 +255,7 @@ fn flags_and_environment_override_the_config_file() {
     assert_eq!(o.config.time_zone, "Europe/London");
     assert_eq!(o.config.session_ttl_secs, 3600);
     assert_eq!(o.jobs.as_ref().map(|j| j.stale_after_days), Some(10));
+    assert_eq!(o.jobs.as_ref().map(|j| j.retention_days), Some(Some(400)));
     assert!(o.tls.is_none() && !o.config.tls);
 
     let o = ServeOptions::from_sources(
@@ -262,6 +264,7 @@ fn flags_and_environment_override_the_config_file() {
             listen: Some("127.0.0.1:1".into()),
             data: Some("/tmp/w".into()),
             stale_after_days: Some(3),
+            retention_days: Some(90),
             tls_cert: Some("/c.pem".into()),
             tls_key: Some("/k.pem".into()),
             ..Overrides::default()
@@ -272,6 +275,7 @@ fn flags_and_environment_override_the_config_file() {
     assert_eq!(o.listen, "127.0.0.1:1");
     assert_eq!(o.config.data_dir, Path::new("/tmp/w"));
     assert_eq!(o.jobs.as_ref().map(|j| j.stale_after_days), Some(3));
+    assert_eq!(o.jobs.as_ref().map(|j| j.retention_days), Some(Some(90)));
     assert!(o.config.tls);
 
     // Mistakes are named.
@@ -289,6 +293,27 @@ fn flags_and_environment_override_the_config_file() {
     let err = ServeOptions::from_sources(FileConfig::default(), Overrides::default(), |_| None)
         .expect_err("no data dir");
     assert!(err.to_string().contains("--data"), "{err}");
+    let err = ServeOptions::from_sources(
+        file.clone(),
+        Overrides {
+            retention_days: Some(0),
+            ..Overrides::default()
+        },
+        |_| None,
+    )
+    .expect_err("zero retention days");
+    assert!(err.to_string().contains("retention_days"), "{err}");
+    // Unset everywhere: retention keeps everything.
+    let o = ServeOptions::from_sources(
+        FileConfig::default(),
+        Overrides {
+            data: Some("/d".into()),
+            ..Overrides::default()
+        },
+        |_| None,
+    )
+    .expect("options");
+    assert_eq!(o.jobs.as_ref().map(|j| j.retention_days), Some(None));
     let err = toml::from_str::<FileConfig>("lisen = \"x\"").expect_err("unknown key");
     assert!(err.to_string().contains("lisen"), "{err}");
     let o = ServeOptions::from_sources(

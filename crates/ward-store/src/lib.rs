@@ -44,6 +44,7 @@ mod jobs;
 mod listing;
 mod merges;
 mod plans;
+mod retention;
 mod reviews;
 mod sessions;
 #[cfg(feature = "testing")]
@@ -62,6 +63,7 @@ pub use ingest::SensorBatch;
 pub use listing::{FindingQuery, StoredConnection};
 pub use merges::DeviceMerge;
 pub use plans::{BoardAction, PlanAction, ACTION_STATUSES};
+pub use retention::PruneReport;
 pub use reviews::{Review, ReviewDue, ReviewInput};
 pub use sessions::Session;
 pub use tokens::ApiToken;

@@ -122,6 +122,7 @@ conformance!(
     cached_device_counts_follow_every_change,
     device_documents_attach_list_fetch_delete,
     sbom_intel_documents_are_listed_with_their_json,
+    prune_facts_forgets_old_facts_and_keeps_batch_ids,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1818,4 +1819,286 @@ async fn sbom_intel_documents_are_listed_with_their_json(db: &TestDb) {
     }
     assert_eq!(sboms[0].0.kind, "sbom");
     assert_eq!(sboms[0].1["subject"]["name"], "Sigma Spectrum");
+}
+
+// ---------------------------------------------------------------------------------------
+// Retention
+
+const DAY: u64 = 86_400_000_000;
+
+fn sec(kind: SecurityKind, subject: EndpointAddr, last: u64) -> SecurityObservation {
+    let detail = format!("{kind:?} seen");
+    SecurityObservation {
+        kind,
+        severity: Severity::High,
+        subject,
+        peer: None,
+        detail,
+        first_seen: Timestamp(last - 10),
+        last_seen: Timestamp(last),
+        count: 1,
+        evidence: ev(1, last - 10),
+    }
+}
+
+fn edge(client: EndpointAddr, server: EndpointAddr, port: u16, last: u64) -> ConnectionEdge {
+    ConnectionEdge {
+        client,
+        server,
+        transport: Transport::Tcp,
+        server_port: port,
+        vlan: None,
+        protocol: None,
+        bytes_to_server: 100,
+        bytes_to_client: 50,
+        packets: 4,
+        sessions: 1,
+        first_seen: Timestamp(last - 10),
+        last_seen: Timestamp(last),
+        evidence: ev(2, last - 10),
+    }
+}
+
+/// Retention deletes facts last seen before the cutoff (observations, security
+/// observations, edges, on every site) and expired sessions, in one audited transaction;
+/// a fact seen again since keeps its row; batch ids, devices, findings and intel stay, so
+/// a replayed old batch is still a duplicate and re-adds nothing.
+async fn prune_facts_forgets_old_facts_and_keeps_batch_ids(db: &TestDb) {
+    let store = &db.store;
+    let now = u64::try_from(now_micros()).expect("positive clock");
+    let old = now - 40 * DAY;
+    let recent = now - DAY;
+    let cutoff = now - 30 * DAY;
+    let a = addr("00:1b:21:00:00:01", "10.0.0.1");
+    let b = addr("00:1d:4a:00:00:02", "10.0.0.2");
+    let c = addr("00:1d:4a:00:00:03", "10.0.0.3");
+    let old_batch = Batch {
+        files: vec!["old.pcap".into()],
+        observations: vec![
+            obs(a, "dhcp.hostname", "infusion-7", old - 10, old, 1),
+            obs(a, "http.user_agent", "pump/1.0", old - 10, old, 1),
+            // Exactly at the cutoff: not older than it, kept.
+            obs(c, "dicom.ae_title", "EDGE01", cutoff - 10, cutoff, 1),
+        ],
+        security: vec![sec(SecurityKind::TelnetInUse, b, old)],
+        edges: vec![edge(a, b, 104, old)],
+    };
+    let recent_batch = Batch {
+        files: vec!["recent.pcap".into()],
+        observations: vec![
+            // Seen again: the merged row's last_seen is recent, so it survives.
+            obs(a, "dhcp.hostname", "infusion-7", recent - 10, recent, 1),
+            obs(b, "dicom.ae_title", "PACS01", recent - 10, recent, 2),
+        ],
+        security: vec![sec(SecurityKind::FtpInUse, b, recent)],
+        edges: vec![edge(a, b, 2575, recent)],
+    };
+    let other_site = Batch {
+        files: vec!["b.pcap".into()],
+        observations: vec![obs(a, "dhcp.hostname", "ward-b-7", old - 10, old, 1)],
+        security: vec![],
+        edges: vec![],
+    };
+    for (id, site, batch) in [
+        ("sensor-a/old", "site-a", &old_batch),
+        ("sensor-a/recent", "site-a", &recent_batch),
+        ("sensor-b/old", "site-b", &other_site),
+    ] {
+        let r = store
+            .ingest_batch(id, site, batch, &actor())
+            .await
+            .expect("ingest");
+        assert!(matches!(r, IngestOutcome::Applied { .. }), "{id}: {r:?}");
+    }
+    // What retention must not touch: a device with a finding, intel, a live session.
+    let dev = device(1, "site-a");
+    store
+        .upsert_devices(std::slice::from_ref(&dev), &actor())
+        .await
+        .expect("device");
+    store
+        .upsert_findings(&[finding("f-ret", &dev.id, "CVE-2024-0001")], &actor())
+        .await
+        .expect("finding");
+    store
+        .import_intel(
+            &[intel_doc(
+                901,
+                "CVE-2024-0001",
+                vec![product("p1", "Baxter", "Pump")],
+            )],
+            &actor(),
+        )
+        .await
+        .expect("intel");
+    let user = store
+        .create_user(
+            &NewUser {
+                id: "u-ret".into(),
+                username: "ret".into(),
+                password_hash: Some("$argon2id$dummy".into()),
+                ..NewUser::default()
+            },
+            &actor(),
+        )
+        .await
+        .expect("user");
+    let t = now_micros();
+    for (id, expires_at) in [("s-expired", t - 1_000_000), ("s-live", t + 3_600_000_000)] {
+        store
+            .create_session(&ward_store::Session {
+                id_hash: id.into(),
+                user_id: user.id.clone(),
+                csrf_hash: format!("csrf-{id}"),
+                source: String::new(),
+                created_at: t - 2_000_000,
+                last_seen_at: t - 2_000_000,
+                expires_at,
+            })
+            .await
+            .expect("session");
+    }
+    let head_before = store.audit_head().await.expect("head").0;
+
+    let cutoff_micros = i64::try_from(cutoff).expect("cutoff");
+    let job = Actor::new("job:retention", None);
+    let report = store.prune_facts(cutoff_micros, &job).await.expect("prune");
+    assert_eq!(
+        report,
+        ward_store::PruneReport {
+            before: cutoff_micros,
+            observations: 2,
+            security_observations: 1,
+            edges: 1,
+            sessions: 1,
+        }
+    );
+
+    // Recent facts (and the one at the cutoff) stay, old ones are gone, on every site.
+    let facts = store.site_facts("site-a").await.expect("facts");
+    let mut kept: Vec<(String, String)> = facts
+        .observations
+        .iter()
+        .map(|o| (o.key.clone(), o.value.clone()))
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            ("dhcp.hostname".to_string(), "infusion-7".to_string()),
+            ("dicom.ae_title".to_string(), "EDGE01".to_string()),
+            ("dicom.ae_title".to_string(), "PACS01".to_string()),
+        ]
+    );
+    let host = facts
+        .observations
+        .iter()
+        .find(|o| o.key == "dhcp.hostname")
+        .expect("hostname");
+    assert_eq!(host.last_seen, Timestamp(recent));
+    assert_eq!(
+        host.first_seen,
+        Timestamp(old - 10),
+        "the merged row is kept whole"
+    );
+    assert_eq!(host.count, 2);
+    assert_eq!(facts.security.len(), 1);
+    assert_eq!(facts.security[0].kind, SecurityKind::FtpInUse);
+    assert_eq!(facts.edges.len(), 1);
+    assert_eq!(facts.edges[0].server_port, 2575);
+    assert_eq!(
+        store.site_facts("site-b").await.expect("facts"),
+        ward_store::SiteFacts::default()
+    );
+
+    // Batch ids stay: replaying the old batch is still a duplicate and re-adds nothing.
+    assert_eq!(store.batch_count().await.expect("batches"), 3);
+    for (id, site, batch) in [
+        ("sensor-a/old", "site-a", &old_batch),
+        ("sensor-b/old", "site-b", &other_site),
+    ] {
+        assert_eq!(
+            store
+                .ingest_batch(id, site, batch, &actor())
+                .await
+                .expect("replay"),
+            IngestOutcome::AlreadyApplied,
+            "{id}"
+        );
+    }
+    assert_eq!(store.site_facts("site-a").await.expect("facts"), facts);
+    assert!(store
+        .site_facts("site-b")
+        .await
+        .expect("facts")
+        .observations
+        .is_empty());
+
+    // Devices, findings, intel and live sessions are untouched.
+    assert!(store.device(&dev.id).await.expect("device").is_some());
+    assert!(store.finding("f-ret").await.expect("finding").is_some());
+    assert_eq!(
+        store
+            .intel_documents_of_kinds(&["csaf"])
+            .await
+            .expect("intel")
+            .len(),
+        1
+    );
+    assert!(store
+        .session("s-live", now_micros())
+        .await
+        .expect("session")
+        .is_some());
+    // The expired session row is really gone (not just filtered by the lookup): a
+    // lookup as of before its expiry finds nothing.
+    assert!(store
+        .session("s-expired", t - 1_500_000)
+        .await
+        .expect("session")
+        .is_none());
+
+    // One audit entry, by the job, with the cutoff and the counts; the chain verifies.
+    let entries = store.audit_entries(head_before, 100).await.expect("audit");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let e = &entries[0];
+    assert_eq!(e.action, "facts.prune");
+    assert_eq!(e.object, "facts");
+    assert_eq!(e.actor, "job:retention");
+    let after: serde_json::Value =
+        serde_json::from_str(e.after.as_deref().expect("after")).expect("json");
+    assert_eq!(
+        after,
+        serde_json::json!({
+            "before": cutoff_micros,
+            "observations": 2,
+            "security_observations": 1,
+            "edges": 1,
+            "sessions": 1,
+        })
+    );
+    let v = store.verify_audit_chain().await.expect("verify");
+    assert!(v.ok(), "{:?}", v.problem);
+
+    // Nothing left to delete: zero counts and no audit entry.
+    let head = store.audit_head().await.expect("head").0;
+    let again = store
+        .prune_facts(cutoff_micros, &job)
+        .await
+        .expect("prune again");
+    assert_eq!(again.total(), 0, "{again:?}");
+    assert_eq!(store.audit_head().await.expect("head").0, head);
+    // A later cutoff takes the rest, still leaving the batch ids.
+    let all = store
+        .prune_facts(now_micros() + 1, &job)
+        .await
+        .expect("prune all");
+    assert_eq!(all.facts(), 5, "{all:?}");
+    assert_eq!(all.sessions, 0);
+    assert_eq!(
+        store.site_facts("site-a").await.expect("facts"),
+        ward_store::SiteFacts::default()
+    );
+    assert_eq!(store.batch_count().await.expect("batches"), 3);
+    assert!(store.verify_audit_chain().await.expect("verify").ok());
 }

@@ -33,6 +33,11 @@ pub struct ServeArgs {
     /// Devices not seen for this many days are marked stale.
     #[arg(long, env = "WARD_STALE_AFTER_DAYS")]
     pub stale_after_days: Option<u64>,
+    /// Delete sensor facts (observations, flows, security observations) not seen for this
+    /// many days, daily (default: keep everything). Devices, findings and the audit log
+    /// are kept.
+    #[arg(long, env = "WARD_RETENTION_DAYS")]
+    pub retention_days: Option<u64>,
     /// Do not run the job scheduler in this replica.
     #[arg(long, env = "WARD_NO_JOBS")]
     pub no_jobs: bool,
@@ -54,25 +59,28 @@ pub enum LogFormat {
     Json,
 }
 
+/// The settings given by flags or `WARD_*` variables (clap has resolved flag over
+/// variable); they override the config file.
+fn overrides(args: &ServeArgs) -> Overrides {
+    Overrides {
+        listen: args.listen.clone(),
+        data: args.data.clone(),
+        database_url: args.database.clone(),
+        tls_cert: args.tls_cert.clone(),
+        tls_key: args.tls_key.clone(),
+        time_zone: args.time_zone.clone(),
+        stale_after_days: args.stale_after_days,
+        retention_days: args.retention_days,
+        no_jobs: args.no_jobs,
+    }
+}
+
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let file = match &args.config {
         Some(p) => FileConfig::read(p)?,
         None => FileConfig::default(),
     };
-    let opts = ServeOptions::from_sources(
-        file,
-        Overrides {
-            listen: args.listen.clone(),
-            data: args.data.clone(),
-            database_url: args.database.clone(),
-            tls_cert: args.tls_cert.clone(),
-            tls_key: args.tls_key.clone(),
-            time_zone: args.time_zone.clone(),
-            stale_after_days: args.stale_after_days,
-            no_jobs: args.no_jobs,
-        },
-        |k| std::env::var(k).ok(),
-    )?;
+    let opts = ServeOptions::from_sources(file, overrides(&args), |k| std::env::var(k).ok())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -196,5 +204,57 @@ mod capture {
 
     pub fn spawn(_store: Store, iface: String, _window: u64) -> Result<Capture> {
         bail!("--capture {iface} needs a build with `--features live` (and libpcap-dev installed)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use ward_server::serve::FileJobs;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn options(argv: &[&str], file_days: Option<u64>) -> Result<ServeOptions> {
+        let args = Cli::try_parse_from(argv)?.serve;
+        let file = FileConfig {
+            jobs: FileJobs {
+                retention_days: file_days,
+                ..FileJobs::default()
+            },
+            ..FileConfig::default()
+        };
+        ServeOptions::from_sources(file, overrides(&args), |_| None)
+    }
+
+    fn days(o: Result<ServeOptions>) -> Option<u64> {
+        o.expect("options").jobs.expect("jobs on").retention_days
+    }
+
+    /// `retention_days`: config file < `WARD_RETENTION_DAYS` < `--retention-days`; unset
+    /// everywhere keeps everything; zero is refused. (The only test that sets the variable.)
+    #[test]
+    fn retention_days_file_then_environment_then_flag() {
+        std::env::remove_var("WARD_RETENTION_DAYS");
+        let base = ["ward", "--data", "/d"];
+        let flag = ["ward", "--data", "/d", "--retention-days", "7"];
+        assert_eq!(days(options(&base, None)), None, "default: keep everything");
+        assert_eq!(days(options(&base, Some(400))), Some(400));
+        assert_eq!(days(options(&flag, Some(400))), Some(7));
+        std::env::set_var("WARD_RETENTION_DAYS", "90");
+        let from_env = options(&base, Some(400));
+        let env_only = options(&base, None);
+        let from_flag = options(&flag, Some(400));
+        let zero = options(&["ward", "--data", "/d", "--retention-days", "0"], None);
+        std::env::remove_var("WARD_RETENTION_DAYS");
+        assert_eq!(days(from_env), Some(90), "the variable overrides the file");
+        assert_eq!(days(env_only), Some(90));
+        assert_eq!(days(from_flag), Some(7), "the flag overrides the variable");
+        let err = zero.expect_err("zero days refused");
+        assert!(err.to_string().contains("retention_days"), "{err}");
     }
 }
