@@ -291,7 +291,7 @@ pub async fn authenticate(
         // revision r is used only while the revision still reads r.
         let rev = state.store.auth_revision().await?;
         let (t, user) = match state.tokens.get(&hash, rev) {
-            Some(c) => (c.token, c.user),
+            Some(cached) => cached,
             None => {
                 let Some(t) = state.store.token_by_hash(&hash).await? else {
                     return Ok(None);
@@ -302,14 +302,9 @@ pub async fn authenticate(
                 let Some(user) = state.store.user(user_id).await? else {
                     return Ok(None);
                 };
-                state.tokens.put(
-                    hash.clone(),
-                    crate::state::CachedToken {
-                        rev,
-                        token: t.clone(),
-                        user: user.clone(),
-                    },
-                );
+                state
+                    .tokens
+                    .put(hash.clone(), rev, (t.clone(), user.clone()));
                 (t, user)
             }
         };
@@ -339,7 +334,9 @@ pub async fn authenticate(
         // Recording the last use costs a write: at most once a minute per token.
         if t.last_used_at.is_none_or(|l| now - l > 60_000_000) {
             match state.store.touch_token(&t.id, now).await {
-                Ok(()) => state.tokens.touched(&hash, now),
+                Ok(()) => state
+                    .tokens
+                    .update(&hash, |(t, _)| t.last_used_at = Some(now)),
                 Err(e) => tracing::warn!(error = %e, "cannot record token use"),
             }
         }

@@ -65,49 +65,14 @@ pub struct Metrics {
     pub logins_failed: AtomicU64,
 }
 
-/// Authenticated API tokens, valid for one auth revision (migration 0006): a request with
-/// a known token reads the revision instead of the token, its user and the user's roles.
-/// Entries hold no secret (the key is the token's SHA-256, as stored). Unknown tokens are
-/// never cached, so guessing cannot fill it; it is emptied when it reaches its bound.
-#[derive(Debug, Default)]
-pub struct TokenCache {
-    entries: Mutex<HashMap<String, CachedToken>>,
-}
+/// Authenticated API tokens by SHA-256 (as stored), valid for one auth revision
+/// (migration 0006): a request with a known token reads the revision instead of the
+/// token, its user and the user's roles. Entries hold no secret; unknown tokens are never
+/// cached, so guessing cannot fill it.
+pub type TokenCache = ward_store::RevisionCache<String, (ward_store::ApiToken, ward_store::User)>;
 
-#[derive(Debug, Clone)]
-pub(crate) struct CachedToken {
-    pub rev: i64,
-    pub token: ward_store::ApiToken,
-    pub user: ward_store::User,
-}
-
-const TOKEN_CACHE_MAX: usize = 10_000;
-
-impl TokenCache {
-    pub(crate) fn get(&self, hash: &str, rev: i64) -> Option<CachedToken> {
-        let map = self.entries.lock().ok()?;
-        map.get(hash).filter(|c| c.rev == rev).cloned()
-    }
-
-    pub(crate) fn put(&self, hash: String, entry: CachedToken) {
-        if let Ok(mut map) = self.entries.lock() {
-            if map.len() >= TOKEN_CACHE_MAX && !map.contains_key(&hash) {
-                map.clear();
-            }
-            map.insert(hash, entry);
-        }
-    }
-
-    /// Records a token's last use in its cached entry (so the once-a-minute write of the
-    /// last use is not repeated on every request).
-    pub(crate) fn touched(&self, hash: &str, at: i64) {
-        if let Ok(mut map) = self.entries.lock() {
-            if let Some(c) = map.get_mut(hash) {
-                c.token.last_used_at = Some(at);
-            }
-        }
-    }
-}
+/// Entries of the token cache before it is emptied.
+pub const TOKEN_CACHE_MAX: usize = 10_000;
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
@@ -129,7 +94,7 @@ impl AppState {
             throttle: Arc::default(),
             metrics: Arc::default(),
             ready: Arc::new(AtomicBool::new(true)),
-            tokens: Arc::default(),
+            tokens: Arc::new(TokenCache::new(TOKEN_CACHE_MAX)),
         }
     }
 }

@@ -39,35 +39,60 @@ impl CountKey {
     }
 }
 
-/// At most this many filter combinations are kept; the cache is emptied when full (free
-/// text makes the key space unbounded).
-const MAX_ENTRIES: usize = 4096;
-
-#[derive(Default)]
-pub(crate) struct CountCache {
-    entries: Mutex<HashMap<CountKey, (i64, u64)>>,
+/// Values computed at one revision of their inputs (the inventory revision for device
+/// counts, the auth revision for token lookups in ward-server): a value is served only to
+/// a reader that reads the same revision again. Bounded: emptied when it holds `max`
+/// entries and a new key comes (keys such as free text are unbounded).
+pub struct RevisionCache<K, V> {
+    entries: Mutex<HashMap<K, (i64, V)>>,
+    max: usize,
 }
 
-impl std::fmt::Debug for CountCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.entries.lock().map(|m| m.len()).unwrap_or(0);
-        f.debug_struct("CountCache").field("entries", &n).finish()
-    }
-}
-
-impl CountCache {
-    /// The count for `key` if it was computed at revision `rev`.
-    pub(crate) fn get(&self, key: &CountKey, rev: i64) -> Option<u64> {
-        let map = self.entries.lock().ok()?;
-        map.get(key).filter(|(r, _)| *r == rev).map(|(_, n)| *n)
-    }
-
-    pub(crate) fn put(&self, key: CountKey, rev: i64, count: u64) {
-        if let Ok(mut map) = self.entries.lock() {
-            if map.len() >= MAX_ENTRIES && !map.contains_key(&key) {
-                map.clear();
-            }
-            map.insert(key, (rev, count));
+impl<K, V> RevisionCache<K, V> {
+    pub fn new(max: usize) -> Self {
+        RevisionCache {
+            entries: Mutex::new(HashMap::new()),
+            max,
         }
     }
 }
+
+impl<K, V> std::fmt::Debug for RevisionCache<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.entries.lock().map(|m| m.len()).unwrap_or(0);
+        f.debug_struct("RevisionCache")
+            .field("entries", &n)
+            .finish()
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> RevisionCache<K, V> {
+    /// The value for `key` if it was computed at revision `rev`.
+    pub fn get(&self, key: &K, rev: i64) -> Option<V> {
+        let map = self.entries.lock().ok()?;
+        map.get(key)
+            .filter(|(r, _)| *r == rev)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn put(&self, key: K, rev: i64, value: V) {
+        if let Ok(mut map) = self.entries.lock() {
+            if map.len() >= self.max && !map.contains_key(&key) {
+                map.clear();
+            }
+            map.insert(key, (rev, value));
+        }
+    }
+
+    /// Changes a cached value in place (its revision stays).
+    pub fn update(&self, key: &K, f: impl FnOnce(&mut V)) {
+        if let Ok(mut map) = self.entries.lock() {
+            if let Some((_, v)) = map.get_mut(key) {
+                f(v);
+            }
+        }
+    }
+}
+
+/// Device counts by filters: at most this many filter combinations are kept.
+pub(crate) const MAX_COUNT_ENTRIES: usize = 4096;

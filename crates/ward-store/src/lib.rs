@@ -54,6 +54,7 @@ mod types;
 mod users;
 
 pub use audit::{audit_hash, AuditEntry, AuditProblem, AuditReport, GENESIS_HASH};
+pub use counts::RevisionCache;
 pub use dashboard::*;
 pub use documents::{
     normalise_media_type, DeviceDocument, NewDeviceDocument, DOCUMENT_KINDS, MAX_DOCUMENT_BYTES,
@@ -136,7 +137,7 @@ impl Default for StoreOptions {
 pub struct Store {
     pub(crate) backend: Backend,
     /// Device counts by filters, valid for one inventory revision (see `counts`).
-    pub(crate) counts: std::sync::Arc<counts::CountCache>,
+    pub(crate) counts: std::sync::Arc<counts::RevisionCache<counts::CountKey, u64>>,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's write pool (the same text compiles once
@@ -238,7 +239,7 @@ impl Store {
                 })?;
             Store {
                 backend: Backend::Postgres { pool },
-                counts: Default::default(),
+                counts: std::sync::Arc::new(counts::RevisionCache::new(counts::MAX_COUNT_ENTRIES)),
             }
         } else {
             let path = url
@@ -301,7 +302,7 @@ impl Store {
             .map_err(|e| StoreError::Connect { url, source: e })?;
         Ok(Store {
             backend: Backend::Sqlite { write, read },
-            counts: Default::default(),
+            counts: std::sync::Arc::new(counts::RevisionCache::new(counts::MAX_COUNT_ENTRIES)),
         })
     }
 

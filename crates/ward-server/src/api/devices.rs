@@ -84,6 +84,16 @@ pub(crate) fn device_query(p: &DeviceParams, user: &CurrentUser) -> ApiResult<De
     })
 }
 
+/// One page of the listing, serialised straight from the store's page (no intermediate
+/// JSON value on this hot path); `more_than` only when the search did not count.
+#[derive(serde::Serialize)]
+struct DeviceListAnswer<'a> {
+    #[serde(flatten)]
+    page: &'a ward_store::DevicePage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    more_than: Option<u64>,
+}
+
 /// Devices: filter, sort, search, paginate (offset or keyset).
 #[utoipa::path(get, path = "/devices", tag = "devices", params(DeviceParams),
     responses((status = 200, description = "One page of devices")))]
@@ -97,11 +107,11 @@ async fn list_devices(
     // inventory does); a term matching very many devices gives `more_than` instead of a
     // count.
     let found = state.store.search_devices(&q).await?;
-    let mut body = serde_json::to_value(&found.page).map_err(ApiError::internal)?;
-    if let (Some(n), Some(obj)) = (found.more_than, body.as_object_mut()) {
-        obj.insert("more_than".into(), n.into());
-    }
-    Ok(Json(body).into_response())
+    Ok(Json(DeviceListAnswer {
+        page: &found.page,
+        more_than: found.more_than,
+    })
+    .into_response())
 }
 
 /// The device if it exists and the caller may see its site (else 404: the caller learns
