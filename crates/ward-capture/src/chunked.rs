@@ -148,21 +148,23 @@ pub(crate) struct Shares {
 }
 
 impl Shares {
-    /// The default split ([`MAIN_UNITS`] : [`OTHER_UNITS`]), or `WARD_MAIN_SHARE=a/b`
-    /// (benchmark tuning: worker 0 gets `a` units, every other worker `b`).
-    pub(crate) fn from_env() -> Shares {
+    /// The configured split ([`CaptureConfig::worker_shares`]), or `WARD_MAIN_SHARE=a/b`
+    /// (benchmark tuning: worker 0 gets `a` units, every other worker `b`). An invalid
+    /// split (no units for the other workers, or more than 1000) is the equal split.
+    pub(crate) fn new(configured: (u32, u32)) -> Shares {
+        let valid = |a: u128, b: u128| {
+            (a <= 1000 && (1..=1000).contains(&b)).then_some(Shares { main: a, other: b })
+        };
         let parsed = std::env::var("WARD_MAIN_SHARE").ok().and_then(|v| {
             let (a, b) = v.split_once('/')?;
-            let (a, b) = (
+            valid(
                 a.trim().parse::<u128>().ok()?,
                 b.trim().parse::<u128>().ok()?,
-            );
-            (a <= 1000 && (1..=1000).contains(&b)).then_some(Shares { main: a, other: b })
+            )
         });
-        parsed.unwrap_or(Shares {
-            main: MAIN_UNITS,
-            other: OTHER_UNITS,
-        })
+        parsed
+            .or_else(|| valid(u128::from(configured.0), u128::from(configured.1)))
+            .unwrap_or(Shares { main: 1, other: 1 })
     }
 
     /// The worker owning hash `h`.
@@ -176,10 +178,6 @@ impl Shares {
         }
     }
 }
-
-/// Hash-space units of worker 0 and of every other worker (see [`Shares`]).
-const MAIN_UNITS: u128 = 3;
-const OTHER_UNITS: u128 = 4;
 
 /// Prefetch the first cache lines of a packet (headers and the start of the payload).
 #[inline]
@@ -532,7 +530,7 @@ where
         workers,
         chunk,
         nchunks,
-        shares: Shares::from_env(),
+        shares: Shares::new(cfg.worker_shares),
         state: Mutex::new(State {
             slots: (0..nchunks).map(|_| Slot::Pending).collect(),
             done: vec![0; nchunks],
@@ -599,7 +597,7 @@ mod tests {
 
     #[test]
     fn shares_cover_the_hash_space_in_proportion() {
-        for (main, other) in [(MAIN_UNITS, OTHER_UNITS), (1, 1), (0, 1), (5, 2)] {
+        for (main, other) in [(3, 4), (1, 1), (0, 1), (5, 2)] {
             let shares = Shares { main, other };
             for workers in 2..=6usize {
                 let mut counts = vec![0u64; workers];
@@ -621,11 +619,19 @@ mod tests {
             assert_eq!(shares.worker_of(u64::MAX, 2), 1);
             assert_eq!(shares.worker_of(u64::MAX, 7), 6);
         }
-        let default = Shares {
-            main: MAIN_UNITS,
-            other: OTHER_UNITS,
-        };
+        let default = Shares::new(CaptureConfig::default().worker_shares);
         assert_eq!(default.worker_of(0, 2), 0);
+        if std::env::var_os("WARD_MAIN_SHARE").is_none() {
+            assert_eq!((default.main, default.other), (1, 1));
+            let s = Shares::new((3, 4));
+            assert_eq!((s.main, s.other), (3, 4));
+            let s = Shares::new((1, 0));
+            assert_eq!(
+                (s.main, s.other),
+                (1, 1),
+                "no units for the others: equal split"
+            );
+        }
     }
 
     #[test]

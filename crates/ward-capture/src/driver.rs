@@ -30,6 +30,11 @@ pub struct CaptureConfig {
     pub max_reassembly_memory: usize,
     /// Bytes of IP fragments held awaiting reassembly.
     pub max_fragment_memory: usize,
+    /// How the flows' hash space of a memory-mapped pcap file is divided between the
+    /// calling thread (worker 0) and every other worker, in units: `(main, other)`. Equal
+    /// by default; give the calling thread less when other work will compete for the
+    /// cores meanwhile. `WARD_MAIN_SHARE=a/b` in the environment overrides it (tuning).
+    pub worker_shares: (u32, u32),
 }
 
 impl Default for CaptureConfig {
@@ -42,6 +47,7 @@ impl Default for CaptureConfig {
             max_stream_buffer: 1 << 20,
             max_reassembly_memory: 64 << 20,
             max_fragment_memory: 16 << 20,
+            worker_shares: (1, 1),
         }
     }
 }

@@ -330,6 +330,9 @@ pub fn build_devices(
         })
         .collect();
 
+    // The rules of each observation key, found once per key.
+    let mut rules_of_key: std::collections::HashMap<&str, Vec<usize>> =
+        std::collections::HashMap::new();
     for o in observations {
         // A DNS answer may also be written "name=ip" about the resolver's client; then it
         // names the host at `ip`, not the subject.
@@ -367,7 +370,7 @@ pub fn build_devices(
             first_seen: o.first_seen,
             last_seen: o.last_seen,
             evidence: o.evidence,
-            endpoint: k.id(),
+            endpoint: map.id_of(&k),
         });
         if let Some(fm) = facts::mapping(&o.key).filter(|_| !named_elsewhere) {
             if let Some(v) = facts::apply(fm.transform, &o.value) {
@@ -380,7 +383,10 @@ pub fn build_devices(
                 d.add(fm.attr, canonicalise(rules, fm.attr, c));
             }
         }
-        for hit in rules.classify(&o.key, &o.value) {
+        let candidates = rules_of_key
+            .entry(o.key.as_str())
+            .or_insert_with(|| rules.rules_for_key(&o.key));
+        for hit in rules.classify_with(candidates, &o.value) {
             for (kind, value) in hit.outputs {
                 let src = Source::Rule {
                     id: hit.rule.spec.id.clone(),

@@ -566,6 +566,12 @@ impl EndpointMap {
         self.index.get(key).and_then(|i| self.endpoints.get(*i))
     }
 
+    /// [`EndpointKey::id`], copied from the map's endpoint when it has one (formatting a
+    /// MAC costs far more than the lookup; identification asks once per observation).
+    pub fn id_of(&self, key: &EndpointKey) -> String {
+        self.get(key).map_or_else(|| key.id(), |e| e.id.clone())
+    }
+
     /// MACs detected as routers or gateways.
     pub fn routers(&self) -> impl Iterator<Item = &MacAddr> {
         self.routers.iter()
@@ -638,9 +644,9 @@ fn peer_of(
     };
     match map.resolve(addr, ts) {
         Resolved::Endpoint(k) => (
-            k.id(),
+            map.id_of(&k),
             Peer {
-                endpoint: Some(k.id()),
+                endpoint: Some(map.id_of(&k)),
                 device: device_of(&k),
                 address,
                 scope: Scope::Internal,

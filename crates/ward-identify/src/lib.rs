@@ -210,12 +210,16 @@ pub fn identify_with(
     );
     let devices =
         devices::build_devices(observations, security, edges, &map, rules, &options.devices);
-    let device_by_endpoint: BTreeMap<String, String> = devices
+    let device_by_endpoint: BTreeMap<&str, &str> = devices
         .iter()
-        .flat_map(|d| d.endpoints.iter().map(|e| (e.clone(), d.id.clone())))
+        .flat_map(|d| d.endpoints.iter().map(|e| (e.as_str(), d.id.as_str())))
         .collect();
     let connections = endpoints::connection_map(edges, &map, &|k: &EndpointKey| {
-        device_by_endpoint.get(&k.id()).cloned()
+        let found = match map.get(k) {
+            Some(e) => device_by_endpoint.get(e.id.as_str()),
+            None => device_by_endpoint.get(k.id().as_str()),
+        };
+        found.map(|d| d.to_string())
     });
     Inventory {
         endpoints: map.into_endpoints(),

@@ -316,16 +316,28 @@ impl Rules {
     /// Every rule that matches `(key, value)`, with expanded outputs. Fallback rules are
     /// returned only when no other rule matched.
     pub fn classify(&self, key: &str, value: &str) -> Vec<RuleHit<'_>> {
+        self.classify_with(&self.rules_for_key(key), value)
+    }
+
+    /// The rules (by index, in order) that apply to observations with `key`: what
+    /// [`Rules::classify_with`] takes, for callers classifying many values of one key.
+    pub fn rules_for_key(&self, key: &str) -> Vec<usize> {
         let mut candidates: Vec<usize> = self.by_key.get(key).cloned().unwrap_or_default();
         candidates.extend(self.glob_keyed.iter().copied().filter(|i| {
             self.rules
                 .get(*i)
                 .is_some_and(|r| key_matches(&r.spec.key, key))
         }));
+        candidates.sort_unstable();
+        candidates
+    }
+
+    /// [`Rules::classify`] of a value of a key whose [`Rules::rules_for_key`] are
+    /// `candidates`.
+    pub fn classify_with(&self, candidates: &[usize], value: &str) -> Vec<RuleHit<'_>> {
         if candidates.is_empty() {
             return Vec::new();
         }
-        candidates.sort_unstable();
         let trimmed = truncate(value.trim());
         let folded = trimmed.to_lowercase();
         let mut hits: Vec<RuleHit<'_>> = Vec::new();
@@ -682,6 +694,19 @@ fn find_version(s: &str) -> Option<&str> {
 /// Glob match with `*` (any run) and `?` (one character); linear-time two-pointer
 /// algorithm with single backtrack point, so it cannot blow up on hostile input.
 pub fn glob_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
+    let text = truncate(text);
+    if pattern.is_ascii() && text.is_ascii() {
+        // One byte per character, and an ASCII character's `to_lowercase` is its
+        // `to_ascii_lowercase`: the same answer as the general path, without collecting
+        // either string (this runs for every observation against every glob rule).
+        return if case_sensitive {
+            glob_core(pattern.as_bytes(), text.as_bytes(), |c| c)
+        } else {
+            glob_core(pattern.as_bytes(), text.as_bytes(), |c| {
+                c.to_ascii_lowercase()
+            })
+        };
+    }
     let fold = |c: char| {
         if case_sensitive {
             c
@@ -690,16 +715,22 @@ pub fn glob_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
         }
     };
     let p: Vec<char> = pattern.chars().map(fold).collect();
-    let t: Vec<char> = truncate(text).chars().map(fold).collect();
+    let t: Vec<char> = text.chars().map(fold).collect();
+    glob_core(&p, &t, |c| c)
+}
+
+/// The two-pointer matcher of [`glob_match`] over characters `C`, comparing `fold` of
+/// the pattern's and the text's characters.
+fn glob_core<C: Copy + PartialEq + GlobChar>(p: &[C], t: &[C], fold: impl Fn(C) -> C) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
+    while let Some(&tc) = t.get(ti) {
+        match p.get(pi).map(|&c| fold(c)) {
+            Some(c) if c.is_star() => {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == '?' || Some(&c) == t.get(ti) => {
+            Some(c) if c.is_question() || c == fold(tc) => {
                 pi += 1;
                 ti += 1;
             }
@@ -713,7 +744,32 @@ pub fn glob_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|r| r.iter().all(|c| *c == '*'))
+    p.get(pi..)
+        .is_some_and(|r| r.iter().all(|c| fold(*c).is_star()))
+}
+
+/// The wildcard characters of [`glob_core`], for bytes and chars.
+trait GlobChar {
+    fn is_star(self) -> bool;
+    fn is_question(self) -> bool;
+}
+
+impl GlobChar for u8 {
+    fn is_star(self) -> bool {
+        self == b'*'
+    }
+    fn is_question(self) -> bool {
+        self == b'?'
+    }
+}
+
+impl GlobChar for char {
+    fn is_star(self) -> bool {
+        self == '*'
+    }
+    fn is_question(self) -> bool {
+        self == '?'
+    }
 }
 
 #[cfg(test)]
@@ -743,6 +799,120 @@ mod tests {
         assert!(!glob_match("x*", "", true));
         let long = "a".repeat(5000);
         assert!(!glob_match("*a*a*a*a*a*b", &long, true));
+    }
+
+    /// The previous implementation (every string collected into folded chars), kept as
+    /// the reference for the byte fast path.
+    fn glob_reference(pattern: &str, text: &str, case_sensitive: bool) -> bool {
+        let fold = |c: char| {
+            if case_sensitive {
+                c
+            } else {
+                c.to_lowercase().next().unwrap_or(c)
+            }
+        };
+        let p: Vec<char> = pattern.chars().map(fold).collect();
+        let t: Vec<char> = truncate(text).chars().map(fold).collect();
+        let (mut pi, mut ti) = (0usize, 0usize);
+        let mut star: Option<(usize, usize)> = None;
+        while ti < t.len() {
+            match p.get(pi) {
+                Some('*') => {
+                    star = Some((pi, ti));
+                    pi += 1;
+                }
+                Some(&c) if c == '?' || Some(&c) == t.get(ti) => {
+                    pi += 1;
+                    ti += 1;
+                }
+                _ => match star {
+                    Some((sp, st)) => {
+                        pi = sp + 1;
+                        ti = st + 1;
+                        star = Some((sp, st + 1));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        p.get(pi..).is_some_and(|r| r.iter().all(|c| *c == '*'))
+    }
+
+    #[test]
+    fn glob_fast_path_agrees_with_the_reference() {
+        let patterns = [
+            "",
+            "*",
+            "**",
+            "?",
+            "a",
+            "A",
+            "a*",
+            "*a",
+            "*a*",
+            "a?c",
+            "A?C",
+            "*?",
+            "?*",
+            "ge medical*",
+            "GE MEDICAL*",
+            "*IntelliVue*",
+            "*.*.*",
+            "dicom.*",
+            "tls.*",
+            "*_name",
+            "x*y*z",
+            "Ä*",
+            "*ü?",
+            "straße*",
+            "*İ*",
+            "?\u{1F600}?",
+        ];
+        let mut texts: Vec<String> = [
+            "",
+            "a",
+            "A",
+            "abc",
+            "ABC",
+            "abbc",
+            "ac",
+            "GE Medical Systems",
+            "ge medical",
+            "PHILIPS_IntelliVue_IIC",
+            "1.2.3",
+            "dicom.ae_title",
+            "tls.sni",
+            "host_name",
+            "xyz",
+            "xaybzc",
+            "Äpfel",
+            "äpfel",
+            "Müller",
+            "STRASSE",
+            "straße 5",
+            "İstanbul",
+            "istanbul",
+            "a\u{1F600}b",
+            "*?",
+            "a*b",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        texts.push("a".repeat(1500));
+        texts.push(format!("{}b", "a".repeat(1023)));
+        texts.push(format!("{}é", "a".repeat(1023)));
+        for p in patterns {
+            for t in &texts {
+                for cs in [false, true] {
+                    assert_eq!(
+                        glob_match(p, t, cs),
+                        glob_reference(p, t, cs),
+                        "pattern {p:?} text {t:?} case_sensitive {cs}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

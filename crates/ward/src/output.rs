@@ -195,14 +195,188 @@ pub fn json_tail(out: &DissectOutput) -> Result<Vec<u8>> {
 }
 
 /// The JSON of `report` (byte for byte what [`write`] with [`Format::Json`] writes) from
-/// its head fields and the [`json_tail`] of the same analysis.
-pub fn write_json_parts(report: &Report, tail: &[u8], w: &mut dyn Write) -> Result<()> {
+/// its head fields and the [`json_tail`] of the same analysis. The inventory's JSON is
+/// written on `threads` threads ([`inventory_json`]).
+pub fn write_json_parts(
+    report: &Report,
+    tail: &[u8],
+    threads: usize,
+    w: &mut dyn Write,
+) -> Result<()> {
     w.write_all(b"{")?;
     json_field(w, true, "input", &report.input)?;
-    json_field(w, false, "inventory", &report.inventory)?;
+    if threads > 1 {
+        w.write_all(b",\n  \"inventory\": ")?;
+        w.write_all(&inventory_json(&report.inventory, 1, threads)?)?;
+    } else {
+        json_field(w, false, "inventory", &report.inventory)?;
+    }
     w.write_all(tail)?;
     w.write_all(b"\n}\n")?;
     Ok(())
+}
+
+/// `level` levels of two-space indent.
+fn indent(buf: &mut Vec<u8>, level: usize) {
+    for _ in 0..level {
+        buf.extend_from_slice(b"  ");
+    }
+}
+
+/// The pretty JSON of `value` as [`NestedPretty`] writes it `depth` levels deep.
+fn json_value<T: Serialize + ?Sized>(buf: &mut Vec<u8>, depth: usize, value: &T) -> Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(&mut *buf, NestedPretty::at(depth));
+    value.serialize(&mut ser)?;
+    Ok(())
+}
+
+/// The elements `range` of the pretty array `items` (the array itself `depth` levels
+/// deep): for each, the separator, the indent and the element, as the pretty formatter
+/// writes them inside the whole array. An element's JSON depends only on its depth (the
+/// formatter's state is reset by every object and array it opens), so runs of elements
+/// written apart and concatenated in order are the one-piece array's inside.
+fn json_elements<T: Serialize>(
+    buf: &mut Vec<u8>,
+    items: &[T],
+    range: std::ops::Range<usize>,
+    depth: usize,
+) -> Result<()> {
+    for i in range.clone() {
+        buf.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        indent(buf, depth + 1);
+        if let Some(item) = items.get(i) {
+            json_value(buf, depth + 1, item)?;
+        }
+    }
+    Ok(())
+}
+
+/// The closing of a pretty array `depth` levels deep with `len` elements.
+fn json_array_end(buf: &mut Vec<u8>, len: usize, depth: usize) {
+    if len > 0 {
+        buf.push(b'\n');
+        indent(buf, depth);
+    }
+    buf.push(b']');
+}
+
+/// `items` cut into `parts` runs of about `target` weight each, the first run aiming at
+/// `first_target` instead (it shares its thread with other work). Runs may be empty.
+fn cut_by_weight<T>(
+    items: &[T],
+    parts: usize,
+    first_target: u64,
+    target: u64,
+    weight: impl Fn(&T) -> u64,
+) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::with_capacity(parts);
+    let mut start = 0;
+    let mut acc = 0u64;
+    let mut goal = first_target;
+    for (i, item) in items.iter().enumerate() {
+        if runs.len() + 1 == parts {
+            break;
+        }
+        if acc >= goal {
+            runs.push(start..i);
+            start = i;
+            acc = 0;
+            goal = target;
+            if runs.len() + 1 == parts {
+                break;
+            }
+        }
+        acc += weight(item);
+    }
+    runs.push(start..items.len());
+    while runs.len() < parts {
+        runs.push(items.len()..items.len());
+    }
+    runs
+}
+
+/// About how much JSON a device is, in units of about 400 bytes (one fact, one
+/// security finding or one attribute candidate each, as written).
+fn device_weight(d: &ward_identify::Device) -> u64 {
+    let candidates: usize = d.attributes.values().map(|a| a.candidates.len()).sum();
+    (1 + d.facts.len() + d.security.len() + candidates) as u64
+}
+
+/// The pretty JSON of `inventory` as a value `depth` levels deep (byte for byte what
+/// [`json_value`] writes), its devices cut into `threads` runs of about equal size
+/// written on scoped threads; the calling thread writes the first run, the endpoints
+/// and the connections (so its run of devices is shorter).
+pub fn inventory_json(
+    inventory: &ward_identify::Inventory,
+    depth: usize,
+    threads: usize,
+) -> Result<Vec<u8>> {
+    // Every field, so that a new one cannot be forgotten here.
+    let ward_identify::Inventory {
+        endpoints,
+        devices,
+        connections,
+    } = inventory;
+    let threads = threads.max(1);
+    // Endpoints and connections in the devices' weight units (about 400 and 700 bytes).
+    let others = endpoints.len() as u64 + 2 * connections.len() as u64;
+    let total = devices.iter().map(device_weight).sum::<u64>() + others;
+    let target = total.div_ceil(threads as u64);
+    let runs = cut_by_weight(
+        devices,
+        threads,
+        target.saturating_sub(others),
+        target,
+        device_weight,
+    );
+    let dd = depth + 1;
+    let key = |buf: &mut Vec<u8>, first: bool, name: &str| -> Result<()> {
+        buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+        indent(buf, dd);
+        serde_json::to_writer(&mut *buf, name)?;
+        buf.extend_from_slice(b": ");
+        Ok(())
+    };
+    std::thread::scope(|scope| -> Result<Vec<u8>> {
+        let handles: Vec<_> = runs
+            .iter()
+            .skip(1)
+            .filter(|r| !r.is_empty())
+            .map(|r| {
+                let r = r.clone();
+                scope.spawn(move || -> Result<Vec<u8>> {
+                    let mut buf = Vec::new();
+                    json_elements(&mut buf, devices, r, dd)?;
+                    Ok(buf)
+                })
+            })
+            .collect();
+        let mut buf = Vec::new();
+        buf.push(b'{');
+        key(&mut buf, true, "endpoints")?;
+        json_value(&mut buf, dd, endpoints)?;
+        key(&mut buf, false, "devices")?;
+        buf.push(b'[');
+        if let Some(first) = runs.first() {
+            json_elements(&mut buf, devices, first.clone(), dd)?;
+        }
+        // The connections come after the devices; written now, appended at the end.
+        let mut conn = Vec::new();
+        key(&mut conn, false, "connections")?;
+        json_value(&mut conn, dd, connections)?;
+        for h in handles {
+            let part = h
+                .join()
+                .map_err(|_| anyhow::anyhow!("writing JSON: a writer thread panicked"))??;
+            buf.extend_from_slice(&part);
+        }
+        json_array_end(&mut buf, devices.len(), dd);
+        buf.extend_from_slice(&conn);
+        buf.push(b'\n');
+        indent(&mut buf, depth);
+        buf.push(b'}');
+        Ok(buf)
+    })
 }
 
 pub fn write(report: &Report, format: Format, w: &mut dyn Write) -> Result<()> {
@@ -434,5 +608,81 @@ mod tests {
         json_field(&mut got, false, "gamma", &c).expect("gamma");
         got.extend_from_slice(b"\n}");
         assert_eq!(String::from_utf8_lossy(&got), want);
+    }
+
+    /// Runs cover the items in order, one per part, the first aiming at its own target.
+    #[test]
+    fn cuts_cover_every_item_in_order() {
+        let items: Vec<u64> = (1..=20).collect();
+        for parts in 1..=6 {
+            for first in [0, 5, 50, 1000] {
+                let runs = cut_by_weight(&items, parts, first, 40, |w| *w);
+                assert_eq!(runs.len(), parts);
+                assert_eq!(runs.first().map(|r| r.start), Some(0));
+                assert_eq!(runs.last().map(|r| r.end), Some(items.len()));
+                assert!(runs.windows(2).all(|w| w[0].end == w[1].start));
+            }
+        }
+        let runs = cut_by_weight(&items, 3, 10, 40, |w| *w);
+        assert_eq!(runs, vec![0..4, 4..10, 10..20]);
+        let none: Vec<u64> = Vec::new();
+        assert_eq!(cut_by_weight(&none, 2, 0, 1, |w| *w), vec![0..0, 0..0]);
+    }
+
+    /// The inventory written in runs on several threads is byte for byte the one-piece
+    /// pretty JSON, for real inventories (corpus captures), cut short and empty.
+    #[test]
+    fn inventory_in_pieces_equals_the_one_piece_json() {
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+        assert!(
+            data.is_dir(),
+            "the shared corpus is required at {}",
+            data.display()
+        );
+        let rules = ward_identify::Rules::builtin().expect("rules");
+        let mut inventories = vec![ward_identify::Inventory {
+            endpoints: Vec::new(),
+            devices: Vec::new(),
+            connections: Vec::new(),
+        }];
+        for f in [
+            "clinical-captures/dicom_cecho_pynetdicom.pcap",
+            "pcaps/dev/ndpi__hl7.pcap",
+            "pcaps/dev/ndpi__443-chrome.pcap",
+        ] {
+            let (out, _) = ward_dissect::analyze_files(
+                &[data.join(f)],
+                &ward_capture::CaptureConfig::default(),
+                &ward_dissect::EngineConfig::default(),
+                1,
+                &|_| {},
+            )
+            .expect("analyse");
+            let inv = ward_identify::identify(&out.observations, &out.security, &out.edges, &rules);
+            assert!(!inv.devices.is_empty(), "{f}: no devices");
+            for keep in [0, 1, 2] {
+                let mut short = inv.clone();
+                short.devices.truncate(keep);
+                short.endpoints.truncate(keep);
+                inventories.push(short);
+            }
+            inventories.push(inv);
+        }
+        for inv in &inventories {
+            for depth in [0, 1, 3] {
+                let mut want = Vec::new();
+                json_value(&mut want, depth, inv).expect("json");
+                for threads in 1..=5 {
+                    let got = inventory_json(inv, depth, threads).expect("json");
+                    assert!(
+                        got == want,
+                        "{} devices, depth {depth}, {threads} threads:\n{}\n---\n{}",
+                        inv.devices.len(),
+                        String::from_utf8_lossy(&got),
+                        String::from_utf8_lossy(&want)
+                    );
+                }
+            }
+        }
     }
 }
