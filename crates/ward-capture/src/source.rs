@@ -90,6 +90,15 @@ impl Input {
         }
     }
 
+    /// Steps over the file header: as [`Input::consume`], without populating or
+    /// prefetching a mapping (left to the first record read).
+    fn skip_header(&mut self, n: usize) {
+        match self {
+            Input::Mapped { pos, .. } => *pos += n,
+            _ => self.consume(n),
+        }
+    }
+
     fn consume(&mut self, n: usize) {
         match self {
             Input::Mapped {
@@ -246,16 +255,16 @@ impl CaptureReader {
         } else if meta.is_file() && meta.len() > 0 {
             // Plain files are memory-mapped: the record walk then copies nothing.
             match map_file(&file) {
-                Ok(map) => {
-                    let populated = populate(&map, 0);
-                    Input::Mapped {
-                        map: Arc::new(map),
-                        pos: 0,
-                        released: 0,
-                        populated,
-                        prefetched: 0,
-                    }
-                }
+                // Page tables are filled once the records are read (by this reader, or
+                // chunk by chunk by the parallel driver), not here: opening stays cheap
+                // and nothing runs twice or before the workers start.
+                Ok(map) => Input::Mapped {
+                    map: Arc::new(map),
+                    pos: 0,
+                    released: 0,
+                    populated: 0,
+                    prefetched: 0,
+                },
                 Err(_) => {
                     let mut data = Vec::new();
                     let mut f = File::open(path).map_err(io_err)?;
@@ -332,7 +341,7 @@ impl CaptureReader {
                 })
             }
         };
-        input.consume(hdr_len);
+        input.skip_header(hdr_len);
         let mut warnings = Vec::new();
         if let Format::Pcap { linktype, .. } = format {
             if !crate::decode::is_supported_linktype(linktype) {
