@@ -207,7 +207,9 @@ pub fn write_json_parts(
     json_field(w, true, "input", &report.input)?;
     if threads > 1 {
         w.write_all(b",\n  \"inventory\": ")?;
-        w.write_all(&inventory_json(&report.inventory, 1, threads)?)?;
+        for piece in inventory_json(&report.inventory, 1, threads)? {
+            w.write_all(&piece)?;
+        }
     } else {
         json_field(w, false, "inventory", &report.inventory)?;
     }
@@ -303,14 +305,15 @@ fn device_weight(d: &ward_identify::Device) -> u64 {
 }
 
 /// The pretty JSON of `inventory` as a value `depth` levels deep (byte for byte what
-/// [`json_value`] writes), its devices cut into `threads` runs of about equal size
-/// written on scoped threads; the calling thread writes the first run, the endpoints
-/// and the connections (so its run of devices is shorter).
+/// [`json_value`] writes, once the pieces returned are concatenated in order, which the
+/// caller does by writing them out one after the other), its devices cut into `threads`
+/// runs of about equal size written on scoped threads; the calling thread writes the
+/// first run, the endpoints and the connections (so its run of devices is shorter).
 pub fn inventory_json(
     inventory: &ward_identify::Inventory,
     depth: usize,
     threads: usize,
-) -> Result<Vec<u8>> {
+) -> Result<Vec<Vec<u8>>> {
     // Every field, so that a new one cannot be forgotten here.
     let ward_identify::Inventory {
         endpoints,
@@ -337,7 +340,7 @@ pub fn inventory_json(
         buf.extend_from_slice(b": ");
         Ok(())
     };
-    std::thread::scope(|scope| -> Result<Vec<u8>> {
+    std::thread::scope(|scope| -> Result<Vec<Vec<u8>>> {
         let handles: Vec<_> = runs
             .iter()
             .skip(1)
@@ -351,31 +354,32 @@ pub fn inventory_json(
                 })
             })
             .collect();
-        let mut buf = Vec::new();
-        buf.push(b'{');
-        key(&mut buf, true, "endpoints")?;
-        json_value(&mut buf, dd, endpoints)?;
-        key(&mut buf, false, "devices")?;
-        buf.push(b'[');
+        let mut head = Vec::new();
+        head.push(b'{');
+        key(&mut head, true, "endpoints")?;
+        json_value(&mut head, dd, endpoints)?;
+        key(&mut head, false, "devices")?;
+        head.push(b'[');
         if let Some(first) = runs.first() {
-            json_elements(&mut buf, devices, first.clone(), dd)?;
+            json_elements(&mut head, devices, first.clone(), dd)?;
         }
-        // The connections come after the devices; written now, appended at the end.
-        let mut conn = Vec::new();
-        key(&mut conn, false, "connections")?;
-        json_value(&mut conn, dd, connections)?;
+        // The end of the devices and the connections, written now, placed last.
+        let mut end = Vec::new();
+        json_array_end(&mut end, devices.len(), dd);
+        key(&mut end, false, "connections")?;
+        json_value(&mut end, dd, connections)?;
+        end.push(b'\n');
+        indent(&mut end, depth);
+        end.push(b'}');
+        let mut pieces = vec![head];
         for h in handles {
-            let part = h
-                .join()
-                .map_err(|_| anyhow::anyhow!("writing JSON: a writer thread panicked"))??;
-            buf.extend_from_slice(&part);
+            pieces.push(
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("writing JSON: a writer thread panicked"))??,
+            );
         }
-        json_array_end(&mut buf, devices.len(), dd);
-        buf.extend_from_slice(&conn);
-        buf.push(b'\n');
-        indent(&mut buf, depth);
-        buf.push(b'}');
-        Ok(buf)
+        pieces.push(end);
+        Ok(pieces)
     })
 }
 
@@ -673,7 +677,7 @@ mod tests {
                 let mut want = Vec::new();
                 json_value(&mut want, depth, inv).expect("json");
                 for threads in 1..=5 {
-                    let got = inventory_json(inv, depth, threads).expect("json");
+                    let got = inventory_json(inv, depth, threads).expect("json").concat();
                     assert!(
                         got == want,
                         "{} devices, depth {depth}, {threads} threads:\n{}\n---\n{}",
