@@ -726,11 +726,11 @@ fn glob_core<C: Copy + PartialEq + GlobChar>(p: &[C], t: &[C], fold: impl Fn(C) 
     let mut star: Option<(usize, usize)> = None;
     while let Some(&tc) = t.get(ti) {
         match p.get(pi).map(|&c| fold(c)) {
-            Some(c) if c.is_star() => {
+            Some(c) if c == C::STAR => {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(c) if c.is_question() || c == fold(tc) => {
+            Some(c) if c == C::QUESTION || c == fold(tc) => {
                 pi += 1;
                 ti += 1;
             }
@@ -745,31 +745,23 @@ fn glob_core<C: Copy + PartialEq + GlobChar>(p: &[C], t: &[C], fold: impl Fn(C) 
         }
     }
     p.get(pi..)
-        .is_some_and(|r| r.iter().all(|c| fold(*c).is_star()))
+        .is_some_and(|r| r.iter().all(|c| fold(*c) == C::STAR))
 }
 
 /// The wildcard characters of [`glob_core`], for bytes and chars.
 trait GlobChar {
-    fn is_star(self) -> bool;
-    fn is_question(self) -> bool;
+    const STAR: Self;
+    const QUESTION: Self;
 }
 
 impl GlobChar for u8 {
-    fn is_star(self) -> bool {
-        self == b'*'
-    }
-    fn is_question(self) -> bool {
-        self == b'?'
-    }
+    const STAR: u8 = b'*';
+    const QUESTION: u8 = b'?';
 }
 
 impl GlobChar for char {
-    fn is_star(self) -> bool {
-        self == '*'
-    }
-    fn is_question(self) -> bool {
-        self == '?'
-    }
+    const STAR: char = '*';
+    const QUESTION: char = '?';
 }
 
 #[cfg(test)]
