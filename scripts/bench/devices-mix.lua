@@ -6,7 +6,10 @@
 --   [30] the default first page (sorted by name, with the total)
 --   [15] one site's first page            [10] one category's first page
 --   [10] one vendor's first page          [10] newest first (last_seen, descending)
---   [25] a later page by offset (pages 2-20)
+--   [20] a page anywhere in the inventory by cursor (`after=`, keyset: how the web UI
+--        and a client walking the list page; the cursor of `load_seed`'s device number
+--        i is computed here as the server writes it)
+--   [5]  a later page by offset (pages 2-20; each skipped row is read, so offsets cost)
 -- Free-text search is measured on its own (docs/BENCHMARKS.md, "Inventory page"): a
 -- phrase of common trigrams costs tens of milliseconds and would be a different benchmark.
 local categories = {"infusion_pump", "patient_monitor", "workstation", "ct_scanner",
@@ -15,6 +18,15 @@ local vendors = {"Baxter", "Philips", "Dell", "Siemens%20Healthineers", "GE"}
 local base = "/api/v1/devices?limit=50"
 
 math.randomseed(os.time())
+
+local function hex(s)
+  return (s:gsub(".", function(c) return string.format("%02x", string.byte(c)) end))
+end
+
+-- The cursor after load_seed's device i in the default order (name, then id).
+local function cursor_after(i)
+  return hex(string.format('["host-%07d","dev-%012x"]', i, i))
+end
 
 request = function()
   local r = math.random(100)
@@ -29,6 +41,8 @@ request = function()
     path = base .. "&vendor=" .. vendors[math.random(#vendors)]
   elseif r <= 75 then
     path = base .. "&sort=last_seen&desc=true"
+  elseif r <= 95 then
+    path = base .. "&after=" .. cursor_after(50 * math.random(1, 19999) - 1)
   else
     path = base .. "&offset=" .. (50 * math.random(1, 19))
   end
