@@ -96,6 +96,38 @@ pub(crate) const SUMMARY_COLUMNS: &str =
     firmware_version, software_version, hostname, macs, ips, is_router, first_seen, last_seen, \
     stale";
 
+/// Whether a listing's page is bounded by an index: at most `LIMIT` + `OFFSET` rows read
+/// in index order (migration 0001's indexes: `(column, id)` for most sort columns, and
+/// `(site | category | vendor, name, id)`). Such a page takes tens of microseconds and is
+/// read on the caller's thread. A filter the sort index does not lead with, a sort by
+/// site, category or vendor without that filter (ordered by `(column, id)`, which those
+/// indexes do not give), the stale flag or free text can read much of the table, and go
+/// to the blocking pool.
+fn index_bounded(q: &DeviceQuery, text: Option<&str>, keyset: bool, offset: i64) -> bool {
+    let filters = [&q.site, &q.category, &q.vendor]
+        .iter()
+        .filter(|f| f.is_some())
+        .count();
+    text.is_none()
+        && q.stale.is_none()
+        && (keyset || offset <= 1000)
+        && match filters {
+            0 => !matches!(
+                q.sort,
+                DeviceSort::Site | DeviceSort::Category | DeviceSort::Vendor
+            ),
+            1 => q.sort == DeviceSort::Name,
+            _ => false,
+        }
+}
+
+/// One page of the `fastread` path.
+fn page_rows(c: &rusqlite::Connection, page: &Sql) -> rusqlite::Result<Vec<DeviceSummary>> {
+    c.prepare_cached(&page.text)?
+        .query_map(rusqlite::params_from_iter(&page.binds), summary_of_row)?
+        .collect()
+}
+
 const DEVICE_REVISION_SQL: &str = "SELECT rev FROM device_revision WHERE id = 1";
 
 /// [`summary_of`] for a row of the `fastread` path (columns in [`SUMMARY_COLUMNS`] order).
@@ -654,38 +686,43 @@ impl Store {
         });
 
         let (devices, total) = match &self.backend {
-            // SQLite: page, revision and count in one read transaction, without sqlx's
-            // thread hand-offs (`fastread`).
+            // SQLite, without sqlx's thread hand-offs (`fastread`): a page that an index
+            // bounds is read on this thread; one that may scan, and a count, on the
+            // blocking pool.
             crate::Backend::Sqlite { fast, .. } => {
-                let counts = self.counts.clone();
-                fast.read("listing devices", move |c| {
-                    let devices = c
-                        .prepare_cached(&page.text)?
-                        .query_map(rusqlite::params_from_iter(&page.binds), summary_of_row)?
-                        .collect::<rusqlite::Result<Vec<_>>>()?;
-                    let total = match count {
-                        Some((key, cq)) => {
-                            let rev: i64 = c
-                                .prepare_cached(DEVICE_REVISION_SQL)?
-                                .query_row([], |r| r.get(0))?;
-                            Some(match counts.get(&key, rev) {
-                                Some(n) => n,
-                                None => {
-                                    let n: i64 = c
-                                        .prepare_cached(&cq.text)?
-                                        .query_row(rusqlite::params_from_iter(&cq.binds), |r| {
-                                            r.get(0)
-                                        })?;
-                                    counts.put(key, rev, u(n));
-                                    u(n)
-                                }
-                            })
-                        }
-                        None => None,
-                    };
-                    Ok((devices, total))
-                })
-                .await?
+                let devices = if index_bounded(q, text, cursor.is_some(), offset) {
+                    fast.now("listing devices", |c| page_rows(c, &page))?
+                } else {
+                    fast.read("listing devices", move |c| page_rows(c, &page))
+                        .await?
+                };
+                let total = match count {
+                    Some((key, cq)) => {
+                        // The revision first, then the count (see `counts` for why that is
+                        // exact).
+                        let rev = fast.now("reading the device revision", |c| {
+                            c.prepare_cached(DEVICE_REVISION_SQL)?
+                                .query_row([], |r| r.get(0))
+                        })?;
+                        Some(match self.counts.get(&key, rev) {
+                            Some(n) => n,
+                            None => {
+                                let n = fast
+                                    .read("counting devices", move |c| {
+                                        c.prepare_cached(&cq.text)?
+                                            .query_row(rusqlite::params_from_iter(&cq.binds), |r| {
+                                                r.get::<_, i64>(0)
+                                            })
+                                    })
+                                    .await?;
+                                self.counts.put(key, rev, u(n));
+                                u(n)
+                            }
+                        })
+                    }
+                    None => None,
+                };
+                (devices, total)
             }
             crate::Backend::Postgres { pool } => {
                 let rows = page.sqlx().fetch_all(pool).await?;

@@ -9,9 +9,9 @@
 //!
 //! [`SqliteReader`] keeps a small pool of ordinary connections to the same database file,
 //! opened read-write but with `PRAGMA query_only` (a read-only open would need the WAL
-//! index files to exist already), and runs a whole read (several statements in one read
-//! transaction, so they see one snapshot) either directly on the calling thread (reads
-//! that are a single indexed row) or on tokio's blocking pool (everything that may scan).
+//! index files to exist already), with the file memory-mapped for reads, and runs a read
+//! either directly on the calling thread (reads an index bounds to a few rows: revisions,
+//! one page of the listing) or on tokio's blocking pool (everything that may scan).
 //! Writes never come here: they stay on the one-connection sqlx write pool.
 //!
 //! What this is not: a second store. It serves a few hot reads of the SQLite backend;
@@ -32,15 +32,22 @@ pub(crate) struct SqliteReader {
     idle: Mutex<Vec<Connection>>,
     /// Connections kept open when idle; more may exist briefly under load.
     keep: usize,
+    /// Bounds the reads running on the blocking pool at once (the read pool's size), so
+    /// a burst of requests queues here instead of starting a thread and a connection each.
+    running: tokio::sync::Semaphore,
 }
 
 impl SqliteReader {
-    pub(crate) fn new(path: PathBuf, keep: usize, busy_timeout: Duration) -> Arc<Self> {
+    /// `readers` reads at once on the blocking pool; connections kept for them and for the
+    /// short reads on the runtime's threads.
+    pub(crate) fn new(path: PathBuf, readers: usize, busy_timeout: Duration) -> Arc<Self> {
+        let readers = readers.max(1);
         Arc::new(SqliteReader {
             path,
             busy_timeout,
             idle: Mutex::new(Vec::new()),
-            keep: keep.max(1),
+            keep: readers * 2,
+            running: tokio::sync::Semaphore::new(readers),
         })
     }
 
@@ -61,9 +68,12 @@ impl SqliteReader {
         )
         .map_err(err)?;
         conn.busy_timeout(self.busy_timeout).map_err(err)?;
-        // The same page cache as the sqlx read pool; nothing written through here.
+        // Nothing is written through here. Pages are read from the memory-mapped file
+        // (no copy into a per-connection cache, no allocation per page), so the page
+        // cache can stay small.
         conn.execute_batch(
-            "PRAGMA query_only = 1; PRAGMA cache_size = -65536; PRAGMA temp_store = memory;",
+            "PRAGMA query_only = 1; PRAGMA mmap_size = 4294967296; \
+             PRAGMA cache_size = -16384; PRAGMA temp_store = memory;",
         )
         .map_err(err)?;
         // Statements differ by filter combination: keep enough of them prepared.
@@ -96,24 +106,24 @@ impl SqliteReader {
         })
     }
 
-    /// Runs `f` on a pooled connection on tokio's blocking pool, inside one read
-    /// transaction (one snapshot for every statement of `f`).
+    /// Runs `f` on a pooled connection on tokio's blocking pool (each statement reads its
+    /// own snapshot, as in autocommit anywhere).
     pub(crate) async fn read<R: Send + 'static>(
         self: &Arc<Self>,
         what: &'static str,
         f: impl FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
     ) -> Result<R> {
+        let permit = self
+            .running
+            .acquire()
+            .await
+            .map_err(|e| StoreError::invalid("read task", e.to_string()))?;
         let me = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            me.now(what, |c| {
-                let tx = c.unchecked_transaction()?;
-                let out = f(&tx)?;
-                tx.commit()?;
-                Ok(out)
-            })
-        })
-        .await
-        .map_err(|e| StoreError::invalid("read task", e.to_string()))?
+        let out = tokio::task::spawn_blocking(move || me.now(what, f))
+            .await
+            .map_err(|e| StoreError::invalid("read task", e.to_string()))?;
+        drop(permit);
+        out
     }
 }
 
@@ -181,5 +191,79 @@ impl Sql {
             };
         }
         q
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Actor, Backend, DeviceQuery, DeviceRecord, Store, StoreOptions};
+
+    fn device(i: u32) -> DeviceRecord {
+        DeviceRecord {
+            id: format!("dev-{i:04}"),
+            site: "north".into(),
+            name: format!("pump-{i:04}"),
+            inferred: Default::default(),
+            macs: vec![],
+            ips: vec![],
+            is_router: false,
+            first_seen: 1,
+            last_seen: 2,
+            detail: serde_json::json!({}),
+        }
+    }
+
+    /// A burst of listings far above the pool size: every answer is the same and complete,
+    /// and no more connections stay open than the reader keeps.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_reads_shares_a_bounded_pool() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let options = StoreOptions {
+            max_connections: 3,
+            ..StoreOptions::default()
+        };
+        let store = Store::open_with(&dir.path().join("w.db").display().to_string(), &options)
+            .await
+            .expect("open");
+        let records: Vec<_> = (0..120).map(device).collect();
+        store
+            .upsert_devices(&records, &Actor::new("test", None))
+            .await
+            .expect("seed");
+        let q = DeviceQuery {
+            limit: 200,
+            ..DeviceQuery::default()
+        };
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let (s, q) = (store.clone(), q.clone());
+            tasks.push(tokio::spawn(async move { s.list_devices(&q).await }));
+        }
+        for t in tasks {
+            let page = t.await.expect("task").expect("listing");
+            assert_eq!(page.total, Some(120));
+            assert_eq!(page.devices.len(), 120);
+            assert_eq!(page.devices[0].name, "pump-0000");
+            assert_eq!(page.devices[119].name, "pump-0119");
+        }
+        let Backend::Sqlite { fast, .. } = &store.backend else {
+            panic!("SQLite store expected");
+        };
+        let idle = fast.idle.lock().expect("lock").len();
+        assert!(
+            (1..=fast.keep).contains(&idle),
+            "{idle} idle connections, keep {}",
+            fast.keep
+        );
+        assert_eq!(fast.keep, 6);
+        // Nothing is written through this path.
+        let err = fast
+            .now("writing", |c| c.execute("DELETE FROM devices", []))
+            .expect_err("query_only connections refuse writes");
+        assert!(err.to_string().contains("writing"), "{err}");
+        assert_eq!(
+            store.list_devices(&q).await.expect("listing").total,
+            Some(120)
+        );
     }
 }
