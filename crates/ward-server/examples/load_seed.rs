@@ -10,10 +10,6 @@
 //!     'http://127.0.0.1:8787/api/v1/devices?limit=50'
 //! ```
 
-// The allocator of the `ward` binary, so the benchmark serves as `ward serve` does.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
