@@ -3,6 +3,7 @@
 
 use crate::audit::{audit_append, canonical_json};
 use crate::counts::CountKey;
+use crate::fastread::Sql;
 use crate::{
     i, now_micros, u, with_read_pool, with_write_pool, Actor, BeginWrite, DevicePage, DeviceQuery,
     DeviceRecord, DeviceSort, DeviceSummary, Result, Store, StoreError, DEVICE_COLUMNS,
@@ -94,6 +95,63 @@ pub(crate) const SUMMARY_COLUMNS: &str =
     "id, site, name, category, criticality, vendor, model, os, \
     firmware_version, software_version, hostname, macs, ips, is_router, first_seen, last_seen, \
     stale";
+
+/// Whether a listing's page is bounded by an index: at most `LIMIT` + `OFFSET` rows read
+/// in index order (migration 0001's indexes: `(column, id)` for most sort columns, and
+/// `(site | category | vendor, name, id)`). Such a page takes tens of microseconds and is
+/// read on the caller's thread. A filter the sort index does not lead with, a sort by
+/// site, category or vendor without that filter (ordered by `(column, id)`, which those
+/// indexes do not give), the stale flag or free text can read much of the table, and go
+/// to the blocking pool.
+fn index_bounded(q: &DeviceQuery, text: Option<&str>, keyset: bool, offset: i64) -> bool {
+    let filters = [&q.site, &q.category, &q.vendor]
+        .iter()
+        .filter(|f| f.is_some())
+        .count();
+    text.is_none()
+        && q.stale.is_none()
+        && (keyset || offset <= 1000)
+        && match filters {
+            0 => !matches!(
+                q.sort,
+                DeviceSort::Site | DeviceSort::Category | DeviceSort::Vendor
+            ),
+            1 => q.sort == DeviceSort::Name,
+            _ => false,
+        }
+}
+
+/// One page of the `fastread` path.
+fn page_rows(c: &rusqlite::Connection, page: &Sql) -> rusqlite::Result<Vec<DeviceSummary>> {
+    c.prepare_cached(&page.text)?
+        .query_map(rusqlite::params_from_iter(&page.binds), summary_of_row)?
+        .collect()
+}
+
+const DEVICE_REVISION_SQL: &str = "SELECT rev FROM device_revision WHERE id = 1";
+
+/// [`summary_of`] for a row of the `fastread` path (columns in [`SUMMARY_COLUMNS`] order).
+fn summary_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceSummary> {
+    Ok(DeviceSummary {
+        id: r.get(0)?,
+        site: r.get(1)?,
+        name: r.get(2)?,
+        category: opt(r.get(3)?),
+        criticality: opt(r.get(4)?),
+        vendor: opt(r.get(5)?),
+        model: opt(r.get(6)?),
+        os: opt(r.get(7)?),
+        firmware_version: opt(r.get(8)?),
+        software_version: opt(r.get(9)?),
+        hostname: opt(r.get(10)?),
+        macs: split(&r.get::<_, String>(11)?),
+        ips: split(&r.get::<_, String>(12)?),
+        is_router: r.get::<_, i64>(13)? != 0,
+        first_seen: r.get(14)?,
+        last_seen: r.get(15)?,
+        stale: r.get::<_, i64>(16)? != 0,
+    })
+}
 
 pub(crate) fn summary_of<R: Row>(r: &R) -> Result<DeviceSummary, sqlx::Error>
 where
@@ -586,68 +644,110 @@ impl Store {
         let offset = i(q.offset);
 
         // The same filters for the page and the count.
-        macro_rules! filters {
-            ($qb:expr) => {{
-                $qb.push(" WHERE 1 = 1");
-                if let Some(s) = &q.site {
-                    $qb.push(" AND site = ").push_bind(s.clone());
-                }
-                if let Some(c) = &q.category {
-                    $qb.push(" AND category = ").push_bind(c.clone());
-                }
-                if let Some(v) = &q.vendor {
-                    $qb.push(" AND vendor = ").push_bind(v.clone());
-                }
-                if let Some(s) = stale {
-                    $qb.push(" AND stale = ").push_bind(s);
-                }
-                if let Some(t) = text {
-                    $qb.push(" AND search LIKE ")
-                        .push_bind(like_pattern(t))
-                        .push(" ESCAPE '\\'");
-                }
-            }};
-        }
-
-        let (devices, total) = with_read_pool!(self, |pool| {
-            let mut qb = sqlx::QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM devices"));
-            filters!(qb);
-            if let Some((v, id)) = &cursor {
-                qb.push(format!(" AND ({col}, id) {cmp} ("));
-                match v {
-                    CursorValue::Int(n) => qb.push_bind(*n),
-                    CursorValue::Text(s) => qb.push_bind(s.clone()),
-                };
-                qb.push(", ").push_bind(id.clone()).push(")");
+        let filters = |sql: &mut Sql| {
+            sql.push(" WHERE 1 = 1");
+            if let Some(s) = &q.site {
+                sql.push(" AND site = ").bind_text(s.clone());
             }
-            qb.push(format!(" ORDER BY {col} {dir}, id {dir} LIMIT "))
-                .push_bind(limit);
-            if cursor.is_none() && offset > 0 {
-                qb.push(" OFFSET ").push_bind(offset);
+            if let Some(c) = &q.category {
+                sql.push(" AND category = ").bind_text(c.clone());
             }
-            let rows = qb.build().fetch_all(pool).await?;
-            let devices = rows.iter().map(summary_of).collect::<Result<Vec<_>, _>>()?;
-            let total = if q.with_total {
-                // The revision first, then the count (see `counts` for why that is exact).
-                let rev: i64 = sqlx::query_scalar("SELECT rev FROM device_revision WHERE id = 1")
-                    .fetch_one(pool)
-                    .await?;
-                let key = CountKey::of(q, text);
-                match self.counts.get(&key, rev) {
-                    Some(n) => Some(n),
-                    None => {
-                        let mut cq = sqlx::QueryBuilder::new("SELECT count(*) FROM devices");
-                        filters!(cq);
-                        let n = u(cq.build().fetch_one(pool).await?.try_get(0)?);
-                        self.counts.put(key, rev, n);
-                        Some(n)
-                    }
-                }
-            } else {
-                None
+            if let Some(v) = &q.vendor {
+                sql.push(" AND vendor = ").bind_text(v.clone());
+            }
+            if let Some(s) = stale {
+                sql.push(" AND stale = ").bind_int(s);
+            }
+            if let Some(t) = text {
+                sql.push(" AND search LIKE ")
+                    .bind_text(like_pattern(t))
+                    .push(" ESCAPE '\\'");
+            }
+        };
+        let mut page = Sql::new(format!("SELECT {SUMMARY_COLUMNS} FROM devices"));
+        filters(&mut page);
+        if let Some((v, id)) = &cursor {
+            page.push(&format!(" AND ({col}, id) {cmp} ("));
+            match v {
+                CursorValue::Int(n) => page.bind_int(*n),
+                CursorValue::Text(s) => page.bind_text(s.clone()),
             };
-            (devices, total)
+            page.push(", ").bind_text(id.clone()).push(")");
+        }
+        page.push(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT "))
+            .bind_int(limit);
+        if cursor.is_none() && offset > 0 {
+            page.push(" OFFSET ").bind_int(offset);
+        }
+        let count = q.with_total.then(|| {
+            let mut cq = Sql::new("SELECT count(*) FROM devices");
+            filters(&mut cq);
+            (CountKey::of(q, text), cq)
         });
+
+        let (devices, total) = match &self.backend {
+            // SQLite, without sqlx's thread hand-offs (`fastread`): a page that an index
+            // bounds is read on this thread; one that may scan, and a count, on the
+            // blocking pool.
+            crate::Backend::Sqlite { fast, .. } => {
+                let devices = if index_bounded(q, text, cursor.is_some(), offset) {
+                    fast.now("listing devices", |c| page_rows(c, &page))?
+                } else {
+                    fast.read("listing devices", move |c| page_rows(c, &page))
+                        .await?
+                };
+                let total = match count {
+                    Some((key, cq)) => {
+                        // The revision first, then the count (see `counts` for why that is
+                        // exact).
+                        let rev = fast.now("reading the device revision", |c| {
+                            c.prepare_cached(DEVICE_REVISION_SQL)?
+                                .query_row([], |r| r.get(0))
+                        })?;
+                        Some(match self.counts.get(&key, rev) {
+                            Some(n) => n,
+                            None => {
+                                let n = fast
+                                    .read("counting devices", move |c| {
+                                        c.prepare_cached(&cq.text)?
+                                            .query_row(rusqlite::params_from_iter(&cq.binds), |r| {
+                                                r.get::<_, i64>(0)
+                                            })
+                                    })
+                                    .await?;
+                                self.counts.put(key, rev, u(n));
+                                u(n)
+                            }
+                        })
+                    }
+                    None => None,
+                };
+                (devices, total)
+            }
+            crate::Backend::Postgres { pool } => {
+                let rows = page.sqlx().fetch_all(pool).await?;
+                let devices = rows.iter().map(summary_of).collect::<Result<Vec<_>, _>>()?;
+                let total = match count {
+                    Some((key, cq)) => {
+                        // The revision first, then the count (see `counts` for why that is
+                        // exact).
+                        let rev: i64 = sqlx::query_scalar(DEVICE_REVISION_SQL)
+                            .fetch_one(pool)
+                            .await?;
+                        Some(match self.counts.get(&key, rev) {
+                            Some(n) => n,
+                            None => {
+                                let n = u(cq.sqlx().fetch_one(pool).await?.try_get(0)?);
+                                self.counts.put(key, rev, n);
+                                n
+                            }
+                        })
+                    }
+                    None => None,
+                };
+                (devices, total)
+            }
+        };
         let next_cursor = if devices.len() as i64 == limit {
             devices.last().map(|d| {
                 let v = match q.sort {
@@ -877,11 +977,15 @@ impl Store {
     /// removed or a listing filter column of one changes, by any writer (another replica,
     /// direct SQL). Device counts are cached under it.
     pub async fn device_revision(&self) -> Result<i64> {
-        Ok(with_read_pool!(self, |pool| {
-            sqlx::query_scalar("SELECT rev FROM device_revision WHERE id = 1")
+        match &self.backend {
+            crate::Backend::Sqlite { fast, .. } => fast.now("reading the device revision", |c| {
+                c.prepare_cached(DEVICE_REVISION_SQL)?
+                    .query_row([], |r| r.get(0))
+            }),
+            crate::Backend::Postgres { pool } => Ok(sqlx::query_scalar(DEVICE_REVISION_SQL)
                 .fetch_one(pool)
-                .await?
-        }))
+                .await?),
+        }
     }
 
     /// Marks devices not seen since `before` (micros) as stale; returns how many changed.

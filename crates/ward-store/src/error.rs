@@ -20,6 +20,12 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error while {what}: {source}")]
+    Read {
+        what: String,
+        #[source]
+        source: rusqlite::Error,
+    },
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored JSON in {what} is invalid: {source}")]

@@ -37,6 +37,7 @@ mod dashboard;
 mod devices;
 mod documents;
 mod error;
+mod fastread;
 mod findings;
 mod ingest;
 mod intel;
@@ -104,6 +105,8 @@ pub(crate) enum Backend {
         /// One connection: SQLite's single writer.
         write: SqlitePool,
         read: SqlitePool,
+        /// The hot read path without sqlx's connection threads (`fastread`).
+        fast: std::sync::Arc<fastread::SqliteReader>,
     },
     Postgres {
         pool: PgPool,
@@ -300,8 +303,13 @@ impl Store {
             .connect_with(connect)
             .await
             .map_err(|e| StoreError::Connect { url, source: e })?;
+        let fast = fastread::SqliteReader::new(
+            path.to_path_buf(),
+            options.max_connections.max(1) as usize,
+            options.busy_timeout,
+        );
         Ok(Store {
-            backend: Backend::Sqlite { write, read },
+            backend: Backend::Sqlite { write, read, fast },
             counts: std::sync::Arc::new(counts::RevisionCache::new(counts::MAX_COUNT_ENTRIES)),
         })
     }
@@ -342,7 +350,8 @@ impl Store {
     /// WAL when its last connection closes).
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { write, read } => {
+            Backend::Sqlite { write, read, fast } => {
+                fast.close();
                 read.close().await;
                 write.close().await;
             }

@@ -121,12 +121,19 @@ impl Store {
     /// The revision of what token authentication reads (migration 0006): it changes when a
     /// token is revoked, deleted or re-scoped, or its user is disabled, renamed, deleted or
     /// given other roles, by any writer. The server caches authenticated tokens under it.
+    ///
+    /// Read on every token-authenticated request: on SQLite through the `fastread` path,
+    /// on the calling thread (one row by key).
     pub async fn auth_revision(&self) -> Result<i64> {
-        Ok(with_read_pool!(self, |pool| {
-            sqlx::query_scalar("SELECT rev FROM auth_revision WHERE id = 1")
-                .fetch_one(pool)
-                .await?
-        }))
+        const SQL: &str = "SELECT rev FROM auth_revision WHERE id = 1";
+        match &self.backend {
+            crate::Backend::Sqlite { fast, .. } => fast.now("reading the auth revision", |c| {
+                c.prepare_cached(SQL)?.query_row([], |r| r.get(0))
+            }),
+            crate::Backend::Postgres { pool } => {
+                Ok(sqlx::query_scalar(SQL).fetch_one(pool).await?)
+            }
+        }
     }
 
     /// One token by id.
