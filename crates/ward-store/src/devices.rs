@@ -685,68 +685,39 @@ impl Store {
             (CountKey::of(q, text), cq)
         });
 
-        let (devices, total) = match &self.backend {
+        let devices = match &self.backend {
             // SQLite, without sqlx's thread hand-offs (`fastread`): a page that an index
-            // bounds is read on this thread; one that may scan, and a count, on the
-            // blocking pool.
+            // bounds is read on this thread, one that may scan on the blocking pool.
             crate::Backend::Sqlite { fast, .. } => {
-                let devices = if index_bounded(q, text, cursor.is_some(), offset) {
+                if index_bounded(q, text, cursor.is_some(), offset) {
                     fast.now("listing devices", |c| page_rows(c, &page))?
                 } else {
                     fast.read("listing devices", move |c| page_rows(c, &page))
                         .await?
-                };
-                let total = match count {
-                    Some((key, cq)) => {
-                        // The revision first, then the count (see `counts` for why that is
-                        // exact).
-                        let rev = fast.now("reading the device revision", |c| {
-                            c.prepare_cached(DEVICE_REVISION_SQL)?
-                                .query_row([], |r| r.get(0))
-                        })?;
-                        Some(match self.counts.get(&key, rev) {
-                            Some(n) => n,
-                            None => {
-                                let n = fast
-                                    .read("counting devices", move |c| {
-                                        c.prepare_cached(&cq.text)?
-                                            .query_row(rusqlite::params_from_iter(&cq.binds), |r| {
-                                                r.get::<_, i64>(0)
-                                            })
-                                    })
-                                    .await?;
-                                self.counts.put(key, rev, u(n));
-                                u(n)
-                            }
-                        })
-                    }
-                    None => None,
-                };
-                (devices, total)
+                }
             }
-            crate::Backend::Postgres { pool } => {
-                let rows = page.sqlx().fetch_all(pool).await?;
-                let devices = rows.iter().map(summary_of).collect::<Result<Vec<_>, _>>()?;
-                let total = match count {
-                    Some((key, cq)) => {
-                        // The revision first, then the count (see `counts` for why that is
-                        // exact).
-                        let rev: i64 = sqlx::query_scalar(DEVICE_REVISION_SQL)
-                            .fetch_one(pool)
-                            .await?;
-                        Some(match self.counts.get(&key, rev) {
-                            Some(n) => n,
-                            None => {
-                                let n = u(cq.sqlx().fetch_one(pool).await?.try_get(0)?);
-                                self.counts.put(key, rev, n);
-                                n
-                            }
-                        })
+            crate::Backend::Postgres { pool } => page
+                .sqlx()
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(summary_of)
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let total = match count {
+            Some((key, cq)) => {
+                // The revision first, then the count (see `counts` for why that is exact).
+                let rev = self.device_revision().await?;
+                Some(match self.counts.get(&key, rev) {
+                    Some(n) => n,
+                    None => {
+                        let n = self.count_rows(cq).await?;
+                        self.counts.put(key, rev, n);
+                        n
                     }
-                    None => None,
-                };
-                (devices, total)
+                })
             }
+            None => None,
         };
         let next_cursor = if devices.len() as i64 == limit {
             devices.last().map(|d| {
@@ -977,15 +948,25 @@ impl Store {
     /// removed or a listing filter column of one changes, by any writer (another replica,
     /// direct SQL). Device counts are cached under it.
     pub async fn device_revision(&self) -> Result<i64> {
-        match &self.backend {
-            crate::Backend::Sqlite { fast, .. } => fast.now("reading the device revision", |c| {
-                c.prepare_cached(DEVICE_REVISION_SQL)?
-                    .query_row([], |r| r.get(0))
-            }),
-            crate::Backend::Postgres { pool } => Ok(sqlx::query_scalar(DEVICE_REVISION_SQL)
-                .fetch_one(pool)
-                .await?),
-        }
+        self.revision(DEVICE_REVISION_SQL, "reading the device revision")
+            .await
+    }
+
+    /// `SELECT count(*)` of a listing's filters (on SQLite on the blocking pool: it scans).
+    async fn count_rows(&self, cq: Sql) -> Result<u64> {
+        let n = match &self.backend {
+            crate::Backend::Sqlite { fast, .. } => {
+                fast.read("counting devices", move |c| {
+                    c.prepare_cached(&cq.text)?
+                        .query_row(rusqlite::params_from_iter(&cq.binds), |r| {
+                            r.get::<_, i64>(0)
+                        })
+                })
+                .await?
+            }
+            crate::Backend::Postgres { pool } => cq.sqlx().fetch_one(pool).await?.try_get(0)?,
+        };
+        Ok(u(n))
     }
 
     /// Marks devices not seen since `before` (micros) as stale; returns how many changed.

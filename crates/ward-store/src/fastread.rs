@@ -18,7 +18,7 @@
 //! PostgreSQL and every other read keep using sqlx, and the conformance suite runs the
 //! same assertions over both paths.
 
-use crate::{Result, StoreError};
+use crate::{Result, Store, StoreError};
 use rusqlite::{Connection, OpenFlags};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -124,6 +124,21 @@ impl SqliteReader {
             .map_err(|e| StoreError::invalid("read task", e.to_string()))?;
         drop(permit);
         out
+    }
+}
+
+impl Store {
+    /// A revision counter (migration 0006), read on every listing with a total and every
+    /// token request: on SQLite on the calling thread (one row by key).
+    pub(crate) async fn revision(&self, sql: &'static str, what: &str) -> Result<i64> {
+        match &self.backend {
+            crate::Backend::Sqlite { fast, .. } => {
+                fast.now(what, |c| c.prepare_cached(sql)?.query_row([], |r| r.get(0)))
+            }
+            crate::Backend::Postgres { pool } => {
+                Ok(sqlx::query_scalar(sql).fetch_one(pool).await?)
+            }
+        }
     }
 }
 

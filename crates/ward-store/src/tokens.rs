@@ -125,15 +125,11 @@ impl Store {
     /// Read on every token-authenticated request: on SQLite through the `fastread` path,
     /// on the calling thread (one row by key).
     pub async fn auth_revision(&self) -> Result<i64> {
-        const SQL: &str = "SELECT rev FROM auth_revision WHERE id = 1";
-        match &self.backend {
-            crate::Backend::Sqlite { fast, .. } => fast.now("reading the auth revision", |c| {
-                c.prepare_cached(SQL)?.query_row([], |r| r.get(0))
-            }),
-            crate::Backend::Postgres { pool } => {
-                Ok(sqlx::query_scalar(SQL).fetch_one(pool).await?)
-            }
-        }
+        self.revision(
+            "SELECT rev FROM auth_revision WHERE id = 1",
+            "reading the auth revision",
+        )
+        .await
     }
 
     /// One token by id.
