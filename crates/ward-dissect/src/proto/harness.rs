@@ -28,11 +28,26 @@ pub fn meta(transport: Transport, client_port: u16, server_port: u16) -> FlowMet
     }
 }
 
+/// One thing a parser is told about its flow.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// In-order bytes in one direction.
+    Data(Direction, &'a [u8]),
+    /// This many bytes of one direction were lost.
+    Gap(Direction, u64),
+}
+
 /// Feeds chunks to a fresh parser of `d` (without probing) and returns every fact.
 pub fn run_flow(d: &dyn Dissector, meta: &FlowMeta, chunks: &[(Direction, &[u8])]) -> Facts {
+    let events: Vec<Event<'_>> = chunks.iter().map(|(dir, b)| Event::Data(*dir, b)).collect();
+    run_events(d, meta, &events)
+}
+
+/// Feeds data and gaps to a fresh parser of `d` (without probing) and returns every fact.
+pub fn run_events(d: &dyn Dissector, meta: &FlowMeta, events: &[Event<'_>]) -> Facts {
     let mut out = Facts::default();
     let mut p = d.new_parser(meta);
-    for (i, (dir, data)) in chunks.iter().enumerate() {
+    for (i, ev) in events.iter().enumerate() {
         let pkt = PacketCtx {
             file: 0,
             packet: i as u64 + 1,
@@ -42,7 +57,10 @@ pub fn run_flow(d: &dyn Dissector, meta: &FlowMeta, chunks: &[(Direction, &[u8])
         if p.finished() {
             break;
         }
-        p.data(&ctx, *dir, data, &mut out);
+        match *ev {
+            Event::Data(dir, data) => p.data(&ctx, dir, data, &mut out),
+            Event::Gap(dir, missing) => p.gap(&ctx, dir, missing, &mut out),
+        }
     }
     let pkt = PacketCtx {
         file: 0,

@@ -1,6 +1,9 @@
 //! HTTP/1.x request and response heads (TCP 80, 8080, 8000, ... and any port by content):
 //! which software clients and servers run. Bodies are skipped by length (Content-Length
 //! or chunked framing) without buffering; pipelined and keep-alive messages are followed.
+//! After bytes lost in the capture, parsing resumes: a lost stretch inside a body of known
+//! length only shortens it; otherwise the next request or status line that starts a line is
+//! searched for (up to 1 MiB, then the direction is given up).
 //!
 //! Fact keys:
 //! - `http.request`: "METHOD /path" (client); the query string is dropped and
@@ -23,6 +26,8 @@ use ward_model::{SecurityKind, Severity, Transport};
 const MAX_HEAD: usize = 16 * 1024;
 /// Messages per flow whose facts are reported; afterwards the parser finishes.
 const MAX_MESSAGES: u32 = 16;
+/// Bytes searched for the next message start after a gap before the direction is given up.
+const MAX_HUNT: u64 = 1 << 20;
 
 const METHODS: [&[u8]; 9] = [
     b"GET ",
@@ -168,6 +173,11 @@ enum State {
     Chunked(Chunk),
     /// Body delimited by connection close, a tunnel, or unparseable: ignore the rest.
     Ignore,
+    /// Bytes were lost where a message could start: looking for the next request or
+    /// response line at the start of a line; `scanned` bytes searched so far.
+    Hunt {
+        scanned: u64,
+    },
 }
 
 #[derive(Debug)]
@@ -292,6 +302,25 @@ impl HttpFlow {
         while !data.is_empty() {
             match self.dirs[idx].state.clone() {
                 State::Ignore => return,
+                State::Hunt { scanned } => {
+                    let dir = if idx == 0 {
+                        Direction::ToServer
+                    } else {
+                        Direction::ToClient
+                    };
+                    if let Some(at) = next_message_start(dir, data) {
+                        data = &data[at..];
+                        self.dirs[idx].state = State::Head;
+                    } else {
+                        let scanned = scanned + data.len() as u64;
+                        self.dirs[idx].state = if scanned >= MAX_HUNT {
+                            State::Ignore
+                        } else {
+                            State::Hunt { scanned }
+                        };
+                        return;
+                    }
+                }
                 State::Body(n) => {
                     let k = n.min(data.len() as u64) as usize;
                     data = &data[k..];
@@ -432,16 +461,34 @@ impl FlowParser for HttpFlow {
     fn data(&mut self, _ctx: &FlowCtx<'_>, dir: Direction, data: &[u8], out: &mut Facts) {
         self.feed(usize::from(dir == Direction::ToClient), data, out);
     }
-    fn gap(&mut self, _ctx: &FlowCtx<'_>, dir: Direction, _missing: u64, _out: &mut Facts) {
+    fn gap(&mut self, _ctx: &FlowCtx<'_>, dir: Direction, missing: u64, _out: &mut Facts) {
+        // A lost request or response breaks the pairing that tells a HEAD response (no
+        // body) from others.
+        self.pending_head.clear();
         let d = &mut self.dirs[usize::from(dir == Direction::ToClient)];
-        // Inside a body of known length the gap may just shorten it; else give up.
-        d.state = State::Ignore;
         d.buf = Vec::new();
+        d.state = match d.state {
+            State::Ignore => State::Ignore,
+            // Lost bytes inside a body of known length only shorten it.
+            State::Body(n) if missing < n => State::Body(n - missing),
+            State::Body(n) if missing == n => State::Head,
+            // Anything else: resume at the next message that starts a line.
+            _ => State::Hunt { scanned: 0 },
+        };
     }
     fn finished(&self) -> bool {
         self.messages >= MAX_MESSAGES
             || (self.dirs[0].state == State::Ignore && self.dirs[1].state == State::Ignore)
     }
+}
+
+/// Where the first request line (to the server) or status line (to the client) that
+/// starts a line of `data` begins. A message whose first line is cut by the end of `data`
+/// is not found (the next one is).
+fn next_message_start(dir: Direction, data: &[u8]) -> Option<usize> {
+    std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', data).map(|i| i + 1))
+        .find(|&at| at < data.len() && looks_like_http(dir, &data[at..]) == Probe::Match)
 }
 
 /// Does this look like the start of an HTTP/1.x request or response?
@@ -520,7 +567,71 @@ impl Dissector for Http {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::harness::{meta, run_tcp, values};
+    use crate::proto::harness::{meta, run_events, run_tcp, values, Event};
+
+    /// Bytes lost in the capture: the parser resumes at the next message (or after a lost
+    /// stretch of a body of known length) instead of giving up on the direction.
+    #[test]
+    fn resumes_after_a_gap() {
+        use Direction::{ToClient as C, ToServer as S};
+        let m = meta(Transport::Tcp, 40000, 80);
+        let run = |events: &[Event<'_>]| run_events(&Http, &m, events);
+        // Inside a body of known length: the gap shortens it; exactly its end: next head.
+        let f = run(&[
+            Event::Data(
+                S,
+                b"POST /b HTTP/1.1\r\nContent-Length: 100\r\n\r\n0123456789",
+            ),
+            Event::Gap(S, 60),
+            Event::Data(S, b"abcdefghijklmnopqrstuvwxyz0123GET /c HTTP/1.1\r\n\r\n"),
+            Event::Gap(S, 0),
+        ]);
+        assert_eq!(values(&f, "http.request"), vec!["POST /b", "GET /c"]);
+        let f = run(&[
+            Event::Data(S, b"POST /b HTTP/1.1\r\nContent-Length: 100\r\n\r\n"),
+            Event::Gap(S, 100),
+            Event::Data(S, b"GET /c HTTP/1.1\r\n\r\n"),
+        ]);
+        assert_eq!(values(&f, "http.request"), vec!["POST /b", "GET /c"]);
+        // In a head: that message is lost, the next one that starts a line is found.
+        let f = run(&[
+            Event::Data(S, b"GET /a HTTP/1.1\r\nHo"),
+            Event::Gap(S, 500),
+            Event::Data(S, b"st: lost.example\r\nGET /x HTTP/1.1 in text\r\n"),
+            Event::Data(S, b"\r\nGET /d HTTP/1.1\r\nUser-Agent: Pump/2\r\n\r\n"),
+        ]);
+        assert_eq!(values(&f, "http.request"), vec!["GET /d"]);
+        assert_eq!(values(&f, "http.user_agent"), vec!["Pump/2"]);
+        assert!(
+            values(&f, "http.host").is_empty(),
+            "the cut head is dropped"
+        );
+        // Responses: a gap running past the end of a body, then the next status line.
+        let f = run(&[
+            Event::Data(C, b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\nxxxx"),
+            Event::Gap(C, 10_000),
+            Event::Data(
+                C,
+                b"tail of a body\r\nHTTP/1.1 404 Not Found\r\nServer: S/1\r\n",
+            ),
+            Event::Data(
+                C,
+                b"Content-Length: 0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+            ),
+        ]);
+        assert_eq!(values(&f, "http.status"), vec!["200", "404", "204"]);
+        assert_eq!(values(&f, "http.server"), vec!["S/1"]);
+        // The search is bounded: after MAX_HUNT bytes without a message the direction is
+        // given up.
+        let junk = vec![b'x'; (MAX_HUNT as usize) + 1];
+        let f = run(&[
+            Event::Data(S, b"GET /a HTTP/1.1\r\n"),
+            Event::Gap(S, 10),
+            Event::Data(S, &junk),
+            Event::Data(S, b"\r\nGET /late HTTP/1.1\r\n\r\n"),
+        ]);
+        assert!(values(&f, "http.request").is_empty());
+    }
 
     #[test]
     fn pipelined_requests_with_bodies() {
