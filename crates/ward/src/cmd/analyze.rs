@@ -46,6 +46,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         anyhow::bail!("no capture given: ward analyze FILE|DIR...");
     }
     let files = ward_capture::expand_inputs(&paths)?;
+    keep_freed_memory();
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -145,6 +146,24 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     // Same for the report: the process ends here, the operating system reclaims it at once.
     std::mem::forget(report);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tells glibc's allocator to keep freed memory for reuse instead of handing it back to the
+/// kernel whenever the top of a heap is free (128 KiB by default). The analysis allocates
+/// and frees flow state, reassembly buffers and facts at a high rate on every worker; with
+/// the defaults each worker thread's heap shrinks and grows again (an `madvise` or
+/// `mprotect` and fresh zeroed pages each time). A short-lived batch command gains nothing
+/// from returning memory early. Peak memory is unchanged: nothing more is allocated, freed
+/// memory is only kept. Measured in docs/BENCHMARKS.md ("allocator").
+#[allow(unsafe_code)]
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; it is called before any worker thread
+    // exists, with parameters glibc documents. A refused setting leaves the default.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 20);
+        libc::mallopt(libc::M_TOP_PAD, 16 << 20);
+    }
 }
 
 /// A progress bar on stderr showing bytes/s, drawn only on a terminal and only once the
