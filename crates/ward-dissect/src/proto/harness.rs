@@ -109,7 +109,10 @@ pub fn fuzz_dissector(name: &str, data: &[u8]) -> usize {
             .facts
             .len();
         // Input cut into chunks; the first byte of each chunk picks size and direction.
+        // A second run loses the chunks whose size bits are all ones (a capture gap of
+        // that many bytes instead of the bytes), so that every gap handler is fuzzed too.
         let mut chunks: Vec<(Direction, &[u8])> = Vec::new();
+        let mut events: Vec<Event<'_>> = Vec::new();
         let mut rest = data;
         while let Some((&ctl, tail)) = rest.split_first() {
             let len = ((ctl & 0x7f) as usize + 1).min(tail.len());
@@ -119,9 +122,16 @@ pub fn fuzz_dissector(name: &str, data: &[u8]) -> usize {
                 Direction::ToClient
             };
             chunks.push((dir, &tail[..len]));
+            events.push(if ctl & 0x7f == 0x7f {
+                Event::Gap(dir, len as u64)
+            } else {
+                Event::Data(dir, &tail[..len])
+            });
             rest = &tail[len..];
         }
         let f = run_flow(d.as_ref(), &m, &chunks);
+        n += f.facts.len() + f.about.len() + f.security.len();
+        let f = run_events(d.as_ref(), &m, &events);
         n += f.facts.len() + f.about.len() + f.security.len();
     }
     n
