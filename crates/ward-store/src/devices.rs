@@ -128,29 +128,10 @@ fn page_rows(c: &rusqlite::Connection, page: &Sql) -> rusqlite::Result<Vec<Devic
         .collect()
 }
 
-const DEVICE_REVISION_SQL: &str = "SELECT rev FROM device_revision WHERE id = 1";
-
-/// [`summary_of`] for a row of the `fastread` path (columns in [`SUMMARY_COLUMNS`] order).
+/// [`summary_of`] for a row of the `fastread` path (columns in [`SUMMARY_COLUMNS`] order,
+/// read by position).
 fn summary_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceSummary> {
-    Ok(DeviceSummary {
-        id: r.get(0)?,
-        site: r.get(1)?,
-        name: r.get(2)?,
-        category: opt(r.get(3)?),
-        criticality: opt(r.get(4)?),
-        vendor: opt(r.get(5)?),
-        model: opt(r.get(6)?),
-        os: opt(r.get(7)?),
-        firmware_version: opt(r.get(8)?),
-        software_version: opt(r.get(9)?),
-        hostname: opt(r.get(10)?),
-        macs: split(&r.get::<_, String>(11)?),
-        ips: split(&r.get::<_, String>(12)?),
-        is_router: r.get::<_, i64>(13)? != 0,
-        first_seen: r.get(14)?,
-        last_seen: r.get(15)?,
-        stale: r.get::<_, i64>(16)? != 0,
-    })
+    summary_from(|i, _| r.get(i), |i, _| r.get(i))
 }
 
 pub(crate) fn summary_of<R: Row>(r: &R) -> Result<DeviceSummary, sqlx::Error>
@@ -159,24 +140,34 @@ where
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
+    summary_from(|_, name| r.try_get(name), |_, name| r.try_get(name))
+}
+
+/// A [`DeviceSummary`] from one row, for either driver: `text` and `int` read the column
+/// at a position of [`SUMMARY_COLUMNS`] or by its name (sqlx rows by name, since their
+/// queries may order columns otherwise; `fastread` rows by position).
+fn summary_from<E>(
+    text: impl Fn(usize, &str) -> Result<String, E>,
+    int: impl Fn(usize, &str) -> Result<i64, E>,
+) -> Result<DeviceSummary, E> {
     Ok(DeviceSummary {
-        id: r.try_get("id")?,
-        site: r.try_get("site")?,
-        name: r.try_get("name")?,
-        category: opt(r.try_get("category")?),
-        criticality: opt(r.try_get("criticality")?),
-        vendor: opt(r.try_get("vendor")?),
-        model: opt(r.try_get("model")?),
-        os: opt(r.try_get("os")?),
-        firmware_version: opt(r.try_get("firmware_version")?),
-        software_version: opt(r.try_get("software_version")?),
-        hostname: opt(r.try_get("hostname")?),
-        macs: split(&r.try_get::<String, _>("macs")?),
-        ips: split(&r.try_get::<String, _>("ips")?),
-        is_router: r.try_get::<i64, _>("is_router")? != 0,
-        first_seen: r.try_get("first_seen")?,
-        last_seen: r.try_get("last_seen")?,
-        stale: r.try_get::<i64, _>("stale")? != 0,
+        id: text(0, "id")?,
+        site: text(1, "site")?,
+        name: text(2, "name")?,
+        category: opt(text(3, "category")?),
+        criticality: opt(text(4, "criticality")?),
+        vendor: opt(text(5, "vendor")?),
+        model: opt(text(6, "model")?),
+        os: opt(text(7, "os")?),
+        firmware_version: opt(text(8, "firmware_version")?),
+        software_version: opt(text(9, "software_version")?),
+        hostname: opt(text(10, "hostname")?),
+        macs: split(&text(11, "macs")?),
+        ips: split(&text(12, "ips")?),
+        is_router: int(13, "is_router")? != 0,
+        first_seen: int(14, "first_seen")?,
+        last_seen: int(15, "last_seen")?,
+        stale: int(16, "stale")? != 0,
     })
 }
 
@@ -948,8 +939,11 @@ impl Store {
     /// removed or a listing filter column of one changes, by any writer (another replica,
     /// direct SQL). Device counts are cached under it.
     pub async fn device_revision(&self) -> Result<i64> {
-        self.revision(DEVICE_REVISION_SQL, "reading the device revision")
-            .await
+        self.revision(
+            "SELECT rev FROM device_revision WHERE id = 1",
+            "reading the device revision",
+        )
+        .await
     }
 
     /// `SELECT count(*)` of a listing's filters (on SQLite on the blocking pool: it scans).

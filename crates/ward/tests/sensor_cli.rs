@@ -28,6 +28,11 @@ fn ok(o: Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `ward user add NAME --role ROLE --data DATA`, which must succeed.
+fn add_user(data: &str, name: &str, role: &str) {
+    ok(ward(&["user", "add", name, "--role", role, "--data", data]));
+}
+
 fn secret_of(out: &str) -> String {
     out.lines()
         .find_map(|l| l.split_once("secret (shown once):").map(|(_, v)| v.trim()))
@@ -127,24 +132,8 @@ fn sensor_ships_a_capture_and_the_server_identifies_it() {
         "-o",
         &capture.display().to_string(),
     ]));
-    ok(ward(&[
-        "user",
-        "add",
-        "sensor-north",
-        "--role",
-        "sensor",
-        "--data",
-        &data_arg,
-    ]));
-    ok(ward(&[
-        "user",
-        "add",
-        "ana",
-        "--role",
-        "security_analyst",
-        "--data",
-        &data_arg,
-    ]));
+    add_user(&data_arg, "sensor-north", "sensor");
+    add_user(&data_arg, "ana", "security_analyst");
     let sensor_token = secret_of(&ok(ward(&[
         "token",
         "create",
@@ -210,15 +199,7 @@ fn serve_capture_ingests_what_it_sees_on_the_interface() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("data");
     let data_arg = data.display().to_string();
-    ok(ward(&[
-        "user",
-        "add",
-        "ana",
-        "--role",
-        "security_analyst",
-        "--data",
-        &data_arg,
-    ]));
+    add_user(&data_arg, "ana", "security_analyst");
     let read_token = secret_of(&ok(ward(&[
         "token", "create", "--data", &data_arg, "--user", "ana", "--name", "read", "--scope",
         "read",

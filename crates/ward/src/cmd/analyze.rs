@@ -153,8 +153,9 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
 /// and frees flow state, reassembly buffers and facts at a high rate on every worker; with
 /// the defaults each worker thread's heap shrinks and grows again (an `madvise` or
 /// `mprotect` and fresh zeroed pages each time). A short-lived batch command gains nothing
-/// from returning memory early. Peak memory is unchanged: nothing more is allocated, freed
-/// memory is only kept. Measured in docs/BENCHMARKS.md ("allocator").
+/// from returning memory early. Nothing more is allocated; freed memory is kept for reuse
+/// (peak RSS measured 86-106 MiB on the 400 MB benchmark inputs, 83-105 MiB before).
+/// Measured in docs/BENCHMARKS.md (session 6, "The allocator").
 #[allow(unsafe_code)]
 fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
