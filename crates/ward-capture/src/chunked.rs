@@ -103,6 +103,9 @@ struct State {
     released: usize,
     /// A worker panicked: everyone stops waiting (the join then reports the panic).
     failed: bool,
+    /// Record lists of retired chunks, emptied, for the next walks: once the run is under
+    /// way a walk neither allocates nor grows its lists.
+    spare: Vec<Vec<Rec>>,
 }
 
 /// Marks the run failed if the worker holding it unwinds, so that no other worker waits
@@ -143,8 +146,8 @@ struct Shared<'a> {
 /// report afterwards) gets `main` units, every other worker `other`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Shares {
-    main: u128,
-    other: u128,
+    main: u64,
+    other: u64,
 }
 
 impl Shares {
@@ -152,25 +155,24 @@ impl Shares {
     /// (benchmark tuning: worker 0 gets `a` units, every other worker `b`). An invalid
     /// split (no units for the other workers, or more than 1000) is the equal split.
     pub(crate) fn new(configured: (u32, u32)) -> Shares {
-        let valid = |a: u128, b: u128| {
+        let valid = |a: u64, b: u64| {
             (a <= 1000 && (1..=1000).contains(&b)).then_some(Shares { main: a, other: b })
         };
         let parsed = std::env::var("WARD_MAIN_SHARE").ok().and_then(|v| {
             let (a, b) = v.split_once('/')?;
-            valid(
-                a.trim().parse::<u128>().ok()?,
-                b.trim().parse::<u128>().ok()?,
-            )
+            valid(a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)
         });
         parsed
-            .or_else(|| valid(u128::from(configured.0), u128::from(configured.1)))
+            .or_else(|| valid(u64::from(configured.0), u64::from(configured.1)))
             .unwrap_or(Shares { main: 1, other: 1 })
     }
 
     /// The worker owning hash `h`.
     pub(crate) fn worker_of(&self, h: u64, workers: usize) -> usize {
-        let units = self.main + self.other * (workers as u128 - 1);
-        let u = (u128::from(h) * units) >> 64;
+        let units = self.main + self.other * (workers as u64 - 1);
+        // The top 64 bits of `h * units`, below `units`: the rest is 64-bit arithmetic
+        // (a 128-bit division is a library call).
+        let u = ((u128::from(h) * u128::from(units)) >> 64) as u64;
         if u < self.main {
             0
         } else {
@@ -237,6 +239,18 @@ impl Shared<'_> {
         (k * self.chunk, ((k + 1) * self.chunk).min(self.map.len()))
     }
 
+    /// Empty record lists, one per worker: recycled ones where there are.
+    fn record_lists(&self) -> Vec<Vec<Rec>> {
+        let mut st = self.lock();
+        (0..self.workers)
+            .map(|_| {
+                st.spare
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(self.chunk / 512 / self.workers))
+            })
+            .collect()
+    }
+
     /// Walk chunk `k` from `start`: the records starting before the chunk's end.
     fn walk(&self, k: usize, start: usize) -> Walked {
         let (_, end) = self.bounds(k);
@@ -249,9 +263,7 @@ impl Shared<'_> {
                 .map
                 .advise_range(memmap2::Advice::PopulateRead, start, end - start);
         }
-        let mut by_worker: Vec<Vec<Rec>> = (0..self.workers)
-            .map(|_| Vec::with_capacity(self.chunk / 512 / self.workers))
-            .collect();
+        let mut by_worker = self.record_lists();
         let mut off = start;
         let mut prefetched = start;
         let mut count = 0u32;
@@ -416,10 +428,19 @@ impl Shared<'_> {
         while st.retired < self.nchunks && st.done[st.retired] >= self.workers {
             let r = st.retired;
             if let Slot::Verified { walked, base } = &st.slots[r] {
-                st.slots[r] = Slot::Retired {
+                let retired = Slot::Retired {
                     stop: walked.stop.clone(),
                     base_after: base + walked.count,
                 };
+                if let Slot::Verified { walked, .. } = std::mem::replace(&mut st.slots[r], retired)
+                {
+                    if let Ok(w) = Arc::try_unwrap(walked) {
+                        for mut v in w.by_worker {
+                            v.clear();
+                            st.spare.push(v);
+                        }
+                    }
+                }
             }
             st.retired += 1;
             let upto = st.retired * self.chunk;
@@ -477,30 +498,48 @@ impl Shared<'_> {
                     engine.process(linktype, d, ctx);
                 }
             }
-            self.done(k);
             let end = match &walked.stop {
                 Stop::Next(off) => {
                     if t == 0 {
                         progress(*off as u64);
                     }
-                    k += 1;
-                    continue;
+                    None
                 }
-                Stop::End => WalkEnd {
+                Stop::End => Some(WalkEnd {
                     offset: map.len() as u64,
                     packets: base + walked.count,
                     damage: None,
-                },
-                Stop::Damaged(at, msg) => WalkEnd {
+                }),
+                Stop::Damaged(at, msg) => Some(WalkEnd {
                     offset: *at as u64,
                     packets: base + walked.count,
                     damage: Some((msg.clone(), *at as u64)),
-                },
+                }),
             };
-            return Some(end);
+            // Dropped before `done`, so that the last worker done with the chunk owns its
+            // record lists and recycles them.
+            drop(walked);
+            self.done(k);
+            if let Some(end) = end {
+                return Some(end);
+            }
+            k += 1;
         }
         None
     }
+}
+
+/// How long a worker ran and how much it processed (debug log: how evenly the flows
+/// spread over the workers).
+fn worker_done(t: usize, started: std::time::Instant, stats: &EngineStats) {
+    tracing::debug!(
+        worker = t,
+        elapsed = ?started.elapsed(),
+        packets = stats.packets,
+        bytes = stats.bytes,
+        flows = stats.flows,
+        "capture worker done"
+    );
 }
 
 /// Analyse one mapped classic pcap file with `workers` (>= 2) workers; the calling thread
@@ -537,6 +576,7 @@ where
             retired: 0,
             released: 0,
             failed: false,
+            spare: Vec::new(),
         }),
         cv: Condvar::new(),
     };
@@ -545,16 +585,20 @@ where
         let handles: Vec<_> = (1..workers)
             .map(|t| {
                 scope.spawn(move || {
+                    let started = std::time::Instant::now();
                     let mut engine = Engine::new(cfg, t, workers, make_sink(t));
                     shared.run(t, &mut engine, &|_| {});
                     engine.finish();
+                    worker_done(t, started, &engine.stats);
                     (engine.sink, engine.stats)
                 })
             })
             .collect();
+        let started = std::time::Instant::now();
         let mut engine0 = Engine::new(cfg, 0, workers, make_sink(0));
         let end = shared.run(0, &mut engine0, progress);
         engine0.finish();
+        worker_done(0, started, &engine0.stats);
         let mut sinks = vec![engine0.sink];
         let mut stats = vec![engine0.stats];
         for h in handles {
@@ -605,7 +649,7 @@ mod tests {
                 for k in 0..n {
                     counts[shares.worker_of(k.wrapping_mul(u64::MAX / (n - 1)), workers)] += 1;
                 }
-                let units = (main + other * (workers as u128 - 1)) as f64;
+                let units = (main + other * (workers as u64 - 1)) as f64;
                 let unit = n as f64 / units;
                 let what = format!("{main}/{other}, {workers} workers: {counts:?}");
                 assert!(

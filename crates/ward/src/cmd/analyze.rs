@@ -40,6 +40,7 @@ pub struct AnalyzeArgs {
 }
 
 pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
+    let begun = Instant::now();
     let mut paths = args.read.clone();
     paths.extend(args.inputs.iter().cloned());
     if paths.is_empty() {
@@ -92,6 +93,10 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     )?;
     bar.finish_and_clear();
     let elapsed = started.elapsed();
+    tracing::debug!(
+        "analysis done at {:?} (capture and dissection {elapsed:?})",
+        begun.elapsed()
+    );
     for f in &stats.files {
         for w in &f.warnings {
             eprintln!("ward: warning: {}: {w}", f.path.display());
@@ -107,6 +112,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
             .join()
             .map_err(|_| anyhow::anyhow!("loading fingerprint rules: the loader thread panicked"))?
             .context("loading fingerprint rules")?;
+        tracing::debug!("fingerprint rules ready at {:?}", begun.elapsed());
         if let Some(w) = oui_warning {
             tracing::warn!("MAC vendors unavailable: {w}");
         }
@@ -116,6 +122,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
             &dissected.edges,
             &rules,
         );
+        tracing::debug!("identification done at {:?}", begun.elapsed());
         // The rules (the IEEE registry: tens of thousands of small allocations) are not
         // needed again in this process; freeing them one by one only delays the exit.
         std::mem::forget(rules);
@@ -139,6 +146,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     }
     .context("writing to standard output")?;
     out.flush().context("writing to standard output")?;
+    tracing::debug!("report written at {:?}", begun.elapsed());
     drop(out);
     if let Some(dir) = &args.out {
         output::write_dir(&report, dir)?;
