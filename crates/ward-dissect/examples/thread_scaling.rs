@@ -5,8 +5,9 @@
 //! `thread_scaling MODE FILE`, MODE one of:
 //! - `one`: one analysis with one worker (the sequential reader, as `ward analyze -j 1`);
 //! - `j2`: one analysis with two workers (the chunked parallel driver, as `-j 2`);
-//! - `two`: two independent one-worker analyses of the same file on two threads of this
-//!   process (what two cores give when nothing is shared but the address space).
+//! - `two`: two independent one-worker analyses on two threads of this process, of FILE
+//!   and of a second file if given (`two FILE FILE2`), else of FILE twice: what two cores
+//!   give when nothing is shared but the address space.
 //!
 //! Prints the flows found and the wall time; run it under `scripts/bench/paired.py`
 //! (docs/BENCHMARKS.md, session 7) for CPU times and paired ratios.
@@ -31,16 +32,19 @@ fn run(file: &Path, workers: usize) -> Result<u64, String> {
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(file)) = (args.get(1), args.get(2)) else {
-        return Err("usage: thread_scaling one|j2|two FILE".into());
+        return Err("usage: thread_scaling one|j2|two FILE [FILE2]".into());
     };
     let file = PathBuf::from(file);
+    // `two` reads a second file if one is given (the same file shares page-cache pages,
+    // whose mapping the two threads then contend for in the kernel).
+    let second = args.get(3).map_or_else(|| file.clone(), PathBuf::from);
     let t = Instant::now();
     let flows = match mode.as_str() {
         "one" => run(&file, 1)?,
         "j2" => run(&file, 2)?,
         "two" => std::thread::scope(|s| {
             let a = s.spawn(|| run(&file, 1));
-            let b = s.spawn(|| run(&file, 1));
+            let b = s.spawn(|| run(&second, 1));
             let join = |h: std::thread::ScopedJoinHandle<'_, Result<u64, String>>| {
                 h.join()
                     .map_err(|_| "analysis thread panicked".to_string())?
