@@ -2,7 +2,8 @@
 //! where their chunks start, small chunks so that guesses happen often) and by the
 //! sequential reader: both must read the same packets and bytes and report the same
 //! damage. The last byte picks the chunk size and the worker count (so that a capture
-//! file with one byte appended is a useful seed).
+//! file with one byte appended is a useful seed); chunks from 2 KiB on are walked as
+//! several record chains from guessed starts, smaller ones one record at a time.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -9,6 +9,16 @@
 //! only the records filed under it. Walking, page-table population and hashing are so
 //! split evenly between the cores, and no worker waits on a single reading thread.
 //!
+//! A chunk is walked as [`CHAINS`] record chains side by side, each from a guessed record
+//! boundary inside the chunk ([`Shared::walk_chains`]): a walk reads one record header
+//! after another, each read waiting on memory, and independent chains let those waits
+//! overlap. The walk so reads only record and packet headers; the decoding worker
+//! prefetches the rest of its own records. (Streaming every byte of the chunk through the
+//! cache instead, as the sequential reader does, cost the two-worker run about a third
+//! more CPU: docs/BENCHMARKS.md, session 7.) The chains are checked like the chunks: the
+//! records of a chain are used only if it starts where the previous one ended; from the
+//! first chain that does not, the chunk is walked one record at a time.
+//!
 //! Where a chunk's first record starts is only known once the previous chunk has been
 //! walked. A worker walking ahead therefore *guesses* it (the first offset from which a
 //! chain of plausible record headers follows, [`guess_start`]) and the guess is checked
@@ -44,8 +54,11 @@ const RELEASE_EVERY: usize = 32 << 20;
 /// bounds the resident part of the mapping and the walked indexes when one worker's flows
 /// cost much more than another's.
 const MAX_LEAD: usize = 16;
-/// Records of its own a worker prefetches the headers of, ahead of the one it decodes.
-const PREFETCH_RECS: usize = 3;
+/// Records of its own a worker prefetches the first bytes of, ahead of the one it decodes
+/// (the walk reads only record and packet headers, so the rest is not cached yet).
+const PREFETCH_RECS: usize = 6;
+/// Bytes of each of those records prefetched (headers and the start of the payload).
+const PREFETCH_BYTES: usize = 384;
 /// Bytes ahead of the walk position whose cache lines are prefetched.
 const WALK_PREFETCH: usize = 8 << 10;
 
@@ -181,12 +194,36 @@ impl Shares {
     }
 }
 
+/// Record chains walked side by side in a chunk (see [`Shared::walk_chains`]): 8 against
+/// 4 and 16 measured in docs/BENCHMARKS.md (session 7).
+const CHAINS: usize = 8;
+/// Bytes per chain below which a chunk is walked one record at a time: chunks of 2 KiB
+/// and more are walked as chains (so the tests' and the fuzz target's small chunks
+/// exercise both ways).
+const MIN_CHAIN: usize = 256;
+
+/// Prefetch the two cache lines at `at`: a record header and the packet headers after it.
+#[inline]
+#[allow(unsafe_code)]
+fn prefetch_lines(map: &[u8], at: usize) {
+    if at + 128 <= map.len() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `at + 128 <= map.len()`: both addresses are inside the mapping; a
+        // prefetch is a hint that never faults and never changes memory.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(map.as_ptr().add(at).cast::<i8>());
+            _mm_prefetch::<_MM_HINT_T0>(map.as_ptr().add(at + 64).cast::<i8>());
+        }
+    }
+}
+
 /// Prefetch the first cache lines of a packet (headers and the start of the payload).
 #[inline]
 #[allow(unsafe_code)]
 fn prefetch_head(d: &[u8]) {
     let mut at = 0usize;
-    while at < d.len().min(192) {
+    while at < d.len().min(PREFETCH_BYTES) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `at < d.len()`, so the pointer is inside the slice; a prefetch is a
         // hint that never faults and never changes memory.
@@ -264,9 +301,9 @@ impl Shared<'_> {
                 .advise_range(memmap2::Advice::PopulateRead, start, end - start);
         }
         let mut by_worker = self.record_lists();
-        let mut off = start;
-        let mut prefetched = start;
         let mut count = 0u32;
+        let mut off = self.walk_chains(start, end, &mut by_worker, &mut count);
+        let mut prefetched = off;
         let stop = loop {
             if off >= end {
                 break if off >= map.len() {
@@ -305,6 +342,104 @@ impl Shared<'_> {
             count: u64::from(count),
             stop,
         }
+    }
+
+    /// Walk `[start, end)` as [`CHAINS`] record chains side by side, each from a guessed
+    /// record boundary, so that their header reads overlap instead of waiting on each
+    /// other (no streaming of whole packets). Files the records of the chains that
+    /// verify (each starts where the previous one ended) and returns where they end: the
+    /// caller walks on from there one record at a time.
+    fn walk_chains(
+        &self,
+        start: usize,
+        end: usize,
+        by_worker: &mut [Vec<Rec>],
+        count: &mut u32,
+    ) -> usize {
+        let map: &[u8] = self.map;
+        let len = end.saturating_sub(start);
+        if len < CHAINS * MIN_CHAIN {
+            return start;
+        }
+        let mut starts = vec![start];
+        for i in 1..CHAINS {
+            let from = start + len * i / CHAINS;
+            if let Some(g) = guess_start(map, &self.layout, from, end) {
+                if g > starts[starts.len() - 1] && g < end {
+                    starts.push(g);
+                }
+            }
+        }
+        let n = starts.len();
+        starts.push(end);
+        struct Chain {
+            off: usize,
+            limit: usize,
+            recs: Vec<(usize, u32, Timestamp, u32)>,
+            ok: bool,
+            done: bool,
+        }
+        let mut chains: Vec<Chain> = (0..n)
+            .map(|j| Chain {
+                off: starts[j],
+                limit: starts[j + 1],
+                recs: Vec::with_capacity(len / n / 256),
+                ok: true,
+                done: false,
+            })
+            .collect();
+        for c in &chains {
+            prefetch_lines(map, c.off);
+        }
+        let mut active = n;
+        while active > 0 {
+            for c in chains.iter_mut() {
+                if c.done {
+                    continue;
+                }
+                if c.off >= c.limit {
+                    c.done = true;
+                    active -= 1;
+                    continue;
+                }
+                let a = map.get(c.off..).unwrap_or(&[]);
+                match pcap_record(a, &self.layout) {
+                    Step::Packet(r) => {
+                        let data = c.off + r.data_start;
+                        let d = map.get(data..data + r.data_len).unwrap_or(&[]);
+                        let w = match flow_hash(r.linktype, d) {
+                            Some(h) => self.shares.worker_of(h, self.workers),
+                            None => 0,
+                        };
+                        c.recs.push((data, r.data_len as u32, r.ts, w as u32));
+                        c.off += r.record_len;
+                        prefetch_lines(map, c.off);
+                    }
+                    _ => {
+                        c.ok = false;
+                        c.done = true;
+                        active -= 1;
+                    }
+                }
+            }
+        }
+        let mut cur = start;
+        for (j, c) in chains.iter().enumerate() {
+            if starts[j] != cur || !c.ok {
+                break;
+            }
+            for &(data, len, ts, w) in &c.recs {
+                by_worker[w as usize].push(Rec {
+                    data,
+                    len,
+                    index: *count,
+                    ts,
+                });
+                *count += 1;
+            }
+            cur = c.off;
+        }
+        cur
     }
 
     /// Where chunk `k` truly starts and how many records come before it, if chunk
@@ -676,6 +811,94 @@ mod tests {
                 "no units for the others: equal split"
             );
         }
+    }
+
+    /// A `Shared` over `file` (a classic little-endian pcap) with one chunk per file.
+    fn walk_whole(file: &[u8], f: impl FnOnce(&Shared<'_>)) {
+        let mut anon = memmap2::MmapMut::map_anon(file.len()).expect("anonymous map");
+        anon.copy_from_slice(file);
+        let map = anon.make_read_only().expect("read-only");
+        let shared = Shared {
+            map: &map,
+            layout: le_layout(),
+            first: 24,
+            workers: 2,
+            chunk: file.len(),
+            nchunks: 1,
+            shares: Shares { main: 1, other: 1 },
+            state: Mutex::new(State {
+                slots: vec![Slot::Pending],
+                done: vec![0],
+                retired: 0,
+                released: 0,
+                failed: false,
+                spare: Vec::new(),
+            }),
+            cv: Condvar::new(),
+        };
+        f(&shared);
+    }
+
+    /// Clean records: every chain starts on a true boundary, so the chains cover the whole
+    /// chunk (the fast path is taken) and file every record once, in order.
+    #[test]
+    fn record_chains_cover_a_clean_chunk() {
+        let mut file = vec![0u8; 24];
+        let mut starts = Vec::new();
+        for i in 0..400u32 {
+            starts.push(file.len());
+            let payload = vec![(i % 200) as u8; 60 + (i as usize * 53) % 1400];
+            file.extend_from_slice(&record(1_700_000_000 + i, &payload));
+        }
+        assert!(file.len() > CHAINS * MIN_CHAIN, "long enough for chains");
+        walk_whole(&file, |sh| {
+            let mut lists = vec![Vec::new(), Vec::new()];
+            let mut count = 0;
+            let reached = sh.walk_chains(24, file.len(), &mut lists, &mut count);
+            assert_eq!(reached, file.len(), "every chain verified");
+            assert_eq!(count as usize, starts.len());
+            let mut all: Vec<Rec> = lists.into_iter().flatten().collect();
+            all.sort_by_key(|r| r.index);
+            for (i, r) in all.iter().enumerate() {
+                assert_eq!(r.index as usize, i);
+                assert_eq!(r.data, starts[i] + 16, "record {i} in file order");
+            }
+            let walked = sh.walk(0, 24);
+            assert_eq!(walked.count as usize, starts.len());
+            assert!(matches!(walked.stop, Stop::End));
+        });
+    }
+
+    /// Payloads holding record-like bytes mislead the guessed chain starts; the chains
+    /// that do not start where the previous one ended are dropped and the walk goes on
+    /// record by record, filing exactly the true records.
+    #[test]
+    fn record_chains_fall_back_when_a_guess_is_wrong() {
+        let mut fake = Vec::new();
+        for _ in 0..40 {
+            fake.extend_from_slice(&record(1_700_000_000, &[7; 8]));
+        }
+        let mut file = vec![0u8; 24];
+        let mut starts = Vec::new();
+        // 123 records: the chains' search positions do not fall on record boundaries.
+        for i in 0..123u32 {
+            starts.push(file.len());
+            file.extend_from_slice(&record(1_700_000_000 + i, &fake));
+        }
+        walk_whole(&file, |sh| {
+            let mut lists = vec![Vec::new(), Vec::new()];
+            let mut count = 0;
+            let reached = sh.walk_chains(24, file.len(), &mut lists, &mut count);
+            assert!(reached < file.len(), "some guess fell inside a payload");
+            assert!(starts.contains(&reached), "chains end on a true boundary");
+            let walked = sh.walk(0, 24);
+            assert_eq!(walked.count as usize, starts.len());
+            let all: Vec<usize> = walked.by_worker.iter().flatten().map(|r| r.data).collect();
+            let mut all = all;
+            all.sort_unstable();
+            let want: Vec<usize> = starts.iter().map(|s| s + 16).collect();
+            assert_eq!(all, want);
+        });
     }
 
     #[test]
