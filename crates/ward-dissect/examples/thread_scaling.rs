@@ -42,19 +42,6 @@ fn main() -> Result<(), String> {
     let flows = match mode.as_str() {
         "one" => run(&file, 1)?,
         "j2" => run(&file, 2)?,
-        "c1" => {
-            let (engines, _) = ward_capture::analyze_one_mapped_pcap(
-                &file,
-                &CaptureConfig::default(),
-                1,
-                2 << 20,
-                &|_| ward_dissect::Engine::new(EngineConfig::default()),
-                &|_| {},
-            )
-            .map_err(|e| e.to_string())?
-            .ok_or("not a mapped pcap")?;
-            engines.into_iter().map(|e| e.finish().flows).sum()
-        }
         "two" => std::thread::scope(|s| {
             let a = s.spawn(|| run(&file, 1));
             let b = s.spawn(|| run(&second, 1));
