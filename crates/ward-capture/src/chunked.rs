@@ -813,6 +813,25 @@ mod tests {
         }
     }
 
+    /// A classic pcap file (header left zero) of records with these payloads, one second
+    /// apart, and where each record starts.
+    fn pcap_of(payloads: impl IntoIterator<Item = Vec<u8>>) -> (Vec<u8>, Vec<usize>) {
+        let mut file = vec![0u8; 24];
+        let mut starts = Vec::new();
+        for (i, p) in payloads.into_iter().enumerate() {
+            starts.push(file.len());
+            file.extend_from_slice(&record(1_700_000_000 + i as u32, &p));
+        }
+        (file, starts)
+    }
+
+    /// `n` well-formed 24-byte pcap records in a row: payload that looks like records.
+    fn fake_records(n: usize) -> Vec<u8> {
+        (0..n)
+            .flat_map(|_| record(1_700_000_000, &[7; 8]))
+            .collect()
+    }
+
     /// A `Shared` over `file` (a classic little-endian pcap) with one chunk per file.
     fn walk_whole(file: &[u8], f: impl FnOnce(&Shared<'_>)) {
         let mut anon = memmap2::MmapMut::map_anon(file.len()).expect("anonymous map");
@@ -843,13 +862,8 @@ mod tests {
     /// chunk (the fast path is taken) and file every record once, in order.
     #[test]
     fn record_chains_cover_a_clean_chunk() {
-        let mut file = vec![0u8; 24];
-        let mut starts = Vec::new();
-        for i in 0..400u32 {
-            starts.push(file.len());
-            let payload = vec![(i % 200) as u8; 60 + (i as usize * 53) % 1400];
-            file.extend_from_slice(&record(1_700_000_000 + i, &payload));
-        }
+        let (file, starts) =
+            pcap_of((0..400usize).map(|i| vec![(i % 200) as u8; 60 + (i * 53) % 1400]));
         assert!(file.len() > CHAINS * MIN_CHAIN, "long enough for chains");
         walk_whole(&file, |sh| {
             let mut lists = vec![Vec::new(), Vec::new()];
@@ -874,17 +888,8 @@ mod tests {
     /// record by record, filing exactly the true records.
     #[test]
     fn record_chains_fall_back_when_a_guess_is_wrong() {
-        let mut fake = Vec::new();
-        for _ in 0..40 {
-            fake.extend_from_slice(&record(1_700_000_000, &[7; 8]));
-        }
-        let mut file = vec![0u8; 24];
-        let mut starts = Vec::new();
         // 123 records: the chains' search positions do not fall on record boundaries.
-        for i in 0..123u32 {
-            starts.push(file.len());
-            file.extend_from_slice(&record(1_700_000_000 + i, &fake));
-        }
+        let (file, starts) = pcap_of((0..123).map(|_| fake_records(40)));
         walk_whole(&file, |sh| {
             let mut lists = vec![Vec::new(), Vec::new()];
             let mut count = 0;
@@ -893,8 +898,7 @@ mod tests {
             assert!(starts.contains(&reached), "chains end on a true boundary");
             let walked = sh.walk(0, 24);
             assert_eq!(walked.count as usize, starts.len());
-            let all: Vec<usize> = walked.by_worker.iter().flatten().map(|r| r.data).collect();
-            let mut all = all;
+            let mut all: Vec<usize> = walked.by_worker.iter().flatten().map(|r| r.data).collect();
             all.sort_unstable();
             let want: Vec<usize> = starts.iter().map(|s| s + 16).collect();
             assert_eq!(all, want);
@@ -903,12 +907,7 @@ mod tests {
 
     #[test]
     fn a_guess_finds_the_next_record_boundary() {
-        let mut file = vec![0u8; 24];
-        let mut starts = Vec::new();
-        for i in 0..20u32 {
-            starts.push(file.len());
-            file.extend_from_slice(&record(1_700_000_000 + i, &vec![0xab; 100 + i as usize]));
-        }
+        let (file, starts) = pcap_of((0..20).map(|i| vec![0xab; 100 + i]));
         let l = le_layout();
         assert_eq!(guess_start(&file, &l, 24, file.len()), Some(24));
         assert_eq!(guess_start(&file, &l, 25, file.len()), Some(starts[1]));
@@ -924,10 +923,7 @@ mod tests {
     /// then never used: this is why chunks are verified.
     #[test]
     fn a_guess_can_be_fooled_by_record_like_payload() {
-        let mut inner = Vec::new();
-        for _ in 0..6 {
-            inner.extend_from_slice(&record(1_700_000_000, &[7; 8]));
-        }
+        let inner = fake_records(6);
         let mut file = vec![0u8; 24];
         file.extend_from_slice(&record(1_700_000_000, &[0; 40]));
         let outer = file.len();
