@@ -35,7 +35,7 @@ use crate::decode::flow_hash;
 use crate::driver::CaptureConfig;
 use crate::events::{FlowSink, PacketCtx};
 use crate::flow::{Engine, EngineStats};
-use crate::source::{pcap_record, PcapLayout, Step};
+use crate::source::{pcap_record, Current, PcapLayout, Step};
 use ward_model::Timestamp;
 
 /// Bytes per chunk: large enough that the per-chunk synchronisation is negligible, small
@@ -117,7 +117,8 @@ struct State {
     /// A worker panicked: everyone stops waiting (the join then reports the panic).
     failed: bool,
     /// Record lists of retired chunks, emptied, for the next walks: once the run is under
-    /// way a walk neither allocates nor grows its lists.
+    /// way a walk neither allocates nor grows its lists (5% of the two-worker run's wall
+    /// time on h400, docs/BENCHMARKS.md, session 7).
     spare: Vec<Vec<Rec>>,
 }
 
@@ -202,28 +203,14 @@ const CHAINS: usize = 8;
 /// exercise both ways).
 const MIN_CHAIN: usize = 256;
 
-/// Prefetch the two cache lines at `at`: a record header and the packet headers after it.
+/// Prefetch (into the first-level cache) the cache lines of `d`'s first `bytes` bytes:
+/// a packet's headers and the start of its payload, or a record header and the packet
+/// headers after it.
 #[inline]
 #[allow(unsafe_code)]
-fn prefetch_lines(map: &[u8], at: usize) {
-    if at + 128 <= map.len() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `at + 128 <= map.len()`: both addresses are inside the mapping; a
-        // prefetch is a hint that never faults and never changes memory.
-        unsafe {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            _mm_prefetch::<_MM_HINT_T0>(map.as_ptr().add(at).cast::<i8>());
-            _mm_prefetch::<_MM_HINT_T0>(map.as_ptr().add(at + 64).cast::<i8>());
-        }
-    }
-}
-
-/// Prefetch the first cache lines of a packet (headers and the start of the payload).
-#[inline]
-#[allow(unsafe_code)]
-fn prefetch_head(d: &[u8]) {
+fn prefetch_head(d: &[u8], bytes: usize) {
     let mut at = 0usize;
-    while at < d.len().min(PREFETCH_BYTES) {
+    while at < d.len().min(bytes) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `at < d.len()`, so the pointer is inside the slice; a prefetch is a
         // hint that never faults and never changes memory.
@@ -276,18 +263,6 @@ impl Shared<'_> {
         (k * self.chunk, ((k + 1) * self.chunk).min(self.map.len()))
     }
 
-    /// Empty record lists, one per worker: recycled ones where there are.
-    fn record_lists(&self) -> Vec<Vec<Rec>> {
-        let mut st = self.lock();
-        (0..self.workers)
-            .map(|_| {
-                st.spare
-                    .pop()
-                    .unwrap_or_else(|| Vec::with_capacity(self.chunk / 512 / self.workers))
-            })
-            .collect()
-    }
-
     /// Walk chunk `k` from `start`: the records starting before the chunk's end.
     fn walk(&self, k: usize, start: usize) -> Walked {
         let (_, end) = self.bounds(k);
@@ -316,18 +291,8 @@ impl Shared<'_> {
             let a = map.get(off..).unwrap_or(&[]);
             match pcap_record(a, &self.layout) {
                 Step::Packet(c) => {
-                    let data = off + c.data_start;
-                    let d = map.get(data..data + c.data_len).unwrap_or(&[]);
-                    let w = match flow_hash(c.linktype, d) {
-                        Some(h) => self.shares.worker_of(h, self.workers),
-                        None => 0,
-                    };
-                    by_worker[w].push(Rec {
-                        data,
-                        len: c.data_len as u32,
-                        index: count,
-                        ts: c.ts,
-                    });
+                    let (w, rec) = self.record_at(off, &c, count);
+                    by_worker[w].push(rec);
                     count += 1;
                     off += c.record_len;
                 }
@@ -342,6 +307,36 @@ impl Shared<'_> {
             count: u64::from(count),
             stop,
         }
+    }
+
+    /// Empty record lists, one per worker: recycled ones where there are.
+    fn record_lists(&self) -> Vec<Vec<Rec>> {
+        let mut st = self.lock();
+        (0..self.workers)
+            .map(|_| {
+                st.spare
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(self.chunk / 512 / self.workers))
+            })
+            .collect()
+    }
+
+    /// The packet record `r` found at `off` as chunk record number `index`, and the worker
+    /// that owns its flow.
+    fn record_at(&self, off: usize, r: &Current, index: u32) -> (usize, Rec) {
+        let data = off + r.data_start;
+        let d = self.map.get(data..data + r.data_len).unwrap_or(&[]);
+        let w = match flow_hash(r.linktype, d) {
+            Some(h) => self.shares.worker_of(h, self.workers),
+            None => 0,
+        };
+        let rec = Rec {
+            data,
+            len: r.data_len as u32,
+            index,
+            ts: r.ts,
+        };
+        (w, rec)
     }
 
     /// Walk `[start, end)` as [`CHAINS`] record chains side by side, each from a guessed
@@ -364,8 +359,9 @@ impl Shared<'_> {
         let mut starts = vec![start];
         for i in 1..CHAINS {
             let from = start + len * i / CHAINS;
+            // A guess lies in `[from, end)`; it may repeat the previous chain's.
             if let Some(g) = guess_start(map, &self.layout, from, end) {
-                if g > starts[starts.len() - 1] && g < end {
+                if g > starts[starts.len() - 1] {
                     starts.push(g);
                 }
             }
@@ -375,7 +371,8 @@ impl Shared<'_> {
         struct Chain {
             off: usize,
             limit: usize,
-            recs: Vec<(usize, u32, Timestamp, u32)>,
+            /// Owning worker and record (its `index` set when filed).
+            recs: Vec<(usize, Rec)>,
             ok: bool,
             done: bool,
         }
@@ -388,8 +385,10 @@ impl Shared<'_> {
                 done: false,
             })
             .collect();
+        // A record header and the packet headers after it: two cache lines.
+        let head = |at: usize| prefetch_head(map.get(at..).unwrap_or(&[]), 128);
         for c in &chains {
-            prefetch_lines(map, c.off);
+            head(c.off);
         }
         let mut active = n;
         while active > 0 {
@@ -405,15 +404,9 @@ impl Shared<'_> {
                 let a = map.get(c.off..).unwrap_or(&[]);
                 match pcap_record(a, &self.layout) {
                     Step::Packet(r) => {
-                        let data = c.off + r.data_start;
-                        let d = map.get(data..data + r.data_len).unwrap_or(&[]);
-                        let w = match flow_hash(r.linktype, d) {
-                            Some(h) => self.shares.worker_of(h, self.workers),
-                            None => 0,
-                        };
-                        c.recs.push((data, r.data_len as u32, r.ts, w as u32));
+                        c.recs.push(self.record_at(c.off, &r, 0));
                         c.off += r.record_len;
-                        prefetch_lines(map, c.off);
+                        head(c.off);
                     }
                     _ => {
                         c.ok = false;
@@ -428,12 +421,10 @@ impl Shared<'_> {
             if starts[j] != cur || !c.ok {
                 break;
             }
-            for &(data, len, ts, w) in &c.recs {
-                by_worker[w as usize].push(Rec {
-                    data,
-                    len,
+            for &(w, rec) in &c.recs {
+                by_worker[w].push(Rec {
                     index: *count,
-                    ts,
+                    ..rec
                 });
                 *count += 1;
             }
@@ -621,7 +612,7 @@ impl Shared<'_> {
             for (i, r) in mine.iter().enumerate() {
                 if let Some(n) = mine.get(i + PREFETCH_RECS) {
                     if let Some(d) = map.get(n.data..n.data + n.len as usize) {
-                        prefetch_head(d);
+                        prefetch_head(d, PREFETCH_BYTES);
                     }
                 }
                 if let Some(d) = map.get(r.data..r.data + r.len as usize) {

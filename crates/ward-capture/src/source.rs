@@ -868,7 +868,7 @@ const PREFETCH_AHEAD: usize = 8 << 10;
 /// so without this every record costs a full memory latency; streaming the lines ahead
 /// turns the walk (and the decoding after it) from latency-bound to bandwidth-bound.
 /// The lines go to the second-level cache (`T1`), not the first: measured against `T0`
-/// (docs/BENCHMARKS.md, session 7), 1.5-4% faster with one worker and 3.5-6% with two.
+/// (docs/BENCHMARKS.md, session 7), 1.3-4% faster with one worker and 3.5-6% with two.
 #[inline]
 #[allow(unsafe_code)]
 pub(crate) fn prefetch(map: &[u8], from: usize, to: usize) -> usize {

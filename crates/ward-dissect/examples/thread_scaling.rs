@@ -6,8 +6,9 @@
 //! - `one`: one analysis with one worker (the sequential reader, as `ward analyze -j 1`);
 //! - `j2`: one analysis with two workers (the chunked parallel driver, as `-j 2`);
 //! - `two`: two independent one-worker analyses on two threads of this process, of FILE
-//!   and of a second file if given (`two FILE FILE2`), else of FILE twice: what two cores
-//!   give when nothing is shared but the address space.
+//!   and of a second file if given (`two FILE FILE2`), else of FILE twice. With two
+//!   files, what two cores give when nothing is shared but the address space; with one,
+//!   the kernel also maps the same page-cache pages twice, which costs system time.
 //!
 //! Prints the flows found and the wall time; run it under `scripts/bench/paired.py`
 //! (docs/BENCHMARKS.md, session 7) for CPU times and paired ratios.
